@@ -1,0 +1,98 @@
+"""npnn: a NumPy neural-network library with exact reverse-mode autograd.
+
+The public API mirrors PyTorch's paths and names: `npnn.tensor`, `npnn.nn`,
+`npnn.optim`, `npnn.no_grad`, `npnn.manual_seed`, ...
+"""
+
+from npnn.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from npnn.backend import (
+    bool_,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int32,
+    int64,
+    set_default_dtype,
+)
+from npnn.creation import (
+    arange,
+    as_tensor,
+    empty,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from npnn.ops import (
+    abs,
+    amax,
+    amin,
+    argmax,
+    argmin,
+    cat,
+    clamp,
+    clip,
+    concatenate,
+    exp,
+    flatten,
+    log,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    permute,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    sqrt,
+    squeeze,
+    stack,
+    std,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+    where,
+)
+from npnn.random import Generator, get_rng_state, manual_seed, set_rng_state
+from npnn.tensor import Tensor
+
+__version__ = "0.1.0"
+
+long = int64
+double = float64
+float = float32  # noqa: A001  (torch.float is float32)
+bool = bool_  # noqa: A001
+
+from npnn import nn, optim  # noqa: E402  (nn and optim build on the names above)
+
+__all__ = [
+    "Generator", "Tensor", "abs", "amax", "amin", "arange", "argmax", "argmin", "as_tensor",
+    "bool", "bool_", "cat", "clamp", "clip", "concatenate", "double", "empty", "enable_grad",
+    "exp", "eye", "flatten", "float", "float16", "float32", "float64", "from_numpy", "full",
+    "full_like", "get_default_dtype", "get_rng_state", "int32", "int64", "is_grad_enabled",
+    "linspace", "log", "long", "manual_seed", "matmul", "max", "maximum", "mean", "min",
+    "minimum", "nn", "no_grad", "ones", "ones_like", "optim", "permute", "pow", "rand",
+    "rand_like", "randint", "randn", "randn_like", "randperm", "relu", "reshape",
+    "set_default_dtype", "set_grad_enabled", "set_rng_state", "sigmoid", "softmax", "sqrt",
+    "squeeze", "stack", "std", "sum", "tanh", "tensor", "transpose", "unsqueeze", "var",
+    "where", "zeros", "zeros_like",
+]

@@ -1,0 +1,6 @@
+"""Autograd: Function base, the backward engine, grad mode and gradient checking."""
+
+from npnn.autograd.function import Function
+from npnn.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+
+__all__ = ["Function", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]

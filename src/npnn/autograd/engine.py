@@ -1,0 +1,109 @@
+"""Reverse-mode sweep: iterative topological order, one reverse pass, free as we go."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from npnn.autograd.function import Function
+    from npnn.tensor import Tensor
+
+
+def topological_order(root: Function) -> list[Function]:
+    """Nodes reachable from `root`, each after all nodes that consume it (no recursion)."""
+    post_order: list[Function] = []
+    visited: set[int] = set()
+    stack: list[tuple[Function, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            post_order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for tensor in _inputs_of(node):
+            parent = tensor.grad_fn
+            if parent is not None and id(parent) not in visited:
+                stack.append((parent, False))
+    post_order.reverse()
+    return post_order
+
+
+def _inputs_of(node: Function) -> tuple[Tensor, ...]:
+    if node.inputs is None:
+        raise RuntimeError(
+            f"Trying to backward through the graph a second time (node {node.name}): its saved "
+            "arrays were freed by the first backward. Pass retain_graph=True to the first "
+            "backward() if you need to call it twice."
+        )
+    return node.inputs
+
+
+def unbroadcast(grad: Any, shape: tuple[int, ...], op_name: str) -> Any:
+    """Sum `grad` over the axes broadcasting added, so it matches an input of `shape`."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        _shape_error(grad.shape, shape, op_name)
+    axes = list(range(extra))
+    for axis, size in enumerate(shape):
+        if size == 1 and grad.shape[axis + extra] != 1:
+            axes.append(axis + extra)
+    reduced = grad.sum(axis=tuple(axes), keepdims=True) if axes else grad
+    if extra:
+        reduced = reduced.reshape(reduced.shape[extra:])
+    if reduced.shape != shape:
+        _shape_error(grad.shape, shape, op_name)
+    return reduced
+
+
+def _shape_error(grad_shape: tuple[int, ...], shape: tuple[int, ...], op_name: str) -> None:
+    raise RuntimeError(
+        f"{op_name}.backward returned a gradient of shape {grad_shape} for an input of shape "
+        f"{shape}; the shapes do not broadcast back (a bug in {op_name}.backward)"
+    )
+
+
+def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf) · grad_output into every leaf that requires grad."""
+    if root.grad_fn is None:
+        _accumulate(root, grad_output)
+        return
+    order = topological_order(root.grad_fn)
+    pending: dict[int, Any] = {id(root.grad_fn): grad_output}
+    for node in order:
+        grad = pending.pop(id(node), None)
+        inputs = _inputs_of(node)
+        if grad is not None:
+            input_grads = node.backward(grad)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            for tensor, needed, input_grad in zip(
+                inputs, node.needs_input_grad, input_grads, strict=False
+            ):
+                if not needed or input_grad is None:
+                    continue
+                input_grad = unbroadcast(input_grad, tensor.shape, node.name)
+                if input_grad.dtype != tensor.dtype:
+                    input_grad = input_grad.astype(tensor.dtype)
+                parent = tensor.grad_fn
+                if parent is None:
+                    _accumulate(tensor, input_grad)
+                else:
+                    key = id(parent)
+                    pending[key] = input_grad if key not in pending else pending[key] + input_grad
+        if not retain_graph:
+            node.release()
+
+
+def _accumulate(leaf: Tensor, grad: Any) -> None:
+    """Write or add `grad` into `leaf.grad`, always as a fresh array of the leaf's dtype."""
+    if not leaf.requires_grad:
+        return
+    if leaf.grad is None:
+        leaf.grad = grad.astype(leaf.dtype, copy=True)
+    else:
+        leaf.grad = leaf.grad + grad.astype(leaf.dtype, copy=False)

@@ -1,0 +1,131 @@
+"""Tensor factories with PyTorch's names: tensor, zeros, ones, randn, rand, arange, *_like."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from npnn import backend, random
+from npnn.tensor import Tensor
+
+
+def _shape(size: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    return backend.get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor with a copy of `data` (floats -> float32, ints -> int64, arrays keep dtype)."""
+    data = data.data if isinstance(data, Tensor) else data
+    source = data.copy() if hasattr(data, "copy") and not np.isscalar(data) else data
+    return Tensor(source, dtype=dtype, requires_grad=requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """Wrap `data` without copying where possible."""
+    if isinstance(data, Tensor) and (dtype is None or np.dtype(dtype) == data.dtype):
+        return data
+    return Tensor(data, dtype=dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """Share memory with a NumPy array."""
+    return Tensor(array)
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad=requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad=requires_grad)
+
+
+def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.full(_shape((size,)), fill_value, dtype=_float_dtype(dtype)),
+                  requires_grad=requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, requires_grad: bool = False,
+          generator: random.Generator | None = None) -> Tensor:
+    """Standard normal samples from the global (or given) generator."""
+    rng = random.resolve(generator)
+    data = rng.standard_normal(_shape(size)).astype(_float_dtype(dtype))
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def rand(*size: Any, dtype: Any = None, requires_grad: bool = False,
+         generator: random.Generator | None = None) -> Tensor:
+    """Uniform samples in [0, 1) from the global (or given) generator."""
+    rng = random.resolve(generator)
+    data = rng.random(_shape(size)).astype(_float_dtype(dtype))
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def randint(low: int, high: int, size: Any, generator: random.Generator | None = None) -> Tensor:
+    """Integers in [low, high) as int64."""
+    return Tensor(random.resolve(generator).integers(low, high, size=_shape((size,)), dtype=np.int64))
+
+
+def randperm(n: int, generator: random.Generator | None = None) -> Tensor:
+    return Tensor(random.resolve(generator).permutation(n).astype(np.int64))
+
+
+def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Like torch.arange: int64 for integer arguments, else the default float dtype."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        dtype = np.int64 if integral else backend.get_default_dtype()
+    return Tensor(np.arange(start, end, step, dtype=dtype), requires_grad=requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None) -> Tensor:
+    return Tensor(np.linspace(start, end, steps, dtype=_float_dtype(dtype)))
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None) -> Tensor:
+    return Tensor(np.eye(n, m, dtype=_float_dtype(dtype)))
+
+
+def _like(input: Tensor, fill: Any, dtype: Any, requires_grad: bool) -> Tensor:
+    xp = backend.get_array_module(input.data)
+    dtype = input.dtype if dtype is None else np.dtype(dtype)
+    return Tensor(fill(xp, input.shape, dtype), requires_grad=requires_grad)
+
+
+def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _like(input, lambda xp, s, d: xp.zeros(s, dtype=d), dtype, requires_grad)
+
+
+def ones_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _like(input, lambda xp, s, d: xp.ones(s, dtype=d), dtype, requires_grad)
+
+
+def full_like(input: Tensor, fill_value: float, dtype: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return _like(input, lambda xp, s, d: xp.full(s, fill_value, dtype=d), dtype, requires_grad)
+
+
+def randn_like(input: Tensor, dtype: Any = None, requires_grad: bool = False,
+               generator: random.Generator | None = None) -> Tensor:
+    return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
+                 generator=generator)
+
+
+def rand_like(input: Tensor, dtype: Any = None, requires_grad: bool = False,
+              generator: random.Generator | None = None) -> Tensor:
+    return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
+                generator=generator)

@@ -1,0 +1,183 @@
+"""Activation primitives: relu, leaky_relu, elu, gelu, sigmoid, tanh, softmax, log_softmax."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from npnn import backend
+from npnn.autograd.function import Function
+from npnn.tensor import Tensor
+
+
+class ReLU(Function):
+    def forward(self, a):
+        self.positive = a > 0
+        return backend.get_array_module(a).maximum(a, 0)
+
+    def backward(self, grad_output):
+        return grad_output * self.positive
+
+
+def relu(input: Any) -> Tensor:
+    """max(x, 0); the gradient at 0 is 0."""
+    return ReLU.apply(input)
+
+
+class LeakyReLU(Function):
+    def forward(self, a, negative_slope=0.01):
+        xp = backend.get_array_module(a)
+        self.slope = xp.where(a > 0, a.dtype.type(1), a.dtype.type(negative_slope))
+        return a * self.slope
+
+    def backward(self, grad_output):
+        return grad_output * self.slope
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, negative_slope · x otherwise."""
+    return LeakyReLU.apply(input, negative_slope=negative_slope)
+
+
+class ELU(Function):
+    def forward(self, a, alpha=1.0):
+        xp = backend.get_array_module(a)
+        self.positive = a > 0
+        self.alpha = alpha
+        self.out = xp.where(self.positive, a, alpha * xp.expm1(xp.minimum(a, 0)))
+        return self.out
+
+    def backward(self, grad_output):
+        xp = backend.get_array_module(grad_output)
+        return grad_output * xp.where(self.positive, 1, self.out + self.alpha)
+
+
+def elu(input: Any, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, alpha · (exp(x) - 1) otherwise."""
+    return ELU.apply(input, alpha=alpha)
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def _standard_normal_cdf(x: Any) -> Any:
+    xp = backend.get_array_module(x)
+    if xp is np:
+        return 0.5 * (1.0 + np.asarray(_erf(x / math.sqrt(2.0)), dtype=x.dtype))
+    import cupyx.scipy.special  # the GPU backend has a vectorised erf
+
+    return 0.5 * (1.0 + cupyx.scipy.special.erf(x / math.sqrt(2.0)))
+
+
+class GELU(Function):
+    def forward(self, a, approximate="none"):
+        xp = backend.get_array_module(a)
+        self.a, self.approximate = a, approximate
+        if approximate == "tanh":
+            inner = math.sqrt(2.0 / math.pi) * (a + 0.044715 * a**3)
+            self.tanh_inner = xp.tanh(inner)
+            return 0.5 * a * (1.0 + self.tanh_inner)
+        self.cdf = _standard_normal_cdf(a)
+        return a * self.cdf
+
+    def backward(self, grad_output):
+        xp = backend.get_array_module(grad_output)
+        a = self.a
+        if self.approximate == "tanh":
+            t = self.tanh_inner
+            d_inner = math.sqrt(2.0 / math.pi) * (1.0 + 3 * 0.044715 * a**2)
+            return grad_output * (0.5 * (1.0 + t) + 0.5 * a * (1.0 - t * t) * d_inner)
+        pdf = xp.exp(-0.5 * a * a) / math.sqrt(2.0 * math.pi)
+        return grad_output * (self.cdf + a * pdf)
+
+
+def gelu(input: Any, approximate: str = "none") -> Tensor:
+    """x · Φ(x) (exact, via erf) or its tanh approximation with approximate='tanh'.
+
+    The exact form evaluates erf per element in Python on CPU: prefer 'tanh' for speed.
+    """
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(input, approximate=approximate)
+
+
+class Sigmoid(Function):
+    def forward(self, a):
+        xp = backend.get_array_module(a)
+        # exp(-|x|) never overflows; pick the stable form for each sign
+        e = xp.exp(-xp.abs(a))
+        self.out = xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        return self.out
+
+    def backward(self, grad_output):
+        return grad_output * self.out * (1 - self.out)
+
+
+def sigmoid(input: Any) -> Tensor:
+    """1 / (1 + exp(-x)), computed without overflow."""
+    return Sigmoid.apply(input)
+
+
+class Tanh(Function):
+    def forward(self, a):
+        self.out = backend.get_array_module(a).tanh(a)
+        return self.out
+
+    def backward(self, grad_output):
+        return grad_output * (1 - self.out * self.out)
+
+
+def tanh(input: Any) -> Tensor:
+    """Hyperbolic tangent; d/dx = 1 - tanh²."""
+    return Tanh.apply(input)
+
+
+def _shifted(a, dim):
+    # subtract the max for stability: exp never overflows
+    return a - a.max(axis=dim, keepdims=True)
+
+
+class Softmax(Function):
+    def forward(self, a, dim=-1):
+        xp = backend.get_array_module(a)
+        self.dim = dim
+        e = xp.exp(_shifted(a, dim))
+        self.out = e / e.sum(axis=dim, keepdims=True)
+        return self.out
+
+    def backward(self, grad_output):
+        inner = (grad_output * self.out).sum(axis=self.dim, keepdims=True)
+        return self.out * (grad_output - inner)
+
+
+def softmax(input: Any, dim: int | None = None) -> Tensor:
+    """exp(x) / Σ exp(x) over `dim`."""
+    return Softmax.apply(input, dim=_softmax_dim(input, dim))
+
+
+class LogSoftmax(Function):
+    def forward(self, a, dim=-1):
+        xp = backend.get_array_module(a)
+        self.dim = dim
+        shifted = _shifted(a, dim)
+        self.out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        return self.out
+
+    def backward(self, grad_output):
+        xp = backend.get_array_module(grad_output)
+        return grad_output - xp.exp(self.out) * grad_output.sum(axis=self.dim, keepdims=True)
+
+
+def log_softmax(input: Any, dim: int | None = None) -> Tensor:
+    """x - log Σ exp(x) over `dim`, fused for stability (logits of ±1e4 stay finite)."""
+    return LogSoftmax.apply(input, dim=_softmax_dim(input, dim))
+
+
+def _softmax_dim(input: Any, dim: int | None) -> int:
+    if dim is not None:
+        return dim
+    ndim = input.ndim if isinstance(input, Tensor) else np.ndim(input)
+    # PyTorch's legacy implicit choice; it warns, we document it
+    return 0 if ndim in (0, 1, 3) else 1

@@ -1,0 +1,87 @@
+"""Matrix products: matmul (1-D, 2-D, batched with broadcasting) and the fused linear layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from npnn import backend
+from npnn.autograd.function import Function
+from npnn.tensor import Tensor, as_tensor
+
+
+class MatMul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, grad_output):
+        a, b = self.a, self.b
+        xp = backend.get_array_module(grad_output)
+        if a.ndim == 1 and b.ndim == 1:
+            return grad_output * b, grad_output * a
+        # view vectors as matrices: a (k,) -> (1, k), b (k,) -> (k, 1)
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = grad_output
+        if a.ndim == 1:
+            g2 = xp.expand_dims(g2, -2)
+        if b.ndim == 1:
+            g2 = xp.expand_dims(g2, -1)
+        grad_a = grad_b = None
+        if self.needs_input_grad[0]:
+            grad_a = g2 @ xp.swapaxes(b2, -1, -2)
+            if a.ndim == 1:
+                grad_a = grad_a[..., 0, :]
+        if self.needs_input_grad[1]:
+            grad_b = xp.swapaxes(a2, -1, -2) @ g2
+            if b.ndim == 1:
+                grad_b = grad_b[..., 0]
+        return grad_a, grad_b
+
+
+def matmul(input: Any, other: Any) -> Tensor:
+    """Matrix product with NumPy/PyTorch rules for 1-D and batched (broadcast) operands."""
+    a, b = as_tensor(input), as_tensor(other)
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"matmul: both arguments need at least 1 dim, got shapes {a.shape} and {b.shape}")
+    inner_a = a.shape[-1]
+    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if inner_a != inner_b:
+        raise RuntimeError(
+            f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied ({inner_a} != {inner_b})"
+        )
+    return MatMul.apply(a, b)
+
+
+class Linear(Function):
+    def forward(self, x, weight, bias=None):
+        self.x, self.weight = x, weight
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    def backward(self, grad_output):
+        x, weight = self.x, self.weight
+        grad_x = grad_output @ weight if self.needs_input_grad[0] else None
+        grad_weight = grad_bias = None
+        out_features = weight.shape[0]
+        flat_grad = grad_output.reshape(-1, out_features)
+        if self.needs_input_grad[1]:
+            grad_weight = flat_grad.T @ x.reshape(-1, weight.shape[1])
+        if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
+            grad_bias = flat_grad.sum(axis=0)
+        return grad_x, grad_weight, grad_bias
+
+
+def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
+    """x @ weight.T + bias, fused: one matmul forward, two backward."""
+    x, weight = as_tensor(input), as_tensor(weight)
+    if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
+        raise RuntimeError(
+            f"linear: input of shape {x.shape} does not match weight of shape {weight.shape} "
+            f"(input's last dim must be in_features={weight.shape[-1]})"
+        )
+    if bias is None:
+        return Linear.apply(x, weight)
+    return Linear.apply(x, weight, bias)

@@ -1,0 +1,232 @@
+"""Loss primitives: fused cross-entropy/NLL over a target distribution, BCE, BCE with logits.
+
+Class-index targets, probability targets, class weights, `ignore_index` and label
+smoothing all reduce to one dense target distribution q: loss_i = -Σ_c q_ic · logp_ic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from npnn import backend
+from npnn.autograd.function import Function
+from npnn.ops.activation import _shifted
+from npnn.ops.elementwise import abs as abs_
+from npnn.ops.reduction import mean, sum
+from npnn.ops.shape import permute, reshape
+from npnn.tensor import Tensor, as_tensor
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+class CrossEntropy(Function):
+    """Per-sample -Σ_c q_ic · log softmax(x)_ic; q is a constant target distribution."""
+
+    def forward(self, logits, target_distribution=None, from_log_probs=False):
+        xp = backend.get_array_module(logits)
+        if from_log_probs:
+            log_probs = logits
+        else:
+            shifted = _shifted(logits, 1)
+            log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        self.q, self.log_probs, self.from_log_probs = target_distribution, log_probs, from_log_probs
+        return -(target_distribution * log_probs).sum(axis=1)
+
+    def backward(self, grad_output):
+        scale = grad_output[:, None]
+        if self.from_log_probs:
+            return -scale * self.q
+        probs = backend.get_array_module(grad_output).exp(self.log_probs)
+        return scale * (probs * self.q.sum(axis=1, keepdims=True) - self.q)
+
+
+def _target_distribution(target: Any, num_classes: int, dtype: Any, weight: Any,
+                         ignore_index: int, label_smoothing: float) -> tuple[Any, Any]:
+    """Dense q (N, C) and the 'mean' divisor for class-index or probability targets."""
+    xp = backend.get_array_module(target)
+    class_weight = xp.ones(num_classes, dtype=dtype) if weight is None else weight.astype(dtype)
+    smooth = label_smoothing / num_classes
+    if target.dtype.kind == "f":
+        q = (1.0 - label_smoothing) * target.astype(dtype) + smooth
+        return q * class_weight, target.shape[0]
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"targets must be class indices (integer) or probabilities (float), got {target.dtype}")
+    valid = target != ignore_index
+    safe = xp.where(valid, target, 0)
+    if safe.size and (safe.min() < 0 or safe.max() >= num_classes):
+        bad = safe[(safe < 0) | (safe >= num_classes)][0]
+        raise IndexError(f"target {int(bad)} is out of bounds for {num_classes} classes")
+    rows = xp.arange(target.shape[0])
+    q = xp.zeros((target.shape[0], num_classes), dtype=dtype)
+    q[rows, safe] = (1.0 - label_smoothing) * class_weight[safe]
+    if label_smoothing:
+        q += smooth * class_weight
+    q *= valid[:, None]
+    return q, (class_weight[safe] * valid).sum()
+
+
+def _as_rows(input: Tensor, target: Tensor, op: str) -> tuple[Tensor, Any, tuple[int, ...]]:
+    """Bring (C,), (N, C) or (N, C, d1, …) inputs to rows (M, C); keep the per-sample shape."""
+    probabilities = target.dtype.kind == "f"
+    if input.ndim == 0:
+        raise ValueError(f"{op}: input needs a class dimension, got a 0-d tensor")
+    sample_shape = (input.shape[0], *input.shape[2:]) if input.ndim > 1 else ()
+    expected = input.shape if probabilities else sample_shape
+    if target.shape != expected:
+        kind = "probability" if probabilities else "class-index"
+        raise ValueError(
+            f"{op}: input of shape {input.shape} needs {kind} targets of shape {expected}, "
+            f"got {target.shape}"
+        )
+    classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    data = target.data
+    if input.ndim > 2:
+        dims = (0, *range(2, input.ndim), 1)
+        input = permute(input, *dims)
+        data = data.transpose(dims) if probabilities else data
+    rows = reshape(input, -1, classes)
+    data = data.reshape(-1, classes) if probabilities else data.reshape(-1)
+    return rows, data, sample_shape
+
+
+def _class_loss(input: Any, target: Any, weight: Any, ignore_index: int, reduction: str,
+                label_smoothing: float, from_log_probs: bool, op: str) -> Tensor:
+    _check_reduction(reduction, op)
+    input, target = as_tensor(input), as_tensor(target)
+    rows, rows_target, sample_shape = _as_rows(input, target, op)
+    weight_data = None if weight is None else as_tensor(weight).data
+    q, divisor = _target_distribution(rows_target, rows.shape[1], rows.dtype, weight_data,
+                                      ignore_index, label_smoothing)
+    losses = CrossEntropy.apply(rows, target_distribution=q, from_log_probs=from_log_probs)
+    if reduction == "none":
+        return reshape(losses, *sample_shape)
+    if reduction == "sum":
+        return sum(losses)
+    return sum(losses) / Tensor(backend.get_array_module(q).asarray(divisor, dtype=rows.dtype))
+
+
+def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy from logits (fused log_softmax + NLL), as torch.nn.functional.cross_entropy.
+
+    Targets are class indices (N,) or probabilities (N, C). Differs from PyTorch: no
+    gradient flows into probability targets.
+    """
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    return _class_loss(input, target, weight, ignore_index, reduction, label_smoothing,
+                       from_log_probs=False, op="cross_entropy")
+
+
+def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class-index targets, given log-probabilities (N, C)."""
+    target = as_tensor(target)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss needs integer class-index targets, got dtype {target.dtype}")
+    return _class_loss(input, target, weight, ignore_index, reduction, 0.0,
+                       from_log_probs=True, op="nll_loss")
+
+
+class BinaryCrossEntropy(Function):
+    def forward(self, probs, target=None):
+        xp = backend.get_array_module(probs)
+        self.probs, self.target = probs, target
+        # PyTorch clamps the logs at -100 so that p = 0 or 1 gives a finite loss
+        with np.errstate(divide="ignore"):
+            log_p = xp.maximum(xp.log(probs), -100)
+            log_not_p = xp.maximum(xp.log1p(-probs), -100)
+        return -(target * log_p + (1 - target) * log_not_p)
+
+    def backward(self, grad_output):
+        xp = backend.get_array_module(grad_output)
+        p, t = self.probs, self.target
+        return grad_output * (p - t) / xp.maximum((1 - p) * p, 1e-12)
+
+
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """-(t·log p + (1-t)·log(1-p)) for probabilities p in [0, 1]."""
+    _check_reduction(reduction, "binary_cross_entropy")
+    input, target = as_tensor(input), as_tensor(target)
+    _check_same_shape(input, target, "binary_cross_entropy")
+    data = input.data
+    if data.size and (data.min() < 0 or data.max() > 1):
+        raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1]; "
+                         "for logits use binary_cross_entropy_with_logits")
+    losses = BinaryCrossEntropy.apply(input, target=target.data.astype(input.dtype))
+    return _weighted_reduce(losses, weight, reduction)
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    def forward(self, logits, target=None, pos_weight=None):
+        xp = backend.get_array_module(logits)
+        self.logits, self.target, self.pos_weight = logits, target, pos_weight
+        # log(1 + exp(-x)) without overflow
+        softplus_neg = xp.log1p(xp.exp(-xp.abs(logits))) + xp.maximum(-logits, 0)
+        if pos_weight is None:
+            return (1 - target) * logits + softplus_neg
+        return (1 - target) * logits + (1 + (pos_weight - 1) * target) * softplus_neg
+
+    def backward(self, grad_output):
+        xp = backend.get_array_module(grad_output)
+        x, t = self.logits, self.target
+        e = xp.exp(-xp.abs(x))
+        sig = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        if self.pos_weight is None:
+            return grad_output * (sig - t)
+        return grad_output * ((1 - t) + (1 + (self.pos_weight - 1) * t) * (sig - 1))
+
+
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,
+                                     reduction: str = "mean", pos_weight: Any = None) -> Tensor:
+    """Sigmoid + binary cross-entropy, fused and stable for large |logits|."""
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    input, target = as_tensor(input), as_tensor(target)
+    _check_same_shape(input, target, "binary_cross_entropy_with_logits")
+    pw = None if pos_weight is None else as_tensor(pos_weight).data.astype(input.dtype)
+    losses = BinaryCrossEntropyWithLogits.apply(
+        input, target=target.data.astype(input.dtype), pos_weight=pw
+    )
+    return _weighted_reduce(losses, weight, reduction)
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error (x - y)²."""
+    _check_reduction(reduction, "mse_loss")
+    input, target = as_tensor(input), as_tensor(target)
+    _check_same_shape(input, target, "mse_loss")
+    diff = input - target
+    return _weighted_reduce(diff * diff, None, reduction)
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error |x - y|."""
+    _check_reduction(reduction, "l1_loss")
+    input, target = as_tensor(input), as_tensor(target)
+    _check_same_shape(input, target, "l1_loss")
+    return _weighted_reduce(abs_(input - target), None, reduction)
+
+
+def _weighted_reduce(losses: Tensor, weight: Any, reduction: str) -> Tensor:
+    if weight is not None:
+        losses = losses * as_tensor(weight, like=(losses,))
+    if reduction == "none":
+        return losses
+    return sum(losses) if reduction == "sum" else mean(losses)
+
+
+def _check_reduction(reduction: str, op: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _check_same_shape(input: Tensor, target: Tensor, op: str) -> None:
+    """Differs from PyTorch, which warns and broadcasts: a shape mismatch is almost always a bug."""
+    if input.shape != target.shape:
+        raise ValueError(
+            f"{op}: input shape {input.shape} and target shape {target.shape} differ; "
+            "reshape one of them (e.g. target.reshape(input.shape))"
+        )

@@ -1,0 +1,222 @@
+"""Shape primitives: reshape, permute, expand, getitem, cat, stack, pad (and composites)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from npnn import backend
+from npnn.autograd.function import Function
+from npnn.tensor import Tensor
+
+
+def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """Accept f(2, 3) and f((2, 3)) alike."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+class Reshape(Function):
+    def forward(self, a, shape=()):
+        self.shape = a.shape
+        return a.reshape(shape)
+
+    def backward(self, grad_output):
+        return grad_output.reshape(self.shape)
+
+
+def reshape(input: Tensor, *shape: Any) -> Tensor:
+    """Same data, new shape (one dim may be -1)."""
+    new_shape = _resolve_shape(_shape_arg(shape), input.shape)
+    if new_shape == input.shape:
+        return input
+    return Reshape.apply(input, shape=new_shape)
+
+
+def _resolve_shape(new_shape: tuple[int, ...], old_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Fill in a -1 and check the element count, naming both shapes on failure."""
+    numel = int(np.prod(old_shape, dtype=np.int64))
+    known = int(np.prod([s for s in new_shape if s != -1], dtype=np.int64))
+    unknown = [i for i, s in enumerate(new_shape) if s == -1]
+    valid = len(unknown) <= 1 and all(s >= 0 or s == -1 for s in new_shape)
+    if valid and unknown and known and numel % known == 0:
+        new_shape = tuple(numel // known if s == -1 else s for s in new_shape)
+    elif valid and unknown:
+        valid = False
+    if not valid or int(np.prod(new_shape, dtype=np.int64)) != numel:
+        raise RuntimeError(
+            f"reshape: shape {new_shape} is invalid for an input of shape {old_shape} "
+            f"({numel} elements)"
+        )
+    return tuple(int(s) for s in new_shape)
+
+
+class Permute(Function):
+    def forward(self, a, dims=()):
+        self.inverse = tuple(np.argsort(dims))
+        return a.transpose(dims)
+
+    def backward(self, grad_output):
+        return grad_output.transpose(self.inverse)
+
+
+def permute(input: Tensor, *dims: Any) -> Tensor:
+    """Reorder dimensions: output dim i is input dim dims[i]."""
+    dims = tuple(d % max(input.ndim, 1) for d in _shape_arg(dims))
+    if sorted(dims) != list(range(input.ndim)):
+        raise RuntimeError(f"permute: dims {dims} are not a permutation of {input.ndim} dims")
+    return Permute.apply(input, dims=dims)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions."""
+    dims = list(range(input.ndim))
+    dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    return permute(input, *dims)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims start_dim..end_dim into one."""
+    if input.ndim == 0:
+        return reshape(input, 1)
+    start, end = start_dim % input.ndim, end_dim % input.ndim
+    shape = input.shape
+    merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
+    return reshape(input, *shape[:start], merged, *shape[end + 1:])
+
+
+def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    """Drop size-1 dims (all of them, or those in `dim` that have size 1)."""
+    if dim is None:
+        axes = [i for i, s in enumerate(input.shape) if s == 1]
+    else:
+        axes = [d % input.ndim for d in ((dim,) if isinstance(dim, int) else dim)]
+        axes = [d for d in axes if input.shape[d] == 1]
+    return reshape(input, *[s for i, s in enumerate(input.shape) if i not in axes])
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dim at `dim`."""
+    dim = dim % (input.ndim + 1)
+    return reshape(input, *input.shape[:dim], 1, *input.shape[dim:])
+
+
+class Expand(Function):
+    def forward(self, a, shape=()):
+        return backend.get_array_module(a).broadcast_to(a, shape)
+
+    def backward(self, grad_output):
+        return grad_output  # the engine sums it back to the input's shape
+
+
+def expand(input: Tensor, *shape: Any) -> Tensor:
+    """Broadcast to `shape` without copying (-1 keeps a dim)."""
+    shape = _shape_arg(shape)
+    offset = len(shape) - input.ndim
+    full = tuple(input.shape[i - offset] if s == -1 else s for i, s in enumerate(shape))
+    return Expand.apply(input, shape=full)
+
+
+def _is_advanced(index: Any) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(not isinstance(p, (int, np.integer, slice, type(None), type(Ellipsis)))
+               for p in parts)
+
+
+class GetItem(Function):
+    def forward(self, a, index=None):
+        self.shape, self.dtype, self.index = a.shape, a.dtype, index
+        return a[index]
+
+    def backward(self, grad_output):
+        xp = backend.get_array_module(grad_output)
+        grad = xp.zeros(self.shape, dtype=grad_output.dtype)
+        if _is_advanced(self.index):
+            # repeated integer indices must add up, which plain assignment would not do
+            xp.add.at(grad, self.index, grad_output)
+        else:
+            grad[self.index] = grad_output
+        return grad
+
+
+def getitem(input: Tensor, index: Any) -> Tensor:
+    """input[index] with basic and integer/boolean-array indexing."""
+    return GetItem.apply(input, index=index)
+
+
+class Cat(Function):
+    def forward(self, *arrays, dim=0):
+        self.dim = dim
+        self.splits = np.cumsum([a.shape[dim] for a in arrays])[:-1]
+        return backend.get_array_module(*arrays).concatenate(arrays, axis=dim)
+
+    def backward(self, grad_output):
+        xp = backend.get_array_module(grad_output)
+        return tuple(xp.split(grad_output, self.splits, axis=self.dim))
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat needs at least one tensor")
+    reference = tensors[0].shape
+    axis = dim % max(len(reference), 1)
+    for t in tensors[1:]:
+        if len(t.shape) != len(reference) or any(
+            s != r for i, (s, r) in enumerate(zip(t.shape, reference, strict=True)) if i != axis
+        ):
+            raise RuntimeError(
+                f"cat: shapes {reference} and {t.shape} must match except in dim {dim}"
+            )
+    return Cat.apply(*tensors, dim=axis)
+
+
+concatenate = cat
+
+
+class Stack(Function):
+    def forward(self, *arrays, dim=0):
+        self.dim = dim
+        return backend.get_array_module(*arrays).stack(arrays, axis=dim)
+
+    def backward(self, grad_output):
+        xp = backend.get_array_module(grad_output)
+        return tuple(xp.moveaxis(grad_output, self.dim, 0))
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dim."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack needs at least one tensor")
+    for t in tensors[1:]:
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(f"stack: all shapes must be equal, got {tensors[0].shape} and {t.shape}")
+    return Stack.apply(*tensors, dim=dim % (tensors[0].ndim + 1))
+
+
+class Pad(Function):
+    def forward(self, a, widths=(), value=0.0):
+        self.slices = tuple(slice(before, before + size) for (before, _), size in zip(widths, a.shape, strict=True))
+        return backend.get_array_module(a).pad(a, widths, constant_values=value)
+
+    def backward(self, grad_output):
+        return grad_output[self.slices]
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Constant padding with PyTorch's spec: (left, right) of the last dim, then the one before…"""
+    if mode != "constant":
+        raise NotImplementedError(f"pad mode {mode!r}: only 'constant' is supported")
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad needs pairs for at most {input.ndim} dims, got {tuple(pad)}")
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
+    widths = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return Pad.apply(input, widths=tuple(widths), value=value)

@@ -1,0 +1,550 @@
+"""`Tensor`: an array, its gradient, and the graph node that produced it.
+
+Dunder methods and tensor methods only call the op functions in `npnn.ops`;
+all differentiation lives in the ops' `Function` classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from npnn import backend
+from npnn.autograd import engine
+from npnn.autograd.function import Function
+from npnn.autograd.grad_mode import is_grad_enabled
+
+Dim = int | Sequence[int] | None
+
+
+def _to_array(data: Any, dtype: Any = None) -> Any:
+    """Convert data to an array with torch.tensor's dtype rules.
+
+    Arrays keep their dtype (float64 stays float64); Python floats and float lists
+    become the default dtype (float32); Python ints become int64; bools stay bool.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    xp = backend.get_array_module(data)
+    if dtype is not None:
+        return xp.asarray(data, dtype=np.dtype(dtype))
+    if isinstance(data, (np.ndarray, np.generic)) or xp is not np:
+        return xp.asarray(data)
+    array = np.asarray(data)
+    if array.dtype.kind == "f":
+        return array.astype(backend.get_default_dtype(), copy=False)
+    if array.dtype.kind in "iu":
+        return array.astype(np.int64, copy=False)
+    if array.dtype.kind == "b":
+        return array
+    raise TypeError(f"cannot make a tensor from {type(data).__name__} with dtype {array.dtype}")
+
+
+def as_tensor(value: Any, like: Sequence[Any] = ()) -> Tensor:
+    """Return `value` as a Tensor; a Python scalar takes the dtype of the tensors in `like`."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (bool, int, float)):
+        dtype = _scalar_dtype(value, like)
+        xp = np
+        for other in like:
+            if isinstance(other, Tensor):
+                xp = backend.get_array_module(other.data)
+                break
+        return Tensor(xp.asarray(value, dtype=dtype))
+    return Tensor(value)
+
+
+def _scalar_dtype(value: bool | int | float, like: Sequence[Any]) -> np.dtype:
+    """A Python scalar never upcasts a tensor (as in PyTorch): float32 * 0.5 stays float32."""
+    dtypes = [t.dtype for t in like if isinstance(t, Tensor)]
+    floats = [d for d in dtypes if d.kind == "f"]
+    if floats:
+        return floats[0]
+    if isinstance(value, float):
+        return backend.get_default_dtype()
+    if dtypes and not isinstance(value, bool):
+        return dtypes[0] if dtypes[0].kind in "iu" else np.dtype(np.int64)
+    return np.dtype(np.bool_) if isinstance(value, bool) else np.dtype(np.int64)
+
+
+class Tensor:
+    """An N-d array with reverse-mode autograd.
+
+    Differs from PyTorch: no views or in-place autograd; `data` is a plain NumPy
+    (or CuPy) array that optimizers update in place.
+    """
+
+    __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected op
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+        self.data = _to_array(data, dtype)
+        self.grad: Any = None
+        self.grad_fn: Function | None = None
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _from_op(cls, data: Any, node: Function | None) -> Tensor:
+        tensor = cls.__new__(cls)
+        tensor.data = data
+        tensor.grad = None
+        tensor.grad_fn = node
+        tensor._requires_grad = node is not None
+        return tensor
+
+    # ----- autograd state -----
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and self.data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
+                "convert with .float() first (integer tensors such as labels never need grad)"
+            )
+        if not value and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad can only be turned off on leaf tensors; use .detach() instead"
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+        """Accumulate gradients of this tensor into every leaf that requires grad.
+
+        A non-scalar tensor needs `gradient`: the vector in the vector-Jacobian product.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: no input of the "
+                "computation had requires_grad=True (or it ran inside no_grad())"
+            )
+        xp = backend.get_array_module(self.data)
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient works only for a scalar output, but this "
+                    f"tensor has shape {self.shape}; pass gradient=<tensor of shape {self.shape}> "
+                    "(e.g. npnn.ones_like(out)) or reduce it first (out.sum(), out.mean())"
+                )
+            gradient = xp.ones_like(self.data)
+        else:
+            gradient = _to_array(gradient)
+            if gradient.shape != self.shape:
+                raise RuntimeError(
+                    f"backward(gradient) needs a gradient of the output's shape {self.shape}, "
+                    f"got {gradient.shape}"
+                )
+            gradient = gradient.astype(self.dtype, copy=False)
+        engine.run_backward(self, gradient, retain_graph=retain_graph)
+
+    def detach(self) -> Tensor:
+        """The same data without a graph (shares memory, as in PyTorch)."""
+        return Tensor._from_op(self.data, None)
+
+    # ----- array facts -----
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return backend.device_of(self.data)
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape as a tuple, or one dimension's length (PyTorch's `size()`; see `numel`)."""
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (shared memory on CPU). Call `.detach()` not needed."""
+        return backend.to_numpy(self.data)
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype, copy=False)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data.reshape(()))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu":
+            raise TypeError("only integer tensors can be used as an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.numpy(), separator=", ", precision=4, prefix="tensor(")
+        extras = []
+        if self.dtype not in (backend.get_default_dtype(), np.dtype(np.int64), np.dtype(np.bool_)):
+            extras.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+    # ----- conversions -----
+    def to(self, target: Any) -> Tensor:
+        """Convert to a dtype (differentiable) or move to a device ('cpu' / 'cuda')."""
+        if isinstance(target, str) and target in ("cpu", "cuda", "gpu"):
+            from npnn.ops.elementwise import to_device
+
+            return to_device(self, target)
+        from npnn.ops.elementwise import cast
+
+        return cast(self, np.dtype(target))
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
+
+    def float(self) -> Tensor:
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
+
+    def type(self, dtype: Any) -> Tensor:
+        return self.to(dtype)
+
+    def clone(self) -> Tensor:
+        from npnn.ops.elementwise import clone
+
+        return clone(self)
+
+    # ----- in-place helpers (no autograd; for init and manual updates) -----
+    def _check_inplace(self) -> None:
+        if is_grad_enabled() and (self.requires_grad or self.grad_fn is not None):
+            raise RuntimeError(
+                "in-place change of a tensor that requires grad is not supported while grad is "
+                "enabled; wrap it in `with npnn.no_grad():`"
+            )
+
+    def zero_(self) -> Tensor:
+        self._check_inplace()
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value: float) -> Tensor:
+        self._check_inplace()
+        self.data[...] = value
+        return self
+
+    def copy_(self, source: Any) -> Tensor:
+        self._check_inplace()
+        source = source.data if isinstance(source, Tensor) else source
+        self.data[...] = source
+        return self
+
+    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        self._check_inplace()
+        other = other.data if isinstance(other, Tensor) else other
+        self.data += alpha * other if alpha != 1.0 else other
+        return self
+
+    def mul_(self, other: Any) -> Tensor:
+        self._check_inplace()
+        self.data *= other.data if isinstance(other, Tensor) else other
+        return self
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._check_inplace()
+        index = _unwrap_index(index)
+        self.data[index] = value.data if isinstance(value, Tensor) else value
+
+    # ----- operators -----
+    def __add__(self, other: Any) -> Tensor:
+        return ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.div(other, self)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return ops.pow(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return ops.pow(base, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return ops.abs(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.getitem(self, _unwrap_index(index))
+
+    # comparisons give plain boolean tensors (no graph)
+    def _compare(self, other: Any, compare: Any) -> Tensor:
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._from_op(compare(self.data, other), None)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, lambda a, b: a == b)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, lambda a, b: a != b)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a < b)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a <= b)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a > b)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a >= b)
+
+    def __invert__(self) -> Tensor:
+        return Tensor._from_op(~self.data, None)
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a & b)
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a | b)
+
+    def eq(self, other: Any) -> Tensor:
+        return self == other
+
+    def any(self) -> Tensor:
+        return Tensor._from_op(self.data.any(), None)
+
+    def all(self) -> Tensor:
+        return Tensor._from_op(self.data.all(), None)
+
+    # ----- op methods -----
+    def add(self, other: Any) -> Tensor:
+        return ops.add(self, other)
+
+    def sub(self, other: Any) -> Tensor:
+        return ops.sub(self, other)
+
+    def mul(self, other: Any) -> Tensor:
+        return ops.mul(self, other)
+
+    def div(self, other: Any) -> Tensor:
+        return ops.div(self, other)
+
+    def pow(self, exponent: Any) -> Tensor:
+        return ops.pow(self, exponent)
+
+    def neg(self) -> Tensor:
+        return ops.neg(self)
+
+    def exp(self) -> Tensor:
+        return ops.exp(self)
+
+    def log(self) -> Tensor:
+        return ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return ops.abs(self)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other: Any) -> Tensor:
+        return ops.maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return ops.minimum(self, other)
+
+    def matmul(self, other: Any) -> Tensor:
+        return ops.matmul(self, other)
+
+    def sum(self, dim: Dim = None, keepdim: bool = False, **numpy_style: Any) -> Tensor:
+        return ops.sum(self, dim, keepdim, **numpy_style)
+
+    def mean(self, dim: Dim = None, keepdim: bool = False, **numpy_style: Any) -> Tensor:
+        return ops.mean(self, dim, keepdim, **numpy_style)
+
+    def var(self, dim: Dim = None, keepdim: bool = False, *, correction: int = 1,
+            unbiased: bool | None = None, **numpy_style: Any) -> Tensor:
+        return ops.var(self, dim, keepdim, correction=correction, unbiased=unbiased, **numpy_style)
+
+    def std(self, dim: Dim = None, keepdim: bool = False, *, correction: int = 1,
+            unbiased: bool | None = None, **numpy_style: Any) -> Tensor:
+        return ops.std(self, dim, keepdim, correction=correction, unbiased=unbiased, **numpy_style)
+
+    def max(self, dim: int | None = None, keepdim: bool = False, **numpy_style: Any) -> Any:
+        return ops.max(self, dim, keepdim, **numpy_style)
+
+    def min(self, dim: int | None = None, keepdim: bool = False, **numpy_style: Any) -> Any:
+        return ops.min(self, dim, keepdim, **numpy_style)
+
+    def amax(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        return ops.amax(self, dim, keepdim)
+
+    def amin(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        return ops.amin(self, dim, keepdim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return ops.argmin(self, dim, keepdim)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return ops.reshape(self, *shape)
+
+    view = reshape
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return ops.transpose(self, dim0, dim1)
+
+    def permute(self, *dims: Any) -> Tensor:
+        return ops.permute(self, *dims)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return ops.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, dim: Dim = None) -> Tensor:
+        return ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return ops.unsqueeze(self, dim)
+
+    def expand(self, *shape: Any) -> Tensor:
+        return ops.expand(self, *shape)
+
+    @property
+    def T(self) -> Tensor:
+        """Reverse all dimensions (PyTorch's `.T`; for 2-D, the matrix transpose)."""
+        return ops.permute(self, *reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> Tensor:
+        """Transpose the last two dimensions."""
+        return ops.transpose(self, -2, -1)
+
+    def relu(self) -> Tensor:
+        return ops.relu(self)
+
+    def sigmoid(self) -> Tensor:
+        return ops.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        return ops.tanh(self)
+
+    def softmax(self, dim: int) -> Tensor:
+        return ops.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return ops.log_softmax(self, dim)
+
+
+def _unwrap_index(index: Any) -> Any:
+    """Replace Tensors inside an index by their arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+from npnn import ops  # noqa: E402  (ops import Tensor; bound after the class exists)
