@@ -79,8 +79,8 @@ __version__ = "0.1.0"
 
 long = int64
 double = float64
-float = float32  # noqa: A001  (torch.float is float32)
-bool = bool_  # noqa: A001
+float = float32
+bool = bool_
 
 from npnn import nn, optim  # noqa: E402  (nn and optim build on the names above)
 

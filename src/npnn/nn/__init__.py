@@ -1,0 +1,23 @@
+"""Neural-network building blocks with PyTorch's names."""
+
+from npnn.nn import functional, init, regularization, utils
+from npnn.nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from npnn.nn.containers import ModuleList, Sequential
+from npnn.nn.layers import BatchNorm1d, Dropout, Flatten, Identity, Linear
+from npnn.nn.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
+from npnn.nn.module import Module
+from npnn.nn.parameter import Parameter
+
+__all__ = [
+    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "ELU",
+    "Flatten", "GELU", "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
+    "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
+    "Tanh", "functional", "init", "regularization", "utils",
+]
