@@ -1,0 +1,8 @@
+"""Optimizers and learning-rate schedulers with PyTorch's names and semantics."""
+
+from npnn.optim import lr_scheduler
+from npnn.optim.adam import Adam, AdamW
+from npnn.optim.optimizer import Optimizer
+from npnn.optim.sgd import SGD
+
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "lr_scheduler"]

@@ -1,0 +1,147 @@
+"""`Adam` and `AdamW`: adaptive moment estimation, as torch.optim.Adam / AdamW."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from npnn import backend
+from npnn.optim.optimizer import Optimizer, ParamsT
+
+# Moments of inputs that stop receiving gradient (e.g. never-lit pixels) decay towards
+# subnormal floats, and NumPy arithmetic on subnormals is about 2x slower. Every this many
+# steps, values below the dtype's smallest normal are set to 0. Their effect on the update
+# is below lr * tiny / eps (~1e-30 * lr in float32), so results stay equal to PyTorch's.
+FLUSH_SUBNORMALS_EVERY = 50
+
+
+class Adam(Optimizer):
+    """Adam with PyTorch's formulas: bias-corrected moments, optional AMSGrad and L2 weight decay.
+
+    m = lerp(m, g, 1-b1); v = b2*v + (1-b2)*g*g; p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps).
+    `decoupled_weight_decay=True` gives AdamW. State per parameter: "step" (a Python int,
+    PyTorch keeps a float tensor), "exp_avg", "exp_avg_sq" and, with amsgrad, "max_exp_avg_sq".
+    Differs from PyTorch: subnormal moments are flushed to 0 every 50 steps (see above).
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
+            "amsgrad": amsgrad, "maximize": maximize,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        beta1, beta2 = group["betas"]
+        if not group["lr"] >= 0.0:
+            raise ValueError(f"Invalid learning rate: {group['lr']} (lr must be >= 0)")
+        if not group["eps"] >= 0.0:
+            raise ValueError(f"Invalid epsilon value: {group['eps']} (eps must be >= 0)")
+        if not 0.0 <= beta1 < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {beta1} (needs 0 <= beta1 < 1)")
+        if not 0.0 <= beta2 < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {beta2} (needs 0 <= beta2 < 1)")
+        if not group["weight_decay"] >= 0.0:
+            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']} (must be >= 0)")
+
+    def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
+        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        if not state:
+            xp = backend.get_array_module(param)
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(param)
+            state["exp_avg_sq"] = xp.zeros_like(param)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = xp.zeros_like(param)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        first = self._scratch(param, 0)
+        second = self._scratch(param, 1)
+        state["step"] += 1
+        step = state["step"]
+
+        if group["maximize"]:
+            grad = np.negative(grad, out=first)
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                param *= 1 - lr * weight_decay
+            else:
+                grad = np.add(grad, np.multiply(param, weight_decay, out=second), out=first)
+
+        _lerp_(exp_avg, grad, param.dtype.type(1 - beta1), second)
+        exp_avg_sq *= beta2
+        exp_avg_sq += np.multiply(np.multiply(grad, 1 - beta2, out=second), grad, out=second)
+
+        bias_correction1 = 1 - beta1**step
+        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+        step_size = lr / bias_correction1
+        second_moment = exp_avg_sq
+        if group["amsgrad"]:
+            second_moment = np.maximum(state["max_exp_avg_sq"], exp_avg_sq,
+                                       out=state["max_exp_avg_sq"])
+        denom = np.sqrt(second_moment, out=second)
+        denom /= bias_correction2_sqrt
+        denom += eps
+        update = np.multiply(exp_avg, -step_size, out=first)
+        update /= denom
+        param += update
+
+        if step % FLUSH_SUBNORMALS_EVERY == 0:
+            tiny = np.finfo(param.dtype).tiny
+            for name in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+                if name in state:
+                    _flush_below(state[name], tiny, second)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p *= 1 - lr*wd before the Adam step (as torch.optim.AdamW)."""
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad,
+                         maximize=maximize, decoupled_weight_decay=True)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """As Optimizer.load_state_dict; AdamW groups stay decoupled whatever was saved."""
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True
+
+
+def _lerp_(start: Any, end: Any, weight: Any, temp: Any) -> None:
+    """start += weight * (end - start) in place, with PyTorch's two-sided formula for accuracy."""
+    np.subtract(end, start, out=temp)
+    if abs(weight) < 0.5:
+        temp *= weight
+        start += temp
+    else:
+        temp *= 1 - weight
+        np.subtract(end, temp, out=start)
+
+
+def _flush_below(array: Any, tiny: float, temp: Any) -> None:
+    """Set entries with |x| < tiny (subnormals) to exactly 0, in place."""
+    np.abs(array, out=temp)
+    array[temp < tiny] = 0
