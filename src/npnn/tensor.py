@@ -475,11 +475,11 @@ class Tensor:
     def min(self, dim: int | None = None, keepdim: bool = False, **numpy_style: Any) -> Any:
         return ops.min(self, dim, keepdim, **numpy_style)
 
-    def amax(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
-        return ops.amax(self, dim, keepdim)
+    def amax(self, dim: Dim = None, keepdim: bool = False, **numpy_style: Any) -> Tensor:
+        return ops.amax(self, dim, keepdim, **numpy_style)
 
-    def amin(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
-        return ops.amin(self, dim, keepdim)
+    def amin(self, dim: Dim = None, keepdim: bool = False, **numpy_style: Any) -> Tensor:
+        return ops.amin(self, dim, keepdim, **numpy_style)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return ops.argmax(self, dim, keepdim)

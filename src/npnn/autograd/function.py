@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from npnn.autograd.grad_mode import is_grad_enabled
 
 if TYPE_CHECKING:
@@ -36,7 +38,7 @@ class Function:
         """Run forward on the inputs' data and, if any input needs grad, record the node."""
         from npnn.tensor import Tensor, as_tensor
 
-        tensors = tuple(as_tensor(x, like=inputs) for x in inputs)
+        tensors = _promote_integers(tuple(as_tensor(x, like=inputs) for x in inputs))
         node = cls()
         node.needs_input_grad = tuple(t.requires_grad for t in tensors)
         record = is_grad_enabled() and any(node.needs_input_grad)
@@ -54,3 +56,17 @@ class Function:
     @property
     def name(self) -> str:
         return type(self).__name__
+
+
+def _promote_integers(tensors: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    """Integer tensors meeting float ones take the float dtype, as in PyTorch.
+
+    NumPy would give float64 for int64 (+) float32, so `labels * 0.5` would upcast.
+    """
+    floats = [t.dtype for t in tensors if t.dtype.kind == "f"]
+    if not floats or all(t.dtype.kind not in "iu" for t in tensors):
+        return tensors
+    from npnn.tensor import Tensor
+
+    dtype = np.result_type(*floats)
+    return tuple(Tensor(t.data.astype(dtype)) if t.dtype.kind in "iu" else t for t in tensors)

@@ -15,16 +15,16 @@ def numerical_grad(func: Callable[..., Tensor], inputs: Sequence[Tensor], grad_o
     """d<func(inputs), grad_output>/d inputs[index] by central differences (float64)."""
     target = inputs[index]
     grad = np.zeros(target.shape, dtype=np.float64)
-    flat = target.data.reshape(-1)
-    grad_flat = grad.reshape(-1)
-    for i in range(flat.size):
-        original = flat[i]
-        flat[i] = original + eps
+    data = target.data
+    # index the array itself: reshape(-1) of a non-contiguous array is a copy
+    for i in np.ndindex(*target.shape):
+        original = data[i]
+        data[i] = original + eps
         plus = np.sum(func(*inputs).data * grad_output)
-        flat[i] = original - eps
+        data[i] = original - eps
         minus = np.sum(func(*inputs).data * grad_output)
-        flat[i] = original
-        grad_flat[i] = (plus - minus) / (2 * eps)
+        data[i] = original
+        grad[i] = (plus - minus) / (2 * eps)
     return grad
 
 

@@ -135,6 +135,8 @@ def tanh(input: Any) -> Tensor:
 
 
 def _shifted(a, dim):
+    if a.size == 0:  # nothing to shift (and max of nothing is undefined)
+        return a
     # subtract the max for stability: exp never overflows
     return a - a.max(axis=dim, keepdims=True)
 
@@ -161,6 +163,9 @@ class LogSoftmax(Function):
     def forward(self, a, dim=-1):
         xp = backend.get_array_module(a)
         self.dim = dim
+        if a.size == 0:  # nothing to normalize (and log of an empty sum would warn)
+            self.out = a.copy()
+            return self.out
         shifted = _shifted(a, dim)
         self.out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
         return self.out

@@ -59,6 +59,10 @@ def mul(input: Any, other: Any) -> Tensor:
 
 class Div(Function):
     def forward(self, a, b):
+        if a.dtype.kind in "biu" and b.dtype.kind in "biu":
+            # true division of integers gives the default float dtype (NumPy would give float64)
+            a = a.astype(backend.get_default_dtype())
+            b = b.astype(a.dtype)
         self.b = b
         self.out = a / b
         return self.out

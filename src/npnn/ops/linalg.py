@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from npnn import backend
 from npnn.autograd.function import Function
 from npnn.tensor import Tensor, as_tensor
@@ -50,6 +52,14 @@ def matmul(input: Any, other: Any) -> Tensor:
         raise RuntimeError(
             f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied ({inner_a} != {inner_b})"
         )
+    batch_a, batch_b = a.shape[:-2], b.shape[:-2]
+    try:
+        np.broadcast_shapes(batch_a, batch_b)
+    except ValueError:
+        raise RuntimeError(
+            f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied: batch dims "
+            f"{batch_a} and {batch_b} do not broadcast"
+        ) from None
     return MatMul.apply(a, b)
 
 

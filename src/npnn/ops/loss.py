@@ -52,7 +52,9 @@ def _target_distribution(target: Any, num_classes: int, dtype: Any, weight: Any,
         q = (1.0 - label_smoothing) * target.astype(dtype) + smooth
         return q * class_weight, target.shape[0]
     if target.dtype.kind not in "iu":
-        raise TypeError(f"targets must be class indices (integer) or probabilities (float), got {target.dtype}")
+        raise TypeError(
+            f"targets must be class indices (integer) or probabilities (float), got {target.dtype}"
+        )
     valid = target != ignore_index
     safe = xp.where(valid, target, 0)
     if safe.size and (safe.min() < 0 or safe.max() >= num_classes):

@@ -80,13 +80,17 @@ class Var(Function):
     def forward(self, a, dim=None, keepdim=False, correction=1):
         self.shape, self.dim, self.keepdim = a.shape, dim, keepdim
         self.centered = a - a.mean(axis=dim, keepdims=True)
-        self.divisor = _count(a.shape, dim) - correction
+        count = _count(a.shape, dim)
+        # no degrees of freedom left: nan (as PyTorch), in forward and backward alike
+        self.divisor = count - correction if count > correction else 0
         squares = self.centered * self.centered
-        return squares.sum(axis=dim, keepdims=keepdim) / self.divisor
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return squares.sum(axis=dim, keepdims=keepdim) / self.divisor
 
     def backward(self, grad_output):
         grad = _expand_like(grad_output, self.shape, self.dim, self.keepdim)
-        return grad * (2.0 / self.divisor) * self.centered
+        scale = 2.0 / self.divisor if self.divisor else np.nan
+        return grad * scale * self.centered
 
 
 def var(input: Any, dim: Dim = None, keepdim: bool = False, *, correction: int = 1,
@@ -118,7 +122,7 @@ class _Extreme(Function):
         return out if keepdim else (out.reshape(()) if dim is None else out.squeeze(axis=dim))
 
     def backward(self, grad_output):
-        counts = self.mask.sum(axis=self.dim, keepdims=True)
+        counts = self.mask.sum(axis=self.dim, keepdims=True, dtype=grad_output.dtype)
         grad = _expand_like(grad_output, self.shape, self.dim, self.keepdim)
         return grad * self.mask / counts
 
@@ -131,13 +135,15 @@ class AMin(_Extreme):
     reduce = "min"
 
 
-def amax(input: Any, dim: Dim = None, keepdim: bool = False) -> Tensor:
+def amax(input: Any, dim: Dim = None, keepdim: bool = False, **numpy_style: Any) -> Tensor:
     """Maximum over `dim`; ties share the gradient evenly."""
+    dim, keepdim = _normalize_dim(dim, keepdim, numpy_style)
     return AMax.apply(input, dim=dim, keepdim=keepdim)
 
 
-def amin(input: Any, dim: Dim = None, keepdim: bool = False) -> Tensor:
+def amin(input: Any, dim: Dim = None, keepdim: bool = False, **numpy_style: Any) -> Tensor:
     """Minimum over `dim`; ties share the gradient evenly."""
+    dim, keepdim = _normalize_dim(dim, keepdim, numpy_style)
     return AMin.apply(input, dim=dim, keepdim=keepdim)
 
 

@@ -19,6 +19,17 @@ def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(shape)
 
 
+def _wrap_dim(dim: int, ndim: int, op: str) -> int:
+    """`dim` in [-ndim, ndim) as a non-negative index; out of range is an error, not a wrap."""
+    size = max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
+    if not -size <= dim < size:
+        raise IndexError(
+            f"{op}: dim {dim} is out of range for a tensor with {ndim} dims "
+            f"(expected a dim in [{-size}, {size - 1}])"
+        )
+    return dim % size
+
+
 class Reshape(Function):
     def forward(self, a, shape=()):
         self.shape = a.shape
@@ -65,7 +76,7 @@ class Permute(Function):
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
     """Reorder dimensions: output dim i is input dim dims[i]."""
-    dims = tuple(d % max(input.ndim, 1) for d in _shape_arg(dims))
+    dims = tuple(_wrap_dim(d, input.ndim, "permute") for d in _shape_arg(dims))
     if sorted(dims) != list(range(input.ndim)):
         raise RuntimeError(f"permute: dims {dims} are not a permutation of {input.ndim} dims")
     return Permute.apply(input, dims=dims)
@@ -74,6 +85,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
     dims = list(range(input.ndim))
+    dim0, dim1 = _wrap_dim(dim0, input.ndim, "transpose"), _wrap_dim(dim1, input.ndim, "transpose")
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
     return permute(input, *dims)
 
@@ -82,7 +94,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims start_dim..end_dim into one."""
     if input.ndim == 0:
         return reshape(input, 1)
-    start, end = start_dim % input.ndim, end_dim % input.ndim
+    start = _wrap_dim(start_dim, input.ndim, "flatten")
+    end = _wrap_dim(end_dim, input.ndim, "flatten")
     shape = input.shape
     merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
     return reshape(input, *shape[:start], merged, *shape[end + 1:])
@@ -93,14 +106,14 @@ def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     if dim is None:
         axes = [i for i, s in enumerate(input.shape) if s == 1]
     else:
-        axes = [d % input.ndim for d in ((dim,) if isinstance(dim, int) else dim)]
-        axes = [d for d in axes if input.shape[d] == 1]
+        axes = [_wrap_dim(d, input.ndim, "squeeze") for d in ((dim,) if isinstance(dim, int) else dim)]
+        axes = [d for d in axes if input.ndim and input.shape[d] == 1]
     return reshape(input, *[s for i, s in enumerate(input.shape) if i not in axes])
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dim at `dim`."""
-    dim = dim % (input.ndim + 1)
+    dim = _wrap_dim(dim, input.ndim + 1, "unsqueeze")
     return reshape(input, *input.shape[:dim], 1, *input.shape[dim:])
 
 
@@ -116,7 +129,16 @@ def expand(input: Tensor, *shape: Any) -> Tensor:
     """Broadcast to `shape` without copying (-1 keeps a dim)."""
     shape = _shape_arg(shape)
     offset = len(shape) - input.ndim
+    if offset < 0 or -1 in shape[:offset]:
+        raise RuntimeError(
+            f"expand: cannot expand shape {input.shape} to {shape}: the target needs at least "
+            f"{input.ndim} dims, and -1 (keep) only refers to existing dims"
+        )
     full = tuple(input.shape[i - offset] if s == -1 else s for i, s in enumerate(shape))
+    if any(s not in (1, t) for s, t in zip(input.shape, full[offset:], strict=True)):
+        raise RuntimeError(
+            f"expand: cannot expand shape {input.shape} to {shape}: only size-1 dims can grow"
+        )
     return Expand.apply(input, shape=full)
 
 
@@ -164,7 +186,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("cat needs at least one tensor")
     reference = tensors[0].shape
-    axis = dim % max(len(reference), 1)
+    axis = _wrap_dim(dim, len(reference), "cat")
     for t in tensors[1:]:
         if len(t.shape) != len(reference) or any(
             s != r for i, (s, r) in enumerate(zip(t.shape, reference, strict=True)) if i != axis
@@ -196,12 +218,14 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     for t in tensors[1:]:
         if t.shape != tensors[0].shape:
             raise RuntimeError(f"stack: all shapes must be equal, got {tensors[0].shape} and {t.shape}")
-    return Stack.apply(*tensors, dim=dim % (tensors[0].ndim + 1))
+    return Stack.apply(*tensors, dim=_wrap_dim(dim, tensors[0].ndim + 1, "stack"))
 
 
 class Pad(Function):
     def forward(self, a, widths=(), value=0.0):
-        self.slices = tuple(slice(before, before + size) for (before, _), size in zip(widths, a.shape, strict=True))
+        self.slices = tuple(
+            slice(before, before + size) for (before, _), size in zip(widths, a.shape, strict=True)
+        )
         return backend.get_array_module(a).pad(a, widths, constant_values=value)
 
     def backward(self, grad_output):
