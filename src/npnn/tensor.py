@@ -14,32 +14,10 @@ import numpy as np
 from npnn import backend
 from npnn.autograd import engine
 from npnn.autograd.function import Function
-from npnn.autograd.grad_mode import is_grad_enabled
+from npnn.dtypes import scalar_dtype, to_array
+from npnn.tensor_conversions import TensorConversions, unwrap_index
 
 Dim = int | Sequence[int] | None
-
-
-def _to_array(data: Any, dtype: Any = None) -> Any:
-    """Convert data to an array with torch.tensor's dtype rules.
-
-    Arrays keep their dtype (float64 stays float64); Python floats and float lists
-    become the default dtype (float32); Python ints become int64; bools stay bool.
-    """
-    if isinstance(data, Tensor):
-        data = data.data
-    xp = backend.get_array_module(data)
-    if dtype is not None:
-        return xp.asarray(data, dtype=np.dtype(dtype))
-    if isinstance(data, (np.ndarray, np.generic)) or xp is not np:
-        return xp.asarray(data)
-    array = np.asarray(data)
-    if array.dtype.kind == "f":
-        return array.astype(backend.get_default_dtype(), copy=False)
-    if array.dtype.kind in "iu":
-        return array.astype(np.int64, copy=False)
-    if array.dtype.kind == "b":
-        return array
-    raise TypeError(f"cannot make a tensor from {type(data).__name__} with dtype {array.dtype}")
 
 
 def as_tensor(value: Any, like: Sequence[Any] = ()) -> Tensor:
@@ -47,7 +25,7 @@ def as_tensor(value: Any, like: Sequence[Any] = ()) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (bool, int, float)):
-        dtype = _scalar_dtype(value, like)
+        dtype = scalar_dtype(value, like)
         xp = np
         for other in like:
             if isinstance(other, Tensor):
@@ -57,20 +35,7 @@ def as_tensor(value: Any, like: Sequence[Any] = ()) -> Tensor:
     return Tensor(value)
 
 
-def _scalar_dtype(value: bool | int | float, like: Sequence[Any]) -> np.dtype:
-    """A Python scalar never upcasts a tensor (as in PyTorch): float32 * 0.5 stays float32."""
-    dtypes = [t.dtype for t in like if isinstance(t, Tensor)]
-    floats = [d for d in dtypes if d.kind == "f"]
-    if floats:
-        return floats[0]
-    if isinstance(value, float):
-        return backend.get_default_dtype()
-    if dtypes and not isinstance(value, bool):
-        return dtypes[0] if dtypes[0].kind in "iu" else np.dtype(np.int64)
-    return np.dtype(np.bool_) if isinstance(value, bool) else np.dtype(np.int64)
-
-
-class Tensor:
+class Tensor(TensorConversions):
     """An N-d array with reverse-mode autograd.
 
     Differs from PyTorch: no views or in-place autograd; `data` is a plain NumPy
@@ -80,7 +45,7 @@ class Tensor:
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected op
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
-        self.data = _to_array(data, dtype)
+        self.data = to_array(data, dtype)
         self.grad: Any = None
         self.grad_fn: Function | None = None
         self._requires_grad = False
@@ -141,7 +106,7 @@ class Tensor:
                 )
             gradient = xp.ones_like(self.data)
         else:
-            gradient = _to_array(gradient)
+            gradient = to_array(gradient)
             if gradient.shape != self.shape:
                 raise RuntimeError(
                     f"backward(gradient) needs a gradient of the output's shape {self.shape}, "
@@ -240,86 +205,6 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
-    # ----- conversions -----
-    def to(self, target: Any) -> Tensor:
-        """Convert to a dtype (differentiable) or move to a device ('cpu' / 'cuda')."""
-        if isinstance(target, str) and target in ("cpu", "cuda", "gpu"):
-            from npnn.ops.elementwise import to_device
-
-            return to_device(self, target)
-        from npnn.ops.elementwise import cast
-
-        return cast(self, np.dtype(target))
-
-    def cpu(self) -> Tensor:
-        return self.to("cpu")
-
-    def cuda(self) -> Tensor:
-        return self.to("cuda")
-
-    def float(self) -> Tensor:
-        return self.to(np.float32)
-
-    def double(self) -> Tensor:
-        return self.to(np.float64)
-
-    def long(self) -> Tensor:
-        return self.to(np.int64)
-
-    def int(self) -> Tensor:
-        return self.to(np.int32)
-
-    def bool(self) -> Tensor:
-        return self.to(np.bool_)
-
-    def type(self, dtype: Any) -> Tensor:
-        return self.to(dtype)
-
-    def clone(self) -> Tensor:
-        from npnn.ops.elementwise import clone
-
-        return clone(self)
-
-    # ----- in-place helpers (no autograd; for init and manual updates) -----
-    def _check_inplace(self) -> None:
-        if is_grad_enabled() and (self.requires_grad or self.grad_fn is not None):
-            raise RuntimeError(
-                "in-place change of a tensor that requires grad is not supported while grad is "
-                "enabled; wrap it in `with npnn.no_grad():`"
-            )
-
-    def zero_(self) -> Tensor:
-        self._check_inplace()
-        self.data[...] = 0
-        return self
-
-    def fill_(self, value: float) -> Tensor:
-        self._check_inplace()
-        self.data[...] = value
-        return self
-
-    def copy_(self, source: Any) -> Tensor:
-        self._check_inplace()
-        source = source.data if isinstance(source, Tensor) else source
-        self.data[...] = source
-        return self
-
-    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        self._check_inplace()
-        other = other.data if isinstance(other, Tensor) else other
-        self.data += alpha * other if alpha != 1.0 else other
-        return self
-
-    def mul_(self, other: Any) -> Tensor:
-        self._check_inplace()
-        self.data *= other.data if isinstance(other, Tensor) else other
-        return self
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        self._check_inplace()
-        index = _unwrap_index(index)
-        self.data[index] = value.data if isinstance(value, Tensor) else value
-
     # ----- operators -----
     def __add__(self, other: Any) -> Tensor:
         return ops.add(self, other)
@@ -367,7 +252,7 @@ class Tensor:
         return ops.abs(self)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return ops.getitem(self, _unwrap_index(index))
+        return ops.getitem(self, unwrap_index(index))
 
     # comparisons give plain boolean tensors (no graph)
     def _compare(self, other: Any, compare: Any) -> Tensor:
@@ -534,17 +419,6 @@ class Tensor:
 
     def log_softmax(self, dim: int) -> Tensor:
         return ops.log_softmax(self, dim)
-
-
-def _unwrap_index(index: Any) -> Any:
-    """Replace Tensors inside an index by their arrays."""
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    if isinstance(index, list):
-        return np.asarray(index)
-    return index
 
 
 from npnn import ops  # noqa: E402  (ops import Tensor; bound after the class exists)

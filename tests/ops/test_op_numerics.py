@@ -225,3 +225,10 @@ def test_gradcheck_perturbs_non_contiguous_inputs() -> None:
     x = npnn.Tensor(np.random.default_rng(0).standard_normal((3, 4)).T, requires_grad=True)
     assert not x.data.flags.c_contiguous
     assert gradcheck(lambda t: (t * t).sum(0), [x])
+
+
+def test_float64_loss_weight_keeps_float32_loss():
+    F = npnn.nn.functional
+    probs, target, weight = npnn.rand(3, 2), npnn.rand(3, 2), np.array([1.0, 2.0])
+    assert F.binary_cross_entropy(probs, target, weight=weight).dtype == np.float32
+    assert F.binary_cross_entropy_with_logits(probs, target, weight=weight).dtype == np.float32

@@ -42,15 +42,15 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     axes = (0,) if input.ndim == 2 else (0, 2)
     shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
     if training:
+        count = input.numel() // input.shape[1]
+        if count < 2:
+            raise ValueError(
+                f"batch_norm in training needs more than one value per channel, got input "
+                f"of shape {input.shape}; use a larger batch or call .eval()"
+            )
         mean = ops.mean(input, axes, keepdim=True)
         var = ops.var(input, axes, keepdim=True, correction=0)
         if running_mean is not None and running_var is not None:
-            count = input.numel() // input.shape[1]
-            if count < 2:
-                raise ValueError(
-                    f"batch_norm in training needs more than one value per channel, got input "
-                    f"of shape {input.shape}; use a larger batch or call .eval()"
-                )
             with no_grad():
                 running_mean.data[...] = ((1 - momentum) * running_mean.data
                                           + momentum * mean.data.reshape(-1))

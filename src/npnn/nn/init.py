@@ -18,7 +18,8 @@ Generator = random.Generator | np.random.Generator | None
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended std gain for a nonlinearity (as torch.nn.init.calculate_gain)."""
-    linear = ("linear", "conv1d", "conv2d", "conv3d", "sigmoid")
+    linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+              "conv_transpose3d", "sigmoid")
     if nonlinearity in linear:
         return 1.0
     if nonlinearity == "tanh":
@@ -30,7 +31,8 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
+    raise ValueError(f"unsupported nonlinearity {nonlinearity!r}: use one of "
+                     f"{', '.join((*linear, 'tanh', 'relu', 'leaky_relu', 'selu'))}")
 
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:

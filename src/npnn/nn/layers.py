@@ -82,17 +82,17 @@ class BatchNorm1d(Module):
     """Batch normalization over (N, C) or (N, C, L), with running statistics as buffers."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, dtype: Any = None) -> None:
+                 affine: bool = True, track_running_stats: bool = True, dtype: Any = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dtype = backend.get_default_dtype() if dtype is None else np.dtype(dtype)
-        if affine:
-            self.weight = Parameter(np.ones(num_features, dtype=dtype))
-            self.bias = Parameter(np.zeros(num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        # affine=True gives a learnable scale, and a shift unless bias=False (as PyTorch 2.13)
+        self.register_parameter("weight", Parameter(np.ones(num_features, dtype=dtype)) if affine else None)
+        self.register_parameter(
+            "bias", Parameter(np.zeros(num_features, dtype=dtype)) if affine and bias else None
+        )
         if track_running_stats:
             self.register_buffer("running_mean", np.zeros(num_features, dtype=dtype))
             self.register_buffer("running_var", np.ones(num_features, dtype=dtype))
@@ -123,4 +123,5 @@ class BatchNorm1d(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")

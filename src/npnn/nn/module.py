@@ -43,10 +43,10 @@ class Module:
             )
         params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep=params)
             params[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep=modules)
             modules[name] = value
         elif name in params:
             if value is not None:
@@ -74,31 +74,41 @@ class Module:
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry:
                 del registry[name]
+                self._non_persistent.discard(name)
                 return
         object.__delattr__(self, name)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: OrderedDict[str, Any] | None = None) -> None:
+        """Unregister `name` everywhere but `keep`, where a reassigned entry keeps its place."""
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+            if registry is not keep:
+                registry.pop(name, None)
+        if keep is not self._buffers:
+            self._non_persistent.discard(name)
         self.__dict__.pop(name, None)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter({name!r}) needs an nn.Parameter or None")
-        self._forget(name)
+        _check_name(name, "parameter")
+        self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
         """A tensor saved in the state_dict but not trained (e.g. running statistics)."""
-        self._forget(name)
+        _check_name(name, "buffer")
+        self._forget(name, keep=self._buffers)
         self._buffers[name] = None if tensor is None else _as_buffer(tensor)
-        if not persistent:
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
             self._non_persistent.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module({name!r}) needs a Module, got {type(module).__name__}")
-        self._forget(name)
+        _check_name(name, "module")
+        self._forget(name, keep=self._modules)
         self._modules[name] = module
 
     register_module = add_module
@@ -111,13 +121,16 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # ----- traversal -----
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and all below it, each once, depth first (iterative, no recursion limit)."""
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """This module and all below it, depth first (iterative, no recursion limit).
+
+        A shared module is listed once unless `remove_duplicate` is False.
+        """
         seen: set[int] = set()
         stack: list[tuple[str, Module]] = [(prefix, self)]
         while stack:
             name, module = stack.pop()
-            if id(module) in seen:
+            if remove_duplicate and id(module) in seen:
                 continue
             seen.add(id(module))
             yield name, module
@@ -194,19 +207,11 @@ class Module:
     def state_dict(self, prefix: str = "") -> OrderedDict[str, Any]:
         """Dotted names to plain arrays (parameters, then persistent buffers, per module).
 
-        The arrays share memory with the module, as PyTorch's tensors do: copy them to
-        keep a snapshot while training goes on.
+        `prefix` is prepended as given (e.g. "model."), and a shared sub-module appears under
+        each of its names, as in PyTorch. The arrays share memory with the module, as
+        PyTorch's tensors do: copy them to keep a snapshot while training goes on.
         """
-        state: OrderedDict[str, Any] = OrderedDict()
-        for module_name, module in self.named_modules(prefix):
-            dot = f"{module_name}." if module_name else ""
-            for name, param in module._parameters.items():
-                if param is not None:
-                    state[dot + name] = param.data
-            for name, buffer in module._buffers.items():
-                if buffer is not None and name not in module._non_persistent:
-                    state[dot + name] = buffer.data
-        return state
+        return OrderedDict((prefix + key, tensor.data) for key, tensor in self._state_tensors().items())
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy arrays into this module's parameters and buffers, in place.
@@ -245,7 +250,7 @@ class Module:
 
     def _state_tensors(self) -> OrderedDict[str, Tensor]:
         tensors: OrderedDict[str, Tensor] = OrderedDict()
-        for module_name, module in self.named_modules():
+        for module_name, module in self.named_modules(remove_duplicate=False):
             dot = f"{module_name}." if module_name else ""
             for name, param in module._parameters.items():
                 if param is not None:
@@ -294,6 +299,15 @@ class Module:
         head = [extra] if extra else []
         body = "\n  ".join(head + lines)
         return f"{type(self).__name__}(\n  {body}\n)"
+
+
+def _check_name(name: Any, kind: str) -> None:
+    """Registered names are state_dict key parts, so they are non-empty and dot-free (as PyTorch)."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name must be a str, got {type(name).__name__}")
+    if not name or "." in name:
+        raise KeyError(f"{kind} name {name!r} must be non-empty and contain no '.', which separates "
+                       "the parts of state_dict keys")
 
 
 def _indent(text: str) -> str:

@@ -14,6 +14,7 @@ from npnn import backend
 from npnn.autograd.function import Function
 from npnn.ops.activation import _shifted
 from npnn.ops.elementwise import abs as abs_
+from npnn.ops.elementwise import cast
 from npnn.ops.reduction import mean, sum
 from npnn.ops.shape import permute, reshape
 from npnn.tensor import Tensor, as_tensor
@@ -214,7 +215,8 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 
 def _weighted_reduce(losses: Tensor, weight: Any, reduction: str) -> Tensor:
     if weight is not None:
-        losses = losses * as_tensor(weight, like=(losses,))
+        # a float64 weight must not upcast a float32 loss (PyTorch keeps the input's dtype)
+        losses = losses * cast(as_tensor(weight, like=(losses,)), losses.dtype)
     if reduction == "none":
         return losses
     return sum(losses) if reduction == "sum" else mean(losses)

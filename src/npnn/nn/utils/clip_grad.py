@@ -24,7 +24,8 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     xp = backend.get_array_module(params[0].grad)
     norm_type = float(norm_type)
     if math.isinf(norm_type):
-        total = max(float(xp.abs(p.grad).max()) for p in params)
+        # xp.max, not Python's max: a NaN must propagate whatever parameter it is in
+        total = float(xp.max(xp.stack([xp.abs(p.grad).max() for p in params])))
     else:
         total = float(sum(float((xp.abs(p.grad.astype("float64")) ** norm_type).sum())
                           for p in params)) ** (1.0 / norm_type)
