@@ -6,7 +6,8 @@ all differentiation lives in the ops' `Function` classes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import operator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,17 @@ def as_tensor(value: Any, like: Sequence[Any] = ()) -> Tensor:
                 break
         return Tensor(xp.asarray(value, dtype=dtype))
     return Tensor(value)
+
+
+def _elementwise_test(compare: Callable[[Any, Any], Any]) -> Callable[[Tensor, Any], Tensor]:
+    """A comparison dunder: compares the data elementwise, returns a boolean tensor without graph."""
+
+    def method(self: Tensor, other: Any) -> Tensor:
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._from_op(compare(self.data, other), None)
+
+    method.__name__ = f"__{compare.__name__.strip('_')}__"
+    return method
 
 
 class Tensor(TensorConversions):
@@ -156,17 +168,6 @@ class Tensor(TensorConversions):
             raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
         return self.data.reshape(()).item()
 
-    def numpy(self) -> np.ndarray:
-        """The data as a NumPy array (shared memory on CPU). Call `.detach()` not needed."""
-        return backend.to_numpy(self.data)
-
-    def tolist(self) -> Any:
-        return self.numpy().tolist()
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        array = self.numpy()
-        return array if dtype is None else array.astype(dtype, copy=False)
-
     def __iter__(self) -> Iterator[Tensor]:
         for i in range(len(self)):
             yield self[i]
@@ -191,19 +192,6 @@ class Tensor(TensorConversions):
         return int(self.item())
 
     __hash__ = object.__hash__
-
-    def __repr__(self) -> str:
-        body = np.array2string(self.numpy(), separator=", ", precision=4, prefix="tensor(")
-        extras = []
-        if self.dtype not in (backend.get_default_dtype(), np.dtype(np.int64), np.dtype(np.bool_)):
-            extras.append(f"dtype={self.dtype}")
-        if self.device != "cpu":
-            extras.append(f"device='{self.device}'")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body, *extras]) + ")"
 
     # ----- operators -----
     def __add__(self, other: Any) -> Tensor:
@@ -254,40 +242,19 @@ class Tensor(TensorConversions):
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, unwrap_index(index))
 
-    # comparisons give plain boolean tensors (no graph)
-    def _compare(self, other: Any, compare: Any) -> Tensor:
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._from_op(compare(self.data, other), None)
-
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, lambda a, b: a == b)
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, lambda a, b: a != b)
-
-    def __lt__(self, other: Any) -> Tensor:
-        return self._compare(other, lambda a, b: a < b)
-
-    def __le__(self, other: Any) -> Tensor:
-        return self._compare(other, lambda a, b: a <= b)
-
-    def __gt__(self, other: Any) -> Tensor:
-        return self._compare(other, lambda a, b: a > b)
-
-    def __ge__(self, other: Any) -> Tensor:
-        return self._compare(other, lambda a, b: a >= b)
+    # comparisons and logic give plain boolean tensors (no graph)
+    __eq__ = _elementwise_test(operator.eq)  # type: ignore[assignment]
+    __ne__ = _elementwise_test(operator.ne)  # type: ignore[assignment]
+    __lt__ = _elementwise_test(operator.lt)
+    __le__ = _elementwise_test(operator.le)
+    __gt__ = _elementwise_test(operator.gt)
+    __ge__ = _elementwise_test(operator.ge)
+    __and__ = _elementwise_test(operator.and_)
+    __or__ = _elementwise_test(operator.or_)
+    eq = __eq__
 
     def __invert__(self) -> Tensor:
         return Tensor._from_op(~self.data, None)
-
-    def __and__(self, other: Any) -> Tensor:
-        return self._compare(other, lambda a, b: a & b)
-
-    def __or__(self, other: Any) -> Tensor:
-        return self._compare(other, lambda a, b: a | b)
-
-    def eq(self, other: Any) -> Tensor:
-        return self == other
 
     def any(self) -> Tensor:
         return Tensor._from_op(self.data.any(), None)

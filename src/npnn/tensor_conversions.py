@@ -1,4 +1,4 @@
-"""Tensor conversions (dtype, device) and in-place helpers that bypass the graph."""
+"""Tensor conversions (NumPy, text, dtype, device) and in-place helpers that bypass the graph."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from npnn import backend
 from npnn.autograd.grad_mode import is_grad_enabled
 
 
@@ -15,6 +16,31 @@ class TensorConversions:
     data: Any
     grad_fn: Any
     requires_grad: bool
+
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (shared memory on CPU; a copy from the GPU)."""
+        return backend.to_numpy(self.data)
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype, copy=False)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.numpy(), separator=", ", precision=4, prefix="tensor(")
+        extras = []
+        if self.dtype not in (backend.get_default_dtype(), np.dtype(np.int64), np.dtype(np.bool_)):
+            extras.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
     # ----- conversions -----
     def to(self, target: Any) -> Any:
         """Convert to a dtype (differentiable) or move to a device ('cpu' / 'cuda')."""
