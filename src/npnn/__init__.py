@@ -73,6 +73,7 @@ from npnn.ops import (
     where,
 )
 from npnn.random import Generator, get_rng_state, manual_seed, set_rng_state
+from npnn.serialization import load, save
 from npnn.tensor import Tensor
 
 __version__ = "0.1.0"
@@ -89,9 +90,9 @@ __all__ = [
     "bool", "bool_", "cat", "clamp", "clip", "concatenate", "double", "empty", "enable_grad",
     "exp", "eye", "flatten", "float", "float16", "float32", "float64", "from_numpy", "full",
     "full_like", "get_default_dtype", "get_rng_state", "int32", "int64", "is_grad_enabled",
-    "linspace", "log", "long", "manual_seed", "matmul", "max", "maximum", "mean", "min",
+    "linspace", "load", "log", "long", "manual_seed", "matmul", "max", "maximum", "mean", "min",
     "minimum", "nn", "no_grad", "ones", "ones_like", "optim", "permute", "pow", "rand",
-    "rand_like", "randint", "randn", "randn_like", "randperm", "relu", "reshape",
+    "rand_like", "randint", "save", "randn", "randn_like", "randperm", "relu", "reshape",
     "set_default_dtype", "set_grad_enabled", "set_rng_state", "sigmoid", "softmax", "sqrt",
     "squeeze", "stack", "std", "sum", "tanh", "tensor", "transpose", "unsqueeze", "var",
     "where", "zeros", "zeros_like",

@@ -1,0 +1,56 @@
+"""The `npnn` command: parses argv, prints, exits. Nothing else reads argv or prints.
+
+Exit status: 0 success, 1 a run-time problem (missing data, damaged file, diverged run),
+2 invalid arguments or configuration, 130 interrupted by Ctrl-C (resumable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import typing
+from collections.abc import Sequence
+
+import npnn
+from npnn.cli import data_command, test_command, train_command
+from npnn.cli.errors import EXIT_USAGE, UsageError, known_errors
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument errors as one line (no usage dump), pointing at --help; exit status 2."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="npnn",
+        description="npnn: train, test and study neural networks on Fashion-MNIST with NumPy.",
+    )
+    parser.add_argument("--version", action="version", version=f"npnn {npnn.__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    data_command.register(commands)
+    train_command.register(commands)
+    test_command.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `npnn` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.run(args)
+    except UsageError as error:
+        print(f"npnn {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except known_errors() as error:
+        print(f"npnn {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"npnn {args.command}: interrupted", file=sys.stderr)
+        return 130

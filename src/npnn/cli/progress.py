@@ -1,0 +1,41 @@
+"""A tqdm progress bar for training: shown on a terminal, silent otherwise or with --quiet."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from tqdm import tqdm
+
+from npnn.training.reporter import Reporter
+
+POSTFIX_EVERY = 20
+
+
+class TqdmReporter(Reporter):
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.show_bar = not quiet and sys.stderr.isatty()
+        self.bar: Any = None
+        self.steps = 0
+
+    def epoch_started(self, epoch: int, epochs: int, steps: int, start: int) -> None:
+        if self.show_bar:
+            self.bar = tqdm(total=steps, initial=start, desc=f"epoch {epoch + 1}/{epochs}",
+                            leave=False, dynamic_ncols=True, unit="step")
+
+    def step_done(self, loss: float) -> None:
+        self.steps += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            if self.steps % POSTFIX_EVERY == 0:
+                self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+
+    def epoch_done(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def message(self, text: str) -> None:
+        if not self.quiet:
+            tqdm.write(text, file=sys.stdout)

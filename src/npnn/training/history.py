@@ -1,0 +1,55 @@
+"""Training history: one record per evaluation, saved as the original's lists too."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from npnn.serialization import atomic_write_json, read_json
+
+
+@dataclass
+class EvalRecord:
+    """What one evaluation saw. Wall-clock time lives in train.log, so that the same seed
+    gives a byte-identical history.json."""
+
+    step: int
+    epoch: float
+    train_loss: float
+    val_loss: float
+    val_accuracy: float
+    lr: float
+
+
+@dataclass
+class History:
+    records: list[EvalRecord] = dataclasses.field(default_factory=list)
+
+    def append(self, record: EvalRecord) -> None:
+        self.records.append(record)
+
+    @property
+    def best(self) -> EvalRecord | None:
+        """The first record with the highest validation accuracy."""
+        return max(self.records, key=lambda r: r.val_accuracy, default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "records": [dataclasses.asdict(r) for r in self.records],
+            # the original system's names, for its plotting habits
+            "train_loss": [r.train_loss for r in self.records],
+            "valid_metric": [r.val_accuracy for r in self.records],
+        }
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> History:
+        return cls([EvalRecord(**r) for r in values.get("records", [])])
+
+    def save(self, path: str | Path) -> None:
+        atomic_write_json(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path: str | Path) -> History:
+        return cls.from_dict(read_json(path))

@@ -1,0 +1,230 @@
+"""`Trainer`: runs one configuration and keeps its run directory up to date.
+
+It orchestrates small collaborators (builders, metrics, history, checkpoints, a
+reporter) and hands each of them one plain record per evaluation.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from npnn import random
+from npnn.nn.utils import clip_grad_norm_
+from npnn.serialization import atomic_write_text
+from npnn.tensor import Tensor
+from npnn.training import checkpoint
+from npnn.training.builders import build_model, build_optimizer, build_scheduler, training_loss
+from npnn.training.config import TrainConfig
+from npnn.training.history import EvalRecord, History
+from npnn.training.metrics import evaluate
+from npnn.training.reporter import Reporter
+from npnn.training.run_dir import RunDir, create_run_dir, open_run_dir
+
+FINISHED, EARLY_STOPPED, INTERRUPTED, DIVERGED = "finished", "early_stopped", "interrupted", "diverged"
+
+
+@dataclass
+class Position:
+    """Where training stands; saved in the last checkpoint so a resumed run continues exactly."""
+
+    epoch: int = 0
+    batch: int = 0
+    step: int = 0
+    loss_sum: float = 0.0
+    loss_count: int = 0
+    best_accuracy: float = -1.0
+    evals_since_best: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class FitResult:
+    status: str
+    run_dir: Path
+    steps: int
+    seconds: float
+    best: EvalRecord | None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class Trainer:
+    """Train `config` on (train, val) datasets, writing everything to `run`."""
+
+    def __init__(self, config: TrainConfig, run: RunDir, train: Any, val: Any,
+                 reporter: Reporter | None = None) -> None:
+        from npnn.data import DataLoader
+
+        self.config, self.run, self.train_set, self.val_set = config, run, train, val
+        self.reporter = reporter or Reporter()
+        random.manual_seed(config.seed)
+        self.model = build_model(config)
+        self.optimizer = build_optimizer(config, self.model)
+        self.loader = DataLoader(train, config.batch_size, shuffle=True, drop_last=False,
+                                 seed=config.seed)
+        self.scheduler = build_scheduler(config, self.optimizer, len(self.loader))
+        self.position = Position()
+        self.history = History()
+        self._stop_requested = False
+
+    # ----- construction from the command line's point of view -----
+    @classmethod
+    def create(cls, config: TrainConfig, out: str | Path = "runs", run_id: str | None = None,
+               reporter: Reporter | None = None, data: tuple[Any, Any] | None = None) -> Trainer:
+        """A new run directory under `out`, with config.json written first."""
+        train, val = data if data is not None else load_datasets(config)
+        run = create_run_dir(out, config.to_json(), run_id)
+        atomic_write_text(run.config, config.to_json())
+        run.write_status("created")
+        return cls(config, run, train, val, reporter)
+
+    @classmethod
+    def resume(cls, path: str | Path, reporter: Reporter | None = None,
+               data: tuple[Any, Any] | None = None) -> Trainer:
+        """Continue a run from its last checkpoint, exactly where it stopped."""
+        run = open_run_dir(path)
+        config = TrainConfig.load(run.config)
+        train, val = data if data is not None else load_datasets(config)
+        trainer = cls(config, run, train, val, reporter)
+        if run.last.exists():
+            state = checkpoint.load_last(run.last, trainer.model, trainer.optimizer, trainer.scheduler)
+            trainer.position = Position(**state)
+            if run.history.exists():
+                history = History.load(run.history)
+                # evaluations written after the checkpoint will be redone identically
+                history.records = [r for r in history.records if r.step <= trainer.position.step]
+                trainer.history = history
+        return trainer
+
+    def request_stop(self) -> None:
+        """Ask fit() to save a resumable checkpoint and return at the next step boundary."""
+        self._stop_requested = True
+
+    # ----- the loop -----
+    def fit(self) -> FitResult:
+        config, position = self.config, self.position
+        self.run.write_status("running", step=position.step)
+        started = time.perf_counter() - position.seconds
+        self._log(f"training {config.hidden} on {len(self.train_set)} images, "
+                  f"{len(self.loader)} steps per epoch, run {self.run.name}")
+        status = FINISHED
+        self.model.train()
+        while position.epoch < config.epochs and status == FINISHED:
+            self.reporter.epoch_started(position.epoch, config.epochs, len(self.loader), position.batch)
+            for images, labels in self.loader.iter_from(position.epoch, position.batch):
+                loss = self._train_step(images, labels)
+                position.batch += 1
+                position.step += 1
+                if not math.isfinite(loss):
+                    status = DIVERGED
+                    break
+                position.loss_sum += loss
+                position.loss_count += 1
+                self.reporter.step_done(loss)
+                end_of_epoch = position.batch == len(self.loader)
+                if end_of_epoch:
+                    position.epoch += 1
+                    position.batch = 0
+                if end_of_epoch or (config.eval_every and position.step % config.eval_every == 0):
+                    position.seconds = time.perf_counter() - started
+                    if self._evaluate_and_save():
+                        status = EARLY_STOPPED
+                        break
+                if self._stop_requested:
+                    position.seconds = time.perf_counter() - started
+                    self._save_last()
+                    status = INTERRUPTED
+                    break
+            self.reporter.epoch_done()
+        position.seconds = time.perf_counter() - started
+        return self._finish(status)
+
+    def _train_step(self, images: Tensor, labels: Tensor) -> float:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._train_step_unchecked(images, labels)
+
+    def _train_step_unchecked(self, images: Tensor, labels: Tensor) -> float:
+        # overflow shows up as a non-finite loss, which fit() reports as divergence
+        loss = training_loss(self.config, self.model, self.model(images), labels)
+        self.optimizer.zero_grad()
+        loss.backward()
+        if self.config.clip_grad_norm is not None:
+            clip_grad_norm_(self.model.parameters(), self.config.clip_grad_norm)
+        self.optimizer.step()
+        if self.scheduler is not None:
+            self.scheduler.step()
+        return float(loss.item())
+
+    def _evaluate_and_save(self) -> bool:
+        """Evaluate on validation, record, checkpoint; True when early stopping triggers."""
+        position = self.position
+        result = evaluate(self.model, self.val_set.images, self.val_set.labels)
+        record = EvalRecord(
+            step=position.step,
+            epoch=round(position.epoch + position.batch / len(self.loader), 4),
+            train_loss=position.loss_sum / max(position.loss_count, 1),
+            val_loss=result.loss,
+            val_accuracy=result.accuracy,
+            lr=self.optimizer.param_groups[0]["lr"],
+        )
+        position.loss_sum, position.loss_count = 0.0, 0
+        self.history.append(record)
+        self.history.save(self.run.history)
+        improved = record.val_accuracy > position.best_accuracy
+        if improved:
+            position.best_accuracy = record.val_accuracy
+            position.evals_since_best = 0
+            checkpoint.save_best(self.run.best, self.model, self.config.to_dict(), asdict(record))
+        else:
+            position.evals_since_best += 1
+        self._save_last()
+        self._log(f"step {record.step} epoch {record.epoch:.2f} train_loss {record.train_loss:.4f} "
+                  f"val_loss {record.val_loss:.4f} val_acc {record.val_accuracy:.4f} "
+                  f"lr {record.lr:.3g} time {position.seconds:.1f}s" + (" *" if improved else ""))
+        self.reporter.evaluated(record, improved)
+        patience = self.config.patience
+        return patience is not None and position.evals_since_best >= patience
+
+    def _save_last(self) -> None:
+        checkpoint.save_last(self.run.last, self.model, self.optimizer, self.scheduler,
+                             asdict(self.position))
+
+    def _finish(self, status: str) -> FitResult:
+        position, best = self.position, self.history.best
+        detail: dict[str, Any] = {"step": position.step, "epoch": position.epoch,
+                                  "seconds": round(position.seconds, 3)}
+        if best is not None:
+            detail["best"] = asdict(best)
+        if status == DIVERGED:
+            detail["reason"] = f"the training loss became non-finite at step {position.step}"
+            self._log(f"stopped: {detail['reason']}; best checkpoint left as it was")
+        elif status == INTERRUPTED:
+            self._log(f"interrupted at step {position.step}; continue with "
+                      f"`npnn train --resume {self.run.path}`")
+        else:
+            self._log(f"{status.replace('_', ' ')} after {position.step} steps in "
+                      f"{position.seconds:.1f}s" + (f"; best val_acc {best.val_accuracy:.4f}"
+                                                    if best else ""))
+        self.run.write_status(status, **detail)
+        return FitResult(status, self.run.path, position.step, position.seconds, best, detail)
+
+    def _log(self, message: str) -> None:
+        with open(self.run.log, "a", encoding="utf-8") as log:
+            log.write(time.strftime("%Y-%m-%d %H:%M:%S ") + message + "\n")
+        self.reporter.message(message)
+
+
+def load_datasets(config: TrainConfig) -> tuple[Any, Any]:
+    """The train and validation splits as the config asks for them."""
+    from npnn.data import load_fashion_mnist
+
+    options = {"data_dir": config.data_dir, "standardize": config.standardize,
+               "val_split": config.val_split, "seed": config.seed}
+    train = load_fashion_mnist("train", subset=config.train_subset, **options)
+    val = load_fashion_mnist("val", **options)
+    return train, val

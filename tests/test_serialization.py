@@ -1,0 +1,73 @@
+"""Saving without pickle: safetensors arrays plus JSON metadata, written atomically."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import npnn
+from npnn import nn
+from npnn.serialization import CheckpointError, atomic_write_bytes, load_file, save_file
+
+
+def test_save_and_load_round_trip_a_model_state_dict(tmp_path):
+    npnn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))
+    npnn.save(model, tmp_path / "m.safetensors")
+    state = npnn.load(tmp_path / "m.safetensors")
+    assert list(state) == list(model.state_dict())
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(state[key], value)
+        assert state[key].dtype == value.dtype
+
+
+def test_nested_state_keeps_integer_keys_tuples_as_lists_and_infinity(tmp_path):
+    value = {"state": {0: {"step": 3, "exp_avg": np.ones(2, np.float32)}},
+             "groups": [{"betas": (0.9, 0.99), "params": [0]}], "best": float("inf")}
+    save_file(tmp_path / "x.safetensors", value, {"note": "hi"})
+    loaded, metadata = load_file(tmp_path / "x.safetensors")
+    assert metadata == {"note": "hi"}
+    assert list(loaded["state"]) == [0] and loaded["state"][0]["step"] == 3
+    np.testing.assert_array_equal(loaded["state"][0]["exp_avg"], np.ones(2, np.float32))
+    assert loaded["groups"][0]["betas"] == [0.9, 0.99] and loaded["best"] == float("inf")
+
+
+def test_files_are_safetensors_not_pickle(tmp_path):
+    npnn.save({"w": np.zeros(3)}, tmp_path / "w.safetensors")
+    header_size = int.from_bytes((tmp_path / "w.safetensors").read_bytes()[:8], "little")
+    header = (tmp_path / "w.safetensors").read_bytes()[8:8 + header_size]
+    assert header.startswith(b"{") and b"pickle" not in header
+
+
+def test_load_of_a_damaged_file_names_the_file(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match=r"bad\.safetensors"):
+        npnn.load(bad)
+
+
+def test_atomic_write_leaves_old_file_when_writing_fails(tmp_path, monkeypatch):
+    target = tmp_path / "f.bin"
+    target.write_bytes(b"old")
+
+    def failing_fsync(descriptor):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write_bytes(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]  # no temp file left behind
+
+
+def test_checkpoint_loads_in_a_fresh_process(tmp_path):
+    npnn.manual_seed(1)
+    model = nn.Linear(5, 2)
+    npnn.save(model, tmp_path / "m.safetensors")
+    code = ("import npnn, numpy as np, sys; s = npnn.load(sys.argv[1]); "
+            "print(repr(float(np.abs(s['weight']).sum())))")
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.safetensors")],
+                            capture_output=True, text=True, check=True, env={**os.environ})
+    assert float(result.stdout) == float(np.abs(model.weight.data).sum())
