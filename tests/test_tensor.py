@@ -272,3 +272,67 @@ def test_rng_state_round_trip_and_generator() -> None:
     g1, g2 = npnn.Generator(5), npnn.Generator(5)
     np.testing.assert_array_equal(npnn.rand(3, generator=g1).numpy(),
                                   npnn.rand(3, generator=g2).numpy())
+
+
+# ----- conversions and the smaller PyTorch API -----
+@pytest.mark.parametrize(("call", "dtype"), [
+    (lambda t: t.to(npnn.float64), np.float64),
+    (lambda t: t.to(dtype=npnn.float64), np.float64),
+    (lambda t: t.to("cpu", np.float64), np.float64),
+    (lambda t: t.to(device="cpu"), np.float32),
+    (lambda t: t.to("cpu"), np.float32),
+    (lambda t: t.to(npnn.zeros(1, dtype=npnn.int64)), np.int64),
+    (lambda t: t.type_as(npnn.zeros(1, dtype=npnn.float64)), np.float64),
+], ids=["dtype", "dtype_kw", "device_dtype", "device_kw", "device", "other_tensor", "type_as"])
+def test_to_accepts_torch_call_forms(call, dtype) -> None:
+    t = npnn.tensor([1.0, 2.0], requires_grad=True)
+    out = call(t)
+    assert out.dtype == dtype and out.device == "cpu"
+    if dtype == np.float32:
+        assert out is t  # nothing to change: the same tensor, as in PyTorch
+
+
+def test_to_with_copy_and_differentiable_cast() -> None:
+    t = npnn.tensor([1.0, 2.0], requires_grad=True)
+    assert t.to("cpu", copy=True) is not t
+    t.to(dtype=npnn.float64).sum().backward()
+    assert t.grad.dtype == np.float32 and t.grad.tolist() == [1.0, 1.0]
+    with pytest.raises(ValueError, match="unknown device"):
+        t.to(device="tpu")
+
+
+def test_new_zeros_t_and_factories_match_torch_conventions() -> None:
+    base = npnn.zeros(2, dtype=npnn.float64)
+    assert base.new_zeros(3, 2).shape == (3, 2) and base.new_zeros((3,)).dtype == np.float64
+    assert npnn.full((2,), 1).dtype == np.int64
+    assert npnn.full((2,), True).dtype == np.bool_
+    assert npnn.full((2,), 1.5).dtype == np.float32
+    assert npnn.empty_like(base).shape == (2,) and npnn.empty_like(base).dtype == np.float64
+    assert npnn.is_tensor(base) and npnn.is_tensor(npnn.nn.Parameter(base)) and not npnn.is_tensor([1])
+
+
+@pytest.mark.parametrize(("args", "kwargs", "low", "high", "shape"), [
+    ((10, (6,)), {}, 0, 10, (6,)),
+    ((3, 10, (2, 3)), {}, 3, 10, (2, 3)),
+    ((5,), {"size": (4,)}, 0, 5, (4,)),
+    ((2, 5), {"size": (4,)}, 2, 5, (4,)),
+])
+def test_randint_forms_as_torch(args, kwargs, low, high, shape) -> None:
+    t = npnn.randint(*args, **kwargs)
+    assert t.shape == shape and t.dtype == np.int64
+    assert low <= t.numpy().min() and t.numpy().max() < high
+
+
+@pytest.mark.parametrize(("a", "b"), [(7, 2), (-7, 2), (7, -2), (7.5, 2.0), (-7.5, 2.0)])
+def test_floor_division_and_modulo_follow_python(a, b) -> None:
+    ta, tb = npnn.tensor([a]), npnn.tensor([b])
+    assert (ta // tb).item() == a // b and (ta % tb).item() == a % b
+    assert (ta // b).item() == a // b and (a % tb).item() == a % b
+    assert (ta // tb).dtype == ta.dtype
+
+
+def test_floor_division_of_a_tensor_needing_grad_is_refused() -> None:
+    x = npnn.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="not differentiable"):
+        x // 2
+    assert (x.detach() % 2).tolist() == [1.0, 1.0]

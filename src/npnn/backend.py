@@ -58,15 +58,32 @@ def cupy_available() -> bool:
         return False
 
 
+def is_device(value: Any) -> bool:
+    """True for a device name such as 'cpu', 'cuda', 'cuda:0' (what `.to()` tells from a dtype)."""
+    return isinstance(value, str) and (value in ("cpu", "gpu") or value.split(":")[0] == "cuda")
+
+
+def device_name(device: Any) -> str:
+    """'cpu' or 'cuda' for a device name; 'cuda:N' and 'gpu' mean the current GPU."""
+    if not is_device(device):
+        raise ValueError(f"unknown device {device!r}: use 'cpu' or 'cuda'")
+    return "cpu" if device == "cpu" else "cuda"
+
+
 def to_device(array: Any, device: str) -> Any:
     """Move an array to 'cpu' (NumPy) or 'cuda' (CuPy)."""
-    if device == "cpu":
+    if device_name(device) == "cpu":
         return array.get() if _is_cupy_array(array) else array
-    if device in ("cuda", "gpu"):
-        import cupy
+    import cupy
 
-        return cupy.asarray(array)
-    raise ValueError(f"unknown device {device!r}: use 'cpu' or 'cuda'")
+    return cupy.asarray(array)
+
+
+def cupyx_special() -> ModuleType:
+    """`cupyx.scipy.special` (vectorised erf and friends for CuPy arrays)."""
+    import cupyx.scipy.special
+
+    return cupyx.scipy.special
 
 
 def device_of(array: Any) -> str:

@@ -7,13 +7,8 @@ from typing import Any
 import numpy as np
 
 from npnn import backend, random
+from npnn.ops.shape import shape_arg
 from npnn.tensor import Tensor
-
-
-def _shape(size: tuple[Any, ...]) -> tuple[int, ...]:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(size[0])
-    return tuple(size)
 
 
 def _float_dtype(dtype: Any) -> np.dtype:
@@ -40,15 +35,18 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(np.zeros(shape_arg(size), dtype=_float_dtype(dtype)), requires_grad=requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(np.ones(shape_arg(size), dtype=_float_dtype(dtype)), requires_grad=requires_grad)
 
 
 def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.full(_shape((size,)), fill_value, dtype=_float_dtype(dtype)),
+    """A tensor filled with `fill_value`; its dtype follows the value (bool, int64 or float)."""
+    if dtype is None and isinstance(fill_value, (bool, int, np.bool_, np.integer)):
+        dtype = np.bool_ if isinstance(fill_value, (bool, np.bool_)) else np.int64
+    return Tensor(np.full(shape_arg((size,)), fill_value, dtype=_float_dtype(dtype)),
                   requires_grad=requires_grad)
 
 
@@ -60,7 +58,7 @@ def randn(*size: Any, dtype: Any = None, requires_grad: bool = False,
           generator: random.Generator | None = None) -> Tensor:
     """Standard normal samples from the global (or given) generator."""
     rng = random.resolve(generator)
-    data = rng.standard_normal(_shape(size)).astype(_float_dtype(dtype))
+    data = rng.standard_normal(shape_arg(size)).astype(_float_dtype(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
 
@@ -68,13 +66,24 @@ def rand(*size: Any, dtype: Any = None, requires_grad: bool = False,
          generator: random.Generator | None = None) -> Tensor:
     """Uniform samples in [0, 1) from the global (or given) generator."""
     rng = random.resolve(generator)
-    data = rng.random(_shape(size)).astype(_float_dtype(dtype))
+    data = rng.random(shape_arg(size)).astype(_float_dtype(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
 
-def randint(low: int, high: int, size: Any, generator: random.Generator | None = None) -> Tensor:
-    """Integers in [low, high) as int64."""
-    return Tensor(random.resolve(generator).integers(low, high, size=_shape((size,)), dtype=np.int64))
+def randint(*args: Any, size: Any = None, generator: random.Generator | None = None,
+            dtype: Any = None) -> Tensor:
+    """Integers in [low, high) as int64: `randint(high, size)` or `randint(low, high, size)`,
+    as torch.randint (low defaults to 0)."""
+    if size is None and len(args) in (2, 3):
+        *bounds, size = args
+    else:
+        bounds = list(args)
+    if size is None or len(bounds) not in (1, 2):
+        raise TypeError("randint takes (high, size) or (low, high, size), "
+                        f"got {len(args)} positional arguments and size={size!r}")
+    low, high = (0, bounds[0]) if len(bounds) == 1 else bounds
+    values = random.resolve(generator).integers(low, high, size=shape_arg((size,)), dtype=np.int64)
+    return Tensor(values if dtype is None else values.astype(dtype))
 
 
 def randperm(n: int, generator: random.Generator | None = None) -> Tensor:
@@ -104,6 +113,16 @@ def _like(input: Tensor, fill: Any, dtype: Any, requires_grad: bool) -> Tensor:
     xp = backend.get_array_module(input.data)
     dtype = input.dtype if dtype is None else np.dtype(dtype)
     return Tensor(fill(xp, input.shape, dtype), requires_grad=requires_grad)
+
+
+def empty_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor shaped like `input` (zero-filled: NumPy's uninitialized memory buys little)."""
+    return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
+
+
+def is_tensor(obj: Any) -> bool:
+    """True for an npnn Tensor (or Parameter)."""
+    return isinstance(obj, Tensor)
 
 
 def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:

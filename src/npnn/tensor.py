@@ -6,8 +6,7 @@ all differentiation lives in the ops' `Function` classes.
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -16,13 +15,16 @@ from npnn import backend
 from npnn.autograd import engine
 from npnn.autograd.function import Function
 from npnn.dtypes import scalar_dtype, to_array
-from npnn.tensor_conversions import TensorConversions, unwrap_index
+from npnn.tensor_conversions import TensorDataMethods, unwrap_index
 
-Dim = int | Sequence[int] | None
+Dim = int | Sequence[int] | None  # the `dim` argument of reductions: one, several or all dims
 
 
-def as_tensor(value: Any, like: Sequence[Any] = ()) -> Tensor:
-    """Return `value` as a Tensor; a Python scalar takes the dtype of the tensors in `like`."""
+def to_tensor(value: Any, like: Sequence[Any] = ()) -> Tensor:
+    """`value` as a Tensor for an op; a Python scalar takes the dtype of the tensors in `like`.
+
+    Internal: the public factory with copy/dtype rules is `npnn.as_tensor`.
+    """
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (bool, int, float)):
@@ -36,22 +38,16 @@ def as_tensor(value: Any, like: Sequence[Any] = ()) -> Tensor:
     return Tensor(value)
 
 
-def _elementwise_test(compare: Callable[[Any, Any], Any]) -> Callable[[Tensor, Any], Tensor]:
-    """A comparison dunder: compares the data elementwise, returns a boolean tensor without graph."""
+class Tensor(TensorDataMethods):
+    """An N-d array with reverse-mode autograd; `data` is a plain NumPy (or CuPy) array.
 
-    def method(self: Tensor, other: Any) -> Tensor:
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._from_op(compare(self.data, other), None)
-
-    method.__name__ = f"__{compare.__name__.strip('_')}__"
-    return method
-
-
-class Tensor(TensorConversions):
-    """An N-d array with reverse-mode autograd.
-
-    Differs from PyTorch: no views or in-place autograd; `data` is a plain NumPy
-    (or CuPy) array that optimizers update in place.
+    As in PyTorch, `reshape`/`view`, `permute`/`transpose`, basic indexing, `expand` and
+    `detach` return tensors that share memory with their input where NumPy can.
+    Differs from PyTorch: no autograd through in-place changes, and no version counter.
+    In-place updates (`x += y`, `add_`, `x[i] = v`) are refused while grad is on for a
+    tensor that needs it; under `no_grad()` they write `data` directly. Changing in place
+    an array that a graph saved for backward (an input of `x * y`, or a view of it)
+    silently corrupts the gradient: PyTorch would raise, npnn cannot tell.
     """
 
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected op
@@ -158,39 +154,6 @@ class Tensor(TensorConversions):
     def dim(self) -> int:
         return self.data.ndim
 
-    def __len__(self) -> int:
-        if self.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self.shape[0]
-
-    def item(self) -> Any:
-        if self.data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
-        return self.data.reshape(()).item()
-
-    def __iter__(self) -> Iterator[Tensor]:
-        for i in range(len(self)):
-            yield self[i]
-
-    def __bool__(self) -> bool:
-        if self.data.size != 1:
-            raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
-                "use .any() or .all()"
-            )
-        return bool(self.data.reshape(()))
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __int__(self) -> int:
-        return int(self.item())
-
-    def __index__(self) -> int:
-        if self.dtype.kind not in "iu":
-            raise TypeError("only integer tensors can be used as an index")
-        return int(self.item())
-
     __hash__ = object.__hash__
 
     # ----- operators -----
@@ -224,6 +187,18 @@ class Tensor(TensorConversions):
     def __rpow__(self, base: Any) -> Tensor:
         return ops.pow(base, self)
 
+    def __floordiv__(self, other: Any) -> Tensor:
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return ops.floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return ops.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return ops.remainder(other, self)
+
     def __matmul__(self, other: Any) -> Tensor:
         return ops.matmul(self, other)
 
@@ -241,26 +216,6 @@ class Tensor(TensorConversions):
 
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, unwrap_index(index))
-
-    # comparisons and logic give plain boolean tensors (no graph)
-    __eq__ = _elementwise_test(operator.eq)  # type: ignore[assignment]
-    __ne__ = _elementwise_test(operator.ne)  # type: ignore[assignment]
-    __lt__ = _elementwise_test(operator.lt)
-    __le__ = _elementwise_test(operator.le)
-    __gt__ = _elementwise_test(operator.gt)
-    __ge__ = _elementwise_test(operator.ge)
-    __and__ = _elementwise_test(operator.and_)
-    __or__ = _elementwise_test(operator.or_)
-    eq = __eq__
-
-    def __invert__(self) -> Tensor:
-        return Tensor._from_op(~self.data, None)
-
-    def any(self) -> Tensor:
-        return Tensor._from_op(self.data.any(), None)
-
-    def all(self) -> Tensor:
-        return Tensor._from_op(self.data.all(), None)
 
     # ----- op methods -----
     def add(self, other: Any) -> Tensor:
@@ -281,11 +236,17 @@ class Tensor(TensorConversions):
     def neg(self) -> Tensor:
         return ops.neg(self)
 
+    def square(self) -> Tensor:
+        return ops.square(self)
+
     def exp(self) -> Tensor:
         return ops.exp(self)
 
     def log(self) -> Tensor:
         return ops.log(self)
+
+    def log1p(self) -> Tensor:
+        return ops.log1p(self)
 
     def sqrt(self) -> Tensor:
         return ops.sqrt(self)
@@ -297,6 +258,9 @@ class Tensor(TensorConversions):
         return ops.clamp(self, min, max)
 
     clip = clamp
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return ops.masked_fill(self, mask, value)
 
     def maximum(self, other: Any) -> Tensor:
         return ops.maximum(self, other)
@@ -320,6 +284,9 @@ class Tensor(TensorConversions):
     def std(self, dim: Dim = None, keepdim: bool = False, *, correction: int = 1,
             unbiased: bool | None = None, **numpy_style: Any) -> Tensor:
         return ops.std(self, dim, keepdim, correction=correction, unbiased=unbiased, **numpy_style)
+
+    def norm(self, p: Any = "fro", dim: Dim = None, keepdim: bool = False) -> Tensor:
+        return ops.norm(self, p, dim, keepdim)
 
     def max(self, dim: int | None = None, keepdim: bool = False, **numpy_style: Any) -> Any:
         return ops.max(self, dim, keepdim, **numpy_style)
@@ -361,6 +328,27 @@ class Tensor(TensorConversions):
 
     def expand(self, *shape: Any) -> Tensor:
         return ops.expand(self, *shape)
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        return ops.gather(self, dim, index)
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.chunk(self, chunks, dim)
+
+    def t(self) -> Tensor:
+        """Transpose a tensor of at most 2 dims (as torch.Tensor.t)."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dims, got {self.ndim}; use .mT or .T")
+        return ops.permute(self, *reversed(range(self.ndim)))
+
+    def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """Zeros of `size` with this tensor's dtype (unless given) and device."""
+        xp = backend.get_array_module(self.data)
+        dtype = self.dtype if dtype is None else dtype
+        return Tensor(xp.zeros(ops.shape_arg(size), dtype=dtype), requires_grad=requires_grad)
 
     @property
     def T(self) -> Tensor:

@@ -1,7 +1,13 @@
-"""Tensor conversions (NumPy, text, dtype, device) and in-place helpers that bypass the graph."""
+"""Tensor methods that work on the data itself rather than build a graph.
+
+Conversions (NumPy, Python values, text, dtype, device) and in-place updates, which
+bypass autograd and are therefore refused while grad is on for a tensor that needs it.
+"""
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -10,13 +16,19 @@ from npnn import backend
 from npnn.autograd.grad_mode import is_grad_enabled
 
 
-class TensorConversions:
-    """Mixed into Tensor: `.to()`, `.float()`, `.clone()`, `zero_()`, `x[i] = v`, ..."""
+class TensorDataMethods:
+    """Mixed into Tensor: conversions (`.numpy()`, `.item()`, `.to()`, `.float()`, `.clone()`)
+    and in-place updates (`zero_()`, `add_()`, `x += v`, `x[i] = v`) that record no graph."""
 
     data: Any
     grad_fn: Any
     requires_grad: bool
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    device: str
+    __getitem__: Callable[[Any, Any], Any]
 
+    # ----- to NumPy, Python values and text -----
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array (shared memory on CPU; a copy from the GPU)."""
         return backend.to_numpy(self.data)
@@ -27,6 +39,39 @@ class TensorConversions:
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         array = self.numpy()
         return array if dtype is None else array.astype(dtype, copy=False)
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Any]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data.reshape(()))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu":
+            raise TypeError("only integer tensors can be used as an index")
+        return int(self.item())
 
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", precision=4, prefix="tensor(")
@@ -41,16 +86,70 @@ class TensorConversions:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
-    # ----- conversions -----
-    def to(self, target: Any) -> Any:
-        """Convert to a dtype (differentiable) or move to a device ('cpu' / 'cuda')."""
-        if isinstance(target, str) and target in ("cpu", "cuda", "gpu"):
-            from npnn.ops.elementwise import to_device
+    # ----- comparisons and logic: boolean tensors without a graph -----
+    def _compare(self, other: Any, compare: Callable[[Any, Any], Any]) -> Any:
+        other = other.data if hasattr(other, "grad_fn") else other
+        return type(self)._from_op(compare(self.data, other), None)  # type: ignore[attr-defined]
 
-            return to_device(self, target)
-        from npnn.ops.elementwise import cast
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        return self._compare(other, operator.eq)
 
-        return cast(self, np.dtype(target))
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        return self._compare(other, operator.ne)
+
+    def __lt__(self, other: Any) -> Any:
+        return self._compare(other, operator.lt)
+
+    def __le__(self, other: Any) -> Any:
+        return self._compare(other, operator.le)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._compare(other, operator.gt)
+
+    def __ge__(self, other: Any) -> Any:
+        return self._compare(other, operator.ge)
+
+    def __and__(self, other: Any) -> Any:
+        return self._compare(other, operator.and_)
+
+    def __or__(self, other: Any) -> Any:
+        return self._compare(other, operator.or_)
+
+    eq = __eq__
+    ne = __ne__
+
+    def __invert__(self) -> Any:
+        return type(self)._from_op(~self.data, None)  # type: ignore[attr-defined]
+
+    def any(self) -> Any:
+        return type(self)._from_op(self.data.any(), None)  # type: ignore[attr-defined]
+
+    def all(self) -> Any:
+        return type(self)._from_op(self.data.all(), None)  # type: ignore[attr-defined]
+
+    # ----- dtype and device -----
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
+           non_blocking: bool = False) -> Any:
+        """Convert dtype (differentiable) and/or move device, as torch's `Tensor.to`.
+
+        Accepts `to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)` and the
+        keywords `dtype=`, `device=`; returns self when nothing changes (unless copy=True).
+        """
+        from npnn.ops.elementwise import cast, clone, to_device
+
+        for arg in args:
+            if hasattr(arg, "grad_fn"):
+                dtype, device = arg.dtype, arg.device
+            elif backend.is_device(arg):
+                device = arg
+            else:
+                dtype = arg
+        result = self
+        if device is not None:
+            result = to_device(result, backend.device_name(device))
+        if dtype is not None:
+            result = cast(result, np.dtype(dtype))
+        return clone(result) if copy and result is self else result
 
     def cpu(self) -> Any:
         return self.to("cpu")
@@ -76,18 +175,37 @@ class TensorConversions:
     def type(self, dtype: Any) -> Any:
         return self.to(dtype)
 
+    def type_as(self, other: Any) -> Any:
+        """Convert to `other`'s dtype."""
+        return self.to(other.dtype)
+
     def clone(self) -> Any:
         from npnn.ops.elementwise import clone
 
         return clone(self)
 
-    # ----- in-place helpers (no autograd; for init and manual updates) -----
-    def _check_inplace(self) -> None:
-        if is_grad_enabled() and (self.requires_grad or self.grad_fn is not None):
-            raise RuntimeError(
-                "in-place change of a tensor that requires grad is not supported while grad is "
-                "enabled; wrap it in `with npnn.no_grad():`"
-            )
+    # ----- in-place updates (no autograd; for init, optimizers and manual updates) -----
+    def _check_inplace(self, value: Any = None) -> Any:
+        """Refuse an in-place change the graph cannot see; return `value` as raw data."""
+        if is_grad_enabled():
+            if self.requires_grad or self.grad_fn is not None:
+                raise RuntimeError(
+                    "in-place change of a tensor that requires grad is not supported while grad "
+                    "is enabled; wrap it in `with npnn.no_grad():` (or write `x = x + y`)"
+                )
+            if getattr(value, "requires_grad", False):
+                raise RuntimeError(
+                    "in-place update with a value that requires grad would drop its gradient "
+                    "(npnn has no in-place autograd); write `x = x + y` instead"
+                )
+        if isinstance(self.data, np.generic):  # a NumPy scalar cannot change in place
+            self.data = np.asarray(self.data)
+        return value.data if hasattr(value, "grad_fn") else value
+
+    def _update(self, update: Callable[[Any, Any], Any], value: Any) -> Any:
+        value = self._check_inplace(value)
+        self.data = update(self.data, value)  # in place: returns the same array
+        return self
 
     def zero_(self) -> Any:
         self._check_inplace()
@@ -95,31 +213,42 @@ class TensorConversions:
         return self
 
     def fill_(self, value: float) -> Any:
-        self._check_inplace()
-        self.data[...] = value
+        self.data[...] = self._check_inplace(value)
         return self
 
     def copy_(self, source: Any) -> Any:
-        self._check_inplace()
-        source = source.data if hasattr(source, "grad_fn") else source
-        self.data[...] = source
+        self.data[...] = self._check_inplace(source)
         return self
 
     def add_(self, other: Any, alpha: float = 1.0) -> Any:
-        self._check_inplace()
-        other = other.data if hasattr(other, "grad_fn") else other
+        other = self._check_inplace(other)
         self.data += alpha * other if alpha != 1.0 else other
         return self
 
+    def sub_(self, other: Any, alpha: float = 1.0) -> Any:
+        return self.add_(other, -alpha)
+
     def mul_(self, other: Any) -> Any:
-        self._check_inplace()
-        self.data *= other.data if hasattr(other, "grad_fn") else other
-        return self
+        return self._update(operator.imul, other)
+
+    def div_(self, other: Any) -> Any:
+        return self._update(operator.itruediv, other)
+
+    def __iadd__(self, other: Any) -> Any:
+        return self._update(operator.iadd, other)
+
+    def __isub__(self, other: Any) -> Any:
+        return self._update(operator.isub, other)
+
+    def __imul__(self, other: Any) -> Any:
+        return self._update(operator.imul, other)
+
+    def __itruediv__(self, other: Any) -> Any:
+        return self._update(operator.itruediv, other)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._check_inplace()
-        index = unwrap_index(index)
-        self.data[index] = value.data if hasattr(value, "grad_fn") else value
+        value = self._check_inplace(value)
+        self.data[unwrap_index(index)] = value
 
 
 def unwrap_index(index: Any) -> Any:

@@ -172,3 +172,30 @@ def test_detach_cuts_the_graph():
     y = (x * x).detach() * x
     y.sum().backward()
     np.testing.assert_allclose(x.grad, [9.0])
+
+
+class _TooFewGrads(Function):
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, grad_output):
+        return (grad_output,)  # one gradient for two inputs: a bug the engine must report
+
+
+class _TooManyGrads(Function):
+    def forward(self, a):
+        return a * 2
+
+    def backward(self, grad_output):
+        return grad_output * 2, None
+
+
+@pytest.mark.parametrize(("function", "inputs", "counts"), [
+    (_TooFewGrads, 2, "1 gradients for 2 inputs"),
+    (_TooManyGrads, 1, "2 gradients for 1 inputs"),
+])
+def test_backward_returning_the_wrong_number_of_gradients_is_named(function, inputs, counts):
+    args = [npnn.ones(3, requires_grad=True) for _ in range(inputs)]
+    out = function.apply(*args)
+    with pytest.raises(RuntimeError, match=f"{function.__name__}.backward returned {counts}"):
+        out.sum().backward()

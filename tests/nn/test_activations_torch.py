@@ -25,6 +25,9 @@ ACTIVATIONS = [
     ("LogSoftmax", (), {"dim": 1}),
     ("LogSoftmax", (), {"dim": -1}),
     ("LogSoftmax", (), {"dim": 0}),
+    ("SiLU", (), {}),
+    ("Softplus", (), {}),
+    ("Softplus", (2.0, 3.0), {}),
 ]
 IDS = [f"{name}{args}{kwargs or ''}" for name, args, kwargs in ACTIVATIONS]
 

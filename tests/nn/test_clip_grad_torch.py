@@ -68,3 +68,18 @@ def test_clip_grad_value_matches_torch(clip_value, dtype, rng, close) -> None:
     torch.nn.utils.clip_grad_value_(theirs, clip_value)
     for mine, reference in zip(ours[:-1], theirs[:-1], strict=True):
         close(mine.grad, reference.grad.numpy(), dtype, "clipped gradient")
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf])
+def test_norm_is_computed_in_the_gradient_dtype_as_torch(norm_type) -> None:
+    """float32 gradients whose squares overflow float32: torch's norm is inf, not a float64 value."""
+    grad = np.array([3e19, -4e19, 1.0], dtype=np.float32)
+    ours = npnn.nn.Parameter(np.zeros(3, dtype=np.float32))
+    ours.grad = grad.copy()
+    theirs = torch.zeros(3, requires_grad=True)
+    theirs.grad = torch.from_numpy(grad.copy())
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = clip_grad_norm_([ours], 1.0, norm_type=norm_type)
+    expected = torch.nn.utils.clip_grad_norm_([theirs], 1.0, norm_type=norm_type)
+    assert total.dtype == np.float32
+    np.testing.assert_allclose(total.data, expected.numpy(), rtol=1e-6)

@@ -68,3 +68,19 @@ def test_batchnorm1d_train_steps_then_eval(kwargs, shape, dtype, rng, close, com
     reference.zero_grad()
     compare_with_torch(layer, reference, [rng.standard_normal(shape).astype(dtype)], dtype,
                        copy_weights=False)
+
+
+@pytest.mark.parametrize("config", [
+    {"normalized_shape": 4},
+    {"normalized_shape": (3, 4), "eps": 1e-3},
+    {"normalized_shape": 4, "bias": False},
+    {"normalized_shape": 4, "elementwise_affine": False},
+], ids=["last", "two_dims_eps", "no_bias", "no_affine"])
+def test_layer_norm(config, dtype, rng, compare_with_torch) -> None:
+    reference = torch.nn.LayerNorm(**config, dtype=torch_dtype(dtype))
+    with torch.no_grad():  # non-trivial affine parameters
+        for param in reference.parameters():
+            param.add_(torch.from_numpy(rng.standard_normal(tuple(param.shape)).astype(dtype)))
+    layer = nn.LayerNorm(**config, dtype=dtype)
+    compare_with_torch(layer, reference, [rng.standard_normal((2, 3, 4)).astype(dtype)], dtype)
+    assert repr(layer) == repr(reference)

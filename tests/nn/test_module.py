@@ -259,6 +259,54 @@ def test_apply_visits_children_before_parents() -> None:
     assert visited.index(net.block[1]) < visited.index(net.block)
 
 
+def _tree(lib):
+    """The same nested tree in npnn or torch, with a module shared by two parents."""
+    shared = lib.nn.Tanh()
+    inner = lib.nn.Sequential(lib.nn.ReLU(), shared)
+    return lib.nn.Sequential(lib.nn.Linear(2, 3), inner,
+                             lib.nn.Sequential(lib.nn.Sigmoid(), inner, lib.nn.Identity()), shared)
+
+
+def test_apply_visits_in_pytorchs_order() -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch CPU not installed")
+    orders = []
+    for lib in (npnn, torch):
+        root, visited = _tree(lib), []
+        root.apply(lambda m, visited=visited: visited.append(type(m).__name__))
+        orders.append(visited)
+    assert orders[0] == orders[1]
+    assert orders[0][:3] == ["Linear", "ReLU", "Tanh"]  # post-order, registration order
+
+
+def test_get_submodule_follows_dotted_paths() -> None:
+    net = Net()
+    assert net.get_submodule("") is net
+    assert net.get_submodule("block.1") is net.block[1]
+    with pytest.raises(AttributeError, match=r"'nope'.*block\.nope"):
+        net.get_submodule("block.nope")
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.to(npnn.float64),
+    lambda m: m.to(dtype=npnn.float64),
+    lambda m: m.to("cpu", npnn.float64),
+    lambda m: m.to(device="cpu", dtype=npnn.float64),
+], ids=["dtype", "dtype_kw", "device_dtype", "both_kw"])
+def test_module_to_accepts_torch_call_forms(call) -> None:
+    net = Net()
+    weight = net.fc.weight
+    assert call(net) is net and net.fc.weight is weight
+    assert weight.dtype == np.float64 and net.steps.dtype == np.int64
+    assert net.to(device="cpu") is net and weight.dtype == np.float64
+
+
+def test_linear_takes_torchs_keyword_order() -> None:
+    layer = nn.Linear(3, 2, True, "cpu", npnn.float64)
+    assert layer.weight.dtype == np.float64 and layer.bias is not None
+    with pytest.raises(TypeError):
+        nn.Linear(3, 2, True, None, None, npnn.Generator(0))  # generator is keyword-only
+
+
 # ----- dtype -----
 @pytest.mark.parametrize("method, dtype", [("double", np.float64), ("float", np.float32)])
 def test_double_and_float_convert_floating_parameters_and_buffers(method: str, dtype: type) -> None:

@@ -87,6 +87,22 @@ ERRORS: list[tuple[str, Callable[[], Any], type[Exception], tuple[str, ...]]] = 
     ("gelu_approximate", lambda: ops.gelu(_t(2), approximate="fast"), ValueError,
      ("gelu", "'fast'")),
     ("dropout_p", lambda: ops.dropout(_t(2), 1.5), ValueError, ("dropout", "1.5")),
+    # float operands of different dtypes: PyTorch raises rather than silently upcast
+    ("linear_dtypes", lambda: ops.linear(_t(2, 3).double(), _t(4, 3), _t(4)), RuntimeError,
+     ("linear", "float64", "float32", ".float()", ".double()")),
+    ("linear_module_dtypes", lambda: npnn.nn.Linear(3, 4)(_t(2, 3).double()), RuntimeError,
+     ("linear", "float64", "float32")),
+    ("matmul_dtypes", lambda: _t(2, 3) @ _t(3, 4).double(), RuntimeError,
+     ("matmul", "float32", "float64", ".float()")),
+    ("matmul_int_float", lambda: npnn.ones(2, 3, dtype=npnn.int64) @ _t(3, 2), RuntimeError,
+     ("matmul", "int64", "float32")),
+    ("gather_index_dims", lambda: _t(2, 3).gather(1, _labels(0, 1)), RuntimeError,
+     ("gather", "(2,)", "(2, 3)")),
+    ("split_sizes", lambda: _t(4).split([1, 2]), RuntimeError, ("split", "[1, 2]", "4")),
+    ("norm_p", lambda: _t(3).norm(-2), ValueError, ("norm", "-2")),
+    ("masked_fill_value_shape", lambda: _t(3).masked_fill(_t(3) > 0, _t(3)), RuntimeError,
+     ("masked_fill", "(3,)")),
+    ("t_3d", lambda: _t(2, 3, 4).t(), RuntimeError, ("t()", "3")),
 ]
 
 

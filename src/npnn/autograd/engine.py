@@ -81,8 +81,14 @@ def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> 
             input_grads = node.backward(grad)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
+            if len(input_grads) != len(inputs):
+                raise RuntimeError(
+                    f"{node.name}.backward returned {len(input_grads)} gradients for "
+                    f"{len(inputs)} inputs; it must return one per input (None where not "
+                    f"needed) — a bug in {node.name}.backward"
+                )
             for tensor, needed, input_grad in zip(
-                inputs, node.needs_input_grad, input_grads, strict=False
+                inputs, node.needs_input_grad, input_grads, strict=True
             ):
                 if not needed or input_grad is None:
                     continue

@@ -7,6 +7,7 @@ saved for the backward pass. `forward` and `backward` work on raw arrays;
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,9 +37,9 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **kwargs: Any) -> Tensor:
         """Run forward on the inputs' data and, if any input needs grad, record the node."""
-        from npnn.tensor import Tensor, as_tensor
+        from npnn.tensor import Tensor, to_tensor
 
-        tensors = _promote_integers(tuple(as_tensor(x, like=inputs) for x in inputs))
+        tensors = promote(tuple(to_tensor(x, like=inputs) for x in inputs))
         node = cls()
         node.needs_input_grad = tuple(t.requires_grad for t in tensors)
         record = is_grad_enabled() and any(node.needs_input_grad)
@@ -58,15 +59,41 @@ class Function:
         return type(self).__name__
 
 
-def _promote_integers(tensors: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
-    """Integer tensors meeting float ones take the float dtype, as in PyTorch.
+def promote(tensors: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    """Bring the inputs to one dtype with PyTorch's promotion rule.
 
-    NumPy would give float64 for int64 (+) float32, so `labels * 0.5` would upcast.
+    Within a category (bool < integer < float < complex) a 0-d tensor never raises the
+    dtype of a dimensioned one: float32 (3,) * float64 () stays float32, int32 + int64 ()
+    stays int32; a 0-d tensor of a higher category wins (int64 (3,) * float32 () is float32).
+    Boolean inputs (masks, `where` conditions) are left as they are.
     """
-    floats = [t.dtype for t in tensors if t.dtype.kind == "f"]
-    if not floats or all(t.dtype.kind not in "iu" for t in tensors):
+    first = tensors[0].dtype
+    if all(t.dtype == first for t in tensors):  # the hot path: nothing to do
         return tensors
-    from npnn.tensor import Tensor
+    target = result_dtype(tensors)
+    if all(t.dtype == target or t.dtype.kind == "b" for t in tensors):
+        return tensors
+    from npnn.ops.elementwise import cast
 
-    dtype = np.result_type(*floats)
-    return tuple(Tensor(t.data.astype(dtype)) if t.dtype.kind in "iu" else t for t in tensors)
+    return tuple(t if t.dtype == target or t.dtype.kind == "b" else cast(t, target) for t in tensors)
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def result_dtype(tensors: Sequence[Tensor]) -> np.dtype:
+    """The dtype PyTorch gives an op on `tensors` (dimensioned ones first, then 0-d)."""
+    dimensioned = _promote_types([t.dtype for t in tensors if t.ndim])
+    zero_dim = _promote_types([t.dtype for t in tensors if not t.ndim])
+    if dimensioned is None or (zero_dim is not None
+                               and _CATEGORY[zero_dim.kind] > _CATEGORY[dimensioned.kind]):
+        return zero_dim  # type: ignore[return-value]
+    return dimensioned
+
+
+def _promote_types(dtypes: list[np.dtype]) -> np.dtype | None:
+    """NumPy's promotion within the highest category only: int64 with float32 gives float32."""
+    if not dtypes:
+        return None
+    top = max(_CATEGORY[d.kind] for d in dtypes)
+    return np.result_type(*[d for d in dtypes if _CATEGORY[d.kind] == top])

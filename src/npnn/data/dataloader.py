@@ -7,7 +7,7 @@ sees exactly the batches an uninterrupted run would have, without saving RNG sta
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 import numpy as np
@@ -50,6 +50,7 @@ class DataLoader:
         shuffle: bool = False,
         drop_last: bool = False,
         seed: int = 0,
+        augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
     ) -> None:
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(f"dataset must support len() and indexing, got {type(dataset).__name__}")
@@ -61,6 +62,7 @@ class DataLoader:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.seed = _check_int("seed", seed, 0)
+        self.augment = augment
         self.epoch = 0
 
     def __len__(self) -> int:
@@ -86,11 +88,14 @@ class DataLoader:
         if start_batch > len(self):
             raise ValueError(f"start_batch must be <= {len(self)} (batches per epoch), got {start_batch}")
         order = self.order(epoch)
-        return self._batches(order, start_batch)
+        return self._batches(epoch, order, start_batch)
 
-    def _batches(self, order: np.ndarray, start_batch: int) -> Iterator[tuple[Tensor, Tensor]]:
+    def _batches(self, epoch: int, order: np.ndarray, start_batch: int) -> Iterator[tuple[Tensor, Tensor]]:
         for b in range(start_batch, len(self)):
             images, labels = self.dataset[order[b * self.batch_size : (b + 1) * self.batch_size]]
+            if self.augment is not None:
+                # seeded by position, like the shuffle, so a resumed run sees the same batches
+                images = self.augment(images, np.random.default_rng([self.seed, epoch, b, 1]))
             yield Tensor(images), Tensor(labels)
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:

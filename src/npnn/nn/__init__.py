@@ -1,9 +1,20 @@
 """Neural-network building blocks with PyTorch's names."""
 
 from npnn.nn import functional, init, regularization, utils
-from npnn.nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from npnn.nn.activation import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from npnn.nn.containers import ModuleList, Sequential
-from npnn.nn.layers import BatchNorm1d, Dropout, Flatten, Identity, Linear
+from npnn.nn.layers import BatchNorm1d, Dropout, Flatten, Identity, LayerNorm, Linear
 from npnn.nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -17,7 +28,7 @@ from npnn.nn.parameter import Parameter
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "ELU",
-    "Flatten", "GELU", "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
-    "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
-    "Tanh", "functional", "init", "regularization", "utils",
+    "Flatten", "GELU", "Identity", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
+    "MSELoss", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "SiLU",
+    "Sigmoid", "Softmax", "Softplus", "Tanh", "functional", "init", "regularization", "utils",
 ]

@@ -1,4 +1,4 @@
-"""Layers: Identity, Linear, Flatten, Dropout, BatchNorm1d."""
+"""Layers: Identity, Linear, Flatten, Dropout, BatchNorm1d, LayerNorm."""
 
 from __future__ import annotations
 
@@ -24,14 +24,16 @@ class Identity(Module):
 class Linear(Module):
     """y = x @ weight.T + bias, with PyTorch's default init U(-1/√in, 1/√in) for both."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 dtype: Any = None, generator: Any = None) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
+                 dtype: Any = None, *, generator: Any = None) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         dtype = backend.get_default_dtype() if dtype is None else np.dtype(dtype)
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
         self.reset_parameters(generator)
+        if device is not None:
+            self.to(device)
 
     def reset_parameters(self, generator: Any = None) -> None:
         # kaiming_uniform with a=√5 gives the bound 1/√fan_in, PyTorch's long-standing default
@@ -82,8 +84,8 @@ class BatchNorm1d(Module):
     """Batch normalization over (N, C) or (N, C, L), with running statistics as buffers."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, dtype: Any = None, *,
-                 bias: bool = True) -> None:
+                 affine: bool = True, track_running_stats: bool = True, device: Any = None,
+                 dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -101,6 +103,8 @@ class BatchNorm1d(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+        if device is not None:
+            self.to(device)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in (2, 3) or input.shape[1] != self.num_features:
@@ -125,3 +129,27 @@ class BatchNorm1d(Module):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, bias={self.bias is not None}, "
                 f"track_running_stats={self.track_running_stats}")
+
+
+class LayerNorm(Module):
+    """Normalize over the trailing `normalized_shape` dims, with a learnable scale and shift."""
+
+    def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
+        dtype = backend.get_default_dtype() if dtype is None else np.dtype(dtype)
+        affine, shift = elementwise_affine, elementwise_affine and bias
+        self.register_parameter("weight", Parameter(np.ones(shape, dtype=dtype)) if affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(shape, dtype=dtype)) if shift else None)
+        if device is not None:
+            self.to(device)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")

@@ -143,8 +143,11 @@ class Module:
             yield module
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Direct sub-modules in registration order; one registered twice is listed once."""
+        seen: set[int] = set()
         for name, module in self._modules.items():
-            if module is not None:
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
                 yield name, module
 
     def children(self) -> Iterator[Module]:
@@ -177,10 +180,27 @@ class Module:
             yield buffer
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
-        """Call fn on every sub-module and then on self (as PyTorch)."""
-        for module in reversed(list(self.modules())):
-            fn(module)
+        """Call fn on each child's tree in registration order (children first), then on self.
+
+        The order is PyTorch's post-order; module trees are shallow, so recursion is fine.
+        """
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
         return self
+
+    def get_submodule(self, target: str) -> Module:
+        """The sub-module at a dotted path such as 'layers.0' ('' is self)."""
+        module = self
+        for part in target.split(".") if target else []:
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(
+                    f"{type(module).__name__} has no sub-module {part!r} (looking up {target!r}); "
+                    f"its sub-modules are {list(module._modules)}"
+                )
+            module = child
+        return module
 
     # ----- modes and gradients -----
     def train(self, mode: bool = True) -> Module:
@@ -261,17 +281,25 @@ class Module:
         return tensors
 
     # ----- dtype and device -----
-    def to(self, target: Any) -> Module:
-        """Convert floating parameters and buffers to a dtype, or move all to 'cpu'/'cuda'."""
-        is_device = isinstance(target, str) and target in ("cpu", "cuda", "gpu")
+    def to(self, *args: Any, device: Any = None, dtype: Any = None) -> Module:
+        """Move parameters and buffers to a device and/or convert the floating ones to a dtype.
+
+        Accepts `to(dtype)`, `to(device)`, `to(device, dtype)` and the keywords, as PyTorch.
+        Works in place (the Parameter objects stay the same, so optimizers keep them).
+        """
+        for arg in args:
+            if backend.is_device(arg):
+                device = arg
+            else:
+                dtype = arg
         for tensor in list(self.parameters()) + list(self.buffers()):
-            if is_device:
-                tensor.data = backend.to_device(tensor.data, target)
+            if device is not None:
+                tensor.data = backend.to_device(tensor.data, device)
                 if tensor.grad is not None:
-                    tensor.grad = backend.to_device(tensor.grad, target)
-            elif tensor.dtype.kind == "f":
-                tensor.data = tensor.data.astype(np.dtype(target))
-                tensor.grad = None if tensor.grad is None else tensor.grad.astype(np.dtype(target))
+                    tensor.grad = backend.to_device(tensor.grad, device)
+            if dtype is not None and tensor.dtype.kind == "f":
+                tensor.data = tensor.data.astype(np.dtype(dtype))
+                tensor.grad = None if tensor.grad is None else tensor.grad.astype(np.dtype(dtype))
         return self
 
     def float(self) -> Module:

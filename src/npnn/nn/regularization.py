@@ -25,7 +25,7 @@ def penalized_parameters(module: Module, include_bias: bool = False) -> Iterator
 
 def l2_penalty(module: Module, strength: float, include_bias: bool = False) -> Tensor:
     """strength · Σ w² over the module's weights; its gradient is 2 · strength · w."""
-    terms = [ops.sum(p * p) for p in penalized_parameters(module, include_bias)]
+    terms = [ops.sum_of_squares(p) for p in penalized_parameters(module, include_bias)]
     return _scaled_total(terms, strength)
 
 

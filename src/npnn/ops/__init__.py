@@ -8,6 +8,7 @@ from npnn.ops.activation import (
     relu,
     sigmoid,
     softmax,
+    softplus,
     tanh,
 )
 from npnn.ops.dropout import dropout
@@ -15,20 +16,19 @@ from npnn.ops.elementwise import (
     abs,
     add,
     cast,
-    clamp,
-    clip,
     clone,
     div,
     exp,
+    floor_divide,
     log,
-    maximum,
-    minimum,
+    log1p,
     mul,
     neg,
     pow,
+    remainder,
     sqrt,
+    square,
     sub,
-    where,
 )
 from npnn.ops.linalg import linear, matmul
 from npnn.ops.loss import (
@@ -39,16 +39,34 @@ from npnn.ops.loss import (
     mse_loss,
     nll_loss,
 )
-from npnn.ops.reduction import amax, amin, argmax, argmin, max, mean, min, std, sum, var
+from npnn.ops.reduction import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    max,
+    mean,
+    min,
+    norm,
+    std,
+    sum,
+    sum_of_squares,
+    var,
+)
+from npnn.ops.selection import clamp, clip, masked_fill, maximum, minimum, where
 from npnn.ops.shape import (
     cat,
+    chunk,
     concatenate,
     expand,
     flatten,
+    gather,
     getitem,
     pad,
     permute,
     reshape,
+    shape_arg,
+    split,
     squeeze,
     stack,
     transpose,
@@ -57,10 +75,11 @@ from npnn.ops.shape import (
 
 __all__ = [
     "abs", "add", "amax", "amin", "argmax", "argmin", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "cast", "cat", "clamp", "clip", "clone", "concatenate",
-    "cross_entropy", "div", "dropout", "elu", "exp", "expand", "flatten", "gelu", "getitem",
-    "l1_loss", "leaky_relu", "linear", "log", "log_softmax", "matmul", "max", "maximum", "mean",
-    "min", "minimum", "mse_loss", "mul", "neg", "nll_loss", "pad", "permute", "pow", "relu",
-    "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh",
-    "transpose", "unsqueeze", "var", "where",
+    "binary_cross_entropy_with_logits", "cast", "cat", "chunk", "clamp", "clip", "clone",
+    "concatenate", "cross_entropy", "div", "dropout", "elu", "exp", "expand", "flatten",
+    "floor_divide", "gather", "gelu", "getitem", "l1_loss", "leaky_relu", "linear", "log",
+    "log1p", "log_softmax", "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum",
+    "mse_loss", "mul", "neg", "nll_loss", "norm", "pad", "permute", "pow", "relu", "remainder",
+    "reshape", "shape_arg", "sigmoid", "softmax", "softplus", "split", "sqrt", "square", "squeeze", "stack",
+    "std", "sub", "sum", "sum_of_squares", "tanh", "transpose", "unsqueeze", "var", "where",
 ]

@@ -6,7 +6,7 @@ from typing import Any
 
 from npnn import backend, random
 from npnn.autograd.function import Function
-from npnn.tensor import Tensor, as_tensor
+from npnn.tensor import Tensor, to_tensor
 
 
 class Dropout(Function):
@@ -26,7 +26,7 @@ def dropout(input: Any, p: float = 0.5, training: bool = True,
     """Inverted dropout; the identity when not training or p == 0."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability must be in [0, 1], got {p}")
-    input = as_tensor(input)
+    input = to_tensor(input)
     if not training or p == 0.0:
         return input
     return Dropout.apply(input, p=p, generator=generator)

@@ -1,4 +1,4 @@
-"""Elementwise primitives: arithmetic, unary math, clamp, maximum/minimum, where, casts.
+"""Elementwise primitives: arithmetic, unary math, integer division, casts and device moves.
 
 Broadcasting is undone centrally by the engine, so each backward returns
 gradients shaped like the (broadcast) output.
@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 
 from npnn import backend
-from npnn.autograd.function import Function
-from npnn.tensor import Tensor
+from npnn.autograd.function import Function, promote
+from npnn.autograd.grad_mode import is_grad_enabled
+from npnn.tensor import Tensor, to_tensor
 
 
 class Add(Function):
@@ -91,26 +92,62 @@ def neg(input: Any) -> Tensor:
     return Neg.apply(input)
 
 
+# constant scalar exponents with a cheaper form than NumPy's float power (as PyTorch's kernel):
+# exponent -> (forward(a), d/da given a and out)
+_FAST_POWERS = {
+    1.0: (lambda xp, a: a.copy(), None),
+    2.0: (lambda xp, a: a * a, lambda a, out: 2 * a),
+    3.0: (lambda xp, a: a * a * a, lambda a, out: 3 * (a * a)),
+    0.5: (lambda xp, a: xp.sqrt(a), lambda a, out: 0.5 / out),
+    -1.0: (lambda xp, a: xp.reciprocal(a), lambda a, out: -(out * out)),
+}
+
+
 class Pow(Function):
     def forward(self, a, b):
-        self.a, self.b = a, b
-        self.out = a**b
+        xp = backend.get_array_module(a)
+        self.a, self.b, self.fast = a, b, None
+        if b.ndim == 0 and a.dtype.kind == "f" and not self.needs_input_grad[1]:
+            self.fast = _FAST_POWERS.get(float(b))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.out = self.fast[0](xp, a) if self.fast else a**b
         return self.out
 
     def backward(self, grad_output):
-        xp = backend.get_array_module(self.a)
+        xp = backend.get_array_module(grad_output)
+        a, b = self.a, self.b
         grad_a = grad_b = None
-        if self.needs_input_grad[0]:
-            grad_a = grad_output * self.b * self.a ** (self.b - 1)
-        if self.needs_input_grad[1]:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                grad_b = grad_output * self.out * xp.log(self.a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.fast:
+                derivative = self.fast[1]
+                grad_a = grad_output if derivative is None else grad_output * derivative(a, self.out)
+                return grad_a, None
+            if self.needs_input_grad[0]:
+                grad_a = grad_output * (b * a ** (b - 1))
+                # d(x**0)/dx is 0 even at x = 0, where the formula gives 0 · inf (as PyTorch)
+                zero_exponent = b == 0
+                if zero_exponent.any():
+                    grad_a = xp.where(zero_exponent, xp.zeros((), grad_a.dtype), grad_a)
+            if self.needs_input_grad[1]:
+                grad_b = grad_output * (self.out * xp.log(a))
+                # d(0**e)/de is 0 for e >= 0, where the formula gives 0 · -inf (as PyTorch)
+                zero_base = (a == 0) & (b >= 0)
+                if zero_base.any():
+                    grad_b = xp.where(zero_base, xp.zeros((), grad_b.dtype), grad_b)
         return grad_a, grad_b
 
 
 def pow(input: Any, exponent: Any) -> Tensor:
-    """input ** exponent; d/d(exponent) = out · log(input)."""
+    """input ** exponent; d/d(exponent) = out · log(input).
+
+    Constant exponents 1, 2, 3, 0.5 and -1 use multiplications, sqrt or reciprocal.
+    """
     return Pow.apply(input, exponent)
+
+
+def square(input: Any) -> Tensor:
+    """input ** 2."""
+    return Pow.apply(input, 2)
 
 
 class Exp(Function):
@@ -141,6 +178,20 @@ def log(input: Any) -> Tensor:
     return Log.apply(input)
 
 
+class Log1p(Function):
+    def forward(self, a):
+        self.a = a
+        return backend.get_array_module(a).log1p(a)
+
+    def backward(self, grad_output):
+        return grad_output / (1 + self.a)
+
+
+def log1p(input: Any) -> Tensor:
+    """log(1 + input), accurate for small inputs; d/dx = 1/(1 + x)."""
+    return Log1p.apply(input)
+
+
 class Sqrt(Function):
     def forward(self, a):
         self.out = backend.get_array_module(a).sqrt(a)
@@ -169,90 +220,23 @@ def abs(input: Any) -> Tensor:
     return Abs.apply(input)
 
 
-class Clamp(Function):
-    def forward(self, a, min=None, max=None):
-        xp = backend.get_array_module(a)
-        self.inside = xp.ones(a.shape, dtype=bool)
-        if min is not None:
-            self.inside &= a >= min
-        if max is not None:
-            self.inside &= a <= max
-        return xp.clip(a, min, max)
-
-    def backward(self, grad_output):
-        return grad_output * self.inside
+def _no_grad_binary(name: str, compute: Any, input: Any, other: Any) -> Tensor:
+    """An elementwise op without a derivative: refuses inputs that need grad rather than drop it."""
+    a, b = to_tensor(input, like=(input, other)), to_tensor(other, like=(input, other))
+    if is_grad_enabled() and (a.requires_grad or b.requires_grad):
+        raise RuntimeError(f"{name} is not differentiable in npnn; apply it to .detach()ed tensors")
+    a, b = promote((a, b))
+    return Tensor._from_op(compute(backend.get_array_module(a.data), a.data, b.data), None)
 
 
-def clamp(input: Any, min: float | None = None, max: float | None = None) -> Tensor:
-    """Limit values to [min, max]; the gradient passes where min <= x <= max."""
-    if min is None and max is None:
-        raise ValueError("clamp needs at least one of min= or max=")
-    return Clamp.apply(input, min=min, max=max)
+def floor_divide(input: Any, other: Any) -> Tensor:
+    """input // other, rounding toward -inf (as Python and torch's `//`); no gradient."""
+    return _no_grad_binary("floor_divide", lambda xp, a, b: xp.floor_divide(a, b), input, other)
 
 
-clip = clamp
-
-
-class _Extremum(Function):
-    """maximum/minimum: the gradient goes to the chosen input, split evenly on ties."""
-
-    pick_first: Any
-
-    def forward(self, a, b):
-        self.first = self.pick_first(a, b)
-        self.tie = a == b
-        return backend.get_array_module(a).where(self.first, a, b)
-
-    def backward(self, grad_output):
-        half = grad_output * 0.5
-        grad_a = grad_b = None
-        if self.needs_input_grad[0]:
-            grad_a = backend.get_array_module(grad_output).where(
-                self.tie, half, grad_output * self.first
-            )
-        if self.needs_input_grad[1]:
-            grad_b = backend.get_array_module(grad_output).where(
-                self.tie, half, grad_output * ~self.first
-            )
-        return grad_a, grad_b
-
-
-class Maximum(_Extremum):
-    pick_first = staticmethod(lambda a, b: a > b)
-
-
-class Minimum(_Extremum):
-    pick_first = staticmethod(lambda a, b: a < b)
-
-
-def maximum(input: Any, other: Any) -> Tensor:
-    """Elementwise max of two tensors; on ties each gets half the gradient (as PyTorch)."""
-    return Maximum.apply(input, other)
-
-
-def minimum(input: Any, other: Any) -> Tensor:
-    """Elementwise min of two tensors; on ties each gets half the gradient (as PyTorch)."""
-    return Minimum.apply(input, other)
-
-
-class Where(Function):
-    def forward(self, condition, a, b):
-        self.condition = condition
-        return backend.get_array_module(a).where(condition, a, b)
-
-    def backward(self, grad_output):
-        grad_a = grad_output * self.condition if self.needs_input_grad[1] else None
-        grad_b = grad_output * ~self.condition if self.needs_input_grad[2] else None
-        return None, grad_a, grad_b
-
-
-def where(condition: Any, input: Any, other: Any) -> Tensor:
-    """input where condition is true, else other (with broadcasting)."""
-    if not isinstance(condition, Tensor):
-        condition = Tensor(backend.get_array_module(condition).asarray(condition, dtype=bool))
-    elif condition.dtype != np.bool_:
-        condition = Tensor(condition.data.astype(bool))
-    return Where.apply(condition, input, other)
+def remainder(input: Any, other: Any) -> Tensor:
+    """input % other with the sign of other (as Python and torch's `%`); no gradient."""
+    return _no_grad_binary("remainder", lambda xp, a, b: xp.remainder(a, b), input, other)
 
 
 class Cast(Function):

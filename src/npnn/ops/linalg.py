@@ -8,7 +8,7 @@ import numpy as np
 
 from npnn import backend
 from npnn.autograd.function import Function
-from npnn.tensor import Tensor, as_tensor
+from npnn.tensor import Tensor, to_tensor
 
 
 class MatMul(Function):
@@ -41,9 +41,19 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
+def _check_same_dtype(a: Tensor, b: Tensor, op: str, names: str) -> None:
+    """As PyTorch, a product of floats of different dtypes is an error, not a silent upcast."""
+    if a.dtype != b.dtype and "f" in (a.dtype.kind, b.dtype.kind):
+        raise RuntimeError(
+            f"{op}: {names} must have the same dtype, got {a.dtype} and {b.dtype}; convert one "
+            "of them, e.g. input.float() for float32 weights or model.double() for float64"
+        )
+
+
 def matmul(input: Any, other: Any) -> Tensor:
     """Matrix product with NumPy/PyTorch rules for 1-D and batched (broadcast) operands."""
-    a, b = as_tensor(input), as_tensor(other)
+    a, b = to_tensor(input), to_tensor(other)
+    _check_same_dtype(a, b, "matmul", "both operands")
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"matmul: both arguments need at least 1 dim, got shapes {a.shape} and {b.shape}")
     inner_a = a.shape[-1]
@@ -79,19 +89,22 @@ class Linear(Function):
         flat_grad = grad_output.reshape(-1, out_features)
         if self.needs_input_grad[1]:
             grad_weight = flat_grad.T @ x.reshape(-1, weight.shape[1])
-        if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
+        if len(self.needs_input_grad) == 2:
+            return grad_x, grad_weight
+        if self.needs_input_grad[2]:
             grad_bias = flat_grad.sum(axis=0)
         return grad_x, grad_weight, grad_bias
 
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     """x @ weight.T + bias, fused: one matmul forward, two backward."""
-    x, weight = as_tensor(input), as_tensor(weight)
+    x, weight = to_tensor(input), to_tensor(weight)
     if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
         raise RuntimeError(
             f"linear: input of shape {x.shape} does not match weight of shape {weight.shape} "
             f"(input's last dim must be in_features={weight.shape[-1]})"
         )
+    _check_same_dtype(x, weight, "linear", "input and weight")
     if bias is None:
         return Linear.apply(x, weight)
     return Linear.apply(x, weight, bias)

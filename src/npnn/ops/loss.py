@@ -12,35 +12,73 @@ import numpy as np
 
 from npnn import backend
 from npnn.autograd.function import Function
-from npnn.ops.activation import _shifted
+from npnn.ops.activation import log_softmax_array, sigmoid_array
 from npnn.ops.elementwise import abs as abs_
 from npnn.ops.elementwise import cast
 from npnn.ops.reduction import mean, sum
 from npnn.ops.shape import permute, reshape
-from npnn.tensor import Tensor, as_tensor
+from npnn.tensor import Tensor, to_tensor
 
 REDUCTIONS = ("mean", "sum", "none")
 
 
 class CrossEntropy(Function):
-    """Per-sample -Σ_c q_ic · log softmax(x)_ic; q is a constant target distribution."""
+    """Per-row -Σ_c q_ic · log p_ic with p = softmax(x) (or p = exp(x) for log-probabilities).
 
-    def forward(self, logits, target_distribution=None, from_log_probs=False):
+    q is a constant: a dense target distribution, or, for plain class-index targets, the
+    one-hot rows given by `index` (no dense q is built). With reduction 'sum' or 'mean' the
+    rows are summed, and divided by `divisor` for 'mean', in this same node.
+    """
+
+    def forward(self, logits, q=None, index=None, from_log_probs=False, reduction="none",
+                divisor=1):
         xp = backend.get_array_module(logits)
-        if from_log_probs:
-            log_probs = logits
+        self.log_probs = logits if from_log_probs else log_softmax_array(logits, 1)
+        self.q, self.index, self.from_log_probs = q, index, from_log_probs
+        self.reduction = reduction
+        self.divisor = logits.dtype.type(divisor) if reduction == "mean" else None
+        if index is not None:
+            losses = -self.log_probs[xp.arange(index.shape[0]), index]
         else:
-            shifted = _shifted(logits, 1)
-            log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
-        self.q, self.log_probs, self.from_log_probs = target_distribution, log_probs, from_log_probs
-        return -(target_distribution * log_probs).sum(axis=1)
+            losses = -(q * self.log_probs).sum(axis=1)
+        if reduction == "none":
+            return losses
+        total = losses.sum()
+        if self.divisor is None:
+            return total
+        with np.errstate(divide="ignore", invalid="ignore"):  # an empty batch: nan, as PyTorch
+            return total / self.divisor
 
     def backward(self, grad_output):
-        scale = grad_output[:, None]
+        xp = backend.get_array_module(grad_output)
+        if self.reduction == "none":
+            scale = grad_output[:, None]
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scale = grad_output if self.divisor is None else grad_output / self.divisor
+        if self.index is not None:
+            rows = xp.arange(self.index.shape[0])
+            if self.from_log_probs:
+                grad = xp.zeros_like(self.log_probs)
+                grad[rows, self.index] = -1
+            else:
+                grad = xp.exp(self.log_probs)
+                grad[rows, self.index] -= 1
+            return grad * scale
         if self.from_log_probs:
             return -scale * self.q
-        probs = backend.get_array_module(grad_output).exp(self.log_probs)
+        probs = xp.exp(self.log_probs)
         return scale * (probs * self.q.sum(axis=1, keepdims=True) - self.q)
+
+
+def _plain_indices(target: Any, classes: int, ignore_index: int) -> bool:
+    """True when every target is a class index in range and none is ignored."""
+    if target.dtype.kind not in "iu" or target.size == 0:
+        return False
+    low, high = int(target.min()), int(target.max())
+    if low < 0 or high >= classes:
+        return False  # ignored or out of range: the general path handles (or reports) it
+    return not (low <= ignore_index <= high and bool((target == ignore_index).any()))
 
 
 def _target_distribution(target: Any, num_classes: int, dtype: Any, weight: Any,
@@ -97,17 +135,18 @@ def _as_rows(input: Tensor, target: Tensor, op: str) -> tuple[Tensor, Any, tuple
 def _class_loss(input: Any, target: Any, weight: Any, ignore_index: int, reduction: str,
                 label_smoothing: float, from_log_probs: bool, op: str) -> Tensor:
     _check_reduction(reduction, op)
-    input, target = as_tensor(input), as_tensor(target)
+    input, target = to_tensor(input), to_tensor(target)
     rows, rows_target, sample_shape = _as_rows(input, target, op)
-    weight_data = None if weight is None else as_tensor(weight).data
-    q, divisor = _target_distribution(rows_target, rows.shape[1], rows.dtype, weight_data,
-                                      ignore_index, label_smoothing)
-    losses = CrossEntropy.apply(rows, target_distribution=q, from_log_probs=from_log_probs)
-    if reduction == "none":
-        return reshape(losses, *sample_shape)
-    if reduction == "sum":
-        return sum(losses)
-    return sum(losses) / Tensor(backend.get_array_module(q).asarray(divisor, dtype=rows.dtype))
+    count, classes = rows.shape
+    if weight is None and not label_smoothing and _plain_indices(rows_target, classes, ignore_index):
+        targets: dict[str, Any] = {"index": rows_target, "divisor": count}
+    else:
+        weight_data = None if weight is None else to_tensor(weight).data
+        q, divisor = _target_distribution(rows_target, classes, rows.dtype, weight_data,
+                                          ignore_index, label_smoothing)
+        targets = {"q": q, "divisor": divisor}
+    losses = CrossEntropy.apply(rows, from_log_probs=from_log_probs, reduction=reduction, **targets)
+    return reshape(losses, *sample_shape) if reduction == "none" else losses
 
 
 def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
@@ -126,7 +165,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
 def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
              reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class-index targets, given log-probabilities (N, C)."""
-    target = as_tensor(target)
+    target = to_tensor(target)
     if target.dtype.kind not in "iu":
         raise TypeError(f"nll_loss needs integer class-index targets, got dtype {target.dtype}")
     return _class_loss(input, target, weight, ignore_index, reduction, 0.0,
@@ -153,7 +192,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
                          reduction: str = "mean") -> Tensor:
     """-(t·log p + (1-t)·log(1-p)) for probabilities p in [0, 1]."""
     _check_reduction(reduction, "binary_cross_entropy")
-    input, target = as_tensor(input), as_tensor(target)
+    input, target = to_tensor(input), to_tensor(target)
     _check_same_shape(input, target, "binary_cross_entropy")
     data = input.data
     if data.size and (data.min() < 0 or data.max() > 1):
@@ -174,10 +213,8 @@ class BinaryCrossEntropyWithLogits(Function):
         return (1 - target) * logits + (1 + (pos_weight - 1) * target) * softplus_neg
 
     def backward(self, grad_output):
-        xp = backend.get_array_module(grad_output)
-        x, t = self.logits, self.target
-        e = xp.exp(-xp.abs(x))
-        sig = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        t = self.target
+        sig = sigmoid_array(self.logits)
         if self.pos_weight is None:
             return grad_output * (sig - t)
         return grad_output * ((1 - t) + (1 + (self.pos_weight - 1) * t) * (sig - 1))
@@ -187,9 +224,9 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
                                      reduction: str = "mean", pos_weight: Any = None) -> Tensor:
     """Sigmoid + binary cross-entropy, fused and stable for large |logits|."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
-    input, target = as_tensor(input), as_tensor(target)
+    input, target = to_tensor(input), to_tensor(target)
     _check_same_shape(input, target, "binary_cross_entropy_with_logits")
-    pw = None if pos_weight is None else as_tensor(pos_weight).data.astype(input.dtype)
+    pw = None if pos_weight is None else to_tensor(pos_weight).data.astype(input.dtype)
     losses = BinaryCrossEntropyWithLogits.apply(
         input, target=target.data.astype(input.dtype), pos_weight=pw
     )
@@ -199,7 +236,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error (x - y)²."""
     _check_reduction(reduction, "mse_loss")
-    input, target = as_tensor(input), as_tensor(target)
+    input, target = to_tensor(input), to_tensor(target)
     _check_same_shape(input, target, "mse_loss")
     diff = input - target
     return _weighted_reduce(diff * diff, None, reduction)
@@ -208,7 +245,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Mean absolute error |x - y|."""
     _check_reduction(reduction, "l1_loss")
-    input, target = as_tensor(input), as_tensor(target)
+    input, target = to_tensor(input), to_tensor(target)
     _check_same_shape(input, target, "l1_loss")
     return _weighted_reduce(abs_(input - target), None, reduction)
 
@@ -216,7 +253,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 def _weighted_reduce(losses: Tensor, weight: Any, reduction: str) -> Tensor:
     if weight is not None:
         # a float64 weight must not upcast a float32 loss (PyTorch keeps the input's dtype)
-        losses = losses * cast(as_tensor(weight, like=(losses,)), losses.dtype)
+        losses = losses * cast(to_tensor(weight, like=(losses,)), losses.dtype)
     if reduction == "none":
         return losses
     return sum(losses) if reduction == "sum" else mean(losses)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from npnn import backend
 from npnn.autograd.function import Function
-from npnn.tensor import Tensor, as_tensor
-
-Dim = int | Sequence[int] | None
+from npnn.tensor import Dim, Tensor, to_tensor
 
 
 def _normalize_dim(dim: Dim, keepdim: bool, numpy_style: dict[str, Any]) -> tuple[Any, bool]:
@@ -24,6 +22,8 @@ def _normalize_dim(dim: Dim, keepdim: bool, numpy_style: dict[str, Any]) -> tupl
         raise TypeError(f"unexpected arguments {sorted(numpy_style)}")
     if isinstance(dim, list):
         dim = tuple(dim)
+    if dim == ():  # an empty dim list reduces every dim, as in PyTorch
+        dim = None
     return dim, bool(keepdim)
 
 
@@ -40,9 +40,9 @@ def _expand_like(grad_output, shape, dim, keepdim):
 
 def _count(shape, dim) -> int:
     if dim is None:
-        return int(np.prod(shape, dtype=np.int64))
+        return math.prod(shape)
     axes = (dim,) if isinstance(dim, int) else dim
-    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    return math.prod(shape[a] for a in axes)
 
 
 class Sum(Function):
@@ -58,6 +58,20 @@ def sum(input: Any, dim: Dim = None, keepdim: bool = False, **numpy_style: Any) 
     """Sum over `dim` (all dims by default)."""
     dim, keepdim = _normalize_dim(dim, keepdim, numpy_style)
     return Sum.apply(input, dim=dim, keepdim=keepdim)
+
+
+class SumOfSquares(Function):
+    def forward(self, a):
+        self.a = a
+        return backend.get_array_module(a).vdot(a, a)  # one BLAS dot, no squared temporary
+
+    def backward(self, grad_output):
+        return (2 * grad_output) * self.a
+
+
+def sum_of_squares(input: Any) -> Tensor:
+    """Σ x² over all elements, fused (the L2 penalty); d/dx = 2x."""
+    return SumOfSquares.apply(input)
 
 
 class Mean(Function):
@@ -110,6 +124,42 @@ def std(input: Any, dim: Dim = None, keepdim: bool = False, *, correction: int =
     return sqrt(var(input, dim, keepdim, correction=correction, unbiased=unbiased, **numpy_style))
 
 
+class Norm2(Function):
+    def forward(self, a, dim=None, keepdim=False):
+        xp = backend.get_array_module(a)
+        self.a, self.shape, self.dim, self.keepdim = a, a.shape, dim, keepdim
+        self.norm = xp.sqrt((a * a).sum(axis=dim, keepdims=True))
+        if keepdim:
+            return self.norm
+        return self.norm.reshape(()) if dim is None else self.norm.squeeze(axis=dim)
+
+    def backward(self, grad_output):
+        xp = backend.get_array_module(grad_output)
+        grad = _expand_like(grad_output, self.shape, self.dim, self.keepdim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = grad / self.norm
+        # the zero vector gets gradient 0, not 0/0 (as PyTorch)
+        return xp.where(self.norm == 0, xp.zeros((), scale.dtype), scale) * self.a
+
+
+def norm(input: Any, p: Any = "fro", dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """Vector p-norm over `dim` (all elements by default): p = 2 ('fro'), 1, inf, -inf or any p > 0."""
+    from npnn.ops.elementwise import abs as abs_
+
+    dim, keepdim = _normalize_dim(dim, keepdim, {})
+    if p in ("fro", 2, 2.0):
+        return Norm2.apply(input, dim=dim, keepdim=keepdim)
+    if p == 1:
+        return sum(abs_(input), dim, keepdim)
+    if p == math.inf:
+        return amax(abs_(input), dim, keepdim)
+    if p == -math.inf:
+        return amin(abs_(input), dim, keepdim)
+    if isinstance(p, (int, float)) and p > 0:
+        return sum(abs_(input) ** p, dim, keepdim) ** (1.0 / p)
+    raise ValueError(f"norm: p must be 'fro', a number > 0, inf or -inf, got {p!r}")
+
+
 class _Extreme(Function):
     """amax/amin: the gradient is split evenly between tied extreme elements."""
 
@@ -154,19 +204,28 @@ class ValuesIndices(NamedTuple):
     indices: Tensor
 
 
-def max(input: Any, dim: int | None = None, keepdim: bool = False, **numpy_style: Any) -> Any:
-    """Max of all elements, or (values, indices) over `dim` as in PyTorch.
+def max(input: Any, dim: Any = None, keepdim: bool = False, **numpy_style: Any) -> Any:
+    """Max of all elements, (values, indices) over `dim`, or `maximum(input, other)` when the
+    second argument is a tensor, as in PyTorch.
 
     Differs from PyTorch: with ties, the gradient is split between tied elements.
     """
+    if isinstance(dim, Tensor):
+        from npnn.ops.selection import maximum
+
+        return maximum(input, dim)
     dim, keepdim = _normalize_dim(dim, keepdim, numpy_style)
     if dim is None:
         return amax(input)
     return ValuesIndices(amax(input, dim, keepdim), argmax(input, dim, keepdim))
 
 
-def min(input: Any, dim: int | None = None, keepdim: bool = False, **numpy_style: Any) -> Any:
-    """Min of all elements, or (values, indices) over `dim` as in PyTorch."""
+def min(input: Any, dim: Any = None, keepdim: bool = False, **numpy_style: Any) -> Any:
+    """Min of all elements, (values, indices) over `dim`, or `minimum(input, other)`."""
+    if isinstance(dim, Tensor):
+        from npnn.ops.selection import minimum
+
+        return minimum(input, dim)
     dim, keepdim = _normalize_dim(dim, keepdim, numpy_style)
     if dim is None:
         return amin(input)
@@ -175,13 +234,13 @@ def min(input: Any, dim: int | None = None, keepdim: bool = False, **numpy_style
 
 def argmax(input: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the maximum (of the flattened tensor if dim is None); no gradient."""
-    data = as_tensor(input).data
+    data = to_tensor(input).data
     out = data.argmax(axis=dim, keepdims=keepdim) if dim is not None else data.argmax()
     return Tensor._from_op(out.astype(np.int64), None)
 
 
 def argmin(input: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the minimum (of the flattened tensor if dim is None); no gradient."""
-    data = as_tensor(input).data
+    data = to_tensor(input).data
     out = data.argmin(axis=dim, keepdims=keepdim) if dim is not None else data.argmin()
     return Tensor._from_op(out.astype(np.int64), None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,8 +14,8 @@ from npnn.autograd.function import Function
 from npnn.tensor import Tensor
 
 
-def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
-    """Accept f(2, 3) and f((2, 3)) alike."""
+def shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """A shape given as f(2, 3) or f((2, 3)), as a tuple (for reshape, zeros, ...)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
     return tuple(shape)
@@ -41,7 +43,7 @@ class Reshape(Function):
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     """Same data, new shape (one dim may be -1)."""
-    new_shape = _resolve_shape(_shape_arg(shape), input.shape)
+    new_shape = _resolve_shape(shape_arg(shape), input.shape)
     if new_shape == input.shape:
         return input
     return Reshape.apply(input, shape=new_shape)
@@ -49,15 +51,15 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
 
 def _resolve_shape(new_shape: tuple[int, ...], old_shape: tuple[int, ...]) -> tuple[int, ...]:
     """Fill in a -1 and check the element count, naming both shapes on failure."""
-    numel = int(np.prod(old_shape, dtype=np.int64))
-    known = int(np.prod([s for s in new_shape if s != -1], dtype=np.int64))
+    numel = math.prod(old_shape)
+    known = math.prod(s for s in new_shape if s != -1)
     unknown = [i for i, s in enumerate(new_shape) if s == -1]
     valid = len(unknown) <= 1 and all(s >= 0 or s == -1 for s in new_shape)
     if valid and unknown and known and numel % known == 0:
         new_shape = tuple(numel // known if s == -1 else s for s in new_shape)
     elif valid and unknown:
         valid = False
-    if not valid or int(np.prod(new_shape, dtype=np.int64)) != numel:
+    if not valid or math.prod(new_shape) != numel:
         raise RuntimeError(
             f"reshape: shape {new_shape} is invalid for an input of shape {old_shape} "
             f"({numel} elements)"
@@ -76,7 +78,7 @@ class Permute(Function):
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
     """Reorder dimensions: output dim i is input dim dims[i]."""
-    dims = tuple(_wrap_dim(d, input.ndim, "permute") for d in _shape_arg(dims))
+    dims = tuple(_wrap_dim(d, input.ndim, "permute") for d in shape_arg(dims))
     if sorted(dims) != list(range(input.ndim)):
         raise RuntimeError(f"permute: dims {dims} are not a permutation of {input.ndim} dims")
     return Permute.apply(input, dims=dims)
@@ -97,7 +99,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     start = _wrap_dim(start_dim, input.ndim, "flatten")
     end = _wrap_dim(end_dim, input.ndim, "flatten")
     shape = input.shape
-    merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
+    merged = math.prod(shape[start:end + 1])
     return reshape(input, *shape[:start], merged, *shape[end + 1:])
 
 
@@ -127,7 +129,7 @@ class Expand(Function):
 
 def expand(input: Tensor, *shape: Any) -> Tensor:
     """Broadcast to `shape` without copying (-1 keeps a dim)."""
-    shape = _shape_arg(shape)
+    shape = shape_arg(shape)
     offset = len(shape) - input.ndim
     if offset < 0 or -1 in shape[:offset]:
         raise RuntimeError(
@@ -167,6 +169,51 @@ class GetItem(Function):
 def getitem(input: Tensor, index: Any) -> Tensor:
     """input[index] with basic and integer/boolean-array indexing."""
     return GetItem.apply(input, index=index)
+
+
+def gather(input: Tensor, dim: int, index: Any) -> Tensor:
+    """out[..., i, ...] = input[..., index[..., i, ...], ...] along `dim` (as torch.gather)."""
+    index = index.data if isinstance(index, Tensor) else np.asarray(index)
+    dim = _wrap_dim(dim, input.ndim, "gather")
+    if index.ndim != input.ndim or index.dtype.kind not in "iu" or any(
+        i > s for d, (i, s) in enumerate(zip(index.shape, input.shape, strict=True)) if d != dim
+    ):
+        raise RuntimeError(
+            f"gather: index of shape {index.shape} and dtype {index.dtype} does not fit input of "
+            f"shape {input.shape} along dim {dim}: it needs {input.ndim} dims, an integer dtype and "
+            "sizes no larger than the input's in the other dims"
+        )
+    xp = backend.get_array_module(index)
+    grid = [xp.arange(n).reshape([-1 if d == axis else 1 for d in range(index.ndim)])
+            for axis, n in enumerate(index.shape)]
+    grid[dim] = index
+    return getitem(input, tuple(grid))
+
+
+def split(input: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of `split_size` along `dim` (the last may be smaller), or of the listed sizes."""
+    dim = _wrap_dim(dim, input.ndim, "split")
+    length = input.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        if split_size_or_sections <= 0:
+            raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
+        sizes = [min(split_size_or_sections, length - start)
+                 for start in range(0, length, split_size_or_sections)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != length:
+            raise RuntimeError(f"split: sizes {sizes} must sum to the length {length} of dim {dim}")
+    bounds = itertools.pairwise(itertools.accumulate(sizes, initial=0))
+    prefix = (slice(None),) * dim
+    return tuple(getitem(input, (*prefix, slice(start, stop))) for start, stop in bounds)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into `chunks` pieces of ceil(length / chunks) along `dim` (maybe fewer pieces)."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    length = input.shape[_wrap_dim(dim, input.ndim, "chunk")]
+    return split(input, max(-(-length // chunks), 1), dim)
 
 
 class Cat(Function):

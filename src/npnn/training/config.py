@@ -44,7 +44,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     regularization: str = "none"
     reg_strength: float = 0.0
-    label_smoothing: float = 0.0
+    label_smoothing: float = 0.1
     schedule: str = "cosine"
     warmup_steps: int = 0
     step_epochs: int = 10
@@ -56,6 +56,7 @@ class TrainConfig:
     # data
     data_dir: str | None = None
     standardize: bool = True
+    augment: bool = False
     val_split: str = "tail"
     train_subset: int | None = None
     seed: int = 0

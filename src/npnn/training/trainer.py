@@ -59,6 +59,7 @@ class Trainer:
     def __init__(self, config: TrainConfig, run: RunDir, train: Any, val: Any,
                  reporter: Reporter | None = None) -> None:
         from npnn.data import DataLoader
+        from npnn.data.augment import flip_and_shift
 
         self.config, self.run, self.train_set, self.val_set = config, run, train, val
         self.reporter = reporter or Reporter()
@@ -66,7 +67,7 @@ class Trainer:
         self.model = build_model(config)
         self.optimizer = build_optimizer(config, self.model)
         self.loader = DataLoader(train, config.batch_size, shuffle=True, drop_last=False,
-                                 seed=config.seed)
+                                 seed=config.seed, augment=flip_and_shift if config.augment else None)
         self.scheduler = build_scheduler(config, self.optimizer, len(self.loader))
         self.position = Position()
         self.history = History()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 from npnn import backend
 from npnn.tensor import Tensor
@@ -15,20 +16,34 @@ def _with_grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
     return [p for p in parameters if p.grad is not None]
 
 
+def _vector_norm(xp: Any, values: Any, norm_type: float) -> Any:
+    """The p-norm of all elements, computed in their dtype (as torch.linalg.vector_norm)."""
+    if values.size == 0:
+        return values.dtype.type(0)
+    if norm_type == 2.0:
+        return xp.sqrt(xp.vdot(values, values))  # one BLAS dot: no squared copy
+    if math.isinf(norm_type):
+        # xp.maximum, not Python's max: a NaN must propagate wherever it is
+        return xp.maximum(values.max(), -values.min())
+    if norm_type == 1.0:
+        return xp.abs(values).sum()
+    return (xp.abs(values) ** norm_type).sum() ** (1.0 / norm_type)
+
+
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
                     norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
-    """Scale all gradients so that their joint norm is at most max_norm; return the norm before."""
+    """Scale all gradients so that their joint norm is at most max_norm; return the norm before.
+
+    As PyTorch: the norm of each gradient in its dtype, then the norm of those norms.
+    """
     params = _with_grads(parameters)
     if not params:
         return Tensor(0.0)
     xp = backend.get_array_module(params[0].grad)
     norm_type = float(norm_type)
-    if math.isinf(norm_type):
-        # xp.max, not Python's max: a NaN must propagate whatever parameter it is in
-        total = float(xp.max(xp.stack([xp.abs(p.grad).max() for p in params])))
-    else:
-        total = float(sum(float((xp.abs(p.grad.astype("float64")) ** norm_type).sum())
-                          for p in params)) ** (1.0 / norm_type)
+    norms = xp.stack([xp.asarray(_vector_norm(xp, p.grad, norm_type)) for p in params])
+    total_array = _vector_norm(xp, norms, norm_type)
+    total = float(total_array)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
             f"the total norm of order {norm_type} of the gradients is non-finite ({total}); "
@@ -38,7 +53,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     if coefficient < 1.0:
         for p in params:
             p.grad *= p.grad.dtype.type(coefficient)
-    return Tensor(xp.asarray(total, dtype=params[0].dtype))
+    return Tensor(xp.asarray(total_array, dtype=params[0].dtype))
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:

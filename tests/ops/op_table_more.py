@@ -1,0 +1,122 @@
+"""More op-table rows (registered by op_table.py): pow's fast exponents and its gradients
+at 0, PyTorch's dtype promotion with 0-d tensors, reductions over dim=(), the binary
+max/min, the fused sum of squares, the class-index fast path of cross-entropy, GELU tails,
+and the smaller PyTorch API (square, log1p, norm, masked_fill, gather, split, chunk, t)."""
+
+from __future__ import annotations
+
+from op_case import SAME, TF, Arg, C, away, case, const, labels, normal, positive, spaced, torch
+
+import npnn
+from npnn import ops
+
+# ----- pow: constant scalar exponents with a fast form; gradients where the base or exponent is 0 -----
+for exponent, gen in ((1, normal), (2, normal), (3, normal), (2.0, normal), (0.5, positive),
+                      (-1, away(0.0, margin=0.3)), (-1.0, positive)):
+    label = str(exponent).replace("-", "minus").replace(".", "_")
+    case(f"pow_fast_{label}", lambda x, e=exponent: x**e, Arg((3, 4), gen), ref=SAME)
+    case(f"pow_fast_{label}_0d_tensor_exponent",
+         lambda x, e=exponent: x ** npnn.tensor(e, dtype=x.dtype), Arg((2, 3), gen),
+         ref=lambda x, e=exponent: x ** torch.tensor(e, dtype=x.dtype))
+case("pow_0d_exponent_needs_grad", lambda x, e: x**e, Arg((3,), positive), Arg(()), ref=SAME)
+case("pow_zero_exponent_at_zero", lambda x: x**0, Arg((4,), const([0.0, 1.5, -2.0, 0.0])), ref=SAME)
+case("pow_zero_tensor_exponent_at_zero", lambda x, e: x**e, Arg((3,), const([0.0, 0.0, 2.0])),
+     C([0.0, 1.0, 0.0]), ref=SAME)
+case("rpow_zero_base", lambda e: 0.0**e, Arg((2, 3), positive), ref=SAME)
+case("pow_zero_base_tensor", lambda x, e: x**e, C([0.0, 1.5, 0.0]), Arg((3,), positive), ref=SAME)
+case("square", ops.square, Arg((2, 3)), ref=lambda x: torch.square(x))
+case("square_method", lambda x: x.square(), Arg((4,)), ref=SAME)
+
+# ----- dtype promotion: a 0-d tensor never raises the dtype of a dimensioned one of its kind -----
+case("mul_0d_float64_constant", lambda x: x * npnn.tensor(2.0, dtype=npnn.float64), Arg((3,)),
+     ref=lambda x: x * torch.tensor(2.0, dtype=torch.float64))
+case("where_0d_float64_branch", lambda x: ops.where(x > 0, x, npnn.tensor(0.5, dtype=npnn.float64)),
+     Arg((3, 4), away(0.0)), ref=lambda x: torch.where(x > 0, x, torch.tensor(0.5, dtype=torch.float64)))
+case("int64_dims_times_0d_float", lambda x: npnn.arange(3) * x, Arg(()),
+     ref=lambda x: torch.arange(3) * x)
+
+# ----- reductions over dim=() (all dims, as PyTorch) and the binary forms of max/min -----
+# the reference names the dims: torch's own var/std backward with dim=() gives inf (a torch bug)
+for op in ("sum", "mean", "var", "std", "amax", "amin"):
+    for keepdim in (False, True):
+        case(f"{op}_dim_empty_keep{int(keepdim)}",
+             lambda x, op=op, k=keepdim: getattr(ops, op)(x, (), k),
+             Arg((2, 3, 4), spaced if op in ("amax", "amin") else normal),
+             ref=lambda x, op=op, k=keepdim: getattr(torch, op)(x, (0, 1, 2), keepdim=k))
+case("sum_dim_empty_list_method", lambda x: x.sum([]), Arg((2, 3)), ref=SAME)
+case("max_binary", lambda x, y: ops.max(x, y), Arg((3, 4), spaced), Arg((3, 4), spaced),
+     ref=lambda x, y: torch.max(x, y))
+case("min_binary_method", lambda x, y: x.min(y), Arg((3, 4), spaced), Arg((4,), spaced), ref=SAME)
+case("npnn_max_binary_toplevel", lambda x, y: npnn.max(x, y), Arg((2, 3), spaced),
+     Arg((2, 3), spaced), ref=lambda x, y: torch.max(x, y))
+
+# ----- the fused sum of squares (L2 penalty) -----
+case("sum_of_squares", ops.sum_of_squares, Arg((3, 4)), ref=lambda x: (x * x).sum())
+case("sum_of_squares_0d", ops.sum_of_squares, Arg(()), ref=lambda x: (x * x).sum())
+case("sum_of_squares_empty", ops.sum_of_squares, Arg((0, 3)), ref=lambda x: (x * x).sum())
+case("sum_of_squares_transposed", lambda x: ops.sum_of_squares(x.T), Arg((3, 4)),
+     ref=lambda x: (x.T * x.T).sum())
+
+# ----- cross-entropy: class indices without weight/smoothing/ignored targets take a fast path -----
+case("cross_entropy_ignore_index_absent", lambda x, t: ops.cross_entropy(x, t, ignore_index=2),
+     Arg((4, 5)), C([0, 1, 3, 4]), ref=lambda x, t: TF.cross_entropy(x, t, ignore_index=2))
+case("cross_entropy_ignore_index_present", lambda x, t: ops.cross_entropy(x, t, ignore_index=2),
+     Arg((6, 5)), C([2, 0, 2, 4, 1, 3]), ref=lambda x, t: TF.cross_entropy(x, t, ignore_index=2))
+case("nll_loss_ignore_index_present_sum",
+     lambda x, t: ops.nll_loss(x, t, ignore_index=0, reduction="sum"),
+     Arg((5, 4)), C([0, 1, 0, 3, 2]), ref=lambda x, t: TF.nll_loss(x, t, ignore_index=0, reduction="sum"))
+case("cross_entropy_fast_large", ops.cross_entropy, Arg((32, 10)), Arg((32,), labels(10)),
+     ref=lambda x, t: TF.cross_entropy(x, t))
+
+# ----- exact GELU in the tails (|x| up to ~15), where erfc takes its other branches -----
+case("gelu_tails", lambda x: ops.gelu(x * 6), Arg((4, 5)), ref=lambda x: TF.gelu(x * 6))
+
+# ----- smaller PyTorch API -----
+case("log1p", ops.log1p, Arg((2, 3), positive), ref=lambda x: torch.log1p(x))
+case("log1p_method_small", lambda x: (x * 1e-3).log1p(), Arg((4,)), ref=SAME)
+for p in ("fro", 2, 1, 3, float("inf"), float("-inf")):
+    case(f"norm_p{p}", lambda x, p=p: ops.norm(x, p), Arg((3, 4), away(0.0)),
+         ref=lambda x, p=p: torch.norm(x, p))
+case("norm_dim_keepdim", lambda x: x.norm(dim=1, keepdim=True), Arg((3, 4)), ref=SAME)
+case("norm_dims_tuple", lambda x: x.norm(2, (0, 2)), Arg((2, 3, 4)), ref=SAME)
+case("norm_zero_row", lambda x: x.norm(dim=1), Arg((2, 3), const([[0.0, 0.0, 0.0], [1.0, 2.0, -2.0]])),
+     ref=SAME)
+MASK = [[True, False, True, False], [False, False, True, True], [True, True, False, False]]
+case("masked_fill", lambda x, m: x.masked_fill(m, 0.5), Arg((3, 4)), C(MASK), ref=SAME)
+case("masked_fill_bcast", lambda x, m: ops.masked_fill(x, m, -1.0), Arg((3, 4)),
+     C([True, False, False, True]), ref=lambda x, m: torch.masked_fill(x, m, -1.0))
+case("gather_dim1_repeats", lambda x, i: x.gather(1, i), Arg((3, 4)),
+     C([[0, 3, 0], [1, 1, 1], [2, 0, 3]]), ref=SAME)
+case("gather_dim0_smaller", lambda x, i: ops.gather(x, 0, i), Arg((3, 4)), C([[2, 0], [1, 2]]),
+     ref=lambda x, i: torch.gather(x, 0, i))
+
+
+def _weighted_cat(parts, cat):  # distinct weights, so each piece's gradient is checked
+    return cat([part * (i + 1) for i, part in enumerate(parts)], 1)
+
+
+case("split_size", lambda x: _weighted_cat(x.split(2, 1), ops.cat), Arg((2, 5)),
+     ref=lambda x: _weighted_cat(x.split(2, 1), torch.cat))
+case("split_sections", lambda x: _weighted_cat(ops.split(x, [1, 3, 1], 1), ops.cat), Arg((2, 5)),
+     ref=lambda x: _weighted_cat(torch.split(x, [1, 3, 1], 1), torch.cat))
+case("chunk", lambda x: _weighted_cat(x.chunk(3, 1), ops.cat), Arg((2, 7)),
+     ref=lambda x: _weighted_cat(x.chunk(3, 1), torch.cat))
+case("t_2d", lambda x: x.t(), Arg((2, 3)), ref=SAME)
+case("t_1d", lambda x: x.t(), Arg((3,)), ref=SAME)
+
+
+# ----- nn.functional composites added for PyTorch users -----
+F = npnn.nn.functional
+case("silu", F.silu, Arg((3, 4)), ref=lambda x: TF.silu(x))
+case("softplus", F.softplus, Arg((3, 4)), ref=lambda x: TF.softplus(x))
+case("softplus_beta_threshold_linear_part", lambda x: F.softplus(x * 4, beta=2.0, threshold=3.0),
+     Arg((3, 4), away(0.375)), ref=lambda x: TF.softplus(x * 4, beta=2.0, threshold=3.0))
+case("softplus_wide", lambda x: F.softplus(x * 40), Arg((3, 4), away(0.5, -0.5, margin=0.05)),
+     ref=lambda x: TF.softplus(x * 40))
+case("layer_norm_affine", lambda x, w, b: F.layer_norm(x, (4,), w, b), Arg((3, 4)), Arg((4,)),
+     Arg((4,)), ref=lambda x, w, b: TF.layer_norm(x, (4,), w, b))
+case("layer_norm_two_dims", lambda x: F.layer_norm(x, (3, 4)), Arg((2, 3, 4)),
+     ref=lambda x: TF.layer_norm(x, (3, 4)))
+case("normalize", F.normalize, Arg((3, 4)), ref=lambda x: TF.normalize(x))
+case("normalize_p1_dim0", lambda x: F.normalize(x, 1.0, 0), Arg((3, 4), away(0.0)),
+     ref=lambda x: TF.normalize(x, 1.0, 0))
