@@ -36,7 +36,7 @@ HELP = {
     "patience": "stop after N evaluations without a better validation accuracy",
     "data_dir": "folder with the Fashion-MNIST files (default: search, then download)",
     "standardize": "standardize pixels with the training split's mean and std",
-    "augment": "random horizontal flips and shifts of up to 2 pixels of training images",
+    "augment": "shift training images randomly by up to 2 pixels",
     "val_split": "tail (last 12,000 of the training file, as the original) or stratified",
     "train_subset": "train on the first N training images (quick experiments)",
     "seed": "seed of initialization, dropout and shuffling",
