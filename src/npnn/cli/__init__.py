@@ -12,7 +12,7 @@ import typing
 from collections.abc import Sequence
 
 import npnn
-from npnn.cli import data_command, test_command, train_command
+from npnn.cli import data_command, search_command, test_command, train_command
 from npnn.cli.errors import EXIT_USAGE, UsageError, known_errors
 
 
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_command.register(commands)
     train_command.register(commands)
     test_command.register(commands)
+    search_command.register(commands)
     return parser
 
 

@@ -6,54 +6,19 @@ import argparse
 import dataclasses
 import signal
 import sys
-import types
-import typing
 from pathlib import Path
 from typing import Any
 
+from npnn.cli.config_flags import add_config_flags, config_overrides
 from npnn.cli.errors import UsageError
-
-HELP = {
-    "hidden": "hidden layer sizes, e.g. --hidden 256 128",
-    "activation": "relu, leaky_relu, elu, gelu, sigmoid or tanh",
-    "dropout": "dropout probability after each hidden layer",
-    "optimizer": "adam, adamw or sgd",
-    "lr": "learning rate",
-    "batch_size": "examples per step",
-    "epochs": "passes over the training split",
-    "momentum": "SGD momentum",
-    "nesterov": "Nesterov momentum (SGD)",
-    "weight_decay": "optimizer weight decay (PyTorch's meaning; decoupled for adamw)",
-    "regularization": "penalty added to the loss: none, l1 or l2 (the original's)",
-    "reg_strength": "strength λ of the penalty: λ·Σw² (l2) or λ·Σ|w| (l1)",
-    "label_smoothing": "label smoothing of the NLL loss",
-    "schedule": "learning-rate schedule per step: constant, cosine or step",
-    "warmup_steps": "linear learning-rate warm-up steps",
-    "step_epochs": "epochs between decays of the step schedule",
-    "step_gamma": "decay factor of the step schedule",
-    "clip_grad_norm": "clip the gradient norm to this value",
-    "eval_every": "also evaluate every N steps (0: at epoch ends only)",
-    "patience": "stop after N evaluations without a better validation accuracy",
-    "data_dir": "folder with the Fashion-MNIST files (default: search, then download)",
-    "standardize": "standardize pixels with the training split's mean and std",
-    "augment": "shift training images randomly by up to 2 pixels",
-    "val_split": "tail (last 12,000 of the training file, as the original) or stratified",
-    "train_subset": "train on the first N training images (quick experiments)",
-    "seed": "seed of initialization, dropout and shuffling",
-}
 
 
 def register(commands: Any) -> None:
-    from npnn.training import TrainConfig
 
     parser = commands.add_parser("train", help="train an MLP on Fashion-MNIST",
                                  description=__doc__ + " Defaults train a strong model.",
                                  )
-    defaults = TrainConfig()
-    hints = typing.get_type_hints(TrainConfig)
-    settings = parser.add_argument_group("training settings (override --config)")
-    for field in dataclasses.fields(TrainConfig):
-        _add_field(settings, field.name, hints[field.name], getattr(defaults, field.name))
+    add_config_flags(parser.add_argument_group("training settings (override --config)"))
     run_group = parser.add_argument_group("run")
     run_group.add_argument("--config", type=Path, help="JSON file of settings (see a run's config.json)")
     run_group.add_argument("--out", type=Path, default=Path("runs"), help="folder of run directories")
@@ -66,33 +31,11 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _add_field(group: Any, name: str, hint: Any, default: Any) -> None:
-    """One flag per TrainConfig field; unset flags stay absent so --config values survive."""
-    flag = "--" + name.replace("_", "-")
-    kind = _base_type(hint)
-    common = {"dest": name, "default": argparse.SUPPRESS, "help": f"{HELP[name]} (default: {default})"}
-    if kind is bool:
-        group.add_argument(flag, action=argparse.BooleanOptionalAction, **common)
-    elif kind is list:
-        group.add_argument(flag, type=int, nargs="+", metavar="N", **common)
-    else:
-        group.add_argument(flag, type=kind, metavar=name.upper(), **common)
-
-
-def _base_type(hint: Any) -> type:
-    """int, float, str, bool or list from hints such as `int | None` or `list[int]`."""
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
-        origin = typing.get_origin(hint)
-    return list if origin is list else hint
-
-
 def _config_from(args: argparse.Namespace) -> Any:
     from npnn.training import ConfigError, TrainConfig
 
     names = {field.name for field in dataclasses.fields(TrainConfig)}
-    overrides = {name: getattr(args, name) for name in names if hasattr(args, name)}
+    overrides = config_overrides(args)
     try:
         base = TrainConfig.load(args.config).to_dict() if args.config else {}
         return TrainConfig.from_dict({**base, **overrides})
@@ -107,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     reporter = TqdmReporter(quiet=args.quiet)
     if args.resume:
-        if args.config or any(hasattr(args, f) for f in HELP):
+        if args.config or config_overrides(args):
             raise UsageError("--resume continues a run with its own config.json; drop other settings")
         trainer = Trainer.resume(args.resume, reporter=reporter)
     else:

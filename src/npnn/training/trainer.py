@@ -71,7 +71,7 @@ class Trainer:
         self.scheduler = build_scheduler(config, self.optimizer, len(self.loader))
         self.position = Position()
         self.history = History()
-        self._stop_requested = False
+        self._stop_status: str | None = None
 
     # ----- construction from the command line's point of view -----
     @classmethod
@@ -102,9 +102,12 @@ class Trainer:
                 trainer.history = history
         return trainer
 
-    def request_stop(self) -> None:
-        """Ask fit() to save a resumable checkpoint and return at the next step boundary."""
-        self._stop_requested = True
+    def request_stop(self, status: str = INTERRUPTED) -> None:
+        """Ask fit() to save a resumable checkpoint and return `status` at the next step boundary.
+
+        Ctrl-C uses 'interrupted'; a search pruning a trial uses 'pruned'.
+        """
+        self._stop_status = status
 
     # ----- the loop -----
     def fit(self) -> FitResult:
@@ -136,10 +139,10 @@ class Trainer:
                     if self._evaluate_and_save():
                         status = EARLY_STOPPED
                         break
-                if self._stop_requested:
+                if self._stop_status is not None:
                     position.seconds = time.perf_counter() - started
                     self._save_last()
-                    status = INTERRUPTED
+                    status = self._stop_status
                     break
             self.reporter.epoch_done()
         position.seconds = time.perf_counter() - started

@@ -1,0 +1,74 @@
+"""Command-line flags for every TrainConfig field, shared by `npnn train` and `npnn search`."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import types
+import typing
+from typing import Any
+
+HELP = {
+    "hidden": "hidden layer sizes, e.g. --hidden 256 128",
+    "activation": "relu, leaky_relu, elu, gelu, sigmoid or tanh",
+    "dropout": "dropout probability after each hidden layer",
+    "optimizer": "adam, adamw or sgd",
+    "lr": "learning rate",
+    "batch_size": "examples per step",
+    "epochs": "passes over the training split",
+    "momentum": "SGD momentum",
+    "nesterov": "Nesterov momentum (SGD)",
+    "weight_decay": "optimizer weight decay (PyTorch's meaning; decoupled for adamw)",
+    "regularization": "penalty added to the loss: none, l1 or l2 (the original's)",
+    "reg_strength": "strength λ of the penalty: λ·Σw² (l2) or λ·Σ|w| (l1)",
+    "label_smoothing": "label smoothing of the NLL loss",
+    "schedule": "learning-rate schedule per step: constant, cosine or step",
+    "warmup_steps": "linear learning-rate warm-up steps",
+    "step_epochs": "epochs between decays of the step schedule",
+    "step_gamma": "decay factor of the step schedule",
+    "clip_grad_norm": "clip the gradient norm to this value",
+    "eval_every": "also evaluate every N steps (0: at epoch ends only)",
+    "patience": "stop after N evaluations without a better validation accuracy",
+    "data_dir": "folder with the Fashion-MNIST files (default: search, then download)",
+    "standardize": "standardize pixels with the training split's mean and std",
+    "augment": "shift training images randomly by up to 2 pixels",
+    "val_split": "tail (last 12,000 of the training file, as the original) or stratified",
+    "train_subset": "train on the first N training images (quick experiments)",
+    "seed": "seed of initialization, dropout and shuffling",
+}
+
+
+def add_config_flags(group: Any) -> None:
+    """One flag per TrainConfig field; unset flags stay absent so other sources survive."""
+    from npnn.training import TrainConfig
+
+    defaults = TrainConfig()
+    hints = typing.get_type_hints(TrainConfig)
+    for field in dataclasses.fields(TrainConfig):
+        _add_field(group, field.name, hints[field.name], getattr(defaults, field.name))
+
+
+def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The TrainConfig fields given on the command line."""
+    return {name: getattr(args, name) for name in HELP if hasattr(args, name)}
+
+
+def _add_field(group: Any, name: str, hint: Any, default: Any) -> None:
+    flag = "--" + name.replace("_", "-")
+    kind = _base_type(hint)
+    common = {"dest": name, "default": argparse.SUPPRESS, "help": f"{HELP[name]} (default: {default})"}
+    if kind is bool:
+        group.add_argument(flag, action=argparse.BooleanOptionalAction, **common)
+    elif kind is list:
+        group.add_argument(flag, type=int, nargs="+", metavar="N", **common)
+    else:
+        group.add_argument(flag, type=kind, metavar=name.upper(), **common)
+
+
+def _base_type(hint: Any) -> type:
+    """int, float, str, bool or list from hints such as `int | None` or `list[int]`."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+        origin = typing.get_origin(hint)
+    return list if origin is list else hint

@@ -1,0 +1,79 @@
+"""The results table (the original's CSV columns first) and the top-k summary."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from npnn.serialization import atomic_write_text
+
+COLUMNS = ["no", "train_id", "accuracy", "hidden_size", "batch_size", "learning_rate", "regularization",
+           "regular_strength", "val_accuracy", "epochs", "seconds", "state", "run_dir"]
+
+
+def trial_rows(trials: list[Any]) -> list[dict[str, Any]]:
+    """One row per trial that got as far as having a configuration."""
+    rows = []
+    for trial in sorted(trials, key=lambda t: t.number):
+        config = trial.user_attrs.get("config")
+        if config is None:
+            continue
+        rows.append({
+            "no": trial.number,
+            "train_id": Path(trial.user_attrs.get("run_dir", "")).name,
+            "accuracy": trial.user_attrs.get("test_accuracy", ""),
+            "hidden_size": " ".join(str(h) for h in config["hidden"]),
+            "batch_size": config["batch_size"],
+            "learning_rate": config["lr"],
+            "regularization": config["regularization"],
+            "regular_strength": config["reg_strength"],
+            "val_accuracy": trial.value if trial.value is not None else "",
+            "epochs": config["epochs"],
+            "seconds": round(trial.user_attrs.get("seconds", 0.0), 2),
+            "state": trial.state.name.lower(),
+            "run_dir": trial.user_attrs.get("run_dir", ""),
+        })
+    return rows
+
+
+def write_csv(path: str | Path, rows: list[dict[str, Any]]) -> None:
+    """Rewrite search_result.csv atomically."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buffer.getvalue())
+
+
+def read_csv(path: str | Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def summary(rows: list[dict[str, Any]], top: int = 4) -> str:
+    """The best `top` finished trials by validation accuracy, per number of hidden layers.
+
+    Test accuracy is shown beside, never used to rank: choosing by it would leak the test set.
+    """
+    finished = [r for r in rows if r["state"] == "complete" and r["val_accuracy"] != ""]
+    if not finished:
+        return "no finished trials yet"
+    lines = []
+    depths = sorted({len(str(r["hidden_size"]).split()) for r in finished})
+    for depth in depths:
+        group = [r for r in finished if len(str(r["hidden_size"]).split()) == depth]
+        group.sort(key=lambda r: float(r["val_accuracy"]), reverse=True)
+        lines.append(f"best {min(top, len(group))} of {len(group)} trials with {depth} hidden "
+                     f"layer{'s' if depth > 1 else ''} (ranked by validation accuracy):")
+        lines.append(f"  {'no':>4}  {'hidden':<12} {'batch':>5} {'lr':>7} {'reg':<12} "
+                     f"{'val acc':>8} {'test acc':>8} {'seconds':>8}")
+        for row in group[:top]:
+            reg = "none" if row["regularization"] == "none" else \
+                f"{row['regularization']} {float(row['regular_strength']):g}"
+            test = f"{float(row['accuracy']):.4f}" if row["accuracy"] != "" else "-"
+            lines.append(f"  {row['no']:>4}  {row['hidden_size']:<12} {row['batch_size']:>5} "
+                         f"{float(row['learning_rate']):>7g} {reg:<12} {float(row['val_accuracy']):>8.4f} "
+                         f"{test:>8} {float(row['seconds']):>8.1f}")
+    return "\n".join(lines)

@@ -1,0 +1,183 @@
+"""Search spaces: which TrainConfig fields a search varies, and how Optuna samples them.
+
+A parameter is either a list of `choices` or a numeric range (`low`, `high`, optional `log`
+or `step`). A choice may be a table of several fields that vary together, such as the
+original grids' (hidden layout, batch size) pairs or (regularization, strength) pairs; Optuna
+sees such a choice as a compact JSON label.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from npnn.training.config import ConfigError, TrainConfig
+
+CONFIG_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
+
+
+class SpaceError(ValueError):
+    """A search space that cannot be used; the message says which parameter and why."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One searched parameter: categorical `choices`, or a range from `low` to `high`."""
+
+    name: str
+    choices: tuple[Any, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = None
+
+    @property
+    def is_int(self) -> bool:
+        return all(isinstance(v, int) and not isinstance(v, bool)
+                   for v in (self.low, self.high, self.step) if v is not None)
+
+    def labels(self) -> list[Any]:
+        """The values Optuna stores: scalars as they are, tables as JSON labels."""
+        if self.choices is None:
+            return self._range_values()
+        return [_label(choice) for choice in self.choices]
+
+    def _range_values(self) -> list[Any]:
+        if self.step is None:
+            raise SpaceError(f"parameter {self.name!r}: a grid needs `choices` or a range with `step`")
+        values, current = [], self.low
+        while current <= self.high + 1e-12 * abs(self.high):
+            values.append(round(current, 12) if not self.is_int else int(current))
+            current += self.step
+        return values
+
+    def suggest(self, trial: Any) -> Any:
+        """Ask an Optuna trial for this parameter's label/value."""
+        if self.choices is not None:
+            return trial.suggest_categorical(self.name, self.labels())
+        if self.is_int:
+            return trial.suggest_int(self.name, self.low, self.high, step=self.step or 1, log=self.log)
+        return trial.suggest_float(self.name, self.low, self.high, step=self.step, log=self.log)
+
+
+def _label(choice: Any) -> Any:
+    if isinstance(choice, dict):
+        return json.dumps(choice, sort_keys=True, separators=(",", ":"))
+    if isinstance(choice, (list, tuple)):
+        return json.dumps(list(choice), separators=(",", ":"))
+    return choice
+
+
+def decode(name: str, value: Any) -> dict[str, Any]:
+    """TrainConfig fields set by one parameter's label/value."""
+    if isinstance(value, str) and value[:1] in "{[":
+        decoded = json.loads(value)
+        return decoded if isinstance(decoded, dict) else {name: decoded}
+    return {name: value}
+
+
+@dataclass
+class SearchSpace:
+    """Fixed settings plus searched parameters, with the sampler a preset suggests."""
+
+    params: list[Param]
+    fixed: dict[str, Any] = field(default_factory=dict)
+    sampler: str = "grid"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        names = set()
+        for param in self.params:
+            if param.name in names:
+                raise SpaceError(f"parameter {param.name!r} is listed twice")
+            names.add(param.name)
+            _check_param(param)
+        unknown = sorted(set(self.fixed) - CONFIG_FIELDS)
+        if unknown:
+            raise SpaceError(f"fixed setting {unknown[0]!r} is not a TrainConfig field")
+
+    def grid(self) -> dict[str, list[Any]]:
+        """Optuna GridSampler's search space (every parameter as a list of values)."""
+        return {param.name: param.labels() for param in self.params}
+
+    def grid_size(self) -> int:
+        size = 1
+        for values in self.grid().values():
+            size *= len(values)
+        return size
+
+    def config(self, params: dict[str, Any], overrides: dict[str, Any] | None = None) -> TrainConfig:
+        """The TrainConfig of one trial: fixed settings, then sampled ones, then overrides."""
+        values = dict(self.fixed)
+        for name, value in params.items():
+            values.update(decode(name, value))
+        values.update(overrides or {})
+        return TrainConfig.from_dict(values)
+
+
+def _check_param(param: Param) -> None:
+    if param.choices is not None:
+        if not param.choices:
+            raise SpaceError(f"parameter {param.name!r} has an empty list of choices")
+        for choice in param.choices:
+            fields = choice.keys() if isinstance(choice, dict) else [param.name]
+            for name in fields:
+                if name not in CONFIG_FIELDS:
+                    raise SpaceError(f"parameter {param.name!r}: {name!r} is not a TrainConfig field")
+        return
+    if param.name not in CONFIG_FIELDS:
+        raise SpaceError(f"parameter {param.name!r} is not a TrainConfig field")
+    if param.low is None or param.high is None or param.low > param.high:
+        raise SpaceError(f"parameter {param.name!r} needs `choices`, or `low` <= `high`")
+    if param.log and param.low <= 0:
+        raise SpaceError(f"parameter {param.name!r}: a log range needs low > 0")
+
+
+def space_from_dict(values: dict[str, Any], source: str) -> SearchSpace:
+    """A SearchSpace from a parsed TOML/JSON document: [fixed], [params.NAME], `sampler`."""
+    unknown = sorted(set(values) - {"fixed", "params", "sampler", "description"})
+    if unknown:
+        raise SpaceError(f"{source}: unknown top-level key {unknown[0]!r} "
+                         "(use [fixed], [params.NAME], sampler, description)")
+    params = []
+    for name, spec in values.get("params", {}).items():
+        if not isinstance(spec, dict):
+            raise SpaceError(f"{source}: [params.{name}] must be a table with choices or low/high")
+        extra = sorted(set(spec) - {"choices", "low", "high", "log", "step"})
+        if extra:
+            raise SpaceError(f"{source}: [params.{name}] has unknown key {extra[0]!r}")
+        choices = spec.get("choices")
+        params.append(Param(name, tuple(choices) if choices is not None else None, spec.get("low"),
+                            spec.get("high"), bool(spec.get("log", False)), spec.get("step")))
+    try:
+        space = SearchSpace(params, dict(values.get("fixed", {})), values.get("sampler", "tpe"),
+                            values.get("description", ""))
+        space.config({p.name: p.labels()[0] if p.choices else p.low for p in params})
+    except SpaceError as error:
+        raise SpaceError(f"{source}: {error}") from None
+    except ConfigError as error:
+        raise SpaceError(f"{source}: the first configuration is invalid: {error}") from None
+    return space
+
+
+def load_space(path: str) -> SearchSpace:
+    """Read a search space from a TOML file."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as handle:
+            values = tomllib.load(handle)
+    except OSError as error:
+        raise SpaceError(f"cannot read search space {path}: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SpaceError(f"{path} is not valid TOML: {error}") from None
+    return space_from_dict(values, path)
