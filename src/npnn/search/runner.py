@@ -62,6 +62,8 @@ class SearchOptions:
     storage: str | None = None
     study: str = "npnn-search"
     overrides: dict[str, Any] = field(default_factory=dict)
+    heartbeat_seconds: int = HEARTBEAT_SECONDS
+    grace_seconds: int = GRACE_SECONDS
 
     @property
     def sampler_name(self) -> str:
@@ -125,22 +127,34 @@ def _check_same_search(options: SearchOptions, path: Path) -> None:
     atomic_write_json(path, record)
 
 
-def open_study(options: SearchOptions, worker: int = 0) -> Any:
-    """Load or create the study, with heartbeats so that dead workers' trials are retried."""
+def open_study(options: SearchOptions, worker: int = 0, attempts: int = 5) -> Any:
+    """Load or create the study, with heartbeats so that dead workers' trials are retried.
+
+    Workers started at the same moment on a new storage race to create its tables and the
+    study; the loser of such a race simply tries again.
+    """
     import optuna
 
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     url = options.storage_url
     engine_kwargs = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else {}
-    storage = optuna.storages.RDBStorage(
-        url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_SECONDS,
-        grace_period=GRACE_SECONDS,
-        heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
-    )
     pruner = optuna.pruners.MedianPruner(n_warmup_steps=0) if options.prune else optuna.pruners.NopPruner()
-    return optuna.create_study(storage=storage, study_name=options.study, direction="maximize",
-                               sampler=_sampler(options, worker), pruner=pruner, load_if_exists=True)
+    for attempt in range(attempts):
+        try:
+            storage = optuna.storages.RDBStorage(
+                url, engine_kwargs=engine_kwargs, heartbeat_interval=options.heartbeat_seconds,
+                grace_period=options.grace_seconds,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
+            )
+            return optuna.create_study(storage=storage, study_name=options.study, direction="maximize",
+                                       sampler=_sampler(options, worker), pruner=pruner,
+                                       load_if_exists=True)
+        except Exception:  # a concurrent creation; a persistent problem recurs and is raised
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _sampler(options: SearchOptions, worker: int) -> Any:
@@ -216,12 +230,24 @@ def _finished_count(study: Any) -> int:
 
 
 def _more_to_do(options: SearchOptions, study: Any, budget: int | None) -> bool:
+    """Keep going while the budget lasts and (for a grid) points are waiting or still running.
+
+    A grid point RUNNING elsewhere is waited for: if its worker died, Optuna's heartbeat check
+    fails it after the grace period and queues it again, and this worker then trains it.
+    """
+    import optuna
     from optuna.trial import TrialState
 
-    trials = study.get_trials(deepcopy=False)
-    if budget is not None and sum(t.state.is_finished() for t in trials) >= budget:
-        return False
-    return options.sampler_name != "grid" or any(t.state == TrialState.WAITING for t in trials)
+    while True:
+        trials = study.get_trials(deepcopy=False)
+        if budget is not None and sum(t.state.is_finished() for t in trials) >= budget:
+            return False
+        if options.sampler_name != "grid" or any(t.state == TrialState.WAITING for t in trials):
+            return True
+        if not any(t.state == TrialState.RUNNING for t in trials):
+            return False
+        optuna.storages.fail_stale_trials(study)
+        time.sleep(min(options.heartbeat_seconds, 1.0))
 
 
 def _enqueue_grid(study: Any, space: SearchSpace) -> int:
@@ -259,14 +285,15 @@ class _Objective:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def __call__(self, trial: Any) -> float:
-        from npnn.training import Trainer
+        from npnn.training import TrainConfig, Trainer
         from npnn.training.evaluation import test_run
 
         started = time.perf_counter()
         params = {param.name: param.suggest(trial) for param in self.options.space.params}
         try:
-            config = self.options.space.config(params, self.options.overrides)
-            trial.set_user_attr("config", config.to_dict())
+            values = self.options.space.values(params, self.options.overrides)
+            trial.set_user_attr("config", values)  # recorded first, so a refused config has a row
+            config = TrainConfig.from_dict(values)
             reporter = _PruningReporter(trial) if self.options.prune else None
             self.trainer = Trainer.create(config, Path(self.options.out) / "runs",
                                           run_id=f"trial-{trial.number:04d}", reporter=reporter)

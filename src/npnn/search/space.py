@@ -111,13 +111,17 @@ class SearchSpace:
             size *= len(values)
         return size
 
-    def config(self, params: dict[str, Any], overrides: dict[str, Any] | None = None) -> TrainConfig:
-        """The TrainConfig of one trial: fixed settings, then sampled ones, then overrides."""
-        values = dict(self.fixed)
+    def values(self, params: dict[str, Any], overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The settings of one trial: fixed ones, then sampled ones, then overrides."""
+        values = {**TrainConfig().to_dict(), **self.fixed}
         for name, value in params.items():
             values.update(decode(name, value))
         values.update(overrides or {})
-        return TrainConfig.from_dict(values)
+        return values
+
+    def config(self, params: dict[str, Any], overrides: dict[str, Any] | None = None) -> TrainConfig:
+        """The validated TrainConfig of one trial."""
+        return TrainConfig.from_dict(self.values(params, overrides))
 
 
 def _check_param(param: Param) -> None:

@@ -1,0 +1,152 @@
+"""Running searches: CSV, failures, resume after SIGKILL and Ctrl-C, workers sharing a storage."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import optuna
+from grids import small_space
+
+from npnn.search import COLUMNS, read_csv, run_search
+from npnn.search.space import Param
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def _rows(options):
+    return read_csv(options.out / "search_result.csv")
+
+
+def _key(row):
+    return (row["learning_rate"], row["regularization"], row["regular_strength"])
+
+
+def test_grid_runs_every_point_once_and_writes_the_csv(options):
+    result = run_search(options)
+    rows = _rows(options)
+    assert result["complete"] == 4 and result["failed"] == 0
+    assert list(rows[0]) == COLUMNS
+    assert len({_key(r) for r in rows}) == 4 and len(rows) == 4
+    for row in rows:
+        assert row["state"] == "complete" and row["hidden_size"] == "16" and row["batch_size"] == "100"
+        assert 0.3 < float(row["val_accuracy"]) <= 1 and 0.3 < float(row["accuracy"]) <= 1
+        run = Path(row["run_dir"])
+        assert (run / "best.safetensors").exists() and json.loads((run / "test.json").read_text())
+    assert "ranked by validation accuracy" in result["summary"]
+
+
+def test_rerun_of_a_finished_grid_trains_nothing(options):
+    run_search(options)
+    before = _rows(options)
+    result = run_search(options)
+    assert result["complete"] == 4 and _rows(options) == before
+
+
+def test_trials_flag_stops_and_a_rerun_continues(options):
+    run_search(replace(options, trials=3))
+    assert len(_rows(options)) == 3
+    run_search(options)
+    rows = _rows(options)
+    assert len(rows) == 4 and len({_key(r) for r in rows}) == 4
+
+
+def test_failed_and_diverged_trials_are_recorded_and_the_search_goes_on(options):
+    space = small_space(extra_lr=(1e9,))
+    space.params.append(Param("dropout", (0.0, 1.5)))  # 1.5 is an invalid configuration
+    result = run_search(replace(options, space=space, overrides={"optimizer": "sgd", "momentum": 0.0}))
+    study = optuna.load_study(study_name=options.study, storage=options.storage_url)
+    reasons = [t.user_attrs.get("fail_reason", "") for t in study.trials if t.state.name == "FAIL"]
+    assert result["complete"] == 4 and result["failed"] == 8
+    assert sum("non-finite" in r for r in reasons) == 2  # lr 1e9 with dropout 0.0
+    assert sum("dropout" in r for r in reasons) == 6
+    rerun = run_search(replace(options, space=space, overrides={"optimizer": "sgd", "momentum": 0.0}))
+    assert rerun["failed"] == 8 and rerun["complete"] == 4  # failed trials are not retried
+
+
+def test_a_different_search_in_the_same_folder_is_refused(options):
+    run_search(replace(options, trials=1))
+    other = replace(options, space=small_space(extra_lr=(0.02,)))
+    try:
+        run_search(other)
+    except ValueError as error:
+        assert "different search" in str(error)
+    else:
+        raise AssertionError("a different grid was accepted in the same folder")
+
+
+def test_two_jobs_give_the_same_results_as_one(tmp_path, options):
+    one = run_search(replace(options, out=tmp_path / "one"))
+    two = run_search(replace(options, out=tmp_path / "two", jobs=2))
+    assert one["complete"] == two["complete"] == 4
+    results = [{_key(r): (r["val_accuracy"], r["accuracy"])
+                for r in read_csv(tmp_path / name / "search_result.csv")} for name in ("one", "two")]
+    assert results[0] == results[1]
+
+
+SCRIPT = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, {tests!r})
+    from grids import small_space
+    from npnn.search import SearchOptions, run_search
+
+    if __name__ == "__main__":
+        space = small_space(extra_lr=tuple(float(x) for x in sys.argv[3:]))
+        options = SearchOptions(out=Path(sys.argv[1]), space=space, space_source="test-grid",
+                                storage=sys.argv[2] or None, heartbeat_seconds=1, grace_seconds=3)
+        run_search(options, echo=print)
+""")
+
+
+def _launch(tmp_path, out, storage="", extra=()):
+    script = tmp_path / "search_script.py"
+    script.write_text(SCRIPT.format(tests=str(Path(__file__).parent)))
+    env = {**os.environ, "PYTHONPATH": SRC, "OPENBLAS_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, str(script), str(out), storage, *map(str, extra)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_sigkill_then_rerun_keeps_finished_trials_and_completes(tmp_path, options):
+    out = tmp_path / "killed"
+    extra = (0.001, 0.002, 0.02)  # 10 grid points
+    process = _launch(tmp_path, out, extra=extra)
+    csv = out / "search_result.csv"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not csv.exists() or len(read_csv(csv)) < 3):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished_before = {_key(r): r["run_dir"] for r in read_csv(csv) if r["state"] == "complete"}
+    assert len(finished_before) >= 2
+
+    rerun = _launch(tmp_path, out, extra=extra)
+    _, stderr = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, stderr
+    rows = read_csv(csv)
+    complete = {_key(r): r["run_dir"] for r in rows if r["state"] == "complete"}
+    assert len(complete) == 10  # every grid point finished
+    for point, run_dir in finished_before.items():
+        assert complete[point] == run_dir  # finished before the kill: kept, not trained again
+    completed_runs = [r for r in rows if r["state"] == "complete"]
+    assert len(completed_runs) == 10  # and no point completed twice
+
+
+def test_two_workers_sharing_one_storage_complete_the_grid(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'shared.db'}"
+    extra = (0.001, 0.002, 0.02)
+    workers = [_launch(tmp_path, tmp_path / f"worker{i}", storage, extra) for i in range(2)]
+    for worker in workers:
+        _, stderr = worker.communicate(timeout=300)
+        assert worker.returncode == 0, stderr
+        assert "database is locked" not in stderr
+    study = optuna.load_study(study_name="npnn-search", storage=storage)
+    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+    points = {json.dumps(t.params, sort_keys=True) for t in complete}
+    assert len(points) == 10
+    assert len(complete) <= 12  # duplicates only from two workers enqueueing the grid at once
