@@ -120,7 +120,7 @@ class Tensor(TensorDataMethods):
                     f"backward(gradient) needs a gradient of the output's shape {self.shape}, "
                     f"got {gradient.shape}"
                 )
-            gradient = gradient.astype(self.dtype, copy=False)
+            gradient = gradient.astype(self.dtype, copy=True)  # the caller keeps its array
         engine.run_backward(self, gradient, retain_graph=retain_graph)
 
     def detach(self) -> Tensor:

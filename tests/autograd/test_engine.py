@@ -199,3 +199,27 @@ def test_backward_returning_the_wrong_number_of_gradients_is_named(function, inp
     out = function.apply(*args)
     with pytest.raises(RuntimeError, match=f"{function.__name__}.backward returned {counts}"):
         out.sum().backward()
+
+
+def test_leaves_never_share_a_gradient_array():
+    x = npnn.tensor([1.0, 2.0], requires_grad=True)
+    y = npnn.tensor([3.0, 4.0], requires_grad=True)
+    (x + y).sum().backward()  # Add hands the same upstream gradient to both inputs
+    assert x.grad is not y.grad
+    x.grad *= 10  # an in-place change (as clip_grad_norm_ makes) must not reach y
+    np.testing.assert_allclose(y.grad, [1.0, 1.0])
+
+
+def test_gradient_passed_to_backward_is_not_aliased_by_leaf_grads():
+    x = npnn.tensor([1.0, 2.0], requires_grad=True)
+    upstream = np.array([1.0, 1.0], dtype=np.float32)
+    (x + 0.0).backward(upstream)
+    x.grad *= 5
+    np.testing.assert_array_equal(upstream, [1.0, 1.0])
+
+
+def test_broadcast_gradient_views_are_copied_into_writable_grads():
+    x = npnn.tensor(3.0, requires_grad=True)
+    npnn.ones(4, 5).mul(x).sum().backward()
+    x.grad += 1  # must be a writable array of its own
+    assert float(x.grad) == 21.0

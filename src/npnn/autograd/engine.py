@@ -69,8 +69,10 @@ def _shape_error(grad_shape: tuple[int, ...], shape: tuple[int, ...], op_name: s
 
 def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) · grad_output into every leaf that requires grad."""
+    borrowed: list[Tensor] = []
     if root.grad_fn is None:
-        _accumulate(root, grad_output)
+        _accumulate(root, grad_output, borrowed)
+        _unshare(borrowed)
         return
     order = topological_order(root.grad_fn)
     pending: dict[int, Any] = {id(root.grad_fn): grad_output}
@@ -97,19 +99,40 @@ def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> 
                     input_grad = input_grad.astype(tensor.dtype)
                 parent = tensor.grad_fn
                 if parent is None:
-                    _accumulate(tensor, input_grad)
+                    _accumulate(tensor, input_grad, borrowed)
                 else:
                     key = id(parent)
                     pending[key] = input_grad if key not in pending else pending[key] + input_grad
         if not retain_graph:
             node.release()
+    _unshare(borrowed)
 
 
-def _accumulate(leaf: Tensor, grad: Any) -> None:
-    """Write or add `grad` into `leaf.grad`, always as a fresh array of the leaf's dtype."""
+def _accumulate(leaf: Tensor, grad: Any, borrowed: list[Tensor]) -> None:
+    """Write or add `grad` into `leaf.grad`.
+
+    A first gradient that is a fresh array is taken as it is (no copy: a backward's result
+    belongs to nobody else); views and read-only arrays are copied. Later ones are added out
+    of place, since a taken array may still be pending for another node of this sweep.
+    """
     if not leaf.requires_grad:
         return
+    if grad.dtype != leaf.dtype:
+        grad = grad.astype(leaf.dtype)
     if leaf.grad is None:
-        leaf.grad = grad.astype(leaf.dtype, copy=True)
+        if grad.base is not None or not getattr(grad.flags, "writeable", True):
+            grad = grad.copy()
+        else:
+            borrowed.append(leaf)
+        leaf.grad = grad
     else:
-        leaf.grad = leaf.grad + grad.astype(leaf.dtype, copy=False)
+        leaf.grad = leaf.grad + grad
+
+
+def _unshare(borrowed: list[Tensor]) -> None:
+    """Give each leaf its own array where one backward result went to several leaves (x + y)."""
+    seen: set[int] = set()
+    for leaf in borrowed:
+        if id(leaf.grad) in seen:
+            leaf.grad = leaf.grad.copy()
+        seen.add(id(leaf.grad))

@@ -92,11 +92,12 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             second_moment = np.maximum(state["max_exp_avg_sq"], exp_avg_sq,
                                        out=state["max_exp_avg_sq"])
+        # sqrt(v)/bc2 + eps = (sqrt(v) + eps*bc2)/bc2: the bias correction joins the step size,
+        # one pass fewer over every parameter than PyTorch's order (equal to rounding)
         denom = np.sqrt(second_moment, out=second)
-        denom /= bias_correction2_sqrt
-        denom += eps
-        update = np.multiply(exp_avg, -step_size, out=first)
-        update /= denom
+        denom += eps * bias_correction2_sqrt
+        update = np.divide(exp_avg, denom, out=first)
+        update *= -step_size * bias_correction2_sqrt
         param += update
 
         if step % FLUSH_SUBNORMALS_EVERY == 0:
