@@ -18,7 +18,7 @@ def trial_rows(trials: list[Any]) -> list[dict[str, Any]]:
     rows = []
     for trial in sorted(trials, key=lambda t: t.number):
         config = trial.user_attrs.get("config")
-        if config is None:
+        if config is None or "duplicate_of" in trial.user_attrs:
             continue
         rows.append({
             "no": trial.number,

@@ -290,6 +290,12 @@ class _Objective:
 
         started = time.perf_counter()
         params = {param.name: param.suggest(trial) for param in self.options.space.params}
+        original = _duplicate_of(self.study, trial)
+        if original is not None:
+            import optuna
+
+            trial.set_user_attr("duplicate_of", original)
+            raise optuna.TrialPruned(f"grid point already trained by trial {original}")
         try:
             values = self.options.space.values(params, self.options.overrides)
             trial.set_user_attr("config", values)  # recorded first, so a refused config has a row
@@ -358,6 +364,25 @@ class _Objective:
             eta = remaining * sum(self.durations) / len(self.durations) / self.options.jobs
             text += f" | ETA {eta / 60:.1f} min"
         return text
+
+
+def _duplicate_of(study: Any, trial: Any) -> int | None:
+    """The trial that already trained (or is training) this trial's grid point, if any.
+
+    Workers that enqueued the same grid at the same moment leave duplicates in the queue;
+    of two copies running at once, the one that started later yields.
+    """
+    from optuna.trial import TrialState
+
+    mine = study._storage.get_trial(trial._trial_id)
+    for other in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING)):
+        if other.number == trial.number or other.params != mine.params:
+            continue
+        if other.state == TrialState.COMPLETE:
+            return other.number
+        if (other.datetime_start, other.number) < (mine.datetime_start, mine.number):
+            return other.number
+    return None
 
 
 class _PruningReporter:
