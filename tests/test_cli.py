@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,117 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     status = json.loads((tmp_path / "r" / "status.json").read_text())
     assert status["status"] == "finished" and status["step"] == 30 * 24  # 3000 images in batches of 128
+
+
+# ----- user errors: one line, the right exit status, no traceback (in-process: quick) -----
+
+TINY = ["--hidden", "16", "--epochs", "1", "--train-subset", "500", "--quiet", "--no-test"]
+
+
+def run_main(capsys, *args):
+    from npnn.cli import main
+
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_resume_of_a_finished_run_says_so_and_exits_0(tmp_path, capsys):
+    assert run_main(capsys, "train", *TINY, "--out", tmp_path, "--run-id", "r")[0] == 0
+    log = (tmp_path / "r" / "train.log").read_text()
+    code, out, _ = run_main(capsys, "train", "--resume", tmp_path / "r")
+    assert code == 0 and "already complete" in out and len(out.strip().splitlines()) == 1
+    assert (tmp_path / "r" / "train.log").read_text() == log  # nothing trained
+
+
+def test_resume_of_a_diverged_run_exits_1(tmp_path, capsys):
+    assert run_main(capsys, "train", *TINY, "--out", tmp_path, "--run-id", "r")[0] == 0
+    (tmp_path / "r" / "status.json").write_text('{"status": "diverged", "step": 3}')
+    code, _, err = run_main(capsys, "train", "--resume", tmp_path / "r")
+    assert code == 1 and "diverged at step 3; start a new run with a smaller --lr" in err
+
+
+def test_resume_without_last_checkpoint_exits_1_and_keeps_the_run(tmp_path, capsys):
+    assert run_main(capsys, "train", *TINY, "--out", tmp_path, "--run-id", "r")[0] == 0
+    (tmp_path / "r" / "status.json").write_text('{"status": "interrupted", "step": 2}')
+    (tmp_path / "r" / "last.safetensors").unlink()
+    best = (tmp_path / "r" / "best.safetensors").read_bytes()
+    code, _, err = run_main(capsys, "train", "--resume", tmp_path / "r")
+    assert code == 1 and "last.safetensors is missing" in err
+    assert (tmp_path / "r" / "best.safetensors").read_bytes() == best
+
+
+@pytest.mark.parametrize("flags, named", [
+    (["--out", "elsewhere"], "--out"),
+    (["--run-id", "x"], "--run-id"),
+    (["--lr", "0.1"], "--lr"),
+])
+def test_resume_with_other_run_settings_exits_2(tmp_path, capsys, flags, named):
+    code, _, err = run_main(capsys, "train", "--resume", tmp_path, *flags)
+    assert code == 2 and named in err and "--resume" in err
+
+
+def test_out_that_is_a_file_and_run_id_that_is_a_path_exit_2(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    code, _, err = run_main(capsys, "train", *TINY, "--out", tmp_path / "file")
+    assert code == 2 and "--out" in err and "is a file" in err
+    code, _, err = run_main(capsys, "train", *TINY, "--out", tmp_path, "--run-id", "x/y")
+    assert code == 2 and "--run-id" in err and not (tmp_path / "x").exists()
+
+
+def test_train_subset_larger_than_the_split_exits_2_naming_the_flag(tmp_path, capsys):
+    code, _, err = run_main(capsys, "train", "--train-subset", "100000", "--out", tmp_path)
+    assert code == 2 and err.startswith("npnn train: error: --train-subset:") and "48000" in err
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("settings, expected", [
+    ({"hidden": 5}, "c.json: hidden: must be a list"),
+    ({"hidden": None}, "c.json: hidden: must be a list"),
+    ({"hiden": [10]}, "c.json: hiden: unknown setting; did you mean 'hidden'?"),
+    ({"lr": -1}, "c.json: lr: must be > 0"),
+])
+def test_config_file_errors_name_the_file_and_field(tmp_path, capsys, settings, expected):
+    (tmp_path / "c.json").write_text(json.dumps(settings))
+    code, _, err = run_main(capsys, "train", "--config", tmp_path / "c.json", "--out", tmp_path)
+    assert code == 2 and expected in err and "--lr" not in err
+
+
+def test_a_flag_overriding_a_bad_file_value_is_blamed_as_the_flag(tmp_path, capsys):
+    (tmp_path / "c.json").write_text(json.dumps({"lr": 0.1}))
+    code, _, err = run_main(capsys, "train", "--config", tmp_path / "c.json", "--lr", "-1", "--out", tmp_path)
+    assert code == 2 and "--lr: must be > 0" in err
+
+
+def test_test_command_on_a_broken_run_config_exits_1_naming_it(tmp_path, capsys):
+    assert run_main(capsys, "train", *TINY, "--out", tmp_path, "--run-id", "r")[0] == 0
+    config = tmp_path / "r" / "config.json"
+    good = config.read_text()
+    config.write_text(good.replace('"lr": 0.001', '"lr": -1'))
+    code, _, err = run_main(capsys, "test", tmp_path / "r")
+    assert code == 1 and f"{config}: lr: must be > 0" in err
+    config.write_text(json.dumps({**json.loads(good), "hidden": [8]}))
+    code, _, err = run_main(capsys, "test", tmp_path / "r")
+    assert code == 1 and f"{config} does not match {tmp_path / 'r' / 'best.safetensors'}" in err
+
+
+def test_a_corrupt_file_in_data_dir_exits_1_naming_it(tmp_path, capsys):
+    import gzip
+    import shutil
+
+    source = Path("/usr/share/datasets/fashion-mnist")
+    if not source.is_dir():
+        pytest.skip("needs the Debian package's Fashion-MNIST files")
+    for path in source.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    labels = bytearray(gzip.decompress((source / "t10k-labels-idx1-ubyte.gz").read_bytes()))
+    labels[-1] = (labels[-1] + 1) % 10  # a valid label, the wrong bytes
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(labels)))
+    code, _, err = run_main(capsys, "data", "--data-dir", tmp_path)
+    assert code == 1 and "t10k-labels-idx1-ubyte.gz" in err and "SHA-256" in err
+
+
+def test_npnn_debug_shows_the_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "npnn", "test", str(tmp_path)], capture_output=True,
+                            text=True, env={**os.environ, "NPNN_DEBUG": "1"})
+    assert result.returncode == 1 and "Traceback" in result.stderr and "not a run directory" in result.stderr

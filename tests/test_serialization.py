@@ -71,3 +71,49 @@ def test_checkpoint_loads_in_a_fresh_process(tmp_path):
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.safetensors")],
                             capture_output=True, text=True, check=True, env={**os.environ})
     assert float(result.stdout) == float(np.abs(model.weight.data).sum())
+
+
+def test_atomic_write_gives_new_files_the_umask_mode_not_private(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        atomic_write_bytes(tmp_path / "f.bin", b"x")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "f.bin").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_checkpoint_damaged_after_writing_is_refused_by_name(tmp_path):
+    path = tmp_path / "m.safetensors"
+    save_file(path, {"w": np.arange(6, dtype=np.float32)}, {"note": "hi"})
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x40  # one bit of the last float: still a valid safetensors file
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=r"m\.safetensors: damaged: checksum mismatch"):
+        load_file(path)
+
+
+def test_a_checkpoint_without_a_digest_still_loads(tmp_path):
+    import json
+
+    from safetensors.numpy import save
+
+    skeleton = json.dumps({"skeleton": {"w": {"__array__": "w"}}, "metadata": {"v": 1}})
+    path = tmp_path / "old.safetensors"
+    path.write_bytes(save({"w": np.ones(3, np.float32)}, metadata={"npnn": skeleton}))
+    value, metadata = load_file(path)
+    assert metadata == {"v": 1}
+    np.testing.assert_array_equal(value["w"], np.ones(3, np.float32))
+
+
+def test_json_files_hold_null_for_non_finite_numbers(tmp_path):
+    import json
+
+    from npnn.serialization import atomic_write_json
+
+    atomic_write_json(tmp_path / "s.json", {"loss": float("inf"), "values": [1.5, float("nan")]})
+    text = (tmp_path / "s.json").read_text()
+
+    def refuse(name):
+        raise ValueError(f"invalid JSON constant {name}")
+
+    assert json.loads(text, parse_constant=refuse) == {"loss": None, "values": [1.5, None]}

@@ -1,13 +1,16 @@
 """Saving and loading without pickle: arrays in safetensors, everything else as JSON metadata.
 
 Every write is atomic (temp file in the same directory + rename), so a crash or Ctrl-C
-never leaves a half-written file. safetensors is imported only when a file is read or
-written, so `import npnn` needs NumPy alone.
+never leaves a half-written file. Checkpoints carry a SHA-256 of their arrays and metadata,
+so a file damaged after it was written is refused with its name. safetensors is imported
+only when a file is read or written, so `import npnn` needs NumPy alone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Mapping
@@ -19,10 +22,37 @@ import numpy as np
 from npnn import backend
 
 METADATA_KEY = "npnn"
+DIGEST_KEY = "npnn_sha256"  # over the metadata and every array; absent in older files
 
 
 class CheckpointError(ValueError):
     """A file that is not a readable npnn/safetensors checkpoint."""
+
+
+def new_file_mode() -> int:
+    """The mode `open()` gives a new file: 0o666 less the umask (mkstemp's files are 0o600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def publish(temp: str | os.PathLike[str], path: str | os.PathLike[str]) -> None:
+    """Give a finished temporary file the usual permissions and rename it onto `path`.
+
+    The directory is then synced (best effort) so that the rename itself survives a crash.
+    """
+    os.chmod(temp, new_file_mode())
+    os.replace(temp, path)
+    try:
+        descriptor = os.open(Path(path).parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems cannot sync a directory
+    finally:
+        os.close(descriptor)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
@@ -35,7 +65,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp, path)
+        publish(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
@@ -46,7 +76,19 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
 
 
 def atomic_write_json(path: str | os.PathLike[str], value: Any) -> None:
-    atomic_write_text(path, json.dumps(value, indent=2) + "\n")
+    """Strict JSON: non-finite floats (NaN, ±inf) are written as null, never as `NaN`/`Infinity`."""
+    atomic_write_text(path, json.dumps(finite_or_none(value), indent=2, allow_nan=False) + "\n")
+
+
+def finite_or_none(value: Any) -> Any:
+    """A copy of nested dicts/lists/tuples with every non-finite float replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {key: finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_none(item) for item in value]
+    return value
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:
@@ -99,8 +141,19 @@ def save_file(path: str | os.PathLike[str], value: Any, metadata: Any = None) ->
     from safetensors.numpy import save
 
     skeleton, arrays = flatten(value)
-    header = {METADATA_KEY: json.dumps({"skeleton": skeleton, "metadata": metadata})}
+    text = json.dumps({"skeleton": skeleton, "metadata": metadata})
+    header = {METADATA_KEY: text, DIGEST_KEY: _digest(text, arrays)}
     atomic_write_bytes(path, save(arrays, metadata=header))
+
+
+def _digest(text: str, arrays: Mapping[str, np.ndarray]) -> str:
+    """SHA-256 of the metadata text and of every array's name, dtype, shape and bytes."""
+    digest = hashlib.sha256(text.encode("utf-8"))
+    for key in sorted(arrays):
+        array = np.ascontiguousarray(arrays[key])
+        digest.update(f"\0{key}\0{array.dtype.str}\0{array.shape}\0".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 def load_file(path: str | os.PathLike[str]) -> tuple[Any, Any]:
@@ -118,6 +171,9 @@ def load_file(path: str | os.PathLike[str]) -> tuple[Any, Any]:
         raise CheckpointError(f"{path}: not a readable safetensors file ({error})") from None
     if METADATA_KEY not in header:
         return arrays, {key: value for key, value in header.items()}
+    if DIGEST_KEY in header and header[DIGEST_KEY] != _digest(header[METADATA_KEY], arrays):
+        raise CheckpointError(f"{path}: damaged: checksum mismatch; the file changed after it was "
+                              "written: restore a copy or train again")
     try:
         stored = json.loads(header[METADATA_KEY])
     except json.JSONDecodeError:

@@ -92,6 +92,7 @@ def test_locate_downloads_into_npnn_data_and_completes_a_partial_dir(
 
 def test_explicit_data_dir_downloads_there(http_server: Server, fake_canon: None, tmp_path: Path) -> None:
     serve_fakes(http_server)
+    (tmp_path / "d").mkdir()
     location = locate(tmp_path / "d", base_url=[f"{http_server.url}/nowhere", http_server.url])
     assert (location.source, location.directory) == ("downloaded", tmp_path / "d")
     assert len(list((tmp_path / "d").iterdir())) == 4
@@ -129,3 +130,28 @@ def test_wrong_file_from_server_is_a_checksum_error(http_server: Server, tmp_pat
     with pytest.raises(ChecksumError, match=fashion_mnist.SHA256["train-images-idx3-ubyte"]):
         locate(tmp_path, base_url=http_server.url)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_explicit_data_dir_that_does_not_exist_is_not_created(
+    http_server: Server, fake_canon: None, tmp_path: Path
+) -> None:
+    serve_fakes(http_server)
+    with pytest.raises(DataNotFoundError) as raised:
+        locate(tmp_path / "typo", base_url=http_server.url)
+    message = str(raised.value)
+    assert "never created" in message and f"{tmp_path / 'typo'}: no such directory" in message
+    assert not (tmp_path / "typo").exists()
+
+
+def test_downloaded_files_get_the_umask_mode_not_mkstemps_private_one(
+    http_server: Server, fake_canon: None, tmp_path: Path
+) -> None:
+    import os
+
+    serve_fakes(http_server)
+    previous = os.umask(0o002)
+    try:
+        locate(tmp_path, base_url=http_server.url)
+    finally:
+        os.umask(previous)
+    assert {p.stat().st_mode & 0o777 for p in tmp_path.iterdir()} == {0o664}

@@ -48,3 +48,37 @@ def test_broken_json_names_the_file(tmp_path):
     path.write_text("{")
     with pytest.raises(ConfigError, match=r"c\.json"):
         TrainConfig.load(path)
+
+
+@pytest.mark.parametrize("hidden", [5, None, "256"])
+def test_hidden_that_is_not_a_list_is_a_config_error(hidden):
+    with pytest.raises(ConfigError) as error:
+        TrainConfig.from_dict({"hidden": hidden})
+    assert error.value.field == "hidden" and "list" in error.value.reason
+
+
+def test_errors_from_a_file_name_the_file_and_the_field(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text('{"lr": -1}')
+    with pytest.raises(ConfigError) as error:
+        TrainConfig.load(path)
+    assert str(error.value).startswith(f"{path}: lr: ") and error.value.source == str(path)
+
+
+def test_unknown_setting_names_the_key_and_the_likely_one():
+    with pytest.raises(ConfigError, match="did you mean 'hidden'") as error:
+        TrainConfig.from_dict({"hiden": [10]})
+    assert error.value.field == "hiden"
+
+
+def test_booleans_must_be_booleans():
+    with pytest.raises(ConfigError) as error:
+        TrainConfig.from_dict({"standardize": "no"})
+    assert error.value.field == "standardize"
+
+
+def test_split_seed_defaults_to_the_seed_and_reaches_the_data_options():
+    assert TrainConfig(seed=3).data_options()["seed"] == 3
+    assert TrainConfig(seed=3, split_seed=0).data_options()["seed"] == 0
+    with pytest.raises(ConfigError):
+        TrainConfig(split_seed=-1)

@@ -1,7 +1,8 @@
 """The `npnn` command: parses argv, prints, exits. Nothing else reads argv or prints.
 
-Exit status: 0 success, 1 a run-time problem (missing data, damaged file, diverged run),
-2 invalid arguments or configuration, 130 interrupted by Ctrl-C (resumable).
+Exit status (constants in cli/errors.py): 0 success, 1 a run-time problem (missing data,
+damaged file, diverged run), 2 invalid arguments or configuration given on the command line,
+130 interrupted by Ctrl-C (resumable). NPNN_DEBUG=1 shows the traceback instead of one line.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ from collections.abc import Sequence
 
 import npnn
 from npnn.cli import data_command, search_command, test_command, train_command
-from npnn.cli.errors import EXIT_USAGE, UsageError, known_errors
+from npnn.cli.errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    debugging,
+    describe,
+    known_errors,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,15 +53,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
-        return 0
+        return EXIT_OK
+    if debugging():
+        return args.run(args)
     try:
         return args.run(args)
     except UsageError as error:
         print(f"npnn {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except known_errors() as error:
-        print(f"npnn {args.command}: error: {error}", file=sys.stderr)
-        return 1
+        print(f"npnn {args.command}: error: {describe(error)}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         print(f"npnn {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED

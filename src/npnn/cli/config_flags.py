@@ -33,6 +33,7 @@ HELP = {
     "standardize": "standardize pixels with the training split's mean and std",
     "augment": "shift training images randomly by up to 2 pixels",
     "val_split": "tail (last 12,000 of the training file, as the original) or stratified",
+    "split_seed": "seed of the stratified validation split (default: --seed)",
     "train_subset": "train on the first N training images (quick experiments)",
     "seed": "seed of initialization, dropout and shuffling",
 }
@@ -50,11 +51,19 @@ def add_config_flags(group: Any) -> None:
 
 def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The TrainConfig fields given on the command line."""
-    return {name: getattr(args, name) for name in HELP if hasattr(args, name)}
+    from npnn.training import TrainConfig
+
+    return {field.name: getattr(args, field.name) for field in dataclasses.fields(TrainConfig)
+            if hasattr(args, field.name)}
+
+
+def flag_name(field: str) -> str:
+    """The command-line flag of a TrainConfig field: train_subset -> --train-subset."""
+    return "--" + field.replace("_", "-")
 
 
 def _add_field(group: Any, name: str, hint: Any, default: Any) -> None:
-    flag = "--" + name.replace("_", "-")
+    flag = flag_name(name)
     kind = _base_type(hint)
     common = {"dest": name, "default": argparse.SUPPRESS, "help": f"{HELP[name]} (default: {default})"}
     if kind is bool:

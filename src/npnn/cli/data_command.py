@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from npnn.cli.errors import EXIT_OK
+
 
 def register(commands: Any) -> None:
     parser = commands.add_parser("data", help="locate and verify the Fashion-MNIST files",
@@ -29,4 +31,4 @@ def run(args: argparse.Namespace) -> int:
         counts = np.bincount(dataset.labels, minlength=len(CLASS_NAMES))
         print(f"  {split:<5} {len(dataset):>6} images, {counts.min()}-{counts.max()} per class")
     print("  classes: " + ", ".join(CLASS_NAMES))
-    return 0
+    return EXIT_OK

@@ -1,18 +1,41 @@
-"""Errors the CLI reports as one line, without a traceback."""
+"""Exit statuses, and the errors the CLI reports as one line without a traceback."""
 
 from __future__ import annotations
 
-EXIT_USAGE = 2
+import os
+
+EXIT_OK = 0
+EXIT_FAILURE = 1  # a run-time problem: missing data, a damaged file, a diverged run
+EXIT_USAGE = 2  # invalid arguments, or an invalid --config file given on the command line
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+
+DEBUG_ENV = "NPNN_DEBUG"  # NPNN_DEBUG=1: let errors raise, with their traceback
 
 
 class UsageError(ValueError):
     """Invalid arguments or configuration: exit status 2."""
 
 
-def known_errors() -> tuple[type[BaseException], ...]:
-    """Problems a user can fix from the message alone."""
-    from npnn.data import DataNotFoundError, IdxError
-    from npnn.serialization import CheckpointError
+def debugging() -> bool:
+    """True when $NPNN_DEBUG asks for tracebacks instead of one-line messages."""
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
-    return (DataNotFoundError, IdxError, CheckpointError, FileNotFoundError, FileExistsError,
-            PermissionError)
+
+def known_errors() -> tuple[type[BaseException], ...]:
+    """Problems a user can fix from the message alone (exit status 1)."""
+    from npnn.data import ChecksumError, DataNotFoundError, DownloadError, IdxError
+    from npnn.serialization import CheckpointError
+    from npnn.training import ConfigError, ResumeError
+
+    return (DataNotFoundError, DownloadError, IdxError, ChecksumError, CheckpointError, ConfigError,
+            ResumeError, FileNotFoundError, FileExistsError, PermissionError, NotADirectoryError,
+            IsADirectoryError)
+
+
+def describe(error: BaseException) -> str:
+    """The message of a known error, with the fix where the error itself cannot know it."""
+    from npnn.training import ConfigError
+
+    if isinstance(error, ConfigError) and error.source:
+        return f"{error} (edit {error.source} back to a valid value)"
+    return str(error)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from npnn.cli.config_flags import add_config_flags, config_overrides
-from npnn.cli.errors import UsageError
+from npnn.cli.errors import EXIT_INTERRUPTED, UsageError
 
 
 def register(commands: Any) -> None:
@@ -59,12 +59,14 @@ def run(args: argparse.Namespace) -> int:
         result = run_search(options, echo=_echo)
     except (SearchError, SpaceError) as error:
         raise UsageError(str(error)) from None
+    from npnn.training.run_dir import INTERRUPTED
+
     print(result["summary"])
     print(f"{result['complete']} complete, {result['failed']} failed, {result['pruned']} pruned; "
           f"{result['seconds']:.0f}s; results in {result['csv']}")
-    if result["status"] == "interrupted":
+    if result["status"] == INTERRUPTED:
         print("interrupted: rerun the same command to continue", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     return 0
 
 

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from npnn.cli.errors import EXIT_OK
+
 
 def register(commands: Any) -> None:
     parser = commands.add_parser("test", help="test a run's best checkpoint", description=__doc__)
@@ -17,13 +19,13 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from npnn.training.evaluation import test_run
+    from npnn.training.evaluation import evaluate_run
 
-    report = test_run(args.run_dir, args.split, args.data_dir)
+    report = evaluate_run(args.run_dir, args.split, args.data_dir)
     print_report(report)
     written = "test.json" if args.split == "test" else "val.json"
     print(f"written to {args.run_dir / written}")
-    return 0
+    return EXIT_OK
 
 
 def print_report(report: dict[str, Any], brief: bool = False) -> None:

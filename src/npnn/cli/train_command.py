@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
-from npnn.cli.config_flags import add_config_flags, config_overrides
-from npnn.cli.errors import UsageError
+from npnn.cli.config_flags import add_config_flags, config_overrides, flag_name
+from npnn.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from npnn.training import ConfigError, FitResult, TrainConfig, Trainer
+
+DEFAULT_OUT = Path("runs")
 
 
 def register(commands: Any) -> None:
@@ -21,7 +27,7 @@ def register(commands: Any) -> None:
     add_config_flags(parser.add_argument_group("training settings (override --config)"))
     run_group = parser.add_argument_group("run")
     run_group.add_argument("--config", type=Path, help="JSON file of settings (see a run's config.json)")
-    run_group.add_argument("--out", type=Path, default=Path("runs"), help="folder of run directories")
+    run_group.add_argument("--out", type=Path, help=f"folder of run directories (default: {DEFAULT_OUT})")
     run_group.add_argument("--run-id", help="name of the run directory (default: time and config hash)")
     run_group.add_argument("--resume", type=Path, metavar="RUN_DIR",
                            help="continue an interrupted run exactly where it stopped")
@@ -31,42 +37,78 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _config_from(args: argparse.Namespace) -> Any:
+def _config_from(args: argparse.Namespace) -> tuple[TrainConfig, dict[str, Any]]:
+    """The run's TrainConfig, and the settings read from --config (to blame errors on)."""
     from npnn.training import ConfigError, TrainConfig
+    from npnn.training.config import parse_settings, read_settings_text
 
-    names = {field.name for field in dataclasses.fields(TrainConfig)}
-    overrides = config_overrides(args)
+    base: dict[str, Any] = {}
+    if args.config:
+        try:
+            base = parse_settings(read_settings_text(args.config), str(args.config))
+        except ConfigError as error:
+            raise UsageError(f"--config {error}") from None
     try:
-        base = TrainConfig.load(args.config).to_dict() if args.config else {}
-        return TrainConfig.from_dict({**base, **overrides})
+        return TrainConfig.from_dict({**base, **config_overrides(args)}), base
     except ConfigError as error:
-        flag = "--" + error.field.replace("_", "-") if error.field in names else "--config"
-        raise UsageError(f"{flag}: {error.reason}") from None
+        raise _blame(error, args, base) from None
+
+
+def _blame(error: ConfigError, args: argparse.Namespace, base: dict[str, Any]) -> UsageError:
+    """Name the --config file and field when the value came from the file, else the flag."""
+    if error.field in base and error.field not in config_overrides(args):
+        return UsageError(f"{args.config}: {error.field}: {error.reason}")
+    return UsageError(f"{flag_name(error.field)}: {error.reason}")
+
+
+def _check_run_flags(args: argparse.Namespace) -> Path:
+    """The --out folder, after refusing an --out that is a file or a --run-id that is a path."""
+    out = args.out or DEFAULT_OUT
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out: {out} is a file; give a folder to hold run directories")
+    run_id = args.run_id
+    if run_id is not None and (run_id in ("", ".", "..") or Path(run_id).name != run_id
+                               or "/" in run_id or "\\" in run_id):
+        raise UsageError(f"--run-id: {run_id!r} is not a plain folder name; put parent folders in --out")
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
     from npnn.cli.progress import TqdmReporter
-    from npnn.training import Trainer
+    from npnn.training import ConfigError, RunCompleteError, Trainer
 
     reporter = TqdmReporter(quiet=args.quiet)
     if args.resume:
-        if args.config or config_overrides(args):
-            raise UsageError("--resume continues a run with its own config.json; drop other settings")
-        trainer = Trainer.resume(args.resume, reporter=reporter)
+        given = [flag for flag, value in (("--config", args.config), ("--out", args.out),
+                                          ("--run-id", args.run_id)) if value is not None]
+        given += [flag_name(name) for name in config_overrides(args)]
+        if given:
+            raise UsageError(f"--resume continues a run in its own directory with its own config.json; "
+                             f"drop {', '.join(given)}")
+        try:
+            trainer = Trainer.resume(args.resume, reporter=reporter)
+        except RunCompleteError as done:
+            print(done)
+            return EXIT_OK
     else:
-        trainer = Trainer.create(_config_from(args), args.out, args.run_id, reporter=reporter)
+        out = _check_run_flags(args)
+        config, base = _config_from(args)
+        try:
+            trainer = Trainer.create(config, out, args.run_id, reporter=reporter)
+        except ConfigError as error:  # a setting that only the data can refute (--train-subset)
+            raise _blame(error, args, base) from None
     previous = signal.signal(signal.SIGINT, _stop_handler(trainer))
     try:
         result = trainer.fit()
     finally:
         signal.signal(signal.SIGINT, previous)
-    return _summarize(trainer, result, test=not args.no_test)
+    return _summarize(result, test=not args.no_test)
 
 
-def _stop_handler(trainer: Any) -> Any:
+def _stop_handler(trainer: Trainer) -> Callable[[int, FrameType | None], None]:
     """First Ctrl-C: stop cleanly after this step; a second one aborts at once."""
 
-    def handler(signum: int, frame: Any) -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
         print("\nstopping after this step and saving a checkpoint (Ctrl-C again to abort)",
               file=sys.stderr)
         trainer.request_stop()
@@ -75,23 +117,26 @@ def _stop_handler(trainer: Any) -> Any:
     return handler
 
 
-def _summarize(trainer: Any, result: Any, test: bool) -> int:
+def _summarize(result: FitResult, test: bool) -> int:
     from npnn.cli.test_command import print_report
-    from npnn.training.evaluation import test_run
+    from npnn.training.evaluation import evaluate_run
+    from npnn.training.run_dir import DIVERGED, INTERRUPTED
 
     run_dir = result.run_dir
-    if result.status == "interrupted":
+    if result.status == INTERRUPTED:
         print(f"interrupted at step {result.steps}; resume with: npnn train --resume {run_dir}",
               file=sys.stderr)
-        return 130
-    if result.status == "diverged":
+        return EXIT_INTERRUPTED
+    if result.status == DIVERGED:
         print(f"npnn train: error: {result.detail['reason']}; try a smaller --lr "
               f"(run directory: {run_dir})", file=sys.stderr)
-        return 1
+        return EXIT_FAILURE
     best = result.best
-    print(f"{result.status.replace('_', ' ')}: {result.steps} steps in {result.seconds:.1f}s; "
-          f"best validation accuracy {best.val_accuracy:.2%} at step {best.step}")
-    if test:
-        print_report(test_run(run_dir, "test"), brief=True)
+    line = f"{result.status.replace('_', ' ')}: {result.steps} steps in {result.seconds:.1f}s"
+    if best is not None:
+        line += f"; best validation accuracy {best.val_accuracy:.2%} at step {best.step}"
+    print(line)
+    if test and best is not None:
+        print_report(evaluate_run(run_dir, "test"), brief=True)
     print(f"run directory: {run_dir}")
-    return 0
+    return EXIT_OK

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from npnn.data.idx import decompress
+from npnn.serialization import publish
 
 CHUNK_SIZE = 1 << 20
 
@@ -73,8 +74,7 @@ def _fetch(url: str, dest: Path, sha256: str, timeout: float) -> bytes:
         payload = decompress(raw, url)
         fix = "nothing was saved; try again later or get the files another way"
         check_sha256(sha256_hex(payload), sha256, url, fix)
-        tmp.chmod(0o644)  # mkstemp makes files private; a shared data dir needs them readable
-        os.replace(tmp, dest)
+        publish(tmp, dest)  # mkstemp makes files private; a shared data dir needs them readable
         return payload
     finally:
         tmp.unlink(missing_ok=True)

@@ -1,7 +1,8 @@
 """Fashion-MNIST on disk: find the four IDX files, download them if asked, read them verified.
 
-Search order: an explicit `data_dir` (authoritative), `$NPNN_DATA`, the user cache, the
-Debian package's directory; otherwise download into `$NPNN_DATA` or the user cache.
+Search order: an explicit `data_dir` (authoritative; downloaded into only if it exists),
+`$NPNN_DATA`, the user cache, the Debian package's directory; otherwise download into
+`$NPNN_DATA` or the user cache.
 Reads are checked against the published SHA-256 of the decompressed bytes and kept in
 memory per process, so loading train, val and test reads each file once.
 """
@@ -132,6 +133,10 @@ def locate(
         if not missing:
             return DataLocation(directory, "data_dir", found)
         looked = [_describe("data_dir", directory, missing)]
+        if download and not directory.is_dir():
+            raise _not_found(looked, "An explicit data directory is never created (a mistyped path would "
+                             "get a fresh download): fix the path, or create the directory to "
+                             "download into it.")
         return _download_missing(directory, found, missing, urls, timeout, looked, download)
 
     env = os.environ.get("NPNN_DATA")

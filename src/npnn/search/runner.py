@@ -25,11 +25,14 @@ from typing import Any
 from npnn.search.results import summary, trial_rows, write_csv
 from npnn.search.space import SearchSpace
 from npnn.serialization import atomic_write_json, read_json
+from npnn.training.run_dir import DIVERGED, INTERRUPTED
 
 HEARTBEAT_SECONDS = 5
 GRACE_SECONDS = 20  # a RUNNING trial without a heartbeat for this long belongs to a dead worker
 SAMPLERS = ("grid", "random", "tpe")
 DEFAULT_TRIALS = 20  # for random and TPE samplers without --trials
+PRUNED = "pruned"  # a Trainer status of its own: the search stopped the trial
+WORKER_INTERRUPTED = 130  # a worker process's exit status after Ctrl-C
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 Echo = Callable[[str], None]
@@ -142,7 +145,7 @@ def open_study(options: SearchOptions, worker: int = 0, attempts: int = 5) -> An
     pruner = optuna.pruners.MedianPruner(n_warmup_steps=0) if options.prune else optuna.pruners.NopPruner()
     for attempt in range(attempts):
         try:
-            storage = optuna.storages.RDBStorage(
+            storage = _storage_class()(
                 url, engine_kwargs=engine_kwargs, heartbeat_interval=options.heartbeat_seconds,
                 grace_period=options.grace_seconds,
                 heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
@@ -155,6 +158,39 @@ def open_study(options: SearchOptions, worker: int = 0, attempts: int = 5) -> An
                 raise
             time.sleep(0.2 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def _storage_class() -> type:
+    """Optuna's RDBStorage, also failing trials whose worker died before their first heartbeat.
+
+    Optuna ignores a RUNNING trial with no heartbeat at all; a worker killed between taking a
+    trial and its first heartbeat would leave that grid point RUNNING for ever.
+    """
+    import datetime
+
+    import optuna
+
+    class SearchStorage(optuna.storages.RDBStorage):
+        def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+            stale = super()._get_stale_trial_ids(study_id)
+            grace = self.grace_period or 2 * (self.heartbeat_interval or 0)
+            limit = datetime.datetime.now() - datetime.timedelta(seconds=grace)
+            try:  # Optuna's own tables: private, so any change there only disables this check
+                from optuna.storages._rdb import models
+                from optuna.storages._rdb.storage import _create_scoped_session
+
+                with _create_scoped_session(self.scoped_session, True) as session:
+                    running = (session.query(models.TrialModel)
+                               .filter(models.TrialModel.state == optuna.trial.TrialState.RUNNING)
+                               .filter(models.TrialModel.study_id == study_id).all())
+                    stale += [trial.trial_id for trial in running if not trial.heartbeats
+                              and trial.datetime_start is not None and trial.datetime_start < limit
+                              and trial.trial_id not in stale]
+            except Exception:  # the heartbeat-based check above still works
+                pass
+            return stale
+
+    return SearchStorage
 
 
 def _sampler(options: SearchOptions, worker: int) -> Any:
@@ -191,15 +227,15 @@ def _work_in_processes(options: SearchOptions, echo: Echo | None) -> str:
     finally:
         signal.signal(signal.SIGINT, previous)
     codes = [worker.exitcode for worker in workers]
-    if any(code == 130 for code in codes):
-        return "interrupted"
+    if any(code == WORKER_INTERRUPTED for code in codes):
+        return INTERRUPTED
     if any(code != 0 for code in codes):
         raise RuntimeError(f"a search worker failed (exit codes {codes}); see its output above")
     return "done"
 
 
 def _worker_main(options: SearchOptions, index: int, echo: Echo | None) -> None:
-    raise SystemExit(130 if _work(options, index, echo) == "interrupted" else 0)
+    raise SystemExit(WORKER_INTERRUPTED if _work(options, index, echo) == INTERRUPTED else 0)
 
 
 def _work(options: SearchOptions, worker: int, echo: Echo | None) -> str:
@@ -214,7 +250,7 @@ def _work(options: SearchOptions, worker: int, echo: Echo | None) -> str:
                            gc_after_trial=False)
     finally:
         signal.signal(signal.SIGINT, previous)
-    return "interrupted" if objective.interrupted else "done"
+    return INTERRUPTED if objective.interrupted else "done"
 
 
 def _budget(options: SearchOptions, study: Any) -> int | None:
@@ -286,7 +322,7 @@ class _Objective:
 
     def __call__(self, trial: Any) -> float:
         from npnn.training import TrainConfig, Trainer
-        from npnn.training.evaluation import test_run
+        from npnn.training.evaluation import evaluate_run
 
         started = time.perf_counter()
         params = {param.name: param.suggest(trial) for param in self.options.space.params}
@@ -307,16 +343,16 @@ class _Objective:
                 reporter.trainer = self.trainer
             trial.set_user_attr("run_dir", str(self.trainer.run.path))
             result = self.trainer.fit()
-            if result.status == "interrupted":
+            if result.status == INTERRUPTED:
                 self._queue_again(trial)
                 raise TrialInterruptedError("interrupted by Ctrl-C; queued to run again")
-            if result.status == "diverged":
+            if result.status == DIVERGED:
                 raise TrialDivergedError(result.detail["reason"])
-            if result.status == "pruned":
+            if result.status == PRUNED:
                 import optuna
 
                 raise optuna.TrialPruned(f"pruned at step {result.steps}")
-            trial.set_user_attr("test_accuracy", test_run(result.run_dir, "test")["accuracy"])
+            trial.set_user_attr("test_accuracy", evaluate_run(result.run_dir, "test")["accuracy"])
             trial.set_user_attr("seconds", time.perf_counter() - started)
             return result.best.val_accuracy
         except Exception as error:
@@ -394,7 +430,7 @@ class _PruningReporter:
     def evaluated(self, record: Any, improved: bool) -> None:
         self.trial.report(record.val_accuracy, step=record.step)
         if self.trial.should_prune() and self.trainer is not None:
-            self.trainer.request_stop("pruned")
+            self.trainer.request_stop(PRUNED)
 
     def __getattr__(self, name: str) -> Callable[..., None]:
         return lambda *args, **kwargs: None

@@ -4,7 +4,7 @@ from npnn.training.config import ConfigError, TrainConfig
 from npnn.training.history import EvalRecord, History
 from npnn.training.reporter import Reporter
 from npnn.training.run_dir import RunDir, open_run_dir
-from npnn.training.trainer import FitResult, Trainer
+from npnn.training.trainer import FitResult, ResumeError, RunCompleteError, Trainer
 
-__all__ = ["ConfigError", "EvalRecord", "FitResult", "History", "Reporter", "RunDir", "Trainer",
-           "TrainConfig", "open_run_dir"]
+__all__ = ["ConfigError", "EvalRecord", "FitResult", "History", "Reporter", "ResumeError",
+           "RunCompleteError", "RunDir", "Trainer", "TrainConfig", "open_run_dir"]

@@ -3,32 +3,40 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from npnn.data.load import VAL_SPLITS
 from npnn.models import ACTIVATIONS
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 REGULARIZATIONS = ("none", "l1", "l2")
 SCHEDULES = ("constant", "cosine", "step")
-VAL_SPLITS = ("tail", "stratified")
+WHOLE_FILE = "config"  # ConfigError.field when the file itself is at fault (unreadable, not JSON)
 
 
 class ConfigError(ValueError):
-    """An invalid configuration value; `field` names the offending TrainConfig field."""
+    """An invalid configuration value; `field` names the offending TrainConfig field (or
+    WHOLE_FILE), `source` the JSON file it came from, if any."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.reason = message
+    def __init__(self, field: str, message: str, source: str | None = None) -> None:
+        where = [source] if source else []
+        where += [] if field == WHOLE_FILE else [field]
+        super().__init__(": ".join([*where, message]))
+        self.field, self.reason, self.source = field, message, source
+
+    def in_file(self, source: str | Path) -> ConfigError:
+        """The same error, blamed on the file `source`."""
+        return ConfigError(self.field, self.reason, str(source))
 
 
 @dataclass
 class TrainConfig:
-    """A training run on Fashion-MNIST. The defaults train a strong MLP in about a minute."""
+    """A training run on Fashion-MNIST. The defaults train a strong MLP in about 25 s (2 cores)."""
 
     # model
     hidden: list[int] = field(default_factory=lambda: [512, 256])
@@ -58,12 +66,26 @@ class TrainConfig:
     standardize: bool = True
     augment: bool = False
     val_split: str = "tail"
+    split_seed: int | None = None  # seed of the stratified split; None: use `seed`
     train_subset: int | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.hidden, (list, tuple)):
+            raise ConfigError("hidden", f"must be a list of layer sizes such as [256, 128], "
+                              f"got {self.hidden!r}")
         self.hidden = list(self.hidden)
         self.validate()
+
+    @property
+    def val_split_seed(self) -> int:
+        """The seed that draws the stratified validation split."""
+        return self.seed if self.split_seed is None else self.split_seed
+
+    def data_options(self) -> dict[str, Any]:
+        """The keyword arguments of `load_fashion_mnist` that every split of this run shares."""
+        return {"data_dir": self.data_dir, "standardize": self.standardize,
+                "val_split": self.val_split, "seed": self.val_split_seed}
 
     def validate(self) -> None:
         """Raise ConfigError naming the first invalid field and what is allowed."""
@@ -89,12 +111,19 @@ class TrainConfig:
         _integer(self, "step_epochs", low=1)
         _integer(self, "eval_every", low=0)
         _integer(self, "seed", low=0)
+        for name in ("nesterov", "standardize", "augment"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(name, f"must be true or false, got {getattr(self, name)!r}")
         if self.clip_grad_norm is not None:
             _number(self, "clip_grad_norm", low=0.0, low_open=True)
         if self.patience is not None:
             _integer(self, "patience", low=1)
         if self.train_subset is not None:
             _integer(self, "train_subset", low=1)
+        if self.split_seed is not None:
+            _integer(self, "split_seed", low=0)
+        if self.data_dir is not None and not isinstance(self.data_dir, str):
+            raise ConfigError("data_dir", f"must be a folder name (a string), got {self.data_dir!r}")
         if self.nesterov and (self.optimizer != "sgd" or self.momentum <= 0):
             raise ConfigError("nesterov", "needs --optimizer sgd with --momentum > 0")
         if self.regularization != "none" and self.reg_strength == 0:
@@ -109,7 +138,9 @@ class TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ConfigError(unknown[0], f"unknown setting; known settings are {sorted(known)}")
+            close = difflib.get_close_matches(unknown[0], known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known settings are {sorted(known)}"
+            raise ConfigError(unknown[0], f"unknown setting; {hint}")
         return cls(**values)
 
     def to_json(self) -> str:
@@ -117,26 +148,41 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, text: str, source: str = "config") -> TrainConfig:
+        """Parse and validate; errors name `source` as well as the field."""
+        values = parse_settings(text, source)
         try:
-            values = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ConfigError("config", f"{source} is not valid JSON: {error}") from None
-        if not isinstance(values, dict):
-            raise ConfigError("config", f"{source} must hold a JSON object of settings")
-        return cls.from_dict(values)
+            return cls.from_dict(values)
+        except ConfigError as error:
+            raise error.in_file(source) from None
 
     @classmethod
     def load(cls, path: str | Path) -> TrainConfig:
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise ConfigError("config", f"cannot read {path}: {error.strerror}") from None
-        return cls.from_json(text, source=str(path))
+        return cls.from_json(read_settings_text(path), source=str(path))
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A validated copy with some fields changed."""
         return TrainConfig.from_dict({**self.to_dict(), **changes})
+
+
+def read_settings_text(path: str | Path) -> str:
+    """The text of a settings file, or ConfigError naming it."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ConfigError(WHOLE_FILE, f"cannot read it: {reason}", str(path)) from None
+
+
+def parse_settings(text: str, source: str) -> dict[str, Any]:
+    """The JSON object of settings in `text`, unvalidated; ConfigError naming `source` otherwise."""
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(WHOLE_FILE, f"not valid JSON: {error}", source) from None
+    if not isinstance(values, dict):
+        raise ConfigError(WHOLE_FILE, "must hold a JSON object of settings, e.g. {\"lr\": 0.001}",
+                          source)
+    return values
 
 
 def _choice(config: TrainConfig, name: str, allowed: tuple[str, ...]) -> None:

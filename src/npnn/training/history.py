@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,9 +46,12 @@ class History:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> History:
-        return cls([EvalRecord(**r) for r in values.get("records", [])])
+        """Inverse of `to_dict`; null (how JSON holds a non-finite loss) reads back as NaN."""
+        return cls([EvalRecord(**{key: math.nan if value is None else value for key, value in r.items()})
+                    for r in values.get("records", [])])
 
     def save(self, path: str | Path) -> None:
+        """Strict JSON: a non-finite value is written as null."""
         atomic_write_json(path, self.to_dict())
 
     @classmethod

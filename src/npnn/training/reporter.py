@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from npnn.training.history import EvalRecord
 
 
 class Reporter:
@@ -14,7 +17,7 @@ class Reporter:
     def step_done(self, loss: float) -> None:
         """One optimizer step finished with this training loss."""
 
-    def evaluated(self, record: Any, improved: bool) -> None:
+    def evaluated(self, record: EvalRecord, improved: bool) -> None:
         """A validation evaluation produced `record` (a new best if `improved`)."""
 
     def epoch_done(self) -> None:

@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from npnn.serialization import atomic_write_json, read_json
+from npnn.serialization import CheckpointError, atomic_write_json, read_json
+
+# the `status` in status.json
+CREATED, RUNNING, FINISHED, EARLY_STOPPED = "created", "running", "finished", "early_stopped"
+INTERRUPTED, DIVERGED, FAILED = "interrupted", "diverged", "failed"
+COMPLETE = (FINISHED, EARLY_STOPPED)
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,10 @@ class RunDir:
         return self.path / "test.json"
 
     @property
+    def val(self) -> Path:
+        return self.path / "val.json"
+
+    @property
     def name(self) -> str:
         return self.path.name
 
@@ -53,13 +62,30 @@ class RunDir:
         atomic_write_json(self.status, {"status": status, **details})
 
     def read_status(self) -> dict[str, Any]:
-        return read_json(self.status) if self.status.exists() else {"status": "unknown"}
+        """status.json as a dict with at least "status" ("unknown" when the file is missing)."""
+        if not self.status.exists():
+            return {"status": "unknown"}
+        values = read_json(self.status)
+        if not isinstance(values, dict) or not isinstance(values.get("status"), str):
+            raise CheckpointError(f"{self.status}: no \"status\" in it; the file is damaged")
+        return values
 
 
 def new_run_id(config_json: str) -> str:
     """A sortable, readable id: time of creation plus a short hash of the config."""
     digest = hashlib.sha256(config_json.encode()).hexdigest()[:6]
     return time.strftime("%Y%m%d-%H%M%S") + f"-{digest}"
+
+
+def check_run_id_free(out: str | Path, run_id: str | None) -> None:
+    """Raise FileExistsError now (before a slow data load) if `run_id` is taken under `out`."""
+    if run_id is not None and (Path(out) / run_id).exists():
+        raise _taken(Path(out) / run_id)
+
+
+def _taken(path: Path) -> FileExistsError:
+    return FileExistsError(f"run directory {path} already exists: choose another --run-id, "
+                           f"or continue it with --resume {path}")
 
 
 def create_run_dir(out: str | Path, config_json: str, run_id: str | None = None) -> RunDir:
@@ -74,10 +100,7 @@ def create_run_dir(out: str | Path, config_json: str, run_id: str | None = None)
             return RunDir(candidate)
         except FileExistsError:
             if run_id is not None:
-                raise FileExistsError(
-                    f"run directory {candidate} already exists: choose another --run-id, "
-                    f"or continue it with --resume {candidate}"
-                ) from None
+                raise _taken(candidate) from None
             suffix += 1
             candidate = root / f"{base}-{suffix}"
 

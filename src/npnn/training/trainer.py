@@ -10,23 +10,65 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from npnn import random
 from npnn.nn.utils import clip_grad_norm_
-from npnn.serialization import atomic_write_text
+from npnn.serialization import CheckpointError, atomic_write_text
 from npnn.tensor import Tensor
 from npnn.training import checkpoint
-from npnn.training.builders import build_model, build_optimizer, build_scheduler, training_loss
-from npnn.training.config import TrainConfig
+from npnn.training.builders import (
+    build_model,
+    build_optimizer,
+    build_scheduler,
+    penalty_value,
+    training_loss,
+)
+from npnn.training.config import ConfigError, TrainConfig
+from npnn.training.datasets import load_datasets
 from npnn.training.history import EvalRecord, History
 from npnn.training.metrics import evaluate
 from npnn.training.reporter import Reporter
-from npnn.training.run_dir import RunDir, create_run_dir, open_run_dir
+from npnn.training.run_dir import (
+    COMPLETE,
+    CREATED,
+    DIVERGED,
+    EARLY_STOPPED,
+    FAILED,
+    FINISHED,
+    INTERRUPTED,
+    RUNNING,
+    RunDir,
+    check_run_id_free,
+    create_run_dir,
+    open_run_dir,
+)
 
-FINISHED, EARLY_STOPPED, INTERRUPTED, DIVERGED = "finished", "early_stopped", "interrupted", "diverged"
+if TYPE_CHECKING:
+    from npnn.data import ArrayDataset
+
+__all__ = ["COMPLETE", "CREATED", "DIVERGED", "EARLY_STOPPED", "FAILED", "FINISHED", "INTERRUPTED",
+           "RUNNING", "FitResult", "ResumeError", "RunCompleteError", "Trainer", "load_datasets"]
+
+
+class ResumeError(RuntimeError):
+    """A run that cannot be continued; the message says why and what to do instead."""
+
+
+class RunCompleteError(ResumeError):
+    """The run finished (or stopped early) already: there is nothing left to train."""
+
+    def __init__(self, run: RunDir, status: dict[str, Any]) -> None:
+        best = status.get("best") or {}
+        accuracy = best.get("val_accuracy")
+        summary = f"{status['status'].replace('_', ' ')} at step {status.get('step', '?')}"
+        if isinstance(accuracy, (int, float)):
+            summary += f", best validation accuracy {accuracy:.2%}"
+        super().__init__(f"{run.path} is already complete ({summary}); nothing to resume. "
+                         f"Test it with `npnn test {run.path}`")
+        self.run, self.status = run, status
 
 
 @dataclass
@@ -56,7 +98,7 @@ class FitResult:
 class Trainer:
     """Train `config` on (train, val) datasets, writing everything to `run`."""
 
-    def __init__(self, config: TrainConfig, run: RunDir, train: Any, val: Any,
+    def __init__(self, config: TrainConfig, run: RunDir, train: ArrayDataset, val: ArrayDataset,
                  reporter: Reporter | None = None) -> None:
         from npnn.data import DataLoader
         from npnn.data.augment import flip_and_shift
@@ -72,35 +114,79 @@ class Trainer:
         self.position = Position()
         self.history = History()
         self._stop_status: str | None = None
+        self._resumed = False
+        self._saved_step: int | None = None  # step of the newest last.safetensors
 
     # ----- construction from the command line's point of view -----
     @classmethod
     def create(cls, config: TrainConfig, out: str | Path = "runs", run_id: str | None = None,
-               reporter: Reporter | None = None, data: tuple[Any, Any] | None = None) -> Trainer:
-        """A new run directory under `out`, with config.json written first."""
+               reporter: Reporter | None = None,
+               data: tuple[ArrayDataset, ArrayDataset] | None = None) -> Trainer:
+        """A new run directory under `out`, with config.json written first.
+
+        A relative data_dir is stored resolved, so the run can be tested from anywhere.
+        """
+        if config.data_dir is not None:
+            config = config.replace(data_dir=str(Path(config.data_dir).expanduser().resolve()))
+        check_run_id_free(out, run_id)  # before the data load, which takes a while
         train, val = data if data is not None else load_datasets(config)
         run = create_run_dir(out, config.to_json(), run_id)
         atomic_write_text(run.config, config.to_json())
-        run.write_status("created")
+        run.write_status(CREATED)
         return cls(config, run, train, val, reporter)
 
     @classmethod
     def resume(cls, path: str | Path, reporter: Reporter | None = None,
-               data: tuple[Any, Any] | None = None) -> Trainer:
-        """Continue a run from its last checkpoint, exactly where it stopped."""
+               data: tuple[ArrayDataset, ArrayDataset] | None = None) -> Trainer:
+        """Continue a run from its last checkpoint, exactly where it stopped.
+
+        Raises RunCompleteError for a finished or early-stopped run, ResumeError for a
+        diverged one or one whose last checkpoint is gone (only a run that never trained,
+        status 'created', starts from scratch).
+        """
         run = open_run_dir(path)
+        status = run.read_status()
+        state = status["status"]
+        if state in COMPLETE:
+            raise RunCompleteError(run, status)
+        if state == DIVERGED:
+            raise ResumeError(f"{run.path} diverged at step {status.get('step', '?')}; "
+                              "start a new run with a smaller --lr")
+        if not run.last.exists() and state != CREATED:
+            raise ResumeError(f"{run.last} is missing, so {run.path} (status {state!r}) cannot "
+                              "continue, and starting over would overwrite its history and best "
+                              "checkpoint; start a new run instead")
         config = TrainConfig.load(run.config)
-        train, val = data if data is not None else load_datasets(config)
+        try:
+            train, val = data if data is not None else load_datasets(config)
+        except ConfigError as error:
+            raise error.in_file(run.config) from None
         trainer = cls(config, run, train, val, reporter)
         if run.last.exists():
-            state = checkpoint.load_last(run.last, trainer.model, trainer.optimizer, trainer.scheduler)
-            trainer.position = Position(**state)
-            if run.history.exists():
-                history = History.load(run.history)
-                # evaluations written after the checkpoint will be redone identically
-                history.records = [r for r in history.records if r.step <= trainer.position.step]
-                trainer.history = history
+            trainer._restore(status)
         return trainer
+
+    def _restore(self, status: dict[str, Any]) -> None:
+        """Load last.safetensors and the history up to its step."""
+        run = self.run
+        try:
+            state = checkpoint.load_last(run.last, self.model, self.optimizer, self.scheduler)
+        except CheckpointError:
+            raise
+        except (RuntimeError, ValueError, KeyError) as error:
+            raise CheckpointError(f"{run.config} does not match {run.last} ({error}); put back the "
+                                  "settings the run was trained with") from None
+        self.position = Position(**state)
+        seconds = status.get("seconds")
+        if isinstance(seconds, (int, float)) and math.isfinite(seconds):
+            # time spent on steps lost to a crash still counts; the clock never goes back
+            self.position.seconds = max(self.position.seconds, float(seconds))
+        if run.history.exists():
+            history = History.load(run.history)
+            # evaluations written after the checkpoint will be redone identically
+            history.records = [r for r in history.records if r.step <= self.position.step]
+            self.history = history
+        self._resumed, self._saved_step = True, self.position.step
 
     def request_stop(self, status: str = INTERRUPTED) -> None:
         """Ask fit() to save a resumable checkpoint and return `status` at the next step boundary.
@@ -111,11 +197,27 @@ class Trainer:
 
     # ----- the loop -----
     def fit(self) -> FitResult:
-        config, position = self.config, self.position
-        self.run.write_status("running", step=position.step)
+        """Train to the end (or a stop); status.json says 'failed'/'interrupted' if it raises."""
+        position = self.position
+        self.run.write_status(RUNNING, step=position.step, seconds=round(position.seconds, 3))
         started = time.perf_counter() - position.seconds
-        self._log(f"training {config.hidden} on {len(self.train_set)} images, "
+        if self._resumed:
+            self._log(f"resumed at step {position.step} from {self.run.last.name}")
+        self._log(f"training {self.config.hidden} on {len(self.train_set)} images, "
                   f"{len(self.loader)} steps per epoch, run {self.run.name}")
+        try:
+            status = self._loop(started)
+            position.seconds = time.perf_counter() - started
+            return self._finish(status)
+        except KeyboardInterrupt:
+            self._record_abort(INTERRUPTED, "aborted by Ctrl-C", started)
+            raise
+        except BaseException as error:
+            self._record_abort(FAILED, f"{type(error).__name__}: {error}", started)
+            raise
+
+    def _loop(self, started: float) -> str:
+        config, position = self.config, self.position
         status = FINISHED
         self.model.train()
         while position.epoch < config.epochs and status == FINISHED:
@@ -139,14 +241,13 @@ class Trainer:
                     if self._evaluate_and_save():
                         status = EARLY_STOPPED
                         break
-                if self._stop_status is not None:
+                if self._stop_status is not None and position.epoch < config.epochs:
                     position.seconds = time.perf_counter() - started
                     self._save_last()
                     status = self._stop_status
                     break
             self.reporter.epoch_done()
-        position.seconds = time.perf_counter() - started
-        return self._finish(status)
+        return status
 
     def _train_step(self, images: Tensor, labels: Tensor) -> float:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -155,6 +256,7 @@ class Trainer:
     def _train_step_unchecked(self, images: Tensor, labels: Tensor) -> float:
         # overflow shows up as a non-finite loss, which fit() reports as divergence
         loss = training_loss(self.config, self.model, self.model(images), labels)
+        value = float(loss.item()) + penalty_value(self.config, self.model)
         self.optimizer.zero_grad()
         loss.backward()
         if self.config.clip_grad_norm is not None:
@@ -162,7 +264,7 @@ class Trainer:
         self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
-        return float(loss.item())
+        return value
 
     def _evaluate_and_save(self) -> bool:
         """Evaluate on validation, record, checkpoint; True when early stopping triggers."""
@@ -197,6 +299,22 @@ class Trainer:
     def _save_last(self) -> None:
         checkpoint.save_last(self.run.last, self.model, self.optimizer, self.scheduler,
                              asdict(self.position))
+        self._saved_step = self.position.step
+
+    def _record_abort(self, status: str, reason: str, started: float) -> None:
+        """Best effort: say in status.json and train.log why fit() is raising."""
+        position = self.position
+        position.seconds = time.perf_counter() - started
+        reason = f"{reason} at step {position.step}"
+        if self._saved_step is not None:
+            reason += (f"; `npnn train --resume {self.run.path}` continues from the last "
+                       f"checkpoint (step {self._saved_step})")
+        try:
+            self._log(f"{status}: {reason}")
+            self.run.write_status(status, step=position.step, epoch=position.epoch,
+                                  seconds=round(position.seconds, 3), reason=reason)
+        except OSError:
+            pass  # e.g. the disk is full: the exception being raised says more than we could
 
     def _finish(self, status: str) -> FitResult:
         position, best = self.position, self.history.best
@@ -221,14 +339,3 @@ class Trainer:
         with open(self.run.log, "a", encoding="utf-8") as log:
             log.write(time.strftime("%Y-%m-%d %H:%M:%S ") + message + "\n")
         self.reporter.message(message)
-
-
-def load_datasets(config: TrainConfig) -> tuple[Any, Any]:
-    """The train and validation splits as the config asks for them."""
-    from npnn.data import load_fashion_mnist
-
-    options = {"data_dir": config.data_dir, "standardize": config.standardize,
-               "val_split": config.val_split, "seed": config.seed}
-    train = load_fashion_mnist("train", subset=config.train_subset, **options)
-    val = load_fashion_mnist("val", **options)
-    return train, val

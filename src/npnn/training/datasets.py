@@ -1,0 +1,35 @@
+"""The splits a run trains, validates and tests on, loaded as its TrainConfig says."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from npnn.training.config import ConfigError, TrainConfig
+
+if TYPE_CHECKING:
+    from npnn.data import ArrayDataset
+
+
+def load_split(config: TrainConfig, split: str, data_dir: str | None = None,
+               subset: int | None = None) -> ArrayDataset:
+    """One split ('train', 'val' or 'test') prepared like the run's training data.
+
+    `data_dir` overrides the config's; a `subset` larger than the split is a ConfigError
+    on train_subset.
+    """
+    from npnn.data import ChecksumError, IdxError, load_fashion_mnist
+
+    options = config.data_options()
+    if data_dir is not None:
+        options["data_dir"] = data_dir
+    try:
+        return load_fashion_mnist(split, subset=subset, **options)
+    except ValueError as error:
+        if subset is None or isinstance(error, (ChecksumError, IdxError)):
+            raise
+        raise ConfigError("train_subset", f"must fit in the training split: {error}") from None
+
+
+def load_datasets(config: TrainConfig) -> tuple[ArrayDataset, ArrayDataset]:
+    """The train and validation splits as the config asks for them."""
+    return load_split(config, "train", subset=config.train_subset), load_split(config, "val")

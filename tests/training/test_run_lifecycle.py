@@ -1,0 +1,171 @@
+"""Resume refusals, status.json on every way out of fit(), and the run directory's bookkeeping."""
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from npnn.serialization import CheckpointError
+from npnn.training import ConfigError, ResumeError, RunCompleteError, TrainConfig, Trainer
+from npnn.training import trainer as trainer_module
+from npnn.training.datasets import load_split
+from npnn.training.evaluation import evaluate_run
+from npnn.training.history import EvalRecord, History
+from npnn.training.metrics import evaluate
+
+
+class _Hook:
+    """A reporter that calls `action(trainer)` after `steps` steps."""
+
+    def __init__(self, steps, action):
+        self.steps, self.action, self.trainer = steps, action, None
+
+    def step_done(self, loss):
+        self.steps -= 1
+        if self.steps == 0:
+            self.action(self.trainer)
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+def _start(config, tmp_path, data, run_id, steps=None, action=None):
+    reporter = _Hook(steps, action) if steps else None
+    trainer = Trainer.create(config, tmp_path, run_id=run_id, reporter=reporter, data=data)
+    if reporter is not None:
+        reporter.trainer = trainer
+    return trainer
+
+
+def _status(tmp_path, run_id):
+    return json.loads((tmp_path / run_id / "status.json").read_text())
+
+
+def test_resuming_a_finished_run_refuses_to_train_more(tmp_path, small_data, quick_config):
+    _start(quick_config, tmp_path, small_data, "r").fit()
+    with pytest.raises(RunCompleteError, match=r"already complete \(finished at step 40"):
+        Trainer.resume(tmp_path / "r", data=small_data)
+
+
+def test_resuming_a_diverged_run_is_refused(tmp_path, small_data, quick_config):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "config.json").write_text(quick_config.to_json())
+    (tmp_path / "d" / "status.json").write_text('{"status": "diverged", "step": 12}')
+    with pytest.raises(ResumeError, match="diverged at step 12; start a new run with a smaller --lr"):
+        Trainer.resume(tmp_path / "d", data=small_data)
+
+
+def test_resume_without_last_checkpoint_refuses_unless_nothing_was_trained(tmp_path, small_data,
+                                                                            quick_config):
+    _start(quick_config, tmp_path, small_data, "r", 10, lambda t: t.request_stop()).fit()
+    (tmp_path / "r" / "last.safetensors").unlink()
+    history = (tmp_path / "r" / "history.json").read_bytes()
+    with pytest.raises(ResumeError, match=r"last\.safetensors is missing"):
+        Trainer.resume(tmp_path / "r", data=small_data)
+    assert (tmp_path / "r" / "history.json").read_bytes() == history
+
+    _start(quick_config, tmp_path, small_data, "fresh")  # status 'created', never trained
+    assert Trainer.resume(tmp_path / "fresh", data=small_data).position.step == 0
+
+
+def test_an_exception_in_fit_leaves_status_failed_with_the_reason(tmp_path, small_data, quick_config):
+    def disk_full(trainer):
+        raise OSError(28, "No space left on device")
+
+    trainer = _start(quick_config, tmp_path, small_data, "f", 9, disk_full)
+    with pytest.raises(OSError):
+        trainer.fit()
+    status = _status(tmp_path, "f")
+    assert status["status"] == "failed" and "No space left" in status["reason"]
+    assert status["step"] == 9 and "--resume" in status["reason"]  # a checkpoint exists from step 7
+
+
+def test_a_second_ctrl_c_leaves_status_interrupted(tmp_path, small_data, quick_config):
+    def abort(trainer):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _start(quick_config, tmp_path, small_data, "k", 3, abort).fit()
+    assert _status(tmp_path, "k")["status"] == "interrupted"
+
+
+def test_a_stop_requested_on_the_last_step_still_finishes(tmp_path, small_data, quick_config):
+    result = _start(quick_config, tmp_path, small_data, "r", 40, lambda t: t.request_stop()).fit()
+    assert result.status == "finished" and result.steps == 40
+    assert _status(tmp_path, "r")["status"] == "finished"
+
+
+def test_resume_logs_it_and_never_turns_the_clock_back(tmp_path, small_data, quick_config):
+    _start(quick_config, tmp_path, small_data, "r", 10, lambda t: t.request_stop()).fit()
+    status = _status(tmp_path, "r")
+    status["seconds"] = 1000.0  # e.g. a crash long after the last checkpoint
+    (tmp_path / "r" / "status.json").write_text(json.dumps(status))
+    hook = _Hook(1, lambda t: t.request_stop())
+    trainer = Trainer.resume(tmp_path / "r", reporter=hook, data=small_data)
+    hook.trainer = trainer
+    trainer.fit()
+    assert _status(tmp_path, "r")["seconds"] >= 1000.0
+    assert "resumed at step 10 from last.safetensors" in (tmp_path / "r" / "train.log").read_text()
+
+
+def test_a_config_that_no_longer_matches_the_checkpoints_names_both_files(tmp_path, small_data,
+                                                                           quick_config):
+    _start(quick_config, tmp_path, small_data, "r", 10, lambda t: t.request_stop()).fit()
+    (tmp_path / "r" / "config.json").write_text(quick_config.replace(hidden=[32]).to_json())
+    with pytest.raises(CheckpointError, match=r"config\.json does not match .*last\.safetensors"):
+        Trainer.resume(tmp_path / "r", data=small_data)
+    with pytest.raises(CheckpointError, match=r"config\.json does not match .*best\.safetensors"):
+        evaluate_run(tmp_path / "r", "test")
+
+
+def test_a_hand_broken_run_config_names_the_file(tmp_path, small_data, quick_config):
+    _start(quick_config, tmp_path, small_data, "r", 10, lambda t: t.request_stop()).fit()
+    values = json.loads((tmp_path / "r" / "config.json").read_text())
+    (tmp_path / "r" / "config.json").write_text(json.dumps({**values, "lr": -1}))
+    with pytest.raises(ConfigError, match=r"r/config\.json: lr: must be > 0"):
+        Trainer.resume(tmp_path / "r", data=small_data)
+
+
+def test_relative_data_dir_is_stored_resolved(tmp_path, small_data, quick_config, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _start(quick_config.replace(data_dir="data"), tmp_path, small_data, "r")
+    stored = json.loads((tmp_path / "r" / "config.json").read_text())["data_dir"]
+    assert stored == str(tmp_path / "data")
+
+
+def test_a_taken_run_id_is_refused_before_loading_data(tmp_path, quick_config, monkeypatch):
+    (tmp_path / "r").mkdir()
+
+    def too_slow(config):
+        raise AssertionError("the data was loaded before checking the run id")
+
+    monkeypatch.setattr(trainer_module, "load_datasets", too_slow)
+    with pytest.raises(FileExistsError, match="already exists"):
+        Trainer.create(quick_config, tmp_path, run_id="r")
+
+
+def test_a_train_subset_larger_than_the_split_is_a_config_error():
+    with pytest.raises(ConfigError) as error:
+        load_split(TrainConfig(), "train", subset=10**6)
+    assert error.value.field == "train_subset" and "48000" in str(error.value)
+
+
+def test_evaluating_a_diverged_model_prints_no_numpy_warnings(small_data, quick_config):
+    trainer = Trainer(quick_config, None, *small_data)
+    for parameter in trainer.model.parameters():
+        parameter.data[...] = 1e30
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = evaluate(trainer.model, small_data[1].images, small_data[1].labels)
+    assert not math.isfinite(result.loss)
+
+
+def test_history_with_a_non_finite_loss_is_strict_json_and_reads_back(tmp_path):
+    history = History([EvalRecord(step=1, epoch=0.5, train_loss=0.7, val_loss=float("inf"),
+                                  val_accuracy=0.1, lr=1e-3)])
+    history.save(tmp_path / "h.json")
+    text = (tmp_path / "h.json").read_text()
+    assert "Infinity" not in text and json.loads(text)["records"][0]["val_loss"] is None
+    assert np.isnan(History.load(tmp_path / "h.json").records[0].val_loss)
