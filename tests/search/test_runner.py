@@ -150,3 +150,8 @@ def test_two_workers_sharing_one_storage_complete_the_grid(tmp_path):
     points = {json.dumps(t.params, sort_keys=True) for t in complete}
     assert len(points) == 10
     assert len(complete) == 10  # a point enqueued twice by the two workers is trained once
+
+
+def test_trials_budget_is_exact_with_two_jobs(options):
+    run_search(replace(options, space=small_space(extra_lr=(0.001, 0.02)), trials=3, jobs=2))
+    assert len(_rows(options)) == 3

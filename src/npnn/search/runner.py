@@ -239,13 +239,14 @@ def _worker_main(options: SearchOptions, index: int, echo: Echo | None) -> None:
 
 
 def _work(options: SearchOptions, worker: int, echo: Echo | None) -> str:
-    """Pull trials until the grid is done, the budget is spent, or Ctrl-C."""
+    """Pull trials until the grid is done, this worker's share of --trials is spent, or Ctrl-C."""
     study = open_study(options, worker)
     objective = _Objective(options, study, echo)
     previous = signal.signal(signal.SIGINT, objective.interrupt)
+    share = _share(options, worker)
     try:
-        budget = _budget(options, study)
-        while not objective.interrupted and _more_to_do(options, study, budget):
+        while (not objective.interrupted and (share is None or objective.trials < share)
+               and _more_to_do(options, study)):
             study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=[objective.after_trial],
                            gc_after_trial=False)
     finally:
@@ -253,32 +254,30 @@ def _work(options: SearchOptions, worker: int, echo: Echo | None) -> str:
     return INTERRUPTED if objective.interrupted else "done"
 
 
-def _budget(options: SearchOptions, study: Any) -> int | None:
-    """Total number of finished trials at which this invocation stops (None: the grid decides)."""
+def _share(options: SearchOptions, worker: int) -> int | None:
+    """This worker's part of --trials (None: until the grid is done), so the total is exact."""
     trials = options.trials
     if trials is None and options.sampler_name != "grid":
         trials = DEFAULT_TRIALS
-    return None if trials is None else _finished_count(study) + trials
+    if trials is None:
+        return None
+    return trials // options.jobs + (1 if worker < trials % options.jobs else 0)
 
 
-def _finished_count(study: Any) -> int:
-    return sum(1 for t in study.get_trials(deepcopy=False) if t.state.is_finished())
+def _more_to_do(options: SearchOptions, study: Any) -> bool:
+    """For a grid: points are waiting, or still running elsewhere (waited for).
 
-
-def _more_to_do(options: SearchOptions, study: Any, budget: int | None) -> bool:
-    """Keep going while the budget lasts and (for a grid) points are waiting or still running.
-
-    A grid point RUNNING elsewhere is waited for: if its worker died, Optuna's heartbeat check
-    fails it after the grace period and queues it again, and this worker then trains it.
+    If the worker of a RUNNING point died, Optuna's heartbeat check fails it after the grace
+    period and queues it again, and this worker then trains it.
     """
     import optuna
     from optuna.trial import TrialState
 
+    if options.sampler_name != "grid":
+        return True
     while True:
         trials = study.get_trials(deepcopy=False)
-        if budget is not None and sum(t.state.is_finished() for t in trials) >= budget:
-            return False
-        if options.sampler_name != "grid" or any(t.state == TrialState.WAITING for t in trials):
+        if any(t.state == TrialState.WAITING for t in trials):
             return True
         if not any(t.state == TrialState.RUNNING for t in trials):
             return False
@@ -311,6 +310,7 @@ class _Objective:
         self.options, self.study, self.echo = options, study, echo
         self.trainer: Any = None
         self.interrupted = False
+        self.trials = 0  # trials this worker has finished
         self.durations: list[float] = []
 
     def interrupt(self, signum: int, frame: Any) -> None:
@@ -374,6 +374,7 @@ class _Objective:
 
     def after_trial(self, study: Any, trial: Any) -> None:
         """Rewrite the CSV and print one line about the trial that just finished."""
+        self.trials += 1
         rows = trial_rows(study.get_trials(deepcopy=False))
         write_csv(self.options.csv_path, rows)
         if trial.state.name == "COMPLETE":
