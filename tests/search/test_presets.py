@@ -39,7 +39,7 @@ def test_original_2_is_150_trials_with_coupled_batch_sizes():
         ("none", 0.0), ("l2", 0.1), ("l2", 0.01), ("l2", 0.005), ("l2", 0.001)}
     assert {c.epochs for c in configs} == {3}
     assert {(c.optimizer, c.dropout, c.label_smoothing, c.schedule) for c in configs} == {
-        ("adam", 0.0, 0.0, "constant")}
+        ("adam", 0.0, 0.0, "cosine")}
 
 
 def test_wide_preset_is_a_tpe_search_without_a_grid():

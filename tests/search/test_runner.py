@@ -155,3 +155,16 @@ def test_two_workers_sharing_one_storage_complete_the_grid(tmp_path):
 def test_trials_budget_is_exact_with_two_jobs(options):
     run_search(replace(options, space=small_space(extra_lr=(0.001, 0.02)), trials=3, jobs=2))
     assert len(_rows(options)) == 3
+
+
+def test_prune_stops_trials_below_the_median(options):
+    from npnn.search.space import SearchSpace
+
+    good, bad = (0.003, 0.005, 0.007, 0.01, 0.02), (1e-7, 2e-7)
+    space = SearchSpace([Param("lr", good + bad)], fixed={**small_space().fixed, "eval_every": 1},
+                        sampler="grid")
+    result = run_search(replace(options, space=space, prune=True))
+    rows = {float(r["learning_rate"]): r["state"] for r in _rows(options)}
+    assert all(rows[lr] == "complete" for lr in good[:5])  # the first five set the median
+    assert all(rows[lr] == "pruned" for lr in bad)
+    assert result["pruned"] == 2

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from npnn.search.space import Param, SearchSpace, SpaceError
 
-# What the original's grids left implicit: Adam, no dropout, plain NLL, constant learning rate.
-# Pixels are standardized: better input scaling is one of the gains these grids should show.
+# What the original's grids left implicit: Adam, no dropout, plain NLL. The rest is npnn's
+# training procedure: standardized pixels, shuffling, PyTorch's initialisation, no ReLU before
+# LogSoftmax, and the cosine learning-rate decay per step (`--schedule constant` keeps the
+# original's constant rate: on search 2 that gives 86.1% instead of 87.9% at best).
 ORIGINAL_FIXED = {"optimizer": "adam", "dropout": 0.0, "label_smoothing": 0.0,
-                  "schedule": "constant", "standardize": True}
+                  "schedule": "cosine", "standardize": True}
 
 
 def _layouts(pairs: list[tuple[list[int], int]]) -> Param:
