@@ -1,0 +1,56 @@
+"""`npnn search` through the real command: a small TOML grid, the summary, argument errors."""
+
+import os
+import subprocess
+import sys
+
+from npnn.search import COLUMNS, read_csv
+
+SPACE = """
+description = "tiny grid"
+sampler = "grid"
+[fixed]
+hidden = [16]
+batch_size = 100
+epochs = 1
+train_subset = 300
+[params.lr]
+choices = [0.003, 0.01]
+"""
+
+
+def npnn_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "npnn", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def test_search_from_a_toml_space_then_summary(tmp_path):
+    (tmp_path / "space.toml").write_text(SPACE)
+    result = npnn_cli("search", "--space", tmp_path / "space.toml", "--out", tmp_path / "s", "--jobs", "2")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("complete hidden [16]") == 2 and "ETA" in result.stdout
+    rows = read_csv(tmp_path / "s" / "search_result.csv")
+    assert list(rows[0]) == COLUMNS and {r["learning_rate"] for r in rows} == {"0.003", "0.01"}
+    summary = npnn_cli("search", "--summary", tmp_path / "s")
+    assert summary.returncode == 0 and "ranked by validation accuracy" in summary.stdout
+
+
+def test_overrides_apply_to_every_trial(tmp_path):
+    (tmp_path / "space.toml").write_text(SPACE)
+    result = npnn_cli("search", "--space", tmp_path / "space.toml", "--out", tmp_path / "s",
+                      "--hidden", "8", "--trials", "1")
+    assert result.returncode == 0, result.stderr
+    rows = read_csv(tmp_path / "s" / "search_result.csv")
+    assert len(rows) == 1 and rows[0]["hidden_size"] == "8"
+
+
+def test_search_argument_errors_are_one_line(tmp_path):
+    for args, text in ((["--preset", "original-9"], "unknown preset"),
+                       (["--preset", "wide", "--sampler", "grid"], "grid needs"),
+                       (["--jobs", "0"], "--jobs"),
+                       (["--lr", "-1"], "--lr")):
+        result = npnn_cli("search", *args, "--out", tmp_path / "x")
+        assert result.returncode == 2, (args, result.stderr)
+        assert text in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    missing = npnn_cli("search", "--summary", tmp_path / "nothing")
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
