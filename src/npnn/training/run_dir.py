@@ -16,43 +16,25 @@ INTERRUPTED, DIVERGED, FAILED = "interrupted", "diverged", "failed"
 COMPLETE = (FINISHED, EARLY_STOPPED)
 
 
+def _file(name: str) -> property:
+    """A path property for one of the run directory's fixed file names."""
+    return property(lambda self: self.path / name, doc=f"`{name}` in the run directory")
+
+
 @dataclass(frozen=True)
 class RunDir:
     """Paths inside `runs/<run_id>/`."""
 
     path: Path
 
-    @property
-    def config(self) -> Path:
-        return self.path / "config.json"
-
-    @property
-    def history(self) -> Path:
-        return self.path / "history.json"
-
-    @property
-    def log(self) -> Path:
-        return self.path / "train.log"
-
-    @property
-    def best(self) -> Path:
-        return self.path / "best.safetensors"
-
-    @property
-    def last(self) -> Path:
-        return self.path / "last.safetensors"
-
-    @property
-    def status(self) -> Path:
-        return self.path / "status.json"
-
-    @property
-    def test(self) -> Path:
-        return self.path / "test.json"
-
-    @property
-    def val(self) -> Path:
-        return self.path / "val.json"
+    config = _file("config.json")
+    history = _file("history.json")
+    log = _file("train.log")
+    best = _file("best.safetensors")
+    last = _file("last.safetensors")
+    status = _file("status.json")
+    test = _file("test.json")
+    val = _file("val.json")
 
     @property
     def name(self) -> str:
