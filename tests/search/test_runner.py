@@ -168,3 +168,13 @@ def test_prune_stops_trials_below_the_median(options):
     assert all(rows[lr] == "complete" for lr in good[:5])  # the first five set the median
     assert all(rows[lr] == "pruned" for lr in bad)
     assert result["pruned"] == 2
+
+
+def test_progress_line_of_a_skipped_duplicate(options):
+    from types import SimpleNamespace
+
+    from npnn.search.runner import _Objective
+
+    objective = _Objective(options, study=None, echo=None)
+    line = objective._line(SimpleNamespace(number=7, user_attrs={"duplicate_of": 3}), [])
+    assert line == "trial    7 skipped: trial 3 trains the same grid point"

@@ -1,0 +1,167 @@
+"""The Optuna study of a search: its options, storage, sampler and queue of grid points.
+
+A grid is enqueued into the study as waiting trials, one per grid point, and workers pop
+them atomically from the storage, so workers never train the same point twice at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import itertools
+import json
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from npnn.search.space import SearchSpace
+
+HEARTBEAT_SECONDS = 5
+GRACE_SECONDS = 20  # a RUNNING trial without a heartbeat for this long belongs to a dead worker
+SAMPLERS = ("grid", "random", "tpe")
+DEFAULT_TRIALS = 20  # for random and TPE samplers without --trials
+
+
+class SearchError(ValueError):
+    """A search that cannot start as asked; the message says what to change."""
+
+
+@dataclass
+class SearchOptions:
+    """Everything that defines one `npnn search` invocation."""
+
+    out: Path
+    space: SearchSpace
+    space_source: str
+    sampler: str | None = None
+    seed: int = 0
+    trials: int | None = None
+    jobs: int = 1
+    prune: bool = False
+    storage: str | None = None
+    study: str = "npnn-search"
+    overrides: dict[str, Any] = field(default_factory=dict)
+    heartbeat_seconds: int = HEARTBEAT_SECONDS
+    grace_seconds: int = GRACE_SECONDS
+
+    @property
+    def sampler_name(self) -> str:
+        return self.sampler or self.space.sampler
+
+    @property
+    def storage_url(self) -> str:
+        return self.storage or f"sqlite:///{(Path(self.out) / 'study.db').resolve()}"
+
+    @property
+    def csv_path(self) -> Path:
+        return Path(self.out) / "search_result.csv"
+
+    def record(self) -> dict[str, Any]:
+        """What must match for a rerun in the same folder to continue the same search."""
+        return {"space": self.space_source, "sampler": self.sampler_name, "seed": self.seed,
+                "study": self.study, "overrides": self.overrides, "grid": self.space.grid()
+                if self.sampler_name == "grid" else None}
+
+
+def open_study(options: SearchOptions, worker: int = 0, attempts: int = 5) -> Any:
+    """Load or create the study, with heartbeats so that dead workers' trials are retried.
+
+    Workers started at the same moment on a new storage race to create its tables and the
+    study; the loser of such a race simply tries again.
+    """
+    import optuna
+
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    url = options.storage_url
+    engine_kwargs = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else {}
+    pruner = optuna.pruners.MedianPruner(n_warmup_steps=0) if options.prune else optuna.pruners.NopPruner()
+    for attempt in range(attempts):
+        try:
+            storage = _storage_class()(
+                url, engine_kwargs=engine_kwargs, heartbeat_interval=options.heartbeat_seconds,
+                grace_period=options.grace_seconds,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
+            )
+            return optuna.create_study(storage=storage, study_name=options.study, direction="maximize",
+                                       sampler=_sampler(options, worker), pruner=pruner,
+                                       load_if_exists=True)
+        except Exception:  # a concurrent creation; a persistent problem recurs and is raised
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _storage_class() -> type:
+    """Optuna's RDBStorage, also failing trials whose worker died before their first heartbeat.
+
+    Optuna ignores a RUNNING trial with no heartbeat at all; a worker killed between taking a
+    trial and its first heartbeat would leave that grid point RUNNING for ever.
+    """
+    import datetime
+
+    import optuna
+
+    class SearchStorage(optuna.storages.RDBStorage):
+        def set_trial_state_values(self, trial_id: int, state: Any, values: Any = None) -> bool:
+            # SQLite ignores SELECT ... FOR UPDATE, so two processes could both take the same
+            # waiting trial; a file lock makes taking one atomic there.
+            if state != optuna.trial.TrialState.RUNNING or not self.url.startswith("sqlite:///"):
+                return super().set_trial_state_values(trial_id, state, values)
+            with open(self.url[len("sqlite:///"):] + ".lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    return super().set_trial_state_values(trial_id, state, values)
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+
+        def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+            stale = super()._get_stale_trial_ids(study_id)
+            grace = self.grace_period or 2 * (self.heartbeat_interval or 0)
+            limit = datetime.datetime.now() - datetime.timedelta(seconds=grace)
+            try:  # Optuna's own tables: private, so any change there only disables this check
+                from optuna.storages._rdb import models
+                from optuna.storages._rdb.storage import _create_scoped_session
+
+                with _create_scoped_session(self.scoped_session, True) as session:
+                    running = (session.query(models.TrialModel)
+                               .filter(models.TrialModel.state == optuna.trial.TrialState.RUNNING)
+                               .filter(models.TrialModel.study_id == study_id).all())
+                    stale += [trial.trial_id for trial in running if not trial.heartbeats
+                              and trial.datetime_start is not None and trial.datetime_start < limit
+                              and trial.trial_id not in stale]
+            except Exception:  # the heartbeat-based check above still works
+                pass
+            return stale
+
+    return SearchStorage
+
+
+def _sampler(options: SearchOptions, worker: int) -> Any:
+    import optuna
+
+    seed = options.seed + worker  # workers must not all propose the same random points
+    if options.sampler_name in ("grid", "random"):  # grid trials are enqueued: never sampled
+        return optuna.samplers.RandomSampler(seed=seed)
+        return optuna.samplers.RandomSampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed)
+
+
+def enqueue_grid(study: Any, space: SearchSpace) -> int:
+    """Add every grid point that has no trial yet (in any state) as a waiting trial."""
+    names = list(space.grid())
+    seen = {_point_key(t.system_attrs.get("fixed_params") or t.params)
+            for t in study.get_trials(deepcopy=False)}
+    added = 0
+    for values in itertools.product(*space.grid().values()):
+        point = dict(zip(names, values, strict=True))
+        if _point_key(point) not in seen:
+            study.enqueue_trial(point, skip_if_exists=False)
+            added += 1
+    return added
+
+
+def _point_key(params: dict[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True)
