@@ -22,33 +22,29 @@ def _l2(strengths: list[float]) -> Param:
     return Param("regularization", (none, *({"regularization": "l2", "reg_strength": s} for s in strengths)))
 
 
+def _original_grid(pairs: list[tuple[list[int], int]], lrs: tuple[float, ...],
+                   strengths: list[float], epochs: int, description: str) -> SearchSpace:
+    """(layout, batch) pairs × learning rates × (none or L2 strengths), as the original's grids."""
+    return SearchSpace(params=[_layouts(pairs), Param("lr", lrs), _l2(strengths)],
+                       fixed={**ORIGINAL_FIXED, "epochs": epochs}, sampler="grid",
+                       description=description)
+
+
 def original_1() -> SearchSpace:
     """Search 1: mostly two hidden layers, 1 epoch per trial, 6 × 5 × 4 = 120 trials."""
-    return SearchSpace(
-        params=[
-            _layouts([([512, 256], 2), ([256, 128], 4), ([256, 64], 8), ([128, 64], 8),
-                      ([256], 8), ([128], 16)]),
-            Param("lr", (0.002, 0.004, 0.006, 0.008, 0.010)),
-            _l2([0.1, 0.01, 0.001]),
-        ],
-        fixed={**ORIGINAL_FIXED, "epochs": 1},
-        sampler="grid",
-        description="the original's search 1 (two hidden layers mostly, 1 epoch per trial)",
-    )
+    return _original_grid(
+        [([512, 256], 2), ([256, 128], 4), ([256, 64], 8), ([128, 64], 8), ([256], 8), ([128], 16)],
+        (0.002, 0.004, 0.006, 0.008, 0.010), [0.1, 0.01, 0.001], epochs=1,
+        description="the original's search 1 (two hidden layers mostly, 1 epoch per trial)")
 
 
 def original_2() -> SearchSpace:
     """Search 2: one hidden layer, 3 epochs per trial, 3 × 10 × 5 = 150 trials."""
-    return SearchSpace(
-        params=[
-            _layouts([([384], 3), ([256], 8), ([128], 16)]),
-            Param("lr", (0.002, 0.004, 0.006, 0.008, 0.010, 0.012, 0.014, 0.016, 0.018, 0.020)),
-            _l2([0.1, 0.01, 0.005, 0.001]),
-        ],
-        fixed={**ORIGINAL_FIXED, "epochs": 3},
-        sampler="grid",
-        description="the original's search 2 (one hidden layer, 3 epochs per trial)",
-    )
+    return _original_grid(
+        [([384], 3), ([256], 8), ([128], 16)],
+        (0.002, 0.004, 0.006, 0.008, 0.010, 0.012, 0.014, 0.016, 0.018, 0.020),
+        [0.1, 0.01, 0.005, 0.001], epochs=3,
+        description="the original's search 2 (one hidden layer, 3 epochs per trial)")
 
 
 def wide() -> SearchSpace:
