@@ -13,7 +13,14 @@ import typing
 from collections.abc import Sequence
 
 import npnn
-from npnn.cli import data_command, search_command, test_command, train_command
+from npnn.cli import (
+    data_command,
+    plot_command,
+    report_command,
+    search_command,
+    test_command,
+    train_command,
+)
 from npnn.cli.errors import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -44,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     train_command.register(commands)
     test_command.register(commands)
     search_command.register(commands)
+    plot_command.register(commands)
+    report_command.register(commands)
     return parser
 
 

@@ -24,11 +24,12 @@ def debugging() -> bool:
 def known_errors() -> tuple[type[BaseException], ...]:
     """Problems a user can fix from the message alone (exit status 1)."""
     from npnn.data import ChecksumError, DataNotFoundError, DownloadError, IdxError
+    from npnn.report import ReportError
     from npnn.serialization import CheckpointError
     from npnn.training import ConfigError, ResumeError
 
-    return (DataNotFoundError, DownloadError, IdxError, ChecksumError, CheckpointError, ConfigError,
-            ResumeError, FileNotFoundError, FileExistsError, PermissionError, NotADirectoryError,
+    return (ReportError, DataNotFoundError, DownloadError, IdxError, ChecksumError, CheckpointError,
+            ConfigError, ResumeError, FileNotFoundError, FileExistsError, PermissionError, NotADirectoryError,
             IsADirectoryError)
 
 

@@ -35,6 +35,7 @@ class RunDir:
     status = _file("status.json")
     test = _file("test.json")
     val = _file("val.json")
+    machine = _file("machine.json")
 
     @property
     def name(self) -> str:

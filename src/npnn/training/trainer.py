@@ -16,7 +16,7 @@ import numpy as np
 
 from npnn import random
 from npnn.nn.utils import clip_grad_norm_
-from npnn.serialization import CheckpointError, atomic_write_text
+from npnn.serialization import CheckpointError, atomic_write_json, atomic_write_text
 from npnn.tensor import Tensor
 from npnn.training import checkpoint
 from npnn.training.builders import (
@@ -29,6 +29,7 @@ from npnn.training.builders import (
 from npnn.training.config import ConfigError, TrainConfig
 from npnn.training.datasets import load_datasets
 from npnn.training.history import EvalRecord, History
+from npnn.training.machine import machine_info
 from npnn.training.metrics import evaluate
 from npnn.training.reporter import Reporter
 from npnn.training.run_dir import (
@@ -200,6 +201,7 @@ class Trainer:
         """Train to the end (or a stop); status.json says 'failed'/'interrupted' if it raises."""
         position = self.position
         self.run.write_status(RUNNING, step=position.step, seconds=round(position.seconds, 3))
+        atomic_write_json(self.run.machine, machine_info())  # the latest session's machine
         started = time.perf_counter() - position.seconds
         if self._resumed:
             self._log(f"resumed at step {position.step} from {self.run.last.name}")

@@ -1,0 +1,108 @@
+"""`npnn plot`: the report's figures one at a time, as PNG (and SVG on request), no display needed.
+
+  npnn plot curves RUN_DIR...        training curves (four runs a figure) and lr schedule
+  npnn plot search SEARCH_DIR|CSV    heatmap, accuracy vs lr, accuracy vs regularization strength
+  npnn plot weights RUN_DIR          first-layer templates and every parameter matrix
+  npnn plot confusion RUN_DIR        confusion matrix and misclassified test images
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from npnn.cli.errors import EXIT_OK, UsageError
+
+Figures = Iterator[tuple[str, Any]]  # (file stem, matplotlib Figure)
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("plot", help="draw figures of runs and searches", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True,
+                                  parser_class=type(parser))
+    for kind, paths, help_text in (
+        ("curves", "RUN_DIR", "training curves and learning-rate schedule of one or more runs"),
+        ("search", "SEARCH_DIR", "search plots of a search directory or its search_result.csv"),
+        ("weights", "RUN_DIR", "weights of a run's best checkpoint"),
+        ("confusion", "RUN_DIR", "confusion matrix and misclassified test images of a run"),
+    ):
+        sub = kinds.add_parser(kind, help=help_text, description=help_text)
+        sub.add_argument("paths", type=Path, nargs="+" if kind == "curves" else None, metavar=paths)
+        sub.add_argument("-o", "--out", type=Path,
+                         help="folder for the figures (default: plots/ inside the (first) directory given)")
+        sub.add_argument("--format", nargs="+", choices=("png", "svg"), default=["png"],
+                         help="file formats to write (default: png)")
+        if kind == "confusion":
+            sub.add_argument("--data-dir", help="folder with the Fashion-MNIST files (default: as trained)")
+        sub.set_defaults(run=run, figures=_FIGURES[kind])
+
+
+def run(args: argparse.Namespace) -> int:
+    from npnn.report.figures import save_figure
+
+    paths = args.paths if isinstance(args.paths, list) else [args.paths]
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(f"{path} does not exist: pass a folder made by `npnn train` or "
+                                    "`npnn search`")
+    first = paths[0]
+    out = args.out or (first.parent if first.is_file() else first) / "plots"
+    for stem, figure in args.figures(paths, args):
+        for written in save_figure(figure, out / stem, formats=args.format):
+            print(f"wrote {written}")
+        figure.clear()
+    return EXIT_OK
+
+
+def _runs(paths: list[Path]) -> list[Any]:
+    from npnn.report import load_run
+
+    return [load_run(path) for path in paths]
+
+
+def _curves(paths: list[Path], args: argparse.Namespace) -> Figures:
+    from npnn.report.curves import plot_lr_schedule, plot_training_curves
+
+    runs = _runs(paths)
+    for index, figure in enumerate(plot_training_curves(runs), start=1):
+        yield f"curves-{index}", figure
+    yield "lr-schedule", plot_lr_schedule(runs)
+
+
+def _search(paths: list[Path], args: argparse.Namespace) -> Figures:
+    from npnn.report import load_search
+    from npnn.report.search_plots import plot_accuracy_vs_lr, plot_accuracy_vs_strength, plot_search_heatmap
+
+    search = load_search(paths[0])
+    if not search.complete:
+        raise UsageError(f"{paths[0]} has no complete trial yet: nothing to plot")
+    yield "search-heatmap", plot_search_heatmap(search)
+    yield "accuracy-vs-lr", plot_accuracy_vs_lr(search)
+    yield "accuracy-vs-strength", plot_accuracy_vs_strength(search)
+
+
+def _weights(paths: list[Path], args: argparse.Namespace) -> Figures:
+    from npnn.report.weights import load_best_state, plot_first_layer_templates, plot_parameter_matrices
+
+    run = _runs(paths)[0]
+    state = load_best_state(run)
+    first = next(name for name, value in state.items() if value.ndim == 2)
+    yield "first-layer", plot_first_layer_templates(state[first], title=run.label)
+    yield "parameters", plot_parameter_matrices(state, title=run.label)
+
+
+def _confusion(paths: list[Path], args: argparse.Namespace) -> Figures:
+    from npnn.report.confusion import plot_confusion, plot_misclassified
+    from npnn.report.predictions import predict_test, test_report
+
+    run = _runs(paths)[0]
+    yield "confusion", plot_confusion(test_report(run, args.data_dir), title=run.label)
+    yield "misclassified", plot_misclassified(predict_test(run, args.data_dir), title=run.label)
+
+
+_FIGURES: dict[str, Callable[[list[Path], argparse.Namespace], Figures]] = {
+    "curves": _curves, "search": _search, "weights": _weights, "confusion": _confusion,
+}

@@ -1,0 +1,130 @@
+"""The experiment report of a search: the original's "Experiments Report", generated."""
+
+from __future__ import annotations
+
+import time
+
+from npnn.report.document import Bullets, Paragraph, Report, Table
+from npnn.report.findings import search_findings
+from npnn.report.model_sections import (
+    Echo,
+    curves_section,
+    figure_block,
+    quiet,
+    test_section,
+    weights_section,
+)
+from npnn.report.setup import duration_text, fields_table, setup_section, varying_fields
+from npnn.report.sources import Run, Search, Trial, load_run, regularization_label
+from npnn.serialization import CheckpointError
+
+
+def build_search_report(search: Search, top: int = 4, data_dir: str | None = None,
+                        echo: Echo = quiet) -> Report:
+    """Setup, best-model tables per depth, search plots, curves, weights and test of the best."""
+    from npnn.report.search_plots import (
+        plot_accuracy_vs_lr,
+        plot_accuracy_vs_strength,
+        plot_search_heatmap,
+    )
+
+    runs = _readable_runs(search, echo)
+    name = search.meta.get("space") or search.path.name
+    report = Report(f"Experiment report: search {name}",
+                    f"{search.path} · {len(search.trials)} trials · "
+                    f"generated {time.strftime('%Y-%m-%d %H:%M')}")
+    fail_reasons = {t.number: _fail_reason(t, runs) for t in search.trials if t.state == "fail"}
+    report.section("Findings").add(Bullets(search_findings(search, fail_reasons)))
+
+    best = search.best()
+    setup = report.section("Setup")
+    if best and best[0].number in runs:
+        seconds = sum(t.seconds for t in search.trials)
+        run = runs[best[0].number]
+        setup.add(Paragraph(f"As trained for the best trial (number {best[0].number}); the table below lists "
+                            "what the search varied."))
+        setup_section(setup, run.config, run.machine,
+                      f"{duration_text(seconds)} of training over {len(search.trials)} trials "
+                      f"(wall time is shorter with --jobs > 1)")
+    if runs:
+        fixed, varying = varying_fields([r.config for r in runs.values()])
+        setup.add(fields_table(fixed, varying))
+
+    section = report.section("Best models")
+    section.add(Paragraph("Ranked by validation accuracy; test accuracy is shown beside it but never used to "
+                          "choose, so it stays an unbiased estimate."))
+    for depth in search.depths:
+        ranked = search.best(depth, top)
+        if ranked:
+            pool = sum(t.complete and t.depth == depth for t in search.trials)
+            section.add(_best_table(ranked, depth, pool))
+
+    echo("report: search plots")
+    plots = report.section("Search results")
+    if search.complete:
+        plots.add(figure_block("search-heatmap", "Validation accuracy over learning rate × regularization, "
+                               "one panel per hidden layout.", plot_search_heatmap(search)))
+        plots.add(figure_block("accuracy-vs-lr", "Accuracy against learning rate with hidden layout and "
+                               "regularization fixed (the original's second search plot).",
+                               plot_accuracy_vs_lr(search)))
+        plots.add(figure_block("accuracy-vs-strength", "Accuracy against regularization strength with "
+                               "hidden layout and learning rate fixed: one row per layout, one column per "
+                               "learning rate (the original's first search plot).",
+                               plot_accuracy_vs_strength(search)))
+    else:
+        plots.add(Paragraph("No trial has finished yet, so there is nothing to plot."))
+
+    top_runs = [runs[t.number] for depth in search.depths for t in search.best(depth, top)
+                if t.number in runs]
+    if top_runs:
+        echo("report: training curves")
+        curves_section(report, top_runs, "Training curves of the top models",
+                       f"The best {top} trials of each depth, by validation accuracy.")
+        best_per_depth = [(f"Best with {d} hidden layer{'s' if d > 1 else ''} (trial {t.number})",
+                           runs[t.number])
+                          for d in search.depths for t in search.best(d, 1) if t.number in runs]
+        weights_section(report, best_per_depth, echo)
+        test_section(report, runs[best[0].number], f"Best model (trial {best[0].number})", data_dir, echo)
+    report.section("All trials").add(_all_table(search, fail_reasons))
+    return report
+
+
+def _readable_runs(search: Search, echo: Echo) -> dict[int, Run]:
+    """The trials' run directories that can be read; the others are simply left out of the plots."""
+    runs = {}
+    for trial in search.trials:
+        if trial.run_dir is None or not trial.run_dir.is_dir():
+            continue
+        try:
+            runs[trial.number] = load_run(trial.run_dir)
+        except (FileNotFoundError, CheckpointError, ValueError) as error:
+            echo(f"report: skipping {trial.run_dir}: {error}")
+    return runs
+
+
+def _fail_reason(trial: Trial, runs: dict[int, Run]) -> str:
+    run = runs.get(trial.number)
+    reason = run.status.get("reason") if run else None
+    return str(reason) if reason else "reason not recorded"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.2f}%"
+
+
+def _best_table(trials: list[Trial], depth: int, pool: int) -> Table:
+    rows = [[str(rank), str(t.number), f"784-{t.layout}-10", str(t.batch_size), f"{t.lr:g}",
+             regularization_label(t), str(t.epochs), _pct(t.val_accuracy), _pct(t.test_accuracy),
+             f"{t.seconds:.1f}"] for rank, t in enumerate(trials, start=1)]
+    return Table(f"Best {len(trials)} of {pool} models with {depth} hidden layer{'s' if depth > 1 else ''}",
+                 ["rank", "trial", "layout", "batch", "lr", "regularization", "epochs", "val acc", "test acc",
+                  "seconds"], rows, numeric={0, 1, 3, 4, 6, 7, 8, 9})
+
+
+def _all_table(search: Search, fail_reasons: dict[int, str]) -> Table:
+    rows = [[str(t.number), f"784-{t.layout}-10", str(t.batch_size), f"{t.lr:g}", regularization_label(t),
+             _pct(t.val_accuracy), _pct(t.test_accuracy), f"{t.seconds:.1f}",
+             t.state if t.state != "fail" else f"failed: {fail_reasons.get(t.number, '')}"]
+            for t in search.trials]
+    columns = ["trial", "layout", "batch", "lr", "regularization", "val acc", "test acc", "seconds", "state"]
+    return Table(f"All {len(search.trials)} trials in order", columns, rows, numeric={0, 2, 3, 5, 6, 7})

@@ -1,0 +1,188 @@
+"""What plots and reports read: run directories and search results, never a model retrained.
+
+A search directory holds `search_result.csv` (one row per trial, failed ones included) and
+the trials' run directories; a run directory holds config.json, history.json, status.json
+and, once tested, test.json. Everything here tolerates a run that failed or never finished.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from npnn.serialization import CheckpointError, read_json
+from npnn.training.config import TrainConfig
+from npnn.training.history import History
+from npnn.training.run_dir import RunDir, open_run_dir
+
+RESULTS_CSV = "search_result.csv"
+
+
+class ReportError(ValueError):
+    """A path that holds neither a run nor a search; the message says what was expected."""
+
+
+@dataclass
+class Run:
+    """One run directory, read once: its config, history, status, test report and machine."""
+
+    path: Path
+    config: TrainConfig
+    history: History
+    status: dict[str, Any]
+    test: dict[str, Any] | None = None
+    machine: dict[str, Any] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def label(self) -> str:
+        """A short description for legends: layout, batch size, lr, regularization."""
+        c = self.config
+        hidden = "-".join(str(h) for h in c.hidden) or "linear"
+        reg = "" if c.regularization == "none" else f", {c.regularization} {c.reg_strength:g}"
+        return f"{hidden}, batch {c.batch_size}, lr {c.lr:g}{reg}"
+
+
+@dataclass
+class Trial:
+    """One row of search_result.csv with its values typed (None where the trial has none)."""
+
+    number: int
+    hidden: tuple[int, ...]
+    batch_size: int
+    lr: float
+    regularization: str
+    reg_strength: float
+    val_accuracy: float | None
+    test_accuracy: float | None
+    epochs: int
+    seconds: float
+    state: str
+    run_dir: Path | None
+
+    @property
+    def layout(self) -> str:
+        return "-".join(str(h) for h in self.hidden) or "linear"
+
+    @property
+    def depth(self) -> int:
+        return len(self.hidden)
+
+    @property
+    def complete(self) -> bool:
+        return self.state == "complete" and self.val_accuracy is not None
+
+
+@dataclass
+class Search:
+    """A search directory (or a bare CSV): its trials and, where present, search.json."""
+
+    path: Path
+    trials: list[Trial]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> list[Trial]:
+        return [t for t in self.trials if t.complete]
+
+    def count(self, state: str) -> int:
+        return sum(t.state == state for t in self.trials)
+
+    def best(self, depth: int | None = None, top: int = 1) -> list[Trial]:
+        """The `top` complete trials by validation accuracy (never test: that would leak it)."""
+        pool = [t for t in self.complete if depth is None or t.depth == depth]
+        return sorted(pool, key=lambda t: (-t.val_accuracy, t.number))[:top]  # type: ignore[operator]
+
+    @property
+    def depths(self) -> list[int]:
+        return sorted({t.depth for t in self.trials})
+
+
+def regularization_label(trial: Trial, strength: str | None = None) -> str:
+    """'none' or 'L2 0.01': one spelling for every legend, tick and cell (`strength` replaces
+    the exact value with a bin's label when a search sampled strengths continuously)."""
+    if trial.regularization == "none":
+        return "none"
+    return f"{trial.regularization.upper()} {strength or format(trial.reg_strength, 'g')}"
+
+
+def load_run(path: str | Path) -> Run:
+    """Read a run directory; missing history/test/machine files read as empty."""
+    run_dir = open_run_dir(path)
+    config = TrainConfig.load(run_dir.config)
+    history = History.load(run_dir.history) if run_dir.history.exists() else History()
+    return Run(run_dir.path, config, history, run_dir.read_status(),
+               _optional_json(run_dir.test), _optional_json(run_dir.machine))
+
+
+def _optional_json(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    value = read_json(path)
+    if not isinstance(value, dict):
+        raise CheckpointError(f"{path}: expected a JSON object; the file is damaged")
+    return value
+
+
+def load_search(path: str | Path) -> Search:
+    """Read a search directory (or its search_result.csv directly)."""
+    from npnn.search.results import read_csv
+
+    path = Path(path)
+    csv = path / RESULTS_CSV if path.is_dir() else path
+    if not csv.is_file():
+        raise ReportError(f"{path} holds no {RESULTS_CSV}: pass a folder made by `npnn search` "
+                          "or its CSV file")
+    root = csv.parent
+    try:
+        trials = [_trial(row, root) for row in read_csv(csv)]
+    except (KeyError, ValueError) as error:
+        raise ReportError(f"{csv}: not a search results table ({error}); it should have the "
+                          "columns `npnn search` writes") from None
+    meta_path = root / "search.json"
+    meta = _optional_json(meta_path) or {}
+    return Search(root, trials, meta)
+
+
+def _number(text: str, kind: type = float) -> Any:
+    if text is None or text == "":
+        return None
+    value = kind(float(text)) if kind is int else float(text)
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _trial(row: dict[str, str], root: Path) -> Trial:
+    run_dir = row.get("run_dir") or ""
+    run_path = Path(run_dir) if run_dir else None
+    if run_path is not None and not run_path.is_absolute():
+        run_path = root / run_path
+    if run_path is not None and not run_path.exists() and (root / "runs" / run_path.name).exists():
+        run_path = root / "runs" / run_path.name  # the search folder was moved or copied
+    return Trial(
+        number=int(row["no"]),
+        hidden=tuple(int(h) for h in row["hidden_size"].split()),
+        batch_size=int(row["batch_size"]),
+        lr=float(row["learning_rate"]),
+        regularization=row["regularization"],
+        reg_strength=float(row["regular_strength"] or 0.0),
+        val_accuracy=_number(row.get("val_accuracy", "")),
+        test_accuracy=_number(row.get("accuracy", "")),
+        epochs=int(row["epochs"]),
+        seconds=_number(row.get("seconds", "")) or 0.0,
+        state=row["state"],
+        run_dir=run_path,
+    )
+
+
+def is_search(path: str | Path) -> bool:
+    path = Path(path)
+    return (path / RESULTS_CSV).is_file() or (path.is_file() and path.suffix == ".csv")
+
+
+def is_run(path: str | Path) -> bool:
+    return RunDir(Path(path)).config.is_file()
