@@ -122,9 +122,10 @@ def _regularization_findings(done: list[Trial]) -> list[str]:
             continue
         mean = float(np.mean(pairs))
         better = sum(d > 0 for d in pairs)
-        lines.append(f"Regularization {label}: {'raises' if mean > 0 else 'lowers'} validation accuracy by "
-                     f"{_points(mean)} on average against none at the same layout and lr (better in "
-                     f"{better} of {len(pairs)} pairs).")
+        effect = ("changes validation accuracy by less than 0.1 points" if abs(mean) < 0.0005 else
+                  f"{'raises' if mean > 0 else 'lowers'} validation accuracy by {_points(mean)}")
+        lines.append(f"Regularization {label}: {effect} on average against none at the same layout and "
+                     f"lr (better in {better} of {len(pairs)} pairs).")
     return lines
 
 
