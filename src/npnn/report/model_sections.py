@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from npnn.report.document import Figure, Paragraph, Report, Section, Table
 from npnn.report.figures import figure_bytes
 from npnn.report.sources import Run
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MatplotlibFigure
 
 Echo = Callable[[str], None]
 
@@ -15,10 +19,10 @@ def quiet(_: str) -> None:
     """An Echo that drops progress messages."""
 
 
-def figure_block(name: str, caption: str, figure: object) -> Figure:
+def figure_block(name: str, caption: str, figure: MatplotlibFigure) -> Figure:
     """A matplotlib figure rendered to PNG for the report (and freed)."""
-    png = figure_bytes(figure)  # type: ignore[arg-type]
-    figure.clear()  # type: ignore[attr-defined]
+    png = figure_bytes(figure)
+    figure.clear()
     return Figure(name, caption, png)
 
 
