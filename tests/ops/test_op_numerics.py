@@ -182,6 +182,37 @@ def test_variance_of_one_sample_is_nan_forward_and_backward() -> None:
     np.testing.assert_array_equal(x.var(1, correction=0).numpy(), [0.0, 0.0])
 
 
+# ----- fast paths that must give the general path's bits -----
+def test_relu_equals_numpy_maximum_bit_for_bit() -> None:
+    values = np.array([[-0.0, 0.0, -1.5, 2.5, np.inf, -np.inf, np.nan, 1e-45, -1e-45]] * 3,
+                      dtype=np.float32)
+    out = ops.relu(npnn.tensor(values)).numpy()
+    expected = np.maximum(values, 0)
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(expected))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.1, 0.3, 1.0])
+def test_label_smoothing_of_plain_targets_equals_the_general_path(dtype, reduction: str,
+                                                                  smoothing: float) -> None:
+    # in-range class indices without weights build the smoothed targets directly; unit class
+    # weights take the general path, which must give the same loss and gradient, bit for bit
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((17, 5))
+    target = npnn.tensor(rng.integers(0, 5, 17))
+    results = []
+    for weight in (None, np.ones(5, dtype)):
+        x = _leaf(logits, dtype)
+        loss = ops.cross_entropy(x, target, weight, reduction=reduction, label_smoothing=smoothing)
+        loss.backward(npnn.ones_like(loss))
+        results.append((loss.numpy(), x.grad))
+    (fast_loss, fast_grad), (general_loss, general_grad) = results
+    np.testing.assert_array_equal(fast_loss, general_loss)
+    np.testing.assert_array_equal(fast_grad, general_grad)
+
+
 # ----- dropout -----
 def test_dropout_zeroes_and_rescales() -> None:
     npnn.manual_seed(0)

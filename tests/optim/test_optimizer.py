@@ -203,6 +203,22 @@ def test_add_param_group() -> None:
         optimizer.add_param_group({"params": [Parameter(np.ones(2))], "lr": -1.0})
 
 
+@pytest.mark.parametrize("make", MAKERS, ids=OPTIMIZER_IDS)
+def test_a_larger_parameter_added_later_is_updated_as_if_alone(make: MakeOptimizer) -> None:
+    # the step's scratch buffers (and their cached views) grow to the new largest parameter
+    large_values, _, small_values = initial_values(np.float32)
+    small, large = Parameter(small_values), Parameter(large_values)
+    optimizer = make([small])
+    _run(optimizer, [small], 0, 3)
+    optimizer.add_param_group({"params": [large]})
+    _run(optimizer, [small, large], 3, 6)
+    alone_small, alone_large = Parameter(small_values), Parameter(large_values)
+    _run(make([alone_small]), [alone_small], 0, 6)
+    _run(make([alone_large]), [alone_large], 3, 6)
+    np.testing.assert_array_equal(small.data, alone_small.data)
+    np.testing.assert_array_equal(large.data, alone_large.data)
+
+
 BAD_ARGUMENTS: list[tuple[str, MakeOptimizer, type, str]] = [
     ("sgd_lr", lambda p: SGD(p, lr=-0.1), ValueError, "Invalid learning rate"),
     ("sgd_momentum", lambda p: SGD(p, momentum=-0.5), ValueError, "Invalid momentum"),

@@ -12,20 +12,20 @@ if TYPE_CHECKING:
 def topological_order(root: Function) -> list[Function]:
     """Nodes reachable from `root`, each after all nodes that consume it (no recursion)."""
     post_order: list[Function] = []
-    visited: set[int] = set()
+    visited: set[Function] = set()  # nodes hash by identity
     stack: list[tuple[Function, bool]] = [(root, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
             post_order.append(node)
             continue
-        if id(node) in visited:
+        if node in visited:
             continue
-        visited.add(id(node))
+        visited.add(node)
         stack.append((node, True))
         for tensor in _inputs_of(node):
             parent = tensor.grad_fn
-            if parent is not None and id(parent) not in visited:
+            if parent is not None and parent not in visited:
                 stack.append((parent, False))
     post_order.reverse()
     return post_order
@@ -75,9 +75,9 @@ def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> 
         _unshare(borrowed)
         return
     order = topological_order(root.grad_fn)
-    pending: dict[int, Any] = {id(root.grad_fn): grad_output}
+    pending: dict[Function, Any] = {root.grad_fn: grad_output}  # summed gradient of each output
     for node in order:
-        grad = pending.pop(id(node), None)
+        grad = pending.pop(node, None)
         inputs = _inputs_of(node)
         if grad is not None:
             input_grads = node.backward(grad)
@@ -94,15 +94,18 @@ def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> 
             ):
                 if not needed or input_grad is None:
                     continue
-                input_grad = unbroadcast(input_grad, tensor.shape, node.name)
-                if input_grad.dtype != tensor.dtype:
-                    input_grad = input_grad.astype(tensor.dtype)
+                # shape and dtype read from the array, not the Tensor properties: this loop
+                # runs for every edge of every step
+                data = tensor.data
+                input_grad = unbroadcast(input_grad, data.shape, node.name)
+                if input_grad.dtype != data.dtype:
+                    input_grad = input_grad.astype(data.dtype)
                 parent = tensor.grad_fn
                 if parent is None:
                     _accumulate(tensor, input_grad, borrowed)
                 else:
-                    key = id(parent)
-                    pending[key] = input_grad if key not in pending else pending[key] + input_grad
+                    earlier = pending.get(parent)
+                    pending[parent] = input_grad if earlier is None else earlier + input_grad
         if not retain_graph:
             node.release()
     _unshare(borrowed)
@@ -115,10 +118,11 @@ def _accumulate(leaf: Tensor, grad: Any, borrowed: list[Tensor]) -> None:
     belongs to nobody else); views and read-only arrays are copied. Later ones are added out
     of place, since a taken array may still be pending for another node of this sweep.
     """
-    if not leaf.requires_grad:
+    if not leaf._requires_grad:
         return
-    if grad.dtype != leaf.dtype:
-        grad = grad.astype(leaf.dtype)
+    dtype = leaf.data.dtype
+    if grad.dtype != dtype:
+        grad = grad.astype(dtype)
     if leaf.grad is None:
         if grad.base is not None or not getattr(grad.flags, "writeable", True):
             grad = grad.copy()

@@ -7,7 +7,9 @@ saved for the backward pass. `forward` and `backward` work on raw arrays;
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,6 +18,17 @@ from npnn.autograd.grad_mode import is_grad_enabled
 
 if TYPE_CHECKING:
     from npnn.tensor import Tensor
+
+
+# npnn.tensor imports this module, so it is imported on the first apply and kept here: an
+# import statement inside apply would cost about as much as a small op's arithmetic
+_tensor_module: ModuleType | None = None
+
+
+def _import_tensor_module() -> ModuleType:
+    global _tensor_module
+    _tensor_module = importlib.import_module("npnn.tensor")  # (npnn.tensor is also a function)
+    return _tensor_module
 
 
 class Function:
@@ -37,17 +50,26 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **kwargs: Any) -> Tensor:
         """Run forward on the inputs' data and, if any input needs grad, record the node."""
-        from npnn.tensor import Tensor, to_tensor
+        tensor_module = _tensor_module or _import_tensor_module()
+        Tensor = tensor_module.Tensor
 
-        tensors = promote(tuple(to_tensor(x, like=inputs) for x in inputs))
+        # Fast path: ops are almost always called on Tensors of one dtype, and at batch 32 this
+        # bookkeeping costs as much as the arithmetic; so convert only when an input needs it,
+        # and read the attributes behind the `requires_grad`/`dtype` properties directly.
+        tensors = inputs
+        for value in inputs:
+            if not isinstance(value, Tensor):
+                tensors = tuple(tensor_module.to_tensor(x, like=inputs) for x in inputs)
+                break
+        if len(tensors) > 1:
+            tensors = promote(tensors)
         node = cls()
-        node.needs_input_grad = tuple(t.requires_grad for t in tensors)
-        record = is_grad_enabled() and any(node.needs_input_grad)
-        output = node.forward(*(t.data for t in tensors), **kwargs)
-        result = Tensor._from_op(output, node if record else None)
-        if record:
+        node.needs_input_grad = needs = tuple([t._requires_grad for t in tensors])
+        output = node.forward(*[t.data for t in tensors], **kwargs)
+        if any(needs) and is_grad_enabled():
             node.inputs = tensors
-        return result
+            return Tensor._from_op(output, node)
+        return Tensor._from_op(output, None)
 
     def release(self) -> None:
         """Drop inputs and saved arrays so the graph can be freed."""
@@ -67,8 +89,11 @@ def promote(tensors: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
     stays int32; a 0-d tensor of a higher category wins (int64 (3,) * float32 () is float32).
     Boolean inputs (masks, `where` conditions) are left as they are.
     """
-    first = tensors[0].dtype
-    if all(t.dtype == first for t in tensors):  # the hot path: nothing to do
+    first = tensors[0].data.dtype
+    for t in tensors:
+        if t.data.dtype != first:
+            break
+    else:  # the hot path: one dtype, nothing to do
         return tensors
     target = result_dtype(tensors)
     if all(t.dtype == target or t.dtype.kind == "b" for t in tensors):

@@ -99,12 +99,14 @@ class Linear(Function):
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     """x @ weight.T + bias, fused: one matmul forward, two backward."""
     x, weight = to_tensor(input), to_tensor(weight)
-    if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
+    x_shape, weight_data = x.data.shape, weight.data
+    if not x_shape or x_shape[-1] != weight_data.shape[-1]:
         raise RuntimeError(
             f"linear: input of shape {x.shape} does not match weight of shape {weight.shape} "
             f"(input's last dim must be in_features={weight.shape[-1]})"
         )
-    _check_same_dtype(x, weight, "linear", "input and weight")
+    if x.data.dtype != weight_data.dtype:
+        _check_same_dtype(x, weight, "linear", "input and weight")
     if bias is None:
         return Linear.apply(x, weight)
     return Linear.apply(x, weight, bias)

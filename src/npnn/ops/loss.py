@@ -46,16 +46,22 @@ class CrossEntropy(Function):
         total = losses.sum()
         if self.divisor is None:
             return total
-        with np.errstate(divide="ignore", invalid="ignore"):  # an empty batch: nan, as PyTorch
-            return total / self.divisor
+        if not self.divisor:  # an empty batch (or all targets ignored): nan, as PyTorch
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return total / self.divisor
+        return total / self.divisor
 
     def backward(self, grad_output):
         xp = backend.get_array_module(grad_output)
         if self.reduction == "none":
             scale = grad_output[:, None]
+        elif self.divisor is None:
+            scale = grad_output
+        elif not self.divisor:
+            with np.errstate(divide="ignore", invalid="ignore"):  # nan, as forward
+                scale = grad_output / self.divisor
         else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                scale = grad_output if self.divisor is None else grad_output / self.divisor
+            scale = grad_output / self.divisor
         if self.index is not None:
             rows = xp.arange(self.index.shape[0])
             if self.from_log_probs:
@@ -73,12 +79,14 @@ class CrossEntropy(Function):
 
 def _plain_indices(target: Any, classes: int, ignore_index: int) -> bool:
     """True when every target is a class index in range and none is ignored."""
-    if target.dtype.kind not in "iu" or target.size == 0:
+    kind = target.dtype.kind
+    if kind not in "iu" or target.size == 0:
         return False
-    low, high = int(target.min()), int(target.max())
-    if low < 0 or high >= classes:
+    # one reduction instead of min and max: seen as unsigned, a negative index is huge
+    unsigned = target.view(target.dtype.str.replace("i", "u")) if kind == "i" else target
+    if int(unsigned.max()) >= classes:
         return False  # ignored or out of range: the general path handles (or reports) it
-    return not (low <= ignore_index <= high and bool((target == ignore_index).any()))
+    return not (0 <= ignore_index < classes and bool((target == ignore_index).any()))
 
 
 def _target_distribution(target: Any, num_classes: int, dtype: Any, weight: Any,
@@ -108,22 +116,39 @@ def _target_distribution(target: Any, num_classes: int, dtype: Any, weight: Any,
     return q, (class_weight[safe] * valid).sum()
 
 
+def _smoothed_one_hot(target: Any, num_classes: int, dtype: Any, label_smoothing: float) -> Any:
+    """(1 - ε)·one_hot + ε/C for plain class indices (no weights, none ignored).
+
+    The same values, rounding included, as `_target_distribution` gives them, in three array
+    operations instead of about a dozen: label smoothing is on in the default training run.
+    """
+    xp = backend.get_array_module(target)
+    dtype = np.dtype(dtype)
+    smooth = dtype.type(label_smoothing / num_classes)
+    q = xp.full((target.shape[0], num_classes), smooth, dtype=dtype)
+    q[xp.arange(target.shape[0]), target] = dtype.type(1.0 - label_smoothing) + smooth
+    return q
+
+
 def _as_rows(input: Tensor, target: Tensor, op: str) -> tuple[Tensor, Any, tuple[int, ...]]:
     """Bring (C,), (N, C) or (N, C, d1, …) inputs to rows (M, C); keep the per-sample shape."""
-    probabilities = target.dtype.kind == "f"
-    if input.ndim == 0:
+    data = target.data
+    probabilities = data.dtype.kind == "f"
+    shape = input.data.shape
+    if not shape:
         raise ValueError(f"{op}: input needs a class dimension, got a 0-d tensor")
-    sample_shape = (input.shape[0], *input.shape[2:]) if input.ndim > 1 else ()
-    expected = input.shape if probabilities else sample_shape
-    if target.shape != expected:
+    sample_shape = (shape[0], *shape[2:]) if len(shape) > 1 else ()
+    expected = shape if probabilities else sample_shape
+    if data.shape != expected:
         kind = "probability" if probabilities else "class-index"
         raise ValueError(
-            f"{op}: input of shape {input.shape} needs {kind} targets of shape {expected}, "
-            f"got {target.shape}"
+            f"{op}: input of shape {shape} needs {kind} targets of shape {expected}, "
+            f"got {data.shape}"
         )
-    classes = input.shape[0] if input.ndim == 1 else input.shape[1]
-    data = target.data
-    if input.ndim > 2:
+    if len(shape) == 2:  # already rows: the usual (N, C) batch needs no reshaping
+        return input, data, sample_shape
+    classes = shape[0] if len(shape) == 1 else shape[1]
+    if len(shape) > 2:
         dims = (0, *range(2, input.ndim), 1)
         input = permute(input, *dims)
         data = data.transpose(dims) if probabilities else data
@@ -138,8 +163,12 @@ def _class_loss(input: Any, target: Any, weight: Any, ignore_index: int, reducti
     input, target = to_tensor(input), to_tensor(target)
     rows, rows_target, sample_shape = _as_rows(input, target, op)
     count, classes = rows.shape
-    if weight is None and not label_smoothing and _plain_indices(rows_target, classes, ignore_index):
+    plain = weight is None and _plain_indices(rows_target, classes, ignore_index)
+    if plain and not label_smoothing:
         targets: dict[str, Any] = {"index": rows_target, "divisor": count}
+    elif plain:
+        targets = {"q": _smoothed_one_hot(rows_target, classes, rows.dtype, label_smoothing),
+                   "divisor": count}
     else:
         weight_data = None if weight is None else to_tensor(weight).data
         q, divisor = _target_distribution(rows_target, classes, rows.dtype, weight_data,

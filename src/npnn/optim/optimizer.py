@@ -43,6 +43,7 @@ class Optimizer:
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
         self._scratch_buffers: dict[tuple[Any, ...], Any] = {}
+        self._scratch_views: dict[tuple[Any, ...], Any] = {}
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list: the model has no parameters")
@@ -119,14 +120,21 @@ class Optimizer:
     def _scratch(self, like: Any, slot: int = 0) -> Any:
         """A reused uninitialized array shaped like `like`, so a step allocates nothing.
 
-        One flat buffer per (slot, dtype, array type) grows to the largest parameter.
+        One flat buffer per (slot, dtype, array type) grows to the largest parameter; the
+        view of it for each shape is kept too, as the step asks for it every parameter.
         """
-        key = (slot, like.dtype, type(like))
-        buffer = self._scratch_buffers.get(key)
+        key = (slot, like.shape, like.dtype, type(like))
+        view = self._scratch_views.get(key)
+        if view is not None:
+            return view
+        buffer_key = (slot, like.dtype, type(like))
+        buffer = self._scratch_buffers.get(buffer_key)
         if buffer is None or buffer.size < like.size:
             buffer = backend.get_array_module(like).empty(like.size, dtype=like.dtype)
-            self._scratch_buffers[key] = buffer
-        return buffer[: like.size].reshape(like.shape)
+            self._scratch_buffers[buffer_key] = buffer
+            self._scratch_views.clear()  # some were views of the old buffer
+        view = self._scratch_views[key] = buffer[: like.size].reshape(like.shape)
+        return view
 
     # ----- state_dict -----
     def _index_of_params(self) -> dict[int, int]:
