@@ -1,9 +1,12 @@
 """Saving and loading without pickle: arrays in safetensors, everything else as JSON metadata.
 
 Every write is atomic (temp file in the same directory + rename), so a crash or Ctrl-C
-never leaves a half-written file. Checkpoints carry a SHA-256 of their arrays and metadata,
-so a file damaged after it was written is refused with its name. safetensors is imported
-only when a file is read or written, so `import npnn` needs NumPy alone.
+never leaves a half-written file; temp files that a killed process left behind are swept by
+the next write of the same file. Checkpoints carry a SHA-256 of their arrays and metadata,
+so a file damaged after it was written is refused with its name, and the loader checks every
+field it reads, so a damaged or hostile file raises CheckpointError and nothing else. Nothing
+is ever unpickled. safetensors is imported only when a file is read or written, so
+`import npnn` needs NumPy alone.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ import hashlib
 import json
 import math
 import os
+import re
+import stat
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +29,8 @@ from npnn import backend
 
 METADATA_KEY = "npnn"
 DIGEST_KEY = "npnn_sha256"  # over the metadata and every array; absent in older files
+MAX_DEPTH = 64  # nesting of the metadata skeleton; a state_dict needs about 5
+_STARTED = time.time()  # temp files older than this process and its own can be swept
 
 
 class CheckpointError(ValueError):
@@ -55,11 +63,62 @@ def publish(temp: str | os.PathLike[str], path: str | os.PathLike[str]) -> None:
         os.close(descriptor)
 
 
+def temp_file(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
+    """A new private temp file beside `path`, named `.NAME.PID.RANDOM{suffix}`: (descriptor, name).
+
+    First sweeps the temp files of `path` that a dead process left behind (see `sweep_temp_files`).
+    """
+    sweep_temp_files(path, suffix)
+    return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=suffix)
+
+
+def sweep_temp_files(path: Path, suffix: str = ".tmp") -> list[Path]:
+    """Delete the temp files of `path` left by a killed writer; return them.
+
+    A temp file is stale when it is older than this process and the process that wrote it
+    (the PID in its name) is no longer running on this machine; a live writer's file is kept.
+    """
+    # mkstemp's random part: 8 of [a-z0-9_]; older npnn versions wrote no PID
+    pattern = re.compile(re.escape(f".{path.name}.") + r"(?:(\d+)\.)?[a-z0-9_]{8}" + re.escape(suffix))
+    swept = []
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return swept
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if match is None:
+            continue  # not a temp file of `path`
+        pid = int(match[1]) if match[1] else None
+        try:
+            if entry.stat(follow_symlinks=False).st_mtime >= _STARTED or _running(pid):
+                continue
+            os.unlink(entry.path)
+        except OSError:
+            continue  # gone already, or not ours to delete
+        swept.append(Path(entry.path))
+    return swept
+
+
+def _running(pid: int | None) -> bool:
+    if pid is None:
+        return False  # written before temp names carried a PID
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, owned by someone else
+    return True
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write `data` to `path` so that readers see the old file or the new one, never a part."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    descriptor, temp = temp_file(path)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
@@ -91,12 +150,27 @@ def finite_or_none(value: Any) -> Any:
     return value
 
 
+def check_regular_file(path: str | os.PathLike[str], what: str = "file") -> None:
+    """Raise FileNotFoundError if `path` is missing, CheckpointError if it is a directory, a FIFO
+    or a device: reading those would fail late, or block for ever."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such {what}") from None
+    if stat.S_ISDIR(mode):
+        raise CheckpointError(f"{path} is a directory, not a {what}")
+    if not stat.S_ISREG(mode):
+        raise CheckpointError(f"{path} is not a regular file (a pipe or device?); give a {what}")
+
+
 def read_json(path: str | os.PathLike[str]) -> Any:
     """Read a JSON file, naming the file in the error if it is not valid JSON."""
+    check_regular_file(path, "JSON file")
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise CheckpointError(f"{path}: not valid JSON ({error}); the file is damaged") from None
+        return json.loads(Path(path).read_bytes().decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise CheckpointError(f"{path}: not valid JSON ({reason}); the file is damaged") from None
 
 
 def flatten(value: Any, prefix: str = "") -> tuple[Any, dict[str, np.ndarray]]:
@@ -123,16 +197,26 @@ def flatten(value: Any, prefix: str = "") -> tuple[Any, dict[str, np.ndarray]]:
     return walk(value, prefix), arrays
 
 
-def unflatten(skeleton: Any, arrays: Mapping[str, np.ndarray]) -> Any:
-    """Inverse of `flatten`."""
+def unflatten(skeleton: Any, arrays: Mapping[str, np.ndarray], depth: int = 0) -> Any:
+    """Inverse of `flatten`; ValueError for a skeleton `flatten` cannot have written."""
+    if depth > MAX_DEPTH:
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
     if isinstance(skeleton, dict):
         if set(skeleton) == {"__array__"}:
-            return arrays[skeleton["__array__"]]
+            key = skeleton["__array__"]
+            if not isinstance(key, str) or key not in arrays:
+                raise ValueError(f"it refers to an array {key!r} that is not in the file")
+            return arrays[key]
         if set(skeleton) == {"__items__"}:
-            return {key: unflatten(v, arrays) for key, v in skeleton["__items__"]}
-        return {key: unflatten(v, arrays) for key, v in skeleton.items()}
+            items = skeleton["__items__"]
+            if not isinstance(items, list) or not all(
+                    isinstance(item, list) and len(item) == 2 and isinstance(item[0], (str, int, float))
+                    for item in items):
+                raise ValueError("an `__items__` entry is not a list of [key, value] pairs")
+            return {key: unflatten(v, arrays, depth + 1) for key, v in items}
+        return {key: unflatten(v, arrays, depth + 1) for key, v in skeleton.items()}
     if isinstance(skeleton, list):
-        return [unflatten(v, arrays) for v in skeleton]
+        return [unflatten(v, arrays, depth + 1) for v in skeleton]
     return skeleton
 
 
@@ -161,13 +245,13 @@ def load_file(path: str | os.PathLike[str]) -> tuple[Any, Any]:
     from safetensors import SafetensorError, safe_open
 
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such checkpoint file")
+    check_regular_file(path, "checkpoint file")
     try:
         with safe_open(str(path), framework="np") as handle:
             header = handle.metadata() or {}
             arrays = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
-    except (SafetensorError, OSError) as error:
+    # the parser's errors, and NumPy's for dtypes it lacks (BF16, F8_*)
+    except (SafetensorError, OSError, TypeError, ValueError, AttributeError, OverflowError) as error:
         raise CheckpointError(f"{path}: not a readable safetensors file ({error})") from None
     if METADATA_KEY not in header:
         return arrays, {key: value for key, value in header.items()}
@@ -176,9 +260,13 @@ def load_file(path: str | os.PathLike[str]) -> tuple[Any, Any]:
                               "written: restore a copy or train again")
     try:
         stored = json.loads(header[METADATA_KEY])
-    except json.JSONDecodeError:
-        raise CheckpointError(f"{path}: damaged npnn metadata in the safetensors header") from None
-    return unflatten(stored["skeleton"], arrays), stored["metadata"]
+        if not isinstance(stored, dict) or not {"skeleton", "metadata"} <= set(stored):
+            raise ValueError("no skeleton and metadata in it")
+        return unflatten(stored["skeleton"], arrays), stored["metadata"]
+    except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError
+        reason = "nested too deeply" if isinstance(error, RecursionError) else error
+        raise CheckpointError(f"{path}: damaged npnn metadata in the safetensors header "
+                              f"({reason})") from None
 
 
 def save(obj: Any, path: str | os.PathLike[str], metadata: Any = None) -> None:
@@ -192,6 +280,12 @@ def save(obj: Any, path: str | os.PathLike[str], metadata: Any = None) -> None:
 
 
 def load(path: str | os.PathLike[str]) -> Any:
-    """Load what `save` wrote (a state_dict of NumPy arrays), ready for `load_state_dict`."""
+    """Load what `save` wrote (a state_dict of NumPy arrays), ready for `load_state_dict`.
+
+    Differs from torch.load: never unpickles, so loading a file from anyone cannot run code.
+    """
     value, _ = load_file(path)
+    if not isinstance(value, dict):
+        raise CheckpointError(f"{path}: holds no state_dict (a dict of arrays) but a "
+                              f"{type(value).__name__}")
     return value

@@ -118,12 +118,13 @@ def test_sigkill_then_rerun_keeps_finished_trials_and_completes(tmp_path, option
     process = _launch(tmp_path, out, extra=extra)
     csv = out / "search_result.csv"
     deadline = time.time() + 120
-    while time.time() < deadline and (not csv.exists() or len(read_csv(csv)) < 3):
+    running = out / "runs" / "trial-0003" / "train.log"  # trial 3 is training
+    while time.time() < deadline and not (running.exists() and csv.exists() and len(read_csv(csv)) >= 3):
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
     finished_before = {_key(r): r["run_dir"] for r in read_csv(csv) if r["state"] == "complete"}
-    assert len(finished_before) >= 2
+    assert len(finished_before) >= 3
 
     rerun = _launch(tmp_path, out, extra=extra)
     _, stderr = rerun.communicate(timeout=300)
@@ -135,6 +136,11 @@ def test_sigkill_then_rerun_keeps_finished_trials_and_completes(tmp_path, option
         assert complete[point] == run_dir  # finished before the kill: kept, not trained again
     completed_runs = [r for r in rows if r["state"] == "complete"]
     assert len(completed_runs) == 10  # and no point completed twice
+    study = optuna.load_study(study_name="npnn-search", storage=f"sqlite:///{out / 'study.db'}")
+    killed = [t for t in study.trials if t.state.name == "FAIL"]
+    if len(finished_before) == 3:  # the kill landed in trial 3: it failed, and its point ran once more
+        assert [t.number for t in killed] == [3]
+        assert sum(t.params == killed[0].params for t in study.trials if t.state.name == "COMPLETE") == 1
 
 
 def test_two_workers_sharing_one_storage_complete_the_grid(tmp_path):

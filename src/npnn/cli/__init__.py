@@ -2,13 +2,15 @@
 
 Exit status (constants in cli/errors.py): 0 success, 1 a run-time problem (missing data,
 damaged file, diverged run), 2 invalid arguments or configuration given on the command line,
-130 interrupted by Ctrl-C (resumable). NPNN_DEBUG=1 shows the traceback instead of one line.
+130 interrupted by Ctrl-C (resumable). `npnn --debug COMMAND` (or NPNN_DEBUG=1) prints the
+traceback before that line; the exit status stays the same.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 import typing
 from collections.abc import Sequence
 
@@ -46,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="npnn: train, test and study neural networks on Fashion-MNIST with NumPy.",
     )
     parser.add_argument("--version", action="version", version=f"npnn {npnn.__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error instead of one line (also: NPNN_DEBUG=1)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     data_command.register(commands)
     train_command.register(commands)
@@ -63,16 +67,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
-    if debugging():
-        return args.run(args)
     try:
         return args.run(args)
     except UsageError as error:
-        print(f"npnn {args.command}: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return _report(args, EXIT_USAGE, f"error: {error}")
     except known_errors() as error:
-        print(f"npnn {args.command}: error: {describe(error)}", file=sys.stderr)
-        return EXIT_FAILURE
+        return _report(args, EXIT_FAILURE, f"error: {describe(error)}")
     except KeyboardInterrupt:
-        print(f"npnn {args.command}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _report(args, EXIT_INTERRUPTED, "interrupted")
+
+
+def _report(args: argparse.Namespace, status: int, message: str) -> int:
+    """Print the exception being handled as one line (after its traceback with --debug)."""
+    if args.debug or debugging():
+        traceback.print_exc()
+    print(f"npnn {args.command}: {message}", file=sys.stderr)
+    return status

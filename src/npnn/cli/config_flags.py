@@ -29,6 +29,7 @@ HELP = {
     "clip_grad_norm": "clip the gradient norm to this value",
     "eval_every": "also evaluate every N steps (0: at epoch ends only)",
     "patience": "stop after N evaluations without a better validation accuracy",
+    "on_nonfinite": "a NaN/inf training loss: stop (the run is 'diverged') or skip (that step, no update)",
     "data_dir": "folder with the Fashion-MNIST files (default: search, then download)",
     "standardize": "standardize pixels with the training split's mean and std",
     "augment": "shift training images randomly by up to 2 pixels",

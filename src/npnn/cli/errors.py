@@ -9,7 +9,7 @@ EXIT_FAILURE = 1  # a run-time problem: missing data, a damaged file, a diverged
 EXIT_USAGE = 2  # invalid arguments, or an invalid --config file given on the command line
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 
-DEBUG_ENV = "NPNN_DEBUG"  # NPNN_DEBUG=1: let errors raise, with their traceback
+DEBUG_ENV = "NPNN_DEBUG"  # NPNN_DEBUG=1: print the traceback before the one-line error
 
 
 class UsageError(ValueError):
@@ -17,7 +17,7 @@ class UsageError(ValueError):
 
 
 def debugging() -> bool:
-    """True when $NPNN_DEBUG asks for tracebacks instead of one-line messages."""
+    """True when $NPNN_DEBUG asks for tracebacks with the one-line messages."""
     return os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
 
@@ -25,12 +25,13 @@ def known_errors() -> tuple[type[BaseException], ...]:
     """Problems a user can fix from the message alone (exit status 1)."""
     from npnn.data import ChecksumError, DataNotFoundError, DownloadError, IdxError
     from npnn.report import ReportError
+    from npnn.search import ResultsError
     from npnn.serialization import CheckpointError
     from npnn.training import ConfigError, ResumeError
 
+    # OSError: a missing or unreadable path, a full disk; the message names the file
     return (ReportError, DataNotFoundError, DownloadError, IdxError, ChecksumError, CheckpointError,
-            ConfigError, ResumeError, FileNotFoundError, FileExistsError, PermissionError, NotADirectoryError,
-            IsADirectoryError)
+            ConfigError, ResumeError, ResultsError, OSError)
 
 
 def describe(error: BaseException) -> str:

@@ -48,8 +48,14 @@ def run(args: argparse.Namespace) -> int:
         if not path.exists():
             raise FileNotFoundError(f"{path} does not exist: pass a folder made by `npnn train` or "
                                     "`npnn search`")
+        if not (path.is_dir() or path.is_file()):
+            raise NotADirectoryError(f"{path} is neither a folder nor a file (a pipe or device?): pass "
+                                     "a folder made by `npnn train` or `npnn search`")
     first = paths[0]
     out = args.out or (first.parent if first.is_file() else first) / "plots"
+    for folder in (out, *out.parents) if args.out else ():
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"-o: {folder} is a file; give a folder for the figures")
     for stem, figure in args.figures(paths, args):
         for written in save_figure(figure, out / stem, formats=args.format):
             print(f"wrote {written}")

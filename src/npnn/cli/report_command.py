@@ -33,6 +33,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.path.exists():
         raise FileNotFoundError(f"{args.path} does not exist: pass a folder made by `npnn search` or "
                                 "`npnn train`")
+    if args.out is not None:
+        if args.out.is_dir():
+            raise UsageError(f"-o: {args.out} is a folder; give the HTML file to write, e.g. "
+                             f"{args.out / 'report.html'}")
+        for folder in args.out.parents:
+            if folder.exists() and not folder.is_dir():
+                raise UsageError(f"-o: {folder} is a file, not a folder")
     started = time.perf_counter()
     report = build_report(args.path, top=args.top, data_dir=args.data_dir, echo=print)
     folder = args.path.parent if args.path.is_file() else args.path

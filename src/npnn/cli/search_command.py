@@ -42,20 +42,28 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from npnn.search import SearchError, SpaceError, read_csv, summary
+    from npnn.search import ResultsError, SearchError, SpaceError, read_csv, summary
 
+    if args.top < 1:
+        raise UsageError(f"--top must be at least 1, got {args.top}")
     if args.summary is not None:
         csv = args.summary / "search_result.csv" if args.summary.is_dir() else args.summary
         if not csv.exists():
             raise FileNotFoundError(f"{csv} does not exist: pass a folder made by `npnn search`")
-        print(summary(read_csv(csv), top=args.top))
+        try:
+            rows = read_csv(csv)
+        except ResultsError as error:
+            raise ResultsError(f"{csv}: not a search results table ({error}); pass a folder made "
+                               "by `npnn search` or its search_result.csv") from None
+        print(summary(rows, top=args.top))
         return 0
     try:
         options = _options(args)
         from npnn.search import run_search
+        from npnn.search.study import masked_url
 
         print(f"search: {options.space.description or options.space_source}; sampler "
-              f"{options.sampler_name}; {options.jobs} job(s); storage {options.storage_url}")
+              f"{options.sampler_name}; {options.jobs} job(s); storage {masked_url(options.storage_url)}")
         result = run_search(options, echo=_echo)
     except (SearchError, SpaceError) as error:
         raise UsageError(str(error)) from None
@@ -85,6 +93,12 @@ def _options(args: argparse.Namespace) -> Any:
     except ConfigError as error:
         raise UsageError(f"--{error.field.replace('_', '-')}: {error.reason}") from None
     out = args.out or Path("searches") / (Path(name).stem if args.space else name)
+    for folder in (out, *out.parents):
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"--out: {folder} is a file; give a folder for the search")
+    if (out / "config.json").is_file():
+        raise UsageError(f"--out: {out} is a run directory (made by `npnn train`); give a folder "
+                         "for the search")
     return SearchOptions(out=out, space=space, space_source=name, sampler=args.sampler,
                          seed=args.sampler_seed, trials=args.trials, jobs=args.jobs, prune=args.prune,
                          storage=args.storage, study=args.study, overrides=overrides)

@@ -31,6 +31,9 @@ def register(commands: Any) -> None:
     run_group.add_argument("--run-id", help="name of the run directory (default: time and config hash)")
     run_group.add_argument("--resume", type=Path, metavar="RUN_DIR",
                            help="continue an interrupted run exactly where it stopped")
+    run_group.add_argument("--force", action="store_true",
+                           help="with --resume: continue although the settings changed (setting "
+                                "flags and --config then change the run's config.json)")
     run_group.add_argument("--no-test", action="store_true",
                            help="skip testing the best checkpoint on the test split at the end")
     run_group.add_argument("--quiet", action="store_true", help="print only the final summary")
@@ -40,18 +43,25 @@ def register(commands: Any) -> None:
 def _config_from(args: argparse.Namespace) -> tuple[TrainConfig, dict[str, Any]]:
     """The run's TrainConfig, and the settings read from --config (to blame errors on)."""
     from npnn.training import ConfigError, TrainConfig
-    from npnn.training.config import parse_settings, read_settings_text
 
-    base: dict[str, Any] = {}
-    if args.config:
-        try:
-            base = parse_settings(read_settings_text(args.config), str(args.config))
-        except ConfigError as error:
-            raise UsageError(f"--config {error}") from None
+    base = _settings_file(args)
     try:
         return TrainConfig.from_dict({**base, **config_overrides(args)}), base
     except ConfigError as error:
         raise _blame(error, args, base) from None
+
+
+def _settings_file(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings in --config (unvalidated), {} without it; UsageError naming the file."""
+    from npnn.training import ConfigError
+    from npnn.training.config import parse_settings, read_settings_text
+
+    if not args.config:
+        return {}
+    try:
+        return parse_settings(read_settings_text(args.config), str(args.config))
+    except ConfigError as error:
+        raise UsageError(f"--config {error}") from None
 
 
 def _blame(error: ConfigError, args: argparse.Namespace, base: dict[str, Any]) -> UsageError:
@@ -64,8 +74,12 @@ def _blame(error: ConfigError, args: argparse.Namespace, base: dict[str, Any]) -
 def _check_run_flags(args: argparse.Namespace) -> Path:
     """The --out folder, after refusing an --out that is a file or a --run-id that is a path."""
     out = args.out or DEFAULT_OUT
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out: {out} is a file; give a folder to hold run directories")
+    for folder in (out, *out.parents):
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"--out: {folder} is a file; give a folder to hold run directories")
+    if (out / "config.json").is_file():
+        raise UsageError(f"--out: {out} is a run directory; give the folder that holds run "
+                         f"directories (to continue this run: --resume {out})")
     run_id = args.run_id
     if run_id is not None and (run_id in ("", ".", "..") or Path(run_id).name != run_id
                                or "/" in run_id or "\\" in run_id):
@@ -78,15 +92,11 @@ def run(args: argparse.Namespace) -> int:
     from npnn.training import ConfigError, RunCompleteError, Trainer
 
     reporter = TqdmReporter(quiet=args.quiet)
+    if args.force and not args.resume:
+        raise UsageError("--force only applies to --resume")
     if args.resume:
-        given = [flag for flag, value in (("--config", args.config), ("--out", args.out),
-                                          ("--run-id", args.run_id)) if value is not None]
-        given += [flag_name(name) for name in config_overrides(args)]
-        if given:
-            raise UsageError(f"--resume continues a run in its own directory with its own config.json; "
-                             f"drop {', '.join(given)}")
         try:
-            trainer = Trainer.resume(args.resume, reporter=reporter)
+            trainer = _resume(args, reporter)
         except RunCompleteError as done:
             print(done)
             return EXIT_OK
@@ -103,6 +113,44 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     return _summarize(result, test=not args.no_test)
+
+
+def _resume(args: argparse.Namespace, reporter: Any) -> Trainer:
+    """Trainer.resume; with --force, setting flags and --config first rewrite config.json
+    (put back as it was if the resume fails)."""
+    from npnn.serialization import atomic_write_text
+    from npnn.training import ConfigError, TrainConfig, Trainer
+    from npnn.training.run_dir import open_run_dir
+
+    given = [flag for flag, value in (("--out", args.out), ("--run-id", args.run_id)) if value is not None]
+    changes = [flag_name(name) for name in config_overrides(args)]
+    changes += ["--config"] if args.config is not None else []
+    if given or (changes and not args.force):
+        raise UsageError(f"--resume continues a run in its own directory with its own config.json; "
+                         f"drop {', '.join(given + changes)}"
+                         + ("" if given else " (or add --force to change those settings)"))
+    if not changes:
+        return Trainer.resume(args.resume, reporter=reporter, force=args.force)
+    run = open_run_dir(args.resume)
+    before = TrainConfig.load(run.config)
+    base = _settings_file(args)
+    try:
+        config = TrainConfig.from_dict({**before.to_dict(), **base, **config_overrides(args)})
+    except ConfigError as error:
+        raise _blame(error, args, base) from None
+    if config.data_dir is not None and config.data_dir != before.data_dir:  # stored resolved, as create()
+        config = config.replace(data_dir=str(Path(config.data_dir).expanduser().resolve()))
+    old_text = run.config.read_text(encoding="utf-8")
+    atomic_write_text(run.config, config.to_json())
+    try:
+        trainer = Trainer.resume(args.resume, reporter=reporter, force=True)
+    except BaseException:
+        atomic_write_text(run.config, old_text)
+        raise
+    diff = [f"{name} {value!r} -> {config.to_dict()[name]!r}" for name, value in before.to_dict().items()
+            if config.to_dict()[name] != value]
+    print(f"resuming with changed settings (--force): {'; '.join(diff) or 'none'}", file=sys.stderr)
+    return trainer
 
 
 def _stop_handler(trainer: Trainer) -> Callable[[int, FrameType | None], None]:

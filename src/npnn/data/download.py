@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from npnn.data.idx import decompress
-from npnn.serialization import publish
+from npnn.serialization import publish, temp_file
 
 CHUNK_SIZE = 1 << 20
 
@@ -64,7 +63,7 @@ def download(urls: Sequence[str], dest: Path, sha256: str, timeout: float = 30.0
 
 
 def _fetch(url: str, dest: Path, sha256: str, timeout: float) -> bytes:
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    fd, tmp_name = temp_file(dest, suffix=".part")  # also sweeps .part files of killed downloads
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:

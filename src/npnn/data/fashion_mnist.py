@@ -93,7 +93,9 @@ def _find(directory: Path) -> tuple[dict[str, Path], list[str]]:
 
 
 def _describe(label: str, directory: Path, missing: list[str]) -> str:
-    if not directory.is_dir():
+    if directory.exists() and not directory.is_dir():
+        state = "not a directory"
+    elif not directory.is_dir():
         state = "no such directory"
     elif len(missing) == len(FILES):
         state = "none of the four files"
@@ -133,10 +135,12 @@ def locate(
         if not missing:
             return DataLocation(directory, "data_dir", found)
         looked = [_describe("data_dir", directory, missing)]
-        if download and not directory.is_dir():
-            raise _not_found(looked, "An explicit data directory is never created (a mistyped path would "
-                             "get a fresh download): fix the path, or create the directory to "
-                             "download into it.")
+        if not directory.is_dir():  # most likely a typo: one line, no guide to downloading
+            raise DataNotFoundError(
+                f"Fashion-MNIST not found: {looked[0]}; "
+                + ("an explicit data directory is never created (a mistyped path would get a fresh "
+                   "download): fix the path, or create the directory to download into it"
+                   if download else "fix the path (downloading is off: download=False)"))
         return _download_missing(directory, found, missing, urls, timeout, looked, download)
 
     env = os.environ.get("NPNN_DATA")

@@ -46,8 +46,45 @@ def decompress(raw: bytes, source: str) -> bytes:
 
 
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
-    """The file's IDX bytes, gunzipped if needed; callers can hash and parse them without a second read."""
-    return decompress(Path(path).read_bytes(), str(path))
+    """The file's IDX bytes, gunzipped if needed; callers can hash and parse them without a second read.
+
+    A gzipped file is inflated only as far as its IDX header says it extends (plus one byte to
+    see that it ends there), so a small file that inflates to gigabytes is refused, not read.
+    """
+    with open(path, "rb") as handle:
+        if handle.read(2) != GZIP_MAGIC:
+            handle.seek(0)
+            return handle.read()
+        handle.seek(0)
+        try:
+            with gzip.GzipFile(fileobj=handle) as stream:
+                return _inflate_bounded(stream, str(path))
+        except (OSError, EOFError, zlib.error) as exc:
+            raise IdxError(f"{path}: corrupt gzip data ({exc}); {_REFETCH}") from exc
+
+
+def _inflate_bounded(stream: gzip.GzipFile, source: str) -> bytes:
+    """The inflated bytes, read no further than the IDX header's size + 1 (the whole stream if
+    there is no valid header: parse_idx then says what is wrong)."""
+    head = stream.read(4)
+    if len(head) < 4 or head[:2] != b"\0\0" or head[2] not in DTYPE_CODES or head[3] == 0:
+        return head + stream.read()
+    dims = stream.read(4 * head[3])
+    if len(dims) < 4 * head[3]:
+        return head + dims
+    shape = [int.from_bytes(dims[i : i + 4], "big") for i in range(0, len(dims), 4)]
+    size = math.prod(shape) * DTYPE_CODES[head[2]].itemsize
+    chunks, read = [], 0
+    while read <= size:
+        chunk = stream.read(min(size + 1 - read, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        read += len(chunk)
+    if read > size:
+        raise IdxError(f"{source}: trailing bytes: header says {'x'.join(map(str, shape))} = {size} "
+                       f"bytes of data, found more; {_REFETCH}")
+    return head + dims + b"".join(chunks)
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:

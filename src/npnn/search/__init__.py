@@ -1,10 +1,10 @@
 """Hyperparameter search on Optuna: spaces, presets, the runner and the results table."""
 
 from npnn.search.presets import PRESETS, preset
-from npnn.search.results import COLUMNS, read_csv, summary
+from npnn.search.results import COLUMNS, ResultsError, read_csv, summary
 from npnn.search.runner import run_search
 from npnn.search.space import Param, SearchSpace, SpaceError, load_space
 from npnn.search.study import SearchError, SearchOptions
 
-__all__ = ["COLUMNS", "PRESETS", "Param", "SearchError", "SearchOptions", "SearchSpace", "SpaceError",
-           "load_space", "preset", "read_csv", "run_search", "summary"]
+__all__ = ["COLUMNS", "PRESETS", "Param", "ResultsError", "SearchError", "SearchOptions", "SearchSpace",
+           "SpaceError", "load_space", "preset", "read_csv", "run_search", "summary"]

@@ -47,9 +47,27 @@ def write_csv(path: str | Path, rows: list[dict[str, Any]]) -> None:
     atomic_write_text(path, buffer.getvalue())
 
 
+class ResultsError(ValueError):
+    """A file that is not a results table written by `npnn search`; the message gives the reason
+    (callers add the file name)."""
+
+
 def read_csv(path: str | Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+    """The rows of a search_result.csv; ResultsError if it is not one."""
+    path = Path(path)
+    if path.exists() and not path.is_file():  # a folder, or a pipe that would block
+        raise ResultsError("not a regular file")
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            header = reader.fieldnames or []
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise ResultsError(str(error)) from None
+    missing = [column for column in COLUMNS if column not in header]
+    if missing:
+        raise ResultsError(f"no column {missing[0]!r}")
+    return rows
 
 
 def summary(rows: list[dict[str, Any]], top: int = 4) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,6 +149,14 @@ def space_from_dict(values: dict[str, Any], source: str) -> SearchSpace:
     if unknown:
         raise SpaceError(f"{source}: unknown top-level key {unknown[0]!r} "
                          "(use [fixed], [params.NAME], sampler, description)")
+    for key in ("fixed", "params"):
+        if not isinstance(values.get(key, {}), dict):
+            raise SpaceError(f"{source}: `{key}` must be a table ([{key}]), got {values[key]!r}")
+    from npnn.search.study import SAMPLERS
+
+    if values.get("sampler", "tpe") not in SAMPLERS:
+        raise SpaceError(f"{source}: sampler must be one of {', '.join(SAMPLERS)}, got "
+                         f"{values['sampler']!r}")
     params = []
     for name, spec in values.get("params", {}).items():
         if not isinstance(spec, dict):
@@ -155,18 +164,34 @@ def space_from_dict(values: dict[str, Any], source: str) -> SearchSpace:
         extra = sorted(set(spec) - {"choices", "low", "high", "log", "step"})
         if extra:
             raise SpaceError(f"{source}: [params.{name}] has unknown key {extra[0]!r}")
+        _check_spec_types(spec, f"{source}: [params.{name}]")
         choices = spec.get("choices")
         params.append(Param(name, tuple(choices) if choices is not None else None, spec.get("low"),
                             spec.get("high"), bool(spec.get("log", False)), spec.get("step")))
     try:
         space = SearchSpace(params, dict(values.get("fixed", {})), values.get("sampler", "tpe"),
                             values.get("description", ""))
+        if not params:
+            raise SpaceError("no [params.NAME] table: nothing to search (add one, e.g. [params.lr] "
+                             "with choices = [0.001, 0.01])")
         space.config({p.name: p.labels()[0] if p.choices else p.low for p in params})
     except SpaceError as error:
         raise SpaceError(f"{source}: {error}") from None
     except ConfigError as error:
         raise SpaceError(f"{source}: the first configuration is invalid: {error}") from None
     return space
+
+
+def _check_spec_types(spec: dict[str, Any], where: str) -> None:
+    if "choices" in spec and not isinstance(spec["choices"], list):
+        raise SpaceError(f"{where}: choices must be a list, got {spec['choices']!r}")
+    for key in ("low", "high", "step"):
+        if key in spec and (isinstance(spec[key], bool) or not isinstance(spec[key], (int, float))):
+            raise SpaceError(f"{where}: {key} must be a number, got {spec[key]!r}")
+    if "step" in spec and not spec["step"] > 0:
+        raise SpaceError(f"{where}: step must be > 0, got {spec['step']!r}")
+    if "log" in spec and not isinstance(spec["log"], bool):
+        raise SpaceError(f"{where}: log must be true or false, got {spec['log']!r}")
 
 
 def load_space(path: str) -> SearchSpace:
@@ -178,10 +203,12 @@ def load_space(path: str) -> SearchSpace:
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib
     try:
+        if os.path.exists(path) and not os.path.isfile(path):  # a folder, or a pipe that would block
+            raise SpaceError(f"cannot read search space {path}: not a regular file")
         with open(path, "rb") as handle:
             values = tomllib.load(handle)
     except OSError as error:
         raise SpaceError(f"cannot read search space {path}: {error.strerror}") from None
-    except tomllib.TOMLDecodeError as error:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise SpaceError(f"{path} is not valid TOML: {error}") from None
     return space_from_dict(values, path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import itertools
 import json
+import re
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -25,6 +26,15 @@ DEFAULT_TRIALS = 20  # for random and TPE samplers without --trials
 
 class SearchError(ValueError):
     """A search that cannot start as asked; the message says what to change."""
+
+
+class StorageError(ConnectionError):
+    """The study's storage could not be opened (database down, locked or unreachable)."""
+
+
+def masked_url(url: str) -> str:
+    """`url` with its password (if any) replaced by ***, fit to print."""
+    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 @dataclass
@@ -79,6 +89,7 @@ def open_study(options: SearchOptions, worker: int = 0, attempts: int = 5) -> An
     pruner = optuna.pruners.MedianPruner(n_warmup_steps=0) if options.prune else optuna.pruners.NopPruner()
     for attempt in range(attempts):
         try:
+            _check_storage_url(url)
             storage = _storage_class()(
                 url, engine_kwargs=engine_kwargs, heartbeat_interval=options.heartbeat_seconds,
                 grace_period=options.grace_seconds,
@@ -87,11 +98,28 @@ def open_study(options: SearchOptions, worker: int = 0, attempts: int = 5) -> An
             return optuna.create_study(storage=storage, study_name=options.study, direction="maximize",
                                        sampler=_sampler(options, worker), pruner=pruner,
                                        load_if_exists=True)
-        except Exception:  # a concurrent creation; a persistent problem recurs and is raised
+        except SearchError:
+            raise
+        except Exception as error:  # a concurrent creation; a persistent problem recurs and is raised
             if attempt == attempts - 1:
-                raise
+                raise StorageError(f"cannot open study {options.study!r} in {masked_url(url)}: "
+                                   f"{type(error).__name__}: {str(error).splitlines()[0]}") from error
             time.sleep(0.2 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def _check_storage_url(url: str) -> None:
+    """SearchError for a URL SQLAlchemy cannot use: a typo or a database driver not installed."""
+    import sqlalchemy
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        dialect = sqlalchemy.engine.make_url(url).get_dialect()
+        (getattr(dialect, "import_dbapi", None) or dialect.dbapi)()  # SQLAlchemy 2 or 1.4
+    except (ArgumentError, ImportError) as error:
+        raise SearchError(f"--storage {masked_url(url)}: cannot use it ({error}); give an SQLAlchemy "
+                          "URL such as sqlite:///study.db or postgresql://user:password@host/db, "
+                          "with its driver installed") from None
 
 
 def _storage_class() -> type:

@@ -1,9 +1,17 @@
-"""Checkpoints: the best model by validation accuracy, and a resumable last state."""
+"""Checkpoints: the best model by validation accuracy, and a resumable last state.
+
+Loading checks what it reads before it touches the model: a damaged or hand-made file
+raises CheckpointError naming the file and the field, and never a KeyError or TypeError
+from deep inside.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from npnn import random
 from npnn.nn.module import Module
@@ -13,6 +21,9 @@ from npnn.serialization import CheckpointError, load_file, save_file
 
 FORMAT = "npnn-checkpoint"
 VERSION = 1
+RESUMABLE_KEYS = ("model", "optimizer", "scheduler", "rng", "trainer")
+# settings that may change between sessions without changing what is trained
+NOT_COMPARED = ("data_dir",)
 
 
 def save_best(path: str | Path, model: Module, config: dict[str, Any], record: dict[str, Any]) -> None:
@@ -26,33 +37,121 @@ def load_best(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
     state, metadata = load_file(path)
     if not isinstance(metadata, dict) or metadata.get("format") != "npnn-model":
         raise CheckpointError(f"{path}: not an npnn model checkpoint (made by `npnn train`)")
+    _check_arrays(state, path, "weights")
     return state, metadata
 
 
 def save_last(path: str | Path, model: Module, optimizer: Optimizer, scheduler: LRScheduler | None,
-              trainer_state: dict[str, Any]) -> None:
-    """Everything needed to continue exactly: weights, optimizer, scheduler, RNG, position."""
+              trainer_state: dict[str, Any], config: dict[str, Any] | None = None) -> None:
+    """Everything needed to continue exactly: weights, optimizer, scheduler, RNG, position,
+    and the config trained with (so that a resume can tell when config.json was changed)."""
     save_file(path, {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "scheduler": None if scheduler is None else scheduler.state_dict(),
         "rng": random.get_rng_state(),
         "trainer": trainer_state,
-    }, {"format": FORMAT, "version": VERSION})
+    }, {"format": FORMAT, "version": VERSION, "config": config})
 
 
-def load_last(path: str | Path, model: Module, optimizer: Optimizer,
-              scheduler: LRScheduler | None) -> dict[str, Any]:
-    """Restore model, optimizer, scheduler and RNG in place; return the trainer's state."""
+def load_last(path: str | Path, model: Module, optimizer: Optimizer, scheduler: LRScheduler | None,
+              config: dict[str, Any] | None = None, config_path: str | Path = "config.json",
+              ) -> dict[str, Any]:
+    """Restore model, optimizer, scheduler and RNG in place; return the trainer's state.
+
+    With `config`, refuse (CheckpointError) a checkpoint saved with other settings, naming
+    each changed field; pass None to resume anyway (`npnn train --resume --force`).
+    RuntimeError (from `load_state_dict`) means the model's shape differs from the file's.
+    """
     value, metadata = load_file(path)
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a resumable npnn checkpoint")
     if metadata.get("version") != VERSION:
         raise CheckpointError(f"{path}: checkpoint version {metadata.get('version')} is not "
                               f"supported (this npnn reads version {VERSION})")
-    model.load_state_dict(value["model"])
-    optimizer.load_state_dict(value["optimizer"])
+    if not isinstance(value, dict) or any(key not in value for key in RESUMABLE_KEYS):
+        raise CheckpointError(f"{path}: damaged: a resumable checkpoint holds "
+                              f"{', '.join(RESUMABLE_KEYS)}")
+    if config is not None and isinstance(metadata.get("config"), dict):
+        check_config(metadata["config"], config, path, config_path)
+    trainer = value["trainer"]
+    if not isinstance(trainer, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in trainer.values()):
+        raise CheckpointError(f"{path}: damaged trainer state (numbers expected): {trainer!r:.200}")
+    check_state(model, value["model"], path)
     if scheduler is not None and value["scheduler"] is not None:
-        scheduler.load_state_dict(value["scheduler"])
-    random.set_rng_state(value["rng"])
-    return value["trainer"]
+        _check_like(value["scheduler"], scheduler.state_dict(), path, "scheduler")
+    model.load_state_dict(value["model"])
+    try:
+        optimizer.load_state_dict(value["optimizer"])
+        if scheduler is not None and value["scheduler"] is not None:
+            scheduler.load_state_dict(value["scheduler"])
+        random.set_rng_state(value["rng"])
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as error:
+        raise CheckpointError(f"{path}: cannot restore the optimizer, scheduler or RNG from it "
+                              f"({type(error).__name__}: {error}); the file is damaged, or "
+                              f"{config_path} no longer matches it") from None
+    return trainer
+
+
+def _check_like(saved: Any, current: dict[str, Any], path: str | Path, what: str) -> None:
+    """`saved` has the same keys as `current`, each holding the same kind of value: loading it
+    sets attributes, so anything else would break training later, far from the file."""
+
+    def kind(value: Any) -> str:
+        if isinstance(value, bool) or value is None:
+            return "flag"
+        return "number" if isinstance(value, (int, float)) else type(value).__name__
+
+    if not isinstance(saved, dict) or set(saved) != set(current) or any(
+            kind(saved[key]) != kind(current[key]) and "flag" not in (kind(saved[key]), kind(current[key]))
+            for key in current):
+        raise CheckpointError(f"{path}: damaged {what} state (expected the fields "
+                              f"{', '.join(sorted(current))})")
+
+
+def check_config(saved: dict[str, Any], current: dict[str, Any], path: str | Path,
+                 config_path: str | Path = "config.json") -> None:
+    """CheckpointError naming every setting that differs between `saved` and `current`.
+
+    Only settings both know are compared: one added or removed by another npnn version is not
+    a change the user made.
+    """
+    changed = [f"{name} {saved[name]!r} -> {current[name]!r}"
+               for name in sorted(set(saved) & set(current))
+               if name not in NOT_COMPARED and saved[name] != current[name]]
+    if changed:
+        raise CheckpointError(
+            f"{config_path} does not match {path}: the settings changed since it was saved "
+            f"({'; '.join(changed)}); put them back, or resume with --force to train on with "
+            "the new settings")
+
+
+def check_state(model: Module, state: Any, path: str | Path) -> None:
+    """CheckpointError if `state` is not a dict of arrays whose dtypes suit `model`.
+
+    Shapes, missing and unexpected keys are left to `model.load_state_dict`, which lists them.
+    A floating parameter takes any floating dtype (cast as PyTorch does), never integers or
+    booleans; an integer buffer takes integers only.
+    """
+    _check_arrays(state, path, "model weights")
+    wrong = []
+    for key, tensor in model.state_dict().items():
+        value = state.get(key)
+        if value is None:
+            continue
+        wanted = np.dtype(tensor.dtype)
+        if (wanted.kind == "f") != (value.dtype.kind == "f"):
+            wrong.append(f"{key}: {value.dtype} in the file, {wanted} in the model")
+    if wrong:
+        raise CheckpointError(f"{path}: wrong dtype for the model: {'; '.join(wrong)}")
+
+
+def _check_arrays(state: Any, path: str | Path, what: str) -> None:
+    if not isinstance(state, Mapping) or not state:
+        raise CheckpointError(f"{path}: damaged: no {what} in it")
+    for key, value in state.items():
+        if not isinstance(key, str) or not isinstance(value, np.ndarray):
+            raise CheckpointError(f"{path}: damaged: {key!r} is not an array")
+        if value.dtype.kind not in "fiu":
+            raise CheckpointError(f"{path}: {key}: dtype {value.dtype} is not a number type")

@@ -16,6 +16,7 @@ from npnn.models import ACTIVATIONS
 OPTIMIZERS = ("adam", "adamw", "sgd")
 REGULARIZATIONS = ("none", "l1", "l2")
 SCHEDULES = ("constant", "cosine", "step")
+ON_NONFINITE = ("stop", "skip")
 WHOLE_FILE = "config"  # ConfigError.field when the file itself is at fault (unreadable, not JSON)
 
 
@@ -61,6 +62,7 @@ class TrainConfig:
     # evaluation and stopping
     eval_every: int = 0
     patience: int | None = None
+    on_nonfinite: str = "stop"  # a NaN/inf loss: stop the run as 'diverged', or skip that step
     # data
     data_dir: str | None = None
     standardize: bool = True
@@ -98,6 +100,7 @@ class TrainConfig:
         _choice(self, "regularization", REGULARIZATIONS)
         _choice(self, "schedule", SCHEDULES)
         _choice(self, "val_split", VAL_SPLITS)
+        _choice(self, "on_nonfinite", ON_NONFINITE)
         _number(self, "lr", low=0.0, low_open=True)
         _number(self, "dropout", low=0.0, high=1.0, high_open=True)
         _number(self, "momentum", low=0.0, high=1.0, high_open=True)
@@ -167,6 +170,8 @@ class TrainConfig:
 def read_settings_text(path: str | Path) -> str:
     """The text of a settings file, or ConfigError naming it."""
     try:
+        if Path(path).exists() and not Path(path).is_file():  # a folder, or a pipe that would block
+            raise ConfigError(WHOLE_FILE, "cannot read it: not a regular file", str(path))
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from npnn.serialization import atomic_write_json, read_json
+from npnn.serialization import CheckpointError, atomic_write_json, read_json
 
 
 @dataclass
@@ -56,4 +56,14 @@ class History:
 
     @classmethod
     def load(cls, path: str | Path) -> History:
-        return cls.from_dict(read_json(path))
+        """Read history.json; CheckpointError naming the file if it is not one."""
+        values = read_json(path)
+        fields = {f.name for f in dataclasses.fields(EvalRecord)}
+        records = values.get("records") if isinstance(values, dict) else None
+        if not isinstance(records, list) or not all(
+                isinstance(r, dict) and set(r) == fields and all(
+                    v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+                    for v in r.values()) for r in records):
+            raise CheckpointError(f"{path}: damaged: not a training history (records of "
+                                  f"{', '.join(sorted(fields))})")
+        return cls.from_dict(values)

@@ -117,6 +117,7 @@ class Trainer:
         self._stop_status: str | None = None
         self._resumed = False
         self._saved_step: int | None = None  # step of the newest last.safetensors
+        self._skipped = 0  # steps with a non-finite loss in a row (on_nonfinite="skip")
 
     # ----- construction from the command line's point of view -----
     @classmethod
@@ -138,22 +139,27 @@ class Trainer:
 
     @classmethod
     def resume(cls, path: str | Path, reporter: Reporter | None = None,
-               data: tuple[ArrayDataset, ArrayDataset] | None = None) -> Trainer:
+               data: tuple[ArrayDataset, ArrayDataset] | None = None, force: bool = False) -> Trainer:
         """Continue a run from its last checkpoint, exactly where it stopped.
 
         Raises RunCompleteError for a finished or early-stopped run, ResumeError for a
-        diverged one or one whose last checkpoint is gone (only a run that never trained,
-        status 'created', starts from scratch).
+        diverged one or one whose last checkpoint is gone (a run with no checkpoint and no
+        history, such as one killed before its first evaluation, starts from scratch). A
+        config.json changed since the checkpoint is refused (CheckpointError naming the
+        settings) unless `force`.
         """
         run = open_run_dir(path)
         status = run.read_status()
         state = status["status"]
         if state in COMPLETE:
             raise RunCompleteError(run, status)
-        if state == DIVERGED:
+        if state == DIVERGED and not force:
             raise ResumeError(f"{run.path} diverged at step {status.get('step', '?')}; "
-                              "start a new run with a smaller --lr")
-        if not run.last.exists() and state != CREATED:
+                              "start a new run with a smaller --lr, or continue from its last "
+                              f"checkpoint with `npnn train --resume {run.path} --force --lr SMALLER`")
+        # killed before its first checkpoint: nothing to lose by starting over
+        trained = run.history.exists() or run.best.exists()
+        if not run.last.exists() and state != CREATED and trained:
             raise ResumeError(f"{run.last} is missing, so {run.path} (status {state!r}) cannot "
                               "continue, and starting over would overwrite its history and best "
                               "checkpoint; start a new run instead")
@@ -164,20 +170,23 @@ class Trainer:
             raise error.in_file(run.config) from None
         trainer = cls(config, run, train, val, reporter)
         if run.last.exists():
-            trainer._restore(status)
+            trainer._restore(status, force)
         return trainer
 
-    def _restore(self, status: dict[str, Any]) -> None:
+    def _restore(self, status: dict[str, Any], force: bool = False) -> None:
         """Load last.safetensors and the history up to its step."""
         run = self.run
         try:
-            state = checkpoint.load_last(run.last, self.model, self.optimizer, self.scheduler)
+            state = checkpoint.load_last(run.last, self.model, self.optimizer, self.scheduler,
+                                         None if force else self.config.to_dict(), run.config)
+            self.position = Position(**state)
         except CheckpointError:
             raise
+        except TypeError as error:  # a position field this version does not know
+            raise CheckpointError(f"{run.last}: damaged trainer state ({error})") from None
         except (RuntimeError, ValueError, KeyError) as error:
             raise CheckpointError(f"{run.config} does not match {run.last} ({error}); put back the "
                                   "settings the run was trained with") from None
-        self.position = Position(**state)
         seconds = status.get("seconds")
         if isinstance(seconds, (int, float)) and math.isfinite(seconds):
             # time spent on steps lost to a crash still counts; the clock never goes back
@@ -229,10 +238,15 @@ class Trainer:
                 position.batch += 1
                 position.step += 1
                 if not math.isfinite(loss):
-                    status = DIVERGED
-                    break
-                position.loss_sum += loss
-                position.loss_count += 1
+                    self._skipped += 1  # a whole epoch of skipped steps is divergence too
+                    if config.on_nonfinite == "stop" or self._skipped >= len(self.loader):
+                        status = DIVERGED
+                        break
+                    self._log(f"step {position.step}: the loss is {loss}; skipped (on_nonfinite skip)")
+                else:
+                    self._skipped = 0
+                    position.loss_sum += loss
+                    position.loss_count += 1
                 self.reporter.step_done(loss)
                 end_of_epoch = position.batch == len(self.loader)
                 if end_of_epoch:
@@ -259,6 +273,10 @@ class Trainer:
         # overflow shows up as a non-finite loss, which fit() reports as divergence
         loss = training_loss(self.config, self.model, self.model(images), labels)
         value = float(loss.item()) + penalty_value(self.config, self.model)
+        if not math.isfinite(value) and self.config.on_nonfinite == "skip":
+            if self.scheduler is not None:
+                self.scheduler.step()  # the schedule stays a function of the step
+            return value  # no update from a non-finite loss
         self.optimizer.zero_grad()
         loss.backward()
         if self.config.clip_grad_norm is not None:
@@ -300,7 +318,7 @@ class Trainer:
 
     def _save_last(self) -> None:
         checkpoint.save_last(self.run.last, self.model, self.optimizer, self.scheduler,
-                             asdict(self.position))
+                             asdict(self.position), self.config.to_dict())
         self._saved_step = self.position.step
 
     def _record_abort(self, status: str, reason: str, started: float) -> None:

@@ -1,0 +1,42 @@
+"""Helpers of the fault-injection suite: fresh `npnn` processes with one BLAS thread."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TESTS / "data"))
+# the fake Fashion-MNIST files and the HTTP server of the download tests
+from data_fakes import Handler, Server, fake_arrays, fake_sha256, write_fake  # noqa: E402
+
+__all__ = ["ENV", "SRC", "TINY", "Handler", "Server", "dead_pid", "fake_arrays", "fake_sha256", "npnn_cli",
+           "python", "write_fake"]
+SRC = str(TESTS.parent / "src")
+# one BLAS thread: subprocess runs compared bitwise must do their sums in the same order
+ENV = {**os.environ, "PYTHONPATH": SRC, "PYTHONUNBUFFERED": "1", "OPENBLAS_NUM_THREADS": "1",
+       "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+TINY = ["--hidden", "16", "--epochs", "1", "--train-subset", "300", "--batch-size", "100", "--quiet",
+        "--no-test"]
+
+
+def npnn_cli(*args: object, env: dict[str, str] | None = None,
+             timeout: float = 120) -> subprocess.CompletedProcess:
+    """`python -m npnn ARGS` in a fresh process."""
+    return subprocess.run([sys.executable, "-m", "npnn", *map(str, args)], capture_output=True, text=True,
+                          env=env or ENV, timeout=timeout)
+
+
+def python(code: str, *args: object, **popen: object) -> subprocess.Popen:
+    """Start `python -c CODE ARGS` with npnn importable; stdout and stderr piped as text."""
+    return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], env=ENV, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+
+
+def dead_pid() -> int:
+    """The PID of a process that has exited (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid

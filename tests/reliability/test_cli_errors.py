@@ -1,0 +1,196 @@
+"""Every subcommand with missing, malformed and out-of-range arguments, paths that do not exist or
+are not what they should be (a folder, a FIFO, a file, a run or search directory of the wrong kind)
+and damaged run directories: exit status 2 (usage) or 1 (run time), exactly one line on stderr, no
+traceback; `npnn --debug` and NPNN_DEBUG=1 add the traceback.
+
+Covered elsewhere: train's flag table (tests/test_cli.py::test_invalid_arguments_exit_2_with_one_line),
+--config errors naming file and field, resume refusals, a corrupt data file
+(test_a_corrupt_file_in_data_dir_exits_1_naming_it), report and plot paths
+(tests/report/test_report_cli.py::test_bad_paths_and_arguments_give_one_line), search argument errors
+(tests/search/test_search_cli.py::test_search_argument_errors_are_one_line).
+The one message that is several lines on purpose: Fashion-MNIST found nowhere, which lists every
+place looked in and the two ways to get the data.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+from fault_tools import ENV, TINY, npnn_cli
+
+from npnn.cli import main
+from npnn.search import SearchOptions, run_search
+from npnn.search.space import Param, SearchSpace
+
+
+@pytest.fixture(scope="module")
+def place(tmp_path_factory):
+    """A folder holding a finished run, a search, and paths of every wrong kind."""
+    root = tmp_path_factory.mktemp("cli")
+    assert main(["train", *TINY, "--out", str(root), "--run-id", "run"]) == 0
+    space = SearchSpace([Param("lr", (0.01,))], fixed={"hidden": [8], "epochs": 1, "train_subset": 200,
+                                                       "batch_size": 100}, sampler="grid")
+    run_search(SearchOptions(out=root / "search", space=space, space_source="cli-test"))
+    (root / "file.txt").write_text("not what anyone asked for\n")
+    (root / "dir").mkdir()
+    os.mkfifo(root / "fifo")
+    (root / "space.toml").write_text("[params.lr]\nchoices = [0.01]\n[fixed]\nepochs = 1\n")
+    (root / "bad.toml").write_text("[params.lr\n")
+    (root / "config.json").write_text('{"lr": 0.01}')  # a settings file, not a run directory
+
+    def broken(name, damage):
+        shutil.copytree(root / "run", root / name)
+        damage(root / name)
+
+    broken("best-garbage", lambda d: (d / "best.safetensors").write_bytes(b"garbage"))
+    broken("best-pickle", lambda d: (d / "best.safetensors").write_bytes(pickle.dumps({"w": [1.0]})))
+    broken("best-folder", lambda d: ((d / "best.safetensors").unlink(), (d / "best.safetensors").mkdir()))
+    broken("status-garbage", lambda d: (d / "status.json").write_text("{"))
+    broken("status-fifo", lambda d: ((d / "status.json").unlink(), os.mkfifo(d / "status.json")))
+    broken("history-wrong", lambda d: (d / "history.json").write_text('{"records": [{"step": "x"}]}'))
+    broken("config-folder", lambda d: ((d / "config.json").unlink(), (d / "config.json").mkdir()))
+    broken("interrupted-garbage", lambda d: ((d / "status.json").write_text('{"status": "interrupted"}'),
+                                             (d / "last.safetensors").write_bytes(b"\0" * 100)))
+    return root
+
+
+USAGE, RUNTIME = 2, 1
+CASES = [
+    # global
+    ([], None, None),
+    (["frobnicate"], USAGE, "invalid choice: 'frobnicate'"),
+    (["--frobnicate"], USAGE, "unrecognized arguments: --frobnicate"),
+    # data
+    (["data", "--data-dir"], USAGE, "--data-dir: expected one argument"),
+    (["data", "--verbose"], USAGE, "unrecognized arguments: --verbose"),
+    (["data", "--data-dir", "missing"], RUNTIME, "data_dir missing: no such directory"),
+    (["data", "--data-dir", "file.txt"], RUNTIME, "data_dir file.txt: not a directory"),
+    (["data", "--data-dir", "fifo", "--no-download"], RUNTIME, "data_dir fifo: not a directory"),
+    # train
+    (["train", "--hidden"], USAGE, "--hidden: expected at least one argument"),
+    (["train", "--lr", "fast"], USAGE, "--lr: invalid float value: 'fast'"),
+    (["train", "--dropout", "1.0"], USAGE, "--dropout: must be < 1, got 1"),
+    (["train", "--seed", "-1"], USAGE, "--seed: must be >= 0, got -1"),
+    (["train", "--hidden", "0"], USAGE, "--hidden: sizes must be positive integers"),
+    (["train", "--on-nonfinite", "ignore"], USAGE, "--on-nonfinite: must be one of stop, skip; got 'ignore'"),
+    (["train", "--config", "missing.json"], USAGE, "--config missing.json: cannot read it: No such file"),
+    (["train", "--config", "dir"], USAGE, "--config dir: cannot read it: not a regular file"),
+    (["train", "--config", "fifo"], USAGE, "--config fifo: cannot read it: not a regular file"),
+    (["train", "--config", "file.txt"], USAGE, "--config file.txt: not valid JSON"),
+    (["train", "--config", "space.toml"], USAGE, "--config space.toml: not valid JSON"),
+    (["train", *TINY, "--data-dir", "missing"], RUNTIME, "missing: no such directory"),
+    (["train", *TINY, "--out", "file.txt"], USAGE, "--out: file.txt is a file"),
+    (["train", *TINY, "--out", "file.txt/runs"], USAGE, "--out: file.txt is a file"),
+    (["train", *TINY, "--out", "run"], USAGE, "--out: run is a run directory"),
+    (["train", "--resume", "missing"], RUNTIME, "missing is not a run directory (no config.json)"),
+    (["train", "--resume", "search"], RUNTIME, "search is not a run directory (no config.json)"),
+    (["train", "--resume", "file.txt"], RUNTIME, "file.txt is not a run directory"),
+    (["train", "--resume", "run"], None, None),  # finished: says so, exit 0
+    (["train", "--resume", "run", "--epochs", "3"], USAGE, "drop --epochs (or add --force"),
+    (["train", "--resume", "status-garbage"], RUNTIME, "status.json: not valid JSON"),
+    (["train", "--resume", "status-fifo"], RUNTIME, "status.json is not a regular file"),
+    (["train", "--resume", "interrupted-garbage"], RUNTIME, "last.safetensors: not a readable safetensors"),
+    # test
+    (["test"], USAGE, "the following arguments are required: RUN_DIR"),
+    (["test", "run", "--split", "train"], USAGE, "--split: invalid choice: 'train'"),
+    (["test", "missing"], RUNTIME, "missing is not a run directory"),
+    (["test", "file.txt"], RUNTIME, "file.txt is not a run directory"),
+    (["test", "fifo"], RUNTIME, "fifo is not a run directory"),
+    (["test", "search"], RUNTIME, "search is not a run directory"),
+    (["test", "run", "--data-dir", "missing"], RUNTIME, "data_dir missing: no such directory"),
+    (["test", "best-garbage"], RUNTIME, "best.safetensors: not a readable safetensors file"),
+    (["test", "best-pickle"], RUNTIME, "best.safetensors: not a readable safetensors file"),
+    (["test", "best-folder"], RUNTIME, "best.safetensors is a directory, not a checkpoint file"),
+    (["test", "config-folder"], RUNTIME, "config-folder is not a run directory"),
+    # search
+    (["search", "--jobs", "0", "--space", "space.toml"], USAGE, "--jobs must be >= 1, got 0"),
+    (["search", "--trials", "many"], USAGE, "--trials: invalid int value: 'many'"),
+    (["search", "--trials", "-1", "--space", "space.toml"], USAGE, "--trials must be >= 1, got -1"),
+    (["search", "--preset", "original-3"], USAGE, "unknown preset 'original-3'"),
+    (["search", "--space", "missing.toml"], USAGE, "cannot read search space missing.toml"),
+    (["search", "--space", "dir"], USAGE, "cannot read search space dir: not a regular file"),
+    (["search", "--space", "fifo"], USAGE, "cannot read search space fifo: not a regular file"),
+    (["search", "--space", "bad.toml"], USAGE, "bad.toml is not valid TOML"),
+    (["search", "--space", "file.txt"], USAGE, "file.txt is not valid TOML"),
+    (["search", "--space", "space.toml", "--lr", "-1"], USAGE, "--lr: must be > 0"),
+    (["search", "--space", "space.toml", "--out", "file.txt"], USAGE, "--out: file.txt is a file"),
+    (["search", "--space", "space.toml", "--out", "run"], USAGE, "--out: run is a run directory"),
+    (["search", "--space", "space.toml", "--out", "s", "--storage", "bogus://x"], USAGE,
+     "--storage bogus://x: cannot use it"),
+    (["search", "--summary", "missing"], RUNTIME, "missing does not exist"),
+    (["search", "--summary", "run"], RUNTIME, "run/search_result.csv does not exist"),
+    (["search", "--summary", "file.txt"], RUNTIME, "file.txt: not a search results table"),
+    (["search", "--summary", "fifo"], RUNTIME, "fifo: not a search results table (not a regular file)"),
+    (["search", "--summary", "search", "--top", "0"], USAGE, "--top must be at least 1, got 0"),
+    # plot
+    (["plot"], USAGE, "the following arguments are required: KIND"),
+    (["plot", "pie", "run"], USAGE, "invalid choice: 'pie'"),
+    (["plot", "curves"], USAGE, "the following arguments are required: RUN_DIR"),
+    (["plot", "curves", "missing"], RUNTIME, "missing does not exist"),
+    (["plot", "curves", "fifo"], RUNTIME, "fifo is neither a folder nor a file"),
+    (["plot", "curves", "search"], RUNTIME, "search is not a run directory"),
+    (["plot", "curves", "history-wrong"], RUNTIME, "history.json: damaged: not a training history"),
+    (["plot", "curves", "status-garbage"], RUNTIME, "status.json: not valid JSON"),
+    (["plot", "search", "run"], RUNTIME, "run holds no search_result.csv"),
+    (["plot", "search", "file.txt"], RUNTIME, "file.txt: not a search results table"),
+    (["plot", "search", "dir"], RUNTIME, "dir holds no search_result.csv"),
+    (["plot", "weights", "search"], RUNTIME, "search is not a run directory"),
+    (["plot", "weights", "best-garbage"], RUNTIME, "best.safetensors: not a readable safetensors file"),
+    (["plot", "confusion", "file.txt"], RUNTIME, "file.txt is not a run directory"),
+    (["plot", "search", "search", "--format", "gif"], USAGE, "invalid choice: 'gif'"),
+    (["plot", "search", "search", "-o", "file.txt"], USAGE, "-o: file.txt is a file"),
+    # report
+    (["report"], USAGE, "the following arguments are required: SEARCH_DIR|RUN_DIR"),
+    (["report", "missing"], RUNTIME, "missing does not exist"),
+    (["report", "file.txt"], RUNTIME, "file.txt is neither a search directory"),
+    (["report", "fifo"], RUNTIME, "fifo is neither a search directory"),
+    (["report", "dir"], RUNTIME, "dir is neither a search directory"),
+    (["report", "run", "--top", "0"], USAGE, "--top must be at least 1, got 0"),
+    (["report", "run", "--top", "few"], USAGE, "--top: invalid int value: 'few'"),
+    (["report", "run", "-o", "dir"], USAGE, "-o: dir is a folder; give the HTML file to write"),
+    (["report", "run", "-o", "file.txt/report.html"], USAGE, "-o: file.txt is a file, not a folder"),
+    (["report", "history-wrong"], RUNTIME, "history.json: damaged: not a training history"),
+]
+
+
+@pytest.mark.parametrize("args, status, words", CASES, ids=[" ".join(c[0]) or "(none)" for c in CASES])
+def test_one_line_and_the_right_exit_status(place, monkeypatch, capsys, args, status, words):
+    monkeypatch.chdir(place)
+    try:
+        code = main(args)
+    except SystemExit as exit:  # argparse
+        code = exit.code
+    _, err = capsys.readouterr()
+    if status is None:  # the controls: they succeed
+        assert code == 0, err
+        return
+    lines = err.strip().splitlines()
+    assert code == status, err
+    assert len(lines) == 1, err
+    assert words in lines[0] and "Traceback" not in err
+    assert lines[0].startswith("npnn") and ": error: " in lines[0]
+
+
+@pytest.mark.parametrize("how", ["--debug", "NPNN_DEBUG=1"])
+@pytest.mark.parametrize("args, status", [(["test", "missing"], RUNTIME),
+                                          (["train", "--config", "missing.json"], USAGE)])
+def test_debug_adds_the_traceback_and_keeps_the_exit_status(place, how, args, status):
+    env = {**ENV, "NPNN_DEBUG": "1"} if how.startswith("NPNN_DEBUG") else ENV
+    flags = ["--debug"] if how == "--debug" else []
+    result = subprocess_in(place, [*flags, *args], env)
+    assert result.returncode == status, result.stderr
+    assert "Traceback (most recent call last)" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(f"npnn {args[0]}: error: ")
+
+
+def subprocess_in(folder: Path, args: list[str], env: dict[str, str]):
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        return npnn_cli(*args, env=env)
+    finally:
+        os.chdir(cwd)
