@@ -13,6 +13,7 @@ import argparse
 import importlib.util
 import json
 import math
+import statistics
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
@@ -60,7 +61,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: one config (784-256-10, batch 128, Adam) and 2 measured epochs")
     parser.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP threads of every worker")
-    parser.add_argument("--epochs", type=int, help="measured epochs per row (default 5; --quick 2)")
+    parser.add_argument("--epochs", type=int, help="measured epochs per round (default 3; --quick 2)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="rounds per config, frameworks alternating order, so that a slow spell of "
+                             "the machine hits every framework alike (default 2)")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured epochs first")
     parser.add_argument("--models", nargs="+", help=f"layer widths (default {' '.join(MODELS)})")
     parser.add_argument("--batch-sizes", type=int, nargs="+", help=f"default {BATCH_SIZES}")
@@ -70,7 +74,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results JSON (default %(default)s)")
     args = parser.parse_args(argv)
     quick = args.quick
-    args.epochs = args.epochs if args.epochs is not None else (2 if quick else 5)
+    args.epochs = args.epochs if args.epochs is not None else (2 if quick else 3)
+    args.rounds = 1 if quick else args.rounds
     args.models = args.models or ([MODELS[0]] if quick else list(MODELS))
     args.batch_sizes = args.batch_sizes or ([128] if quick else list(BATCH_SIZES))
     args.optimizers = args.optimizers or (["adam"] if quick else list(OPTIMIZERS))
@@ -78,8 +83,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         widths = model.split("-")
         if len(widths) < 3 or widths[0] != "784" or widths[-1] != "10" or not all(map(str.isdigit, widths)):
             parser.error(f"--models: {model!r} is not like 784-256-10 (784 inputs, hidden sizes, 10 classes)")
-    if args.threads < 1 or args.epochs < 1 or args.warmup < 0:
-        parser.error("--threads and --epochs must be >= 1, --warmup >= 0")
+    if args.threads < 1 or args.epochs < 1 or args.rounds < 1 or args.warmup < 0:
+        parser.error("--threads, --epochs and --rounds must be >= 1, --warmup >= 0")
     return args
 
 
@@ -123,6 +128,20 @@ def run_worker(framework: str, config: Config, data: Data, args: argparse.Namesp
             "process_seconds": round(child.seconds, 2), "others_cpu": child.others_cpu}
 
 
+def merge_rounds(rounds: list[dict[str, Any]], images: int) -> dict[str, Any]:
+    """One row per (config, framework): the epochs of every round pooled."""
+    failed = [row for row in rounds if row["status"] != "ok"]
+    if failed:
+        return failed[0]
+    epochs = [t for row in rounds for t in row["epoch_seconds"]]
+    median = statistics.median(epochs)
+    return {**rounds[-1], "epoch_seconds": epochs, "median_s": median, "min_s": min(epochs),
+            "images_per_s": images / median, "rounds": len(rounds),
+            "peak_rss_mib": max(row["peak_rss_mib"] for row in rounds),
+            "process_seconds": round(sum(row["process_seconds"] for row in rounds), 2),
+            "others_cpu": max((row["others_cpu"] or 0.0) for row in rounds)}
+
+
 def to_json(value: Any) -> Any:
     """Strict JSON: nan and inf become null."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -140,13 +159,19 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="npnn-bench-") as folder:
         data = save_data(Path(folder), args.timeout)
-        total = len(configs) * len(args.frameworks)
+        total = len(configs) * len(args.frameworks) * args.rounds
+        done = 0
         for config in configs:
-            for framework in args.frameworks:  # side by side: all frameworks of a config in a row
-                row = run_worker(framework, config, data, args, Path(folder) / "result.json")
-                rows.append(row)
-                shown = f"{row['median_s']:.3f} s/epoch" if row["status"] == "ok" else row["status"]
-                print(f"[{len(rows)}/{total}] {config.name:<24} {framework:<8} {shown}", flush=True)
+            measured: dict[str, list[dict[str, Any]]] = {name: [] for name in args.frameworks}
+            for round_ in range(args.rounds):  # side by side, order reversed every other round
+                order = args.frameworks if round_ % 2 == 0 else args.frameworks[::-1]
+                for framework in order:
+                    row = run_worker(framework, config, data, args, Path(folder) / "result.json")
+                    measured[framework].append(row)
+                    done += 1
+                    shown = f"{row['median_s']:.3f} s/epoch" if row["status"] == "ok" else row["status"]
+                    print(f"[{done}/{total}] {config.name:<24} {framework:<8} {shown}", flush=True)
+            rows += [merge_rounds(measured[name], data.count) for name in args.frameworks]
     # imported only now: it imports NumPy, and the workers ran beside a small parent
     from machine import machine_record
 
@@ -154,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(tables(rows, summary))
     record = {"benchmark": "speed", "machine": machine_record(args.threads),
-              "settings": {"threads": args.threads, "epochs": args.epochs, "warmup": args.warmup,
+              "settings": {"threads": args.threads, "epochs": args.epochs, "rounds": args.rounds,
+                           "warmup": args.warmup,
                            "images": data.count, "learning_rates": LEARNING_RATES, "momentum": MOMENTUM},
               "summary": summary, "rows": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
