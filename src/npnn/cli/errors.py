@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from pathlib import Path
 
 EXIT_OK = 0
 EXIT_FAILURE = 1  # a run-time problem: missing data, a damaged file, a diverged run
@@ -14,6 +16,13 @@ DEBUG_ENV = "NPNN_DEBUG"  # NPNN_DEBUG=1: print the traceback before the one-lin
 
 class UsageError(ValueError):
     """Invalid arguments or configuration: exit status 2."""
+
+
+def check_folders(flag: str, folders: Iterable[Path], purpose: str) -> None:
+    """UsageError for the first of `folders` that exists as a file: `flag` must lead to folders."""
+    for folder in folders:
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"{flag}: {folder} is a file, not a folder; {purpose}")
 
 
 def debugging() -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from npnn.cli.errors import EXIT_OK, UsageError
+from npnn.cli.errors import EXIT_OK, UsageError, check_folders
 
 Figures = Iterator[tuple[str, Any]]  # (file stem, matplotlib Figure)
 
@@ -53,9 +53,7 @@ def run(args: argparse.Namespace) -> int:
                                      "a folder made by `npnn train` or `npnn search`")
     first = paths[0]
     out = args.out or (first.parent if first.is_file() else first) / "plots"
-    for folder in (out, *out.parents) if args.out else ():
-        if folder.exists() and not folder.is_dir():
-            raise UsageError(f"-o: {folder} is a file; give a folder for the figures")
+    check_folders("-o", (out, *out.parents) if args.out else (), "give a folder for the figures")
     for stem, figure in args.figures(paths, args):
         for written in save_figure(figure, out / stem, formats=args.format):
             print(f"wrote {written}")

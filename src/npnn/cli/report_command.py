@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from npnn.cli.errors import EXIT_OK
+from npnn.cli.errors import EXIT_OK, check_folders
 
 
 def register(commands: Any) -> None:
@@ -37,9 +37,7 @@ def run(args: argparse.Namespace) -> int:
         if args.out.is_dir():
             raise UsageError(f"-o: {args.out} is a folder; give the HTML file to write, e.g. "
                              f"{args.out / 'report.html'}")
-        for folder in args.out.parents:
-            if folder.exists() and not folder.is_dir():
-                raise UsageError(f"-o: {folder} is a file, not a folder")
+        check_folders("-o", args.out.parents, "give a path inside a folder")
     started = time.perf_counter()
     report = build_report(args.path, top=args.top, data_dir=args.data_dir, echo=print)
     folder = args.path.parent if args.path.is_file() else args.path

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from npnn.cli.config_flags import add_config_flags, config_overrides
-from npnn.cli.errors import EXIT_INTERRUPTED, UsageError
+from npnn.cli.errors import EXIT_INTERRUPTED, UsageError, check_folders
 
 
 def register(commands: Any) -> None:
@@ -93,9 +93,7 @@ def _options(args: argparse.Namespace) -> Any:
     except ConfigError as error:
         raise UsageError(f"--{error.field.replace('_', '-')}: {error.reason}") from None
     out = args.out or Path("searches") / (Path(name).stem if args.space else name)
-    for folder in (out, *out.parents):
-        if folder.exists() and not folder.is_dir():
-            raise UsageError(f"--out: {folder} is a file; give a folder for the search")
+    check_folders("--out", (out, *out.parents), "give a folder for the search")
     if (out / "config.json").is_file():
         raise UsageError(f"--out: {out} is a run directory (made by `npnn train`); give a folder "
                          "for the search")

@@ -11,7 +11,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from npnn.cli.config_flags import add_config_flags, config_overrides, flag_name
-from npnn.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from npnn.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError, check_folders
 
 if TYPE_CHECKING:
     from npnn.training import ConfigError, FitResult, TrainConfig, Trainer
@@ -74,9 +74,7 @@ def _blame(error: ConfigError, args: argparse.Namespace, base: dict[str, Any]) -
 def _check_run_flags(args: argparse.Namespace) -> Path:
     """The --out folder, after refusing an --out that is a file or a --run-id that is a path."""
     out = args.out or DEFAULT_OUT
-    for folder in (out, *out.parents):
-        if folder.exists() and not folder.is_dir():
-            raise UsageError(f"--out: {folder} is a file; give a folder to hold run directories")
+    check_folders("--out", (out, *out.parents), "give a folder to hold run directories")
     if (out / "config.json").is_file():
         raise UsageError(f"--out: {out} is a run directory; give the folder that holds run "
                          f"directories (to continue this run: --resume {out})")
