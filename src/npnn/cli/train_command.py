@@ -118,6 +118,7 @@ def _resume(args: argparse.Namespace, reporter: Any) -> Trainer:
     (put back as it was if the resume fails)."""
     from npnn.serialization import atomic_write_text
     from npnn.training import ConfigError, TrainConfig, Trainer
+    from npnn.training.checkpoint import changed_settings
     from npnn.training.run_dir import open_run_dir
 
     given = [flag for flag, value in (("--out", args.out), ("--run-id", args.run_id)) if value is not None]
@@ -145,8 +146,7 @@ def _resume(args: argparse.Namespace, reporter: Any) -> Trainer:
     except BaseException:
         atomic_write_text(run.config, old_text)
         raise
-    diff = [f"{name} {value!r} -> {config.to_dict()[name]!r}" for name, value in before.to_dict().items()
-            if config.to_dict()[name] != value]
+    diff = changed_settings(before.to_dict(), config.to_dict())
     print(f"resuming with changed settings (--force): {'; '.join(diff) or 'none'}", file=sys.stderr)
     return trainer
 

@@ -110,6 +110,12 @@ def _check_like(saved: Any, current: dict[str, Any], path: str | Path, what: str
                               f"{', '.join(sorted(current))})")
 
 
+def changed_settings(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """'name old -> new' for each setting both dicts know that differs (data_dir aside)."""
+    return [f"{name} {saved[name]!r} -> {current[name]!r}" for name in sorted(set(saved) & set(current))
+            if name not in NOT_COMPARED and saved[name] != current[name]]
+
+
 def check_config(saved: dict[str, Any], current: dict[str, Any], path: str | Path,
                  config_path: str | Path = "config.json") -> None:
     """CheckpointError naming every setting that differs between `saved` and `current`.
@@ -117,9 +123,7 @@ def check_config(saved: dict[str, Any], current: dict[str, Any], path: str | Pat
     Only settings both know are compared: one added or removed by another npnn version is not
     a change the user made.
     """
-    changed = [f"{name} {saved[name]!r} -> {current[name]!r}"
-               for name in sorted(set(saved) & set(current))
-               if name not in NOT_COMPARED and saved[name] != current[name]]
+    changed = changed_settings(saved, current)
     if changed:
         raise CheckpointError(
             f"{config_path} does not match {path}: the settings changed since it was saved "
