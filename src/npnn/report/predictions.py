@@ -45,37 +45,18 @@ class TestPredictions:
 def predict_test(run: Run, data_dir: str | None = None) -> TestPredictions:
     """Run the best checkpoint of `run` over the test split, in eval mode and without a graph."""
     from npnn import backend
-    from npnn.autograd.grad_mode import no_grad
-    from npnn.tensor import Tensor
-    from npnn.training.builders import build_model
-    from npnn.training.checkpoint import load_best
     from npnn.training.datasets import load_split
-    from npnn.training.evaluation import load_weights
-    from npnn.training.metrics import EVAL_BATCH_SIZE
-    from npnn.training.run_dir import open_run_dir
+    from npnn.training.evaluation import load_best_model
+    from npnn.training.metrics import evaluate
 
-    run_dir = open_run_dir(run.path)
-    if not run_dir.best.exists():
-        raise FileNotFoundError(f"{run_dir.best} does not exist: the run has not finished an "
-                                f"evaluation yet (resume it with `npnn train --resume {run.path}`)")
-    state, _ = load_best(run_dir.best)
-    model = build_model(run.config)
-    load_weights(model, state, run_dir, run_dir.best)
+    model, _, _ = load_best_model(run.path)
     dataset = load_split(run.config, "test", data_dir=data_dir)
-    model.eval()
-    predictions, confidence = [], []
-    # same batches, argmax and error handling as metrics.evaluate, so the accuracies agree exactly
-    with no_grad(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for start in range(0, len(dataset), EVAL_BATCH_SIZE):
-            log_probs = backend.to_numpy(model(Tensor(dataset.images[start:start + EVAL_BATCH_SIZE])).data)
-            predictions.append(log_probs.argmax(axis=1))
-            confidence.append(np.exp(log_probs.max(axis=1)).astype(np.float64))
-    empty = np.zeros(0)
+    result = evaluate(model, dataset.images, dataset.labels)  # as `npnn test`, so accuracies agree
     return TestPredictions(
         images=display_images(dataset.images, dataset.normalization),
         labels=backend.to_numpy(dataset.labels).astype(np.int64),
-        predictions=np.concatenate(predictions or [empty]).astype(np.int64),
-        confidence=np.minimum(np.concatenate(confidence or [empty]), 1.0),
+        predictions=result.predictions.astype(np.int64),
+        confidence=result.confidence,
         class_names=list(dataset.class_names),
     )
 

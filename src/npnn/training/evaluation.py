@@ -26,14 +26,8 @@ def evaluate_run(run_path: str | Path, split: str = "test", data_dir: str | None
 
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    model, config, metadata = load_best_model(run_path)
     run = open_run_dir(run_path)
-    if not run.best.exists():
-        raise FileNotFoundError(f"{run.best} does not exist: the run has not finished an "
-                                f"evaluation yet (resume it with `npnn train --resume {run.path}`)")
-    config = TrainConfig.load(run.config)
-    state, metadata = load_best(run.best)
-    model = build_model(config)
-    load_weights(model, state, run, run.best)
     dataset = load_split(config, split, data_dir=data_dir)
     result = evaluate(model, dataset.images, dataset.labels)
     confusion = confusion_matrix(dataset.labels, result.predictions, len(CLASS_NAMES))
@@ -49,6 +43,19 @@ def evaluate_run(run_path: str | Path, split: str = "test", data_dir: str | None
     }
     atomic_write_json(run.test if split == "test" else run.val, report)
     return report
+
+
+def load_best_model(run_path: str | Path) -> tuple[MLP, TrainConfig, dict[str, Any]]:
+    """The run's model with its best.safetensors weights, its config and the checkpoint metadata."""
+    run = open_run_dir(run_path)
+    if not run.best.exists():
+        raise FileNotFoundError(f"{run.best} does not exist: the run has not finished an "
+                                f"evaluation yet (resume it with `npnn train --resume {run.path}`)")
+    config = TrainConfig.load(run.config)
+    state, metadata = load_best(run.best)
+    model = build_model(config)
+    load_weights(model, state, run, run.best)
+    return model, config, metadata
 
 
 def load_weights(model: MLP, state: dict[str, Any], run: RunDir, checkpoint: Path) -> None:

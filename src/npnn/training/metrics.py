@@ -18,18 +18,19 @@ EVAL_BATCH_SIZE = 2000
 
 @dataclass
 class Evaluation:
-    """Mean NLL, accuracy and the predicted class of every example."""
+    """Mean NLL, accuracy, and the predicted class of every example with its probability."""
 
     loss: float
     accuracy: float
     predictions: np.ndarray
+    confidence: np.ndarray
 
 
 def evaluate(model: Module, images: Any, labels: Any, batch_size: int = EVAL_BATCH_SIZE) -> Evaluation:
     """Run the model in eval mode over all examples, in large batches and without a graph."""
     was_training = model.training
     model.eval()
-    total_loss, predictions = 0.0, []
+    total_loss, predictions, top_log_probs = 0.0, [], []
     try:
         # a diverging model overflows here too; its loss shows as inf/nan without warnings
         with no_grad(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -38,12 +39,15 @@ def evaluate(model: Module, images: Any, labels: Any, batch_size: int = EVAL_BAT
                 target = Tensor(labels[start:start + batch_size])
                 total_loss += float(F.nll_loss(log_probs, target, reduction="sum").item())
                 predictions.append(backend.to_numpy(log_probs.data.argmax(axis=1)))
+                top_log_probs.append(backend.to_numpy(log_probs.data.max(axis=1)))
     finally:
         model.train(was_training)
     predicted = np.concatenate(predictions) if predictions else np.zeros(0, dtype=np.int64)
+    confidence = np.minimum(np.exp(np.concatenate(top_log_probs).astype(np.float64)), 1.0) \
+        if top_log_probs else np.zeros(0)
     truth = backend.to_numpy(labels)
     count = max(len(truth), 1)
-    return Evaluation(total_loss / count, float((predicted == truth).sum()) / count, predicted)
+    return Evaluation(total_loss / count, float((predicted == truth).sum()) / count, predicted, confidence)
 
 
 def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> np.ndarray:
