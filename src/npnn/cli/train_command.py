@@ -185,4 +185,5 @@ def _summarize(result: FitResult, test: bool) -> int:
     if test and best is not None:
         print_report(evaluate_run(run_dir, "test"), brief=True)
     print(f"run directory: {run_dir}")
+    print(f"next: npnn report {run_dir}  (curves, weights, confusion matrix in one HTML page)")
     return EXIT_OK
