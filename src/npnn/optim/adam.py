@@ -15,14 +15,24 @@ from npnn.optim.optimizer import Optimizer, ParamsT
 # is below lr * tiny / eps (~1e-30 * lr in float32), so results stay equal to PyTorch's.
 FLUSH_SUBNORMALS_EVERY = 50
 
+# For float32 (and smaller) parameters the moments are kept divided by (1 - beta):
+# m' = m / (1 - b1) and v' = v / (1 - b2). Their updates m' = b1 m' + g and v' = b2 v' + g^2
+# then take 2 and 3 passes over the parameter instead of 3 and 4, which is most of what
+# separates an Adam step from a hand-written one at small batches. state_dict() exports
+# PyTorch's exp_avg / exp_avg_sq in float64, from which loading gets back exactly the same
+# float32 values, so resuming stays bitwise. Float64 parameters keep PyTorch's own formulas
+# (a float64 round trip through the scaling would not be exact).
+SCALED_MOMENTS = {"exp_avg": 0, "exp_avg_sq": 1, "max_exp_avg_sq": 1}  # name -> index of its beta
+
 
 class Adam(Optimizer):
     """Adam with PyTorch's formulas: bias-corrected moments, optional AMSGrad and L2 weight decay.
 
     m = lerp(m, g, 1-b1); v = b2*v + (1-b2)*g*g; p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps).
     `decoupled_weight_decay=True` gives AdamW. State per parameter: "step" (a Python int,
-    PyTorch keeps a float tensor), "exp_avg", "exp_avg_sq" and, with amsgrad, "max_exp_avg_sq".
-    Differs from PyTorch: subnormal moments are flushed to 0 every 50 steps (see above).
+    PyTorch keeps a float tensor), "exp_avg", "exp_avg_sq" and, with amsgrad, "max_exp_avg_sq";
+    in `self.state` the moments are scaled by 1/(1-beta) (see above), `state_dict()` gives
+    PyTorch's values. Differs from PyTorch: subnormal moments are flushed to 0 every 50 steps.
     """
 
     def __init__(
@@ -81,23 +91,27 @@ class Adam(Optimizer):
             else:
                 grad = np.add(grad, np.multiply(param, weight_decay, out=second), out=first)
 
-        _lerp_(exp_avg, grad, param.dtype.type(1 - beta1), second)
-        exp_avg_sq *= beta2
-        exp_avg_sq += np.multiply(np.multiply(grad, 1 - beta2, out=second), grad, out=second)
-
         bias_correction1 = 1 - beta1**step
-        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-        step_size = lr / bias_correction1
+        if _scaled(param):
+            exp_avg *= beta1  # m' = b1 m' + g
+            exp_avg += grad
+            exp_avg_sq *= beta2  # v' = b2 v' + g^2
+            exp_avg_sq += np.multiply(grad, grad, out=second)
+            # sqrt(v) / sqrt(1 - b2^t) = scale2 * sqrt(v'), and m = (1 - b1) m'
+            scale1, scale2 = 1 - beta1, (1 - beta2) ** 0.5 / (1 - beta2**step) ** 0.5
+        else:
+            _lerp_(exp_avg, grad, param.dtype.type(1 - beta1), second)
+            exp_avg_sq *= beta2
+            exp_avg_sq += np.multiply(np.multiply(grad, 1 - beta2, out=second), grad, out=second)
+            scale1, scale2 = 1.0, 1 / (1 - beta2**step) ** 0.5
         second_moment = exp_avg_sq
         if group["amsgrad"]:
             second_moment = np.maximum(state["max_exp_avg_sq"], exp_avg_sq,
                                        out=state["max_exp_avg_sq"])
-        # sqrt(v)/bc2 + eps = (sqrt(v) + eps*bc2)/bc2: the bias correction joins the step size,
-        # one pass fewer over every parameter than PyTorch's order (equal to rounding)
         denom = np.sqrt(second_moment, out=second)
-        denom += eps * bias_correction2_sqrt
+        denom += eps / scale2
         update = np.divide(exp_avg, denom, out=first)
-        update *= -step_size * bias_correction2_sqrt
+        update *= -lr * scale1 / (bias_correction1 * scale2)
         param += update
 
         if step % FLUSH_SUBNORMALS_EVERY == 0:
@@ -105,6 +119,64 @@ class Adam(Optimizer):
             for name in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
                 if name in state:
                     _flush_below(state[name], tiny, second)
+
+
+    def state_dict(self) -> dict[str, Any]:
+        """As Optimizer.state_dict, with PyTorch's moments (m = (1 - b1) m', in float64)."""
+        saved = super().state_dict()
+        betas = self._betas_by_index(saved["param_groups"])
+        for index, param_state in saved["state"].items():
+            for name, which in SCALED_MOMENTS.items():
+                if name in param_state and _scaled(param_state[name]):
+                    param_state[name] = param_state[name].astype(np.float64) * (1 - betas[index][which])
+        return saved
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """As Optimizer.load_state_dict; PyTorch's moments are scaled back (exactly, from float64)."""
+        betas = self._betas_by_index(state_dict["param_groups"])
+        params = {index: param for group, saved in zip(self.param_groups, state_dict["param_groups"],
+                                                       strict=False)
+                  for index, param in zip(saved.get("params", []), group["params"], strict=False)}
+        state = {}
+        for key, param_state in state_dict["state"].items():
+            param_state = dict(param_state)
+            param = params.get(int(key)) if _valid_index(key, betas) else None
+            for name, which in SCALED_MOMENTS.items():
+                value = param_state.get(name)
+                if param is not None and _scaled(param.data) and hasattr(value, "dtype") and \
+                        np.issubdtype(value.dtype, np.floating):
+                    saved = np.asarray(backend.to_numpy(value), np.float64)
+                    param_state[name] = saved / (1 - betas[int(key)][which])
+            state[key] = param_state
+        super().load_state_dict({**state_dict, "state": state})
+
+    @staticmethod
+    def _betas_by_index(groups: list[dict[str, Any]]) -> dict[int, tuple[float, float]]:
+        return {int(index): tuple(group.get("betas", (0.9, 0.999)))
+                for group in groups for index in group.get("params", [])}
+
+
+def _scaled(array: Any) -> bool:
+    """Whether Adam keeps this parameter's moments scaled (float32 and smaller; see above)."""
+    return array.dtype.itemsize <= 4
+
+
+def _lerp_(start: Any, end: Any, weight: Any, temp: Any) -> None:
+    """start += weight * (end - start) in place, with PyTorch's two-sided formula for accuracy."""
+    np.subtract(end, start, out=temp)
+    if abs(weight) < 0.5:
+        temp *= weight
+        start += temp
+    else:
+        temp *= 1 - weight
+        np.subtract(end, temp, out=start)
+
+
+def _valid_index(key: Any, betas: dict[int, tuple[float, float]]) -> bool:
+    try:
+        return int(key) in betas
+    except (TypeError, ValueError):
+        return False
 
 
 class AdamW(Adam):
@@ -129,17 +201,6 @@ class AdamW(Adam):
         super().load_state_dict(state_dict)
         for group in self.param_groups:
             group["decoupled_weight_decay"] = True
-
-
-def _lerp_(start: Any, end: Any, weight: Any, temp: Any) -> None:
-    """start += weight * (end - start) in place, with PyTorch's two-sided formula for accuracy."""
-    np.subtract(end, start, out=temp)
-    if abs(weight) < 0.5:
-        temp *= weight
-        start += temp
-    else:
-        temp *= 1 - weight
-        np.subtract(end, temp, out=start)
 
 
 def _flush_below(array: Any, tiny: float, temp: Any) -> None:
