@@ -61,10 +61,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: one config (784-256-10, batch 128, Adam) and 2 measured epochs")
     parser.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP threads of every worker")
-    parser.add_argument("--epochs", type=int, help="measured epochs per round (default 3; --quick 2)")
-    parser.add_argument("--rounds", type=int, default=2,
+    parser.add_argument("--epochs", type=int, help="measured epochs per round (default 2)")
+    parser.add_argument("--rounds", type=int, default=3,
                         help="rounds per config, frameworks alternating order, so that a slow spell of "
-                             "the machine hits every framework alike (default 2)")
+                             "the machine hits every framework alike (default 3)")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured epochs first")
     parser.add_argument("--models", nargs="+", help=f"layer widths (default {' '.join(MODELS)})")
     parser.add_argument("--batch-sizes", type=int, nargs="+", help=f"default {BATCH_SIZES}")
@@ -74,7 +74,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results JSON (default %(default)s)")
     args = parser.parse_args(argv)
     quick = args.quick
-    args.epochs = args.epochs if args.epochs is not None else (2 if quick else 3)
+    args.epochs = args.epochs if args.epochs is not None else 2
     args.rounds = 1 if quick else args.rounds
     args.models = args.models or ([MODELS[0]] if quick else list(MODELS))
     args.batch_sizes = args.batch_sizes or ([128] if quick else list(BATCH_SIZES))
@@ -163,8 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         done = 0
         for config in configs:
             measured: dict[str, list[dict[str, Any]]] = {name: [] for name in args.frameworks}
-            for round_ in range(args.rounds):  # side by side, order reversed every other round
-                order = args.frameworks if round_ % 2 == 0 else args.frameworks[::-1]
+            for round_ in range(args.rounds):  # side by side, each round in another order
+                shift = round_ % len(args.frameworks)
+                order = args.frameworks[shift:] + args.frameworks[:shift]
+                order = order if round_ % 2 == 0 else order[::-1]
                 for framework in order:
                     row = run_worker(framework, config, data, args, Path(folder) / "result.json")
                     measured[framework].append(row)
