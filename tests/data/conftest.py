@@ -6,18 +6,13 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from data_fakes import Handler, Server
-
-from npnn.data import fashion_mnist
+from data_fakes import Handler, Server, isolate_data_lookup
 
 
 @pytest.fixture(autouse=True)
 def isolated_search_path(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the user's cache, $NPNN_DATA or the installed Debian files unless it asks."""
-    root = tmp_path_factory.mktemp("isolated")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(root / "xdg-cache"))
-    monkeypatch.delenv("NPNN_DATA", raising=False)
-    monkeypatch.setattr(fashion_mnist, "DEBIAN_DIR", root / "debian")
+    isolate_data_lookup(tmp_path_factory.mktemp("isolated"), monkeypatch)
 
 
 @pytest.fixture

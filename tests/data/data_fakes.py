@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,3 +59,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
         pass
+
+
+def isolate_data_lookup(root: Path, monkeypatch: Any) -> None:
+    """Point npnn's data lookup away from the user's cache, $NPNN_DATA and Debian's files."""
+    from npnn.data import fashion_mnist
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(root / "xdg-cache"))
+    monkeypatch.delenv("NPNN_DATA", raising=False)
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_DIR", root / "debian")

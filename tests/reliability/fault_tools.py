@@ -10,7 +10,17 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / "data"))
 # the fake Fashion-MNIST files and the HTTP server of the download tests
-from data_fakes import Handler, Server, fake_arrays, fake_sha256, write_fake  # noqa: E402
+from data_fakes import (  # noqa: E402
+    Handler,
+    Server,
+    fake_arrays,
+    fake_sha256,
+    isolate_data_lookup,
+    write_fake,
+)
+
+__all__ = ["Handler", "Server", "dead_pid", "fake_arrays", "fake_sha256", "isolate_data_lookup", "npnn_cli",
+           "python", "write_fake"]
 
 __all__ = ["ENV", "SRC", "TINY", "Handler", "Server", "dead_pid", "fake_arrays", "fake_sha256", "npnn_cli",
            "python", "write_fake"]

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from fault_tools import Handler, Server, fake_arrays, fake_sha256, python, write_fake
+from fault_tools import Handler, Server, fake_arrays, fake_sha256, isolate_data_lookup, python, write_fake
 
 from npnn.data import ChecksumError, DataNotFoundError, IdxError, fashion_mnist, load_fashion_mnist, locate
 from npnn.data.fashion_mnist import read_verified
@@ -35,10 +35,7 @@ IMAGES = "train-images-idx3-ubyte"
 @pytest.fixture(autouse=True)
 def isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No user cache, $NPNN_DATA or Debian files; the fake files are the canonical ones."""
-    root = tmp_path_factory.mktemp("isolated")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(root / "xdg-cache"))
-    monkeypatch.delenv("NPNN_DATA", raising=False)
-    monkeypatch.setattr(fashion_mnist, "DEBIAN_DIR", root / "debian")
+    isolate_data_lookup(tmp_path_factory.mktemp("isolated"), monkeypatch)
     for name, digest in fake_sha256().items():
         monkeypatch.setitem(fashion_mnist.SHA256, name, digest)
     monkeypatch.setattr(fashion_mnist, "_CACHE", {})

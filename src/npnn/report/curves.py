@@ -18,13 +18,13 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from npnn.report.figures import ema, new_figure, styled
+from npnn.report.setup import TRAIN_IMAGES
 from npnn.report.sources import Run
 from npnn.training.config import TrainConfig
 
 LOSS_COLOR, ACCURACY_COLOR = "C0", "C3"
 MIN_ACCURACY_SPAN = 2.0  # percentage points: the least range the accuracy axis shows
 MIN_SMOOTHED = 30  # an EMA (α=0.2: ~5 evaluations of memory) visibly lags shorter histories: draw those raw
-TRAIN_SPLIT = 48_000  # 60,000 training images less the 12,000 held out for validation
 LR_POINTS = 2000
 EXACT_STEPS = 200_000  # step the scheduler itself up to here (~0.3 s); beyond, its closed form
 COMPLETE_STATES = ("finished", "early_stopped", "unknown")
@@ -165,7 +165,7 @@ def plot_training_curves(runs: Sequence[Run], per_figure: int = 4, alpha: float 
 # ----- learning-rate schedule -----
 def steps_per_epoch(config: TrainConfig) -> int:
     """Batches per epoch as the Trainer's DataLoader makes them (the last one may be short)."""
-    size = TRAIN_SPLIT if config.train_subset is None else min(config.train_subset, TRAIN_SPLIT)
+    size = TRAIN_IMAGES if config.train_subset is None else min(config.train_subset, TRAIN_IMAGES)
     return max(1, math.ceil(size / config.batch_size))
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from npnn.data.load import VAL_FRACTION
 from npnn.report.document import Bullets, Section, Table
 from npnn.training.config import TrainConfig
 
-TRAIN_IMAGES, VAL_IMAGES, TEST_IMAGES = 48_000, 12_000, 10_000
+TRAIN_FILE_IMAGES, TEST_IMAGES = 60_000, 10_000
+VAL_IMAGES = round(TRAIN_FILE_IMAGES * VAL_FRACTION)  # the original's split: 12,000
+TRAIN_IMAGES = TRAIN_FILE_IMAGES - VAL_IMAGES
 
 
 def data_text(config: TrainConfig) -> str:
