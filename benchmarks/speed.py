@@ -62,9 +62,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="smoke run: one config (784-256-10, batch 128, Adam) and 2 measured epochs")
     parser.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP threads of every worker")
     parser.add_argument("--epochs", type=int, help="measured epochs per round (default 2)")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds per config, frameworks alternating order, so that a slow spell of "
-                             "the machine hits every framework alike (default 3)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="rounds per config, frameworks alternating order; ratios are taken within "
+                             "each round, so that a slow spell of the machine hits both sides (default 5)")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured epochs first")
     parser.add_argument("--models", nargs="+", help=f"layer widths (default {' '.join(MODELS)})")
     parser.add_argument("--batch-sizes", type=int, nargs="+", help=f"default {BATCH_SIZES}")
@@ -129,13 +129,15 @@ def run_worker(framework: str, config: Config, data: Data, args: argparse.Namesp
 
 
 def merge_rounds(rounds: list[dict[str, Any]], images: int) -> dict[str, Any]:
-    """One row per (config, framework): the epochs of every round pooled."""
+    """One row per (config, framework): the epochs of every round pooled, and each round's median
+    (the ratios pair rounds: see speed_report.summarize)."""
     failed = [row for row in rounds if row["status"] != "ok"]
     if failed:
         return failed[0]
     epochs = [t for row in rounds for t in row["epoch_seconds"]]
     median = statistics.median(epochs)
     return {**rounds[-1], "epoch_seconds": epochs, "median_s": median, "min_s": min(epochs),
+            "round_medians": [statistics.median(row["epoch_seconds"]) for row in rounds],
             "images_per_s": images / median, "rounds": len(rounds),
             "peak_rss_mib": max(row["peak_rss_mib"] for row in rounds),
             "process_seconds": round(sum(row["process_seconds"] for row in rounds), 2),

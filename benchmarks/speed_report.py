@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from typing import Any
 
 from table import format_table, number, percent
@@ -14,29 +15,45 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
 
 
+def paired_ratio(mine: dict[str, Any] | None, other: dict[str, Any] | None) -> float | None:
+    """The median over rounds of (npnn's median / the other's median) within one round.
+
+    The two sides of a round ran a few seconds apart, so a slow spell of the machine (which
+    lasts a minute or more here) mostly slows both; pooling all rounds first would compare an
+    npnn caught in a spell with a PyTorch that was not.
+    """
+    if mine is None or other is None:
+        return None
+    pairs = [a / b for a, b in zip(mine["round_medians"], other["round_medians"], strict=True) if b]
+    return statistics.median(pairs) if pairs else None
+
+
 def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per config: median seconds per framework, npnn's ratios, and the share of time outside BLAS.
 
-    outside BLAS = 1 - (gemm-only time / framework time); it is also added to each row.
+    Ratios are paired by round (`paired_ratio`); `*_pooled` divides the medians of all epochs
+    and `*_min` the fastest epochs. outside BLAS = 1 - (gemm-only time / framework time); it is
+    also added to each row.
     """
     summary: list[dict[str, Any]] = []
     for config in dict.fromkeys(row["config"] for row in rows):
         mine = [row for row in rows if row["config"] == config]
-        seconds = {row["framework"]: row["median_s"] for row in mine if row["status"] == "ok"}
+        ok = {row["framework"]: row for row in mine if row["status"] == "ok"}
+        seconds = {name: row["median_s"] for name, row in ok.items()}
         gemm = seconds.get("gemm")
-        for row in mine:
-            if row["status"] == "ok" and gemm is not None and row["framework"] != "gemm":
+        for row in ok.values():
+            if gemm is not None and row["framework"] != "gemm":
                 row["outside_blas"] = 1 - gemm / row["median_s"]
-        npnn = seconds.get("npnn")
+        npnn = ok.get("npnn")
         first = mine[0]
-        summary.append({
-            "config": config, "model": first["model"], "batch_size": first["batch_size"],
-            "optimizer": first["optimizer"], "median_s": seconds,
-            "npnn_over_torch": _ratio(npnn, seconds.get("torch")),
-            "npnn_over_numpy": _ratio(npnn, seconds.get("numpy")),
-            "npnn_over_sklearn": _ratio(npnn, seconds.get("sklearn")),
-            "npnn_outside_blas": None if npnn is None or gemm is None else 1 - gemm / npnn,
-        })
+        entry = {"config": config, "model": first["model"], "batch_size": first["batch_size"],
+                 "optimizer": first["optimizer"], "median_s": seconds}
+        for other in ("torch", "numpy", "sklearn"):
+            entry[f"npnn_over_{other}"] = paired_ratio(npnn, ok.get(other))
+            entry[f"npnn_over_{other}_pooled"] = _ratio(seconds.get("npnn"), seconds.get(other))
+            entry[f"npnn_over_{other}_min"] = _ratio(npnn and npnn["min_s"], ok.get(other, {}).get("min_s"))
+        entry["npnn_outside_blas"] = None if npnn is None or gemm is None else 1 - gemm / npnn["median_s"]
+        summary.append(entry)
     return summary
 
 
@@ -61,7 +78,8 @@ def tables(rows: list[dict[str, Any]], summary: list[dict[str, Any]]) -> str:
                         "-" if loss is None or math.isnan(loss) else f"{loss:.4f}",
                         percent(row.get("outside_blas")), f"{row['process_seconds']:.1f}",
                         percent(row.get("others_cpu"))])
-    return ("seconds per epoch (median), and npnn's ratios\n"
+    return ("seconds per epoch (median of all rounds), and npnn's ratios (median over rounds of the "
+            "ratio within a round)\n"
             + format_table(headers, body)
             + "\n\nevery row (seconds per epoch; loss: mean training loss of the last measured epoch)\n"
             + format_table(["config", "framework", "median s", "min s", "images/s", "peak RSS MiB",

@@ -26,6 +26,22 @@ def test_quick_speed_run_writes_every_framework_and_the_ratios(tmp_path):
     trained = {name: row["losses"][-1] for name, row in ok.items() if name != "gemm"}
     assert all(0.2 < loss < 0.8 for loss in trained.values()), trained  # each one learns
     summary = record["summary"][0]
+    # one round: the ratio paired by round is the ratio of the medians
     assert summary["npnn_over_numpy"] == ok["npnn"]["median_s"] / ok["numpy"]["median_s"]
+    assert summary["npnn_over_numpy_pooled"] == summary["npnn_over_numpy"]
+    assert summary["npnn_over_numpy_min"] == ok["npnn"]["min_s"] / ok["numpy"]["min_s"]
     assert 0 < summary["npnn_outside_blas"] < 1
     assert "npnn/torch" in result.stdout and "784-256-10 b128 adam" in result.stdout
+
+
+def test_ratios_pair_each_round_so_a_slow_spell_hits_both_sides():
+    sys.path.insert(0, str(SPEED.parent))
+    try:
+        from speed_report import paired_ratio
+    finally:
+        sys.path.remove(str(SPEED.parent))
+    # round 2 is a slow spell for both sides: per round npnn is 0.8, 0.8 and 1.0 of torch
+    npnn = {"round_medians": [0.8, 1.6, 1.0]}
+    torch = {"round_medians": [1.0, 2.0, 1.0]}
+    assert paired_ratio(npnn, torch) == 0.8
+    assert paired_ratio(npnn, None) is None

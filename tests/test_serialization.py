@@ -1,8 +1,10 @@
 """Saving without pickle: safetensors arrays plus JSON metadata, written atomically."""
 
+import gc
 import os
 import subprocess
 import sys
+import weakref
 
 import numpy as np
 import pytest
@@ -32,6 +34,23 @@ def test_nested_state_keeps_integer_keys_tuples_as_lists_and_infinity(tmp_path):
     assert list(loaded["state"]) == [0] and loaded["state"][0]["step"] == 3
     np.testing.assert_array_equal(loaded["state"][0]["exp_avg"], np.ones(2, np.float32))
     assert loaded["groups"][0]["betas"] == [0.9, 0.99] and loaded["best"] == float("inf")
+
+
+def test_saved_and_loaded_arrays_are_freed_at_once_not_by_the_garbage_collector(tmp_path):
+    """A recursive closure in `flatten` was a reference cycle holding every array of a
+    checkpoint until the collector ran: a training run grew ~8 MiB per saved epoch."""
+    weight = np.ones((64, 64), np.float32)
+    saved = weakref.ref(weight)
+    gc.disable()  # so that only reference counting frees them
+    try:
+        save_file(tmp_path / "x.safetensors", {"model": {"w": weight}, "opt": {0: {"m": np.ones(3)}}}, {})
+        del weight
+        loaded, _ = load_file(tmp_path / "x.safetensors")
+        read = weakref.ref(loaded["model"]["w"])
+        del loaded
+        assert saved() is None and read() is None
+    finally:
+        gc.enable()
 
 
 def test_files_are_safetensors_not_pickle(tmp_path):

@@ -176,25 +176,27 @@ def read_json(path: str | os.PathLike[str]) -> Any:
 def flatten(value: Any, prefix: str = "") -> tuple[Any, dict[str, np.ndarray]]:
     """Split nested dicts/lists into a JSON skeleton and a flat {dotted key: array} dict."""
     arrays: dict[str, np.ndarray] = {}
+    return _flatten_into(arrays, value, prefix), arrays
 
-    def walk(item: Any, key: str) -> Any:
-        if hasattr(item, "grad_fn"):  # a Tensor
-            item = item.data
-        if isinstance(item, np.ndarray) or backend.get_array_module(item) is not np:
-            arrays[key] = np.ascontiguousarray(backend.to_numpy(item))
-            return {"__array__": key}
-        if isinstance(item, Mapping):
-            entries = [[k, walk(v, f"{key}.{k}" if key else str(k))] for k, v in item.items()]
-            if all(isinstance(k, str) for k in item):
-                return dict(entries)
-            return {"__items__": entries}  # keeps integer keys (optimizer state by index)
-        if isinstance(item, (list, tuple)):
-            return [walk(v, f"{key}.{i}" if key else str(i)) for i, v in enumerate(item)]
-        if isinstance(item, np.generic):
-            return item.item()
-        return item
 
-    return walk(value, prefix), arrays
+def _flatten_into(arrays: dict[str, np.ndarray], item: Any, key: str) -> Any:
+    """`flatten`'s recursion, at module level: a nested function that calls itself is a reference
+    cycle, which kept every array of a checkpoint alive until the garbage collector ran."""
+    if hasattr(item, "grad_fn"):  # a Tensor
+        item = item.data
+    if isinstance(item, np.ndarray) or backend.get_array_module(item) is not np:
+        arrays[key] = np.ascontiguousarray(backend.to_numpy(item))
+        return {"__array__": key}
+    if isinstance(item, Mapping):
+        entries = [[k, _flatten_into(arrays, v, f"{key}.{k}" if key else str(k))] for k, v in item.items()]
+        if all(isinstance(k, str) for k in item):
+            return dict(entries)
+        return {"__items__": entries}  # keeps integer keys (optimizer state by index)
+    if isinstance(item, (list, tuple)):
+        return [_flatten_into(arrays, v, f"{key}.{i}" if key else str(i)) for i, v in enumerate(item)]
+    if isinstance(item, np.generic):
+        return item.item()
+    return item
 
 
 def unflatten(skeleton: Any, arrays: Mapping[str, np.ndarray], depth: int = 0) -> Any:
