@@ -66,7 +66,7 @@ def _kill_session(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def _busy_cpu_seconds() -> float | None:
+def busy_cpu_seconds() -> float | None:
     """CPU seconds all processes have spent so far, from /proc/stat (None where there is none)."""
     try:
         with open("/proc/stat", encoding="ascii") as stat:
@@ -81,7 +81,7 @@ def run_child(argv: Sequence[str], env: dict[str, str], timeout: float, cwd: Pat
     """Run `argv` to completion (killed after `timeout` seconds); output goes through temp files
     so a chatty child never blocks on a full pipe while we wait for it with os.wait4."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        busy_before, start = _busy_cpu_seconds(), time.perf_counter()
+        busy_before, start = busy_cpu_seconds(), time.perf_counter()
         # a session of its own, so that stopping it also stops its children (search workers)
         process = subprocess.Popen(list(argv), stdout=out, stderr=err, env=env, cwd=cwd,
                                    start_new_session=True)
@@ -98,7 +98,7 @@ def run_child(argv: Sequence[str], env: dict[str, str], timeout: float, cwd: Pat
         except BaseException:  # Ctrl-C reaches only us now: take the child's session down with us
             _kill_session(process.pid)
             raise
-        seconds, busy_after = time.perf_counter() - start, _busy_cpu_seconds()
+        seconds, busy_after = time.perf_counter() - start, busy_cpu_seconds()
         others = None
         if busy_before is not None and busy_after is not None:
             child_cpu = usage.ru_utime + usage.ru_stime

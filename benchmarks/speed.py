@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/speed.py [--quick] [--threads 2] [--out benchmarks/results/latest.json]
 
 Every (framework, config) pair trains in a process of its own, with the same BLAS thread count
-and the same Fashion-MNIST arrays (saved once to a temporary .npy), so the rows are comparable;
-see benchmarks/README.md for what each column means.
+and the same Fashion-MNIST arrays (saved once to a temporary .npy); the frameworks of a config
+train their epochs in turns (lockstep.py), so the rows are comparable. benchmarks/README.md says
+what each column means.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import argparse
 import importlib.util
 import json
 import math
-import statistics
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from lockstep import LockstepWorker, WorkerError, run_in_turns
 from runner import busy_warning, run_child, thread_env
 from speed_report import summarize, tables
 
@@ -61,11 +62,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: one config (784-256-10, batch 128, Adam) and 2 measured epochs")
     parser.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP threads of every worker")
-    parser.add_argument("--epochs", type=int, help="measured epochs per round (default 2)")
-    parser.add_argument("--rounds", type=int, default=5,
-                        help="rounds per config, frameworks alternating order; ratios are taken within "
-                             "each round, so that a slow spell of the machine hits both sides (default 5)")
-    parser.add_argument("--warmup", type=int, default=1, help="unmeasured epochs first")
+    parser.add_argument("--epochs", type=int,
+                        help="measured epochs per framework, taken in turns with the other frameworks "
+                             "(default 10; 2 with --quick)")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured epochs first, in each worker")
     parser.add_argument("--models", nargs="+", help=f"layer widths (default {' '.join(MODELS)})")
     parser.add_argument("--batch-sizes", type=int, nargs="+", help=f"default {BATCH_SIZES}")
     parser.add_argument("--optimizers", nargs="+", choices=OPTIMIZERS, help="default: both")
@@ -74,8 +74,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results JSON (default %(default)s)")
     args = parser.parse_args(argv)
     quick = args.quick
-    args.epochs = args.epochs if args.epochs is not None else 2
-    args.rounds = 1 if quick else args.rounds
+    args.epochs = args.epochs if args.epochs is not None else (2 if quick else 10)
     args.models = args.models or ([MODELS[0]] if quick else list(MODELS))
     args.batch_sizes = args.batch_sizes or ([128] if quick else list(BATCH_SIZES))
     args.optimizers = args.optimizers or (["adam"] if quick else list(OPTIMIZERS))
@@ -83,8 +82,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         widths = model.split("-")
         if len(widths) < 3 or widths[0] != "784" or widths[-1] != "10" or not all(map(str.isdigit, widths)):
             parser.error(f"--models: {model!r} is not like 784-256-10 (784 inputs, hidden sizes, 10 classes)")
-    if args.threads < 1 or args.epochs < 1 or args.rounds < 1 or args.warmup < 0:
-        parser.error("--threads, --epochs and --rounds must be >= 1, --warmup >= 0")
+    if args.threads < 1 or args.epochs < 1 or args.warmup < 0:
+        parser.error("--threads and --epochs must be >= 1, --warmup >= 0")
     return args
 
 
@@ -106,42 +105,70 @@ def save_data(folder: Path, timeout: float) -> Data:
     return Data(folder / "images.npy", folder / "labels.npy", int(child.stdout.split()[-1]))
 
 
-def run_worker(framework: str, config: Config, data: Data, args: argparse.Namespace,
-               result: Path) -> dict[str, Any]:
-    """One row: the worker's measurements, or a status saying why there are none."""
+def start_worker(framework: str, config: Config, data: Data, args: argparse.Namespace,
+                 result: Path) -> LockstepWorker | str:
+    """A worker that has done its warm-up and waits for its epochs, or why there is none."""
     script, module = FRAMEWORKS[framework]
-    row: dict[str, Any] = {"config": config.name, **asdict(config), "framework": framework,
-                           "lr": LEARNING_RATES[config.optimizer]}
     if module is not None and importlib.util.find_spec(module) is None:
-        return {**row, "status": "not installed"}
+        return "not installed"
     argv = [sys.executable, str(WORKERS / script), "--images", str(data.images), "--labels", str(data.labels),
             "--result", str(result), "--hidden", *map(str, config.hidden),
-            "--batch-size", str(config.batch_size), "--optimizer", config.optimizer, "--lr", str(row["lr"]),
-            "--momentum", str(MOMENTUM), "--epochs", str(args.epochs), "--warmup", str(args.warmup),
-            "--threads", str(args.threads)]
+            "--batch-size", str(config.batch_size), "--optimizer", config.optimizer,
+            "--lr", str(LEARNING_RATES[config.optimizer]), "--momentum", str(MOMENTUM),
+            "--warmup", str(args.warmup), "--threads", str(args.threads), "--lockstep"]
     result.unlink(missing_ok=True)
-    child = run_child(argv, thread_env(args.threads), args.timeout)
-    if child.returncode != 0 or not result.exists():
-        return {**row, "status": f"failed: {child.reason()}"}
-    measured = json.loads(result.read_text())
-    return {**row, "status": "ok", **measured, "images_per_s": data.count / measured["median_s"],
-            "process_seconds": round(child.seconds, 2), "others_cpu": child.others_cpu}
+    worker = LockstepWorker(argv, thread_env(args.threads), args.timeout)
+    try:
+        worker.wait_ready()
+    except WorkerError as failure:
+        worker.kill()
+        return f"failed: {failure}"
+    return worker
 
 
-def merge_rounds(rounds: list[dict[str, Any]], images: int) -> dict[str, Any]:
-    """One row per (config, framework): the epochs of every round pooled, and each round's median
-    (the ratios pair rounds: see speed_report.summarize)."""
-    failed = [row for row in rounds if row["status"] != "ok"]
-    if failed:
-        return failed[0]
-    epochs = [t for row in rounds for t in row["epoch_seconds"]]
-    median = statistics.median(epochs)
-    return {**rounds[-1], "epoch_seconds": epochs, "median_s": median, "min_s": min(epochs),
-            "round_medians": [statistics.median(row["epoch_seconds"]) for row in rounds],
-            "images_per_s": images / median, "rounds": len(rounds),
-            "peak_rss_mib": max(row["peak_rss_mib"] for row in rounds),
-            "process_seconds": round(sum(row["process_seconds"] for row in rounds), 2),
-            "others_cpu": max((row["others_cpu"] or 0.0) for row in rounds)}
+def measure_config(config: Config, data: Data, args: argparse.Namespace,
+                   folder: Path) -> list[dict[str, Any]]:
+    """One row per framework: every framework's worker started and warmed up one after another,
+    then `args.epochs` epochs of each, in turns."""
+    rows = {name: {"config": config.name, **asdict(config), "framework": name,
+                   "lr": LEARNING_RATES[config.optimizer]} for name in args.frameworks}
+    results = {name: folder / f"result-{name}.json" for name in args.frameworks}
+    workers: dict[str, LockstepWorker] = {}
+    try:
+        for name in args.frameworks:
+            worker = start_worker(name, config, data, args, results[name])
+            if isinstance(worker, str):
+                rows[name]["status"] = worker
+            else:
+                workers[name] = worker
+        epochs = run_in_turns(workers, args.epochs)
+        for name, worker in workers.items():
+            rows[name].update(finish_worker(worker, epochs[name], results[name], data.count))
+    finally:
+        for worker in workers.values():
+            if worker.process.poll() is None:
+                worker.kill()
+    return list(rows.values())
+
+
+def finish_worker(worker: LockstepWorker, epochs: list[dict[str, Any]], result: Path,
+                  images: int) -> dict[str, Any]:
+    """The row's measurements from the worker's result file, or a status saying why there are none."""
+    failed = [epoch["failed"] for epoch in epochs if "failed" in epoch]
+    try:
+        if failed:
+            raise WorkerError(failed[0])
+        process_seconds = worker.stop()
+        measured = json.loads(result.read_text())
+    except (WorkerError, OSError, ValueError) as failure:
+        worker.kill()
+        return {"status": f"failed: {failure}"}
+    seconds = measured["epoch_seconds"]
+    others = [(epoch["others_cpu"], epoch["seconds"]) for epoch in epochs if epoch["others_cpu"] is not None]
+    return {"status": "ok", **measured, "images_per_s": images / measured["median_s"],
+            "process_seconds": round(process_seconds, 2),
+            # the share over the measured epochs, weighted by their length
+            "others_cpu": sum(share * s for share, s in others) / sum(seconds) if others else None}
 
 
 def to_json(value: Any) -> Any:
@@ -161,21 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="npnn-bench-") as folder:
         data = save_data(Path(folder), args.timeout)
-        total = len(configs) * len(args.frameworks) * args.rounds
-        done = 0
-        for config in configs:
-            measured: dict[str, list[dict[str, Any]]] = {name: [] for name in args.frameworks}
-            for round_ in range(args.rounds):  # side by side, each round in another order
-                shift = round_ % len(args.frameworks)
-                order = args.frameworks[shift:] + args.frameworks[:shift]
-                order = order if round_ % 2 == 0 else order[::-1]
-                for framework in order:
-                    row = run_worker(framework, config, data, args, Path(folder) / "result.json")
-                    measured[framework].append(row)
-                    done += 1
-                    shown = f"{row['median_s']:.3f} s/epoch" if row["status"] == "ok" else row["status"]
-                    print(f"[{done}/{total}] {config.name:<24} {framework:<8} {shown}", flush=True)
-            rows += [merge_rounds(measured[name], data.count) for name in args.frameworks]
+        for done, config in enumerate(configs, 1):
+            measured = measure_config(config, data, args, Path(folder))
+            rows += measured
+            shown = ", ".join(f"{row['framework']} {row['median_s']:.3f}" if row["status"] == "ok"
+                              else f"{row['framework']} {row['status']}" for row in measured)
+            print(f"[{done}/{len(configs)}] {config.name:<24} s/epoch: {shown}", flush=True)
     # imported only now: it imports NumPy, and the workers ran beside a small parent
     from machine import machine_record
 
@@ -183,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(tables(rows, summary))
     record = {"benchmark": "speed", "machine": machine_record(args.threads),
-              "settings": {"threads": args.threads, "epochs": args.epochs, "rounds": args.rounds,
+              "settings": {"threads": args.threads, "epochs": args.epochs, "in_turns": True,
                            "warmup": args.warmup,
                            "images": data.count, "learning_rates": LEARNING_RATES, "momentum": MOMENTUM},
               "summary": summary, "rows": rows}

@@ -16,22 +16,22 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def paired_ratio(mine: dict[str, Any] | None, other: dict[str, Any] | None) -> float | None:
-    """The median over rounds of (npnn's median / the other's median) within one round.
+    """The median over epochs of (npnn's k-th epoch / the other's k-th epoch).
 
-    The two sides of a round ran a few seconds apart, so a slow spell of the machine (which
-    lasts a minute or more here) mostly slows both; pooling all rounds first would compare an
-    npnn caught in a spell with a PyTorch that was not.
+    The k-th epochs of all frameworks ran in one turn (lockstep.run_in_turns), seconds apart, so
+    a change of the machine's speed mostly hits both; the medians of all epochs would compare
+    an npnn that met a slow moment with a PyTorch that did not.
     """
     if mine is None or other is None:
         return None
-    pairs = [a / b for a, b in zip(mine["round_medians"], other["round_medians"], strict=True) if b]
+    pairs = [a / b for a, b in zip(mine["epoch_seconds"], other["epoch_seconds"], strict=False) if b]
     return statistics.median(pairs) if pairs else None
 
 
 def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per config: median seconds per framework, npnn's ratios, and the share of time outside BLAS.
 
-    Ratios are paired by round (`paired_ratio`); `*_pooled` divides the medians of all epochs
+    Ratios are paired by epoch (`paired_ratio`); `*_pooled` divides the medians of all epochs
     and `*_min` the fastest epochs. outside BLAS = 1 - (gemm-only time / framework time); it is
     also added to each row.
     """
@@ -78,8 +78,8 @@ def tables(rows: list[dict[str, Any]], summary: list[dict[str, Any]]) -> str:
                         "-" if loss is None or math.isnan(loss) else f"{loss:.4f}",
                         percent(row.get("outside_blas")), f"{row['process_seconds']:.1f}",
                         percent(row.get("others_cpu"))])
-    return ("seconds per epoch (median of all rounds), and npnn's ratios (median over rounds of the "
-            "ratio within a round)\n"
+    return ("seconds per epoch (median), and npnn's ratios (median over the turns of the ratio "
+            "of two epochs trained one after the other)\n"
             + format_table(headers, body)
             + "\n\nevery row (seconds per epoch; loss: mean training loss of the last measured epoch)\n"
             + format_table(["config", "framework", "median s", "min s", "images/s", "peak RSS MiB",

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SPEED = Path(__file__).parents[1] / "benchmarks" / "speed.py"
 
 
@@ -26,7 +28,7 @@ def test_quick_speed_run_writes_every_framework_and_the_ratios(tmp_path):
     trained = {name: row["losses"][-1] for name, row in ok.items() if name != "gemm"}
     assert all(0.2 < loss < 0.8 for loss in trained.values()), trained  # each one learns
     summary = record["summary"][0]
-    # one round: the ratio paired by round is the ratio of the medians
+    # one epoch each: the ratio paired by epoch is the ratio of the medians
     assert summary["npnn_over_numpy"] == ok["npnn"]["median_s"] / ok["numpy"]["median_s"]
     assert summary["npnn_over_numpy_pooled"] == summary["npnn_over_numpy"]
     assert summary["npnn_over_numpy_min"] == ok["npnn"]["min_s"] / ok["numpy"]["min_s"]
@@ -34,14 +36,57 @@ def test_quick_speed_run_writes_every_framework_and_the_ratios(tmp_path):
     assert "npnn/torch" in result.stdout and "784-256-10 b128 adam" in result.stdout
 
 
-def test_ratios_pair_each_round_so_a_slow_spell_hits_both_sides():
+def test_ratios_pair_the_epochs_of_one_turn_so_a_slow_moment_hits_both_sides():
     sys.path.insert(0, str(SPEED.parent))
     try:
         from speed_report import paired_ratio
     finally:
         sys.path.remove(str(SPEED.parent))
-    # round 2 is a slow spell for both sides: per round npnn is 0.8, 0.8 and 1.0 of torch
-    npnn = {"round_medians": [0.8, 1.6, 1.0]}
-    torch = {"round_medians": [1.0, 2.0, 1.0]}
+    # turn 2 is a slow moment for both sides: turn by turn npnn is 0.8, 0.8 and 1.0 of torch
+    npnn = {"epoch_seconds": [0.8, 1.6, 1.0]}
+    torch = {"epoch_seconds": [1.0, 2.0, 1.0]}
     assert paired_ratio(npnn, torch) == 0.8
     assert paired_ratio(npnn, None) is None
+
+
+FAKE_WORKER = """
+import json, sys, time
+print("some library's chatter")
+print("npnn-bench " + json.dumps({"ready": True}), flush=True)
+for done, line in enumerate(sys.stdin):
+    if line.strip() != "epoch":
+        break
+    if done == int(sys.argv[1]):
+        sys.exit("boom: worker gave up")
+    print("npnn-bench " + json.dumps({"seconds": 0.01, "loss": 0.5, "cpu": 0.01}), flush=True)
+"""
+
+
+def _lockstep():
+    sys.path.insert(0, str(SPEED.parent))
+    try:
+        import lockstep
+    finally:
+        sys.path.remove(str(SPEED.parent))
+    return lockstep
+
+
+def test_frameworks_train_in_turns_and_a_failing_worker_is_reported_while_the_others_go_on():
+    lockstep = _lockstep()
+    workers = {name: lockstep.LockstepWorker([sys.executable, "-c", FAKE_WORKER, str(fails_at)], {}, 30)
+               for name, fails_at in (("steady", 99), ("fragile", 1))}
+    for worker in workers.values():
+        worker.wait_ready()
+    records = lockstep.run_in_turns(workers, epochs=3)
+    assert [record["seconds"] for record in records["steady"]] == [0.01] * 3
+    assert records["fragile"][0]["seconds"] == 0.01
+    assert records["fragile"][1] == {"failed": "boom: worker gave up"} and len(records["fragile"]) == 2
+    assert workers["steady"].stop() > 0
+
+
+def test_a_worker_that_never_answers_is_stopped_after_the_timeout():
+    lockstep = _lockstep()
+    worker = lockstep.LockstepWorker([sys.executable, "-c", "import time; time.sleep(60)"], {}, 0.5)
+    with pytest.raises(lockstep.WorkerError, match="no answer within"):
+        worker.wait_ready()
+    assert worker.process.poll() is not None  # killed, not left running

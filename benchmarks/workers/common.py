@@ -2,7 +2,8 @@
 
 Each worker is one process that trains one (framework, config) pair and writes its timings as
 JSON to `--result`; `benchmarks/speed.py` starts it with the BLAS thread variables already
-set, so nothing here may touch threads before the framework is imported.
+set, so nothing here may touch threads before the framework is imported. With `--lockstep`
+it trains one epoch each time the orchestrator says so (see benchmarks/lockstep.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import itertools
 import json
 import resource
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ class Spec:
     warmup: int
     threads: int
     seed: int
+    lockstep: bool = False  # one epoch per "epoch" line on stdin, until "stop"
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -63,9 +66,11 @@ def parse_spec(argv: list[str] | None = None) -> Spec:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lockstep", action="store_true",
+                        help="after the warm-up, train an epoch per 'epoch' line on stdin until 'stop'")
     args = parser.parse_args(argv)
     return Spec(args.images, args.labels, args.result, tuple(args.hidden), args.batch_size, args.optimizer,
-                args.lr, args.momentum, args.epochs, args.warmup, args.threads, args.seed)
+                args.lr, args.momentum, args.epochs, args.warmup, args.threads, args.seed, args.lockstep)
 
 
 def load_data(spec: Spec) -> tuple[np.ndarray, np.ndarray]:
@@ -123,10 +128,20 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+# starts every line meant for the orchestrator (benchmarks/lockstep.py has the same constant)
+REPLY_PREFIX = "npnn-bench "
+
+
+def _reply(message: dict[str, Any]) -> None:
+    print(REPLY_PREFIX + json.dumps(message), flush=True)
+
+
 def measure(spec: Spec, train_epoch: Callable[[int], float],
             extra: Callable[[], dict[str, Any]] | None = None) -> None:
-    """Run `spec.warmup` + `spec.epochs` epochs, time each measured one, write the result file.
+    """Run `spec.warmup` unmeasured epochs, then the measured ones, and write the result file.
 
+    Measured epochs: `spec.epochs` in a row, or with `spec.lockstep` one per "epoch" line on
+    stdin, each answered with its seconds, loss and this process's CPU seconds, until "stop".
     `train_epoch(epoch)` trains one pass and returns its mean training loss (nan when there is
     none), which lets the orchestrator check that training works. `extra()` adds fields
     known only after training.
@@ -134,18 +149,29 @@ def measure(spec: Spec, train_epoch: Callable[[int], float],
     for epoch in range(spec.warmup):
         train_epoch(epoch)
     seconds, losses = [], []
-    for epoch in range(spec.warmup, spec.warmup + spec.epochs):
-        start = time.perf_counter()
-        loss = train_epoch(epoch)
+
+    def timed_epoch() -> dict[str, float]:
+        start, cpu = time.perf_counter(), time.process_time()
+        loss = train_epoch(spec.warmup + len(seconds))
         seconds.append(time.perf_counter() - start)
         losses.append(loss)
+        return {"seconds": seconds[-1], "loss": loss, "cpu": time.process_time() - cpu}
+
+    if spec.lockstep:
+        _reply({"ready": True})
+        for line in sys.stdin:
+            if line.strip() != "epoch":
+                break
+            _reply(timed_epoch())
+    else:
+        for _ in range(spec.epochs):
+            timed_epoch()
     result = {
         "epoch_seconds": seconds,
-        "median_s": statistics.median(seconds),
-        "min_s": min(seconds),
+        "median_s": statistics.median(seconds) if seconds else None,
+        "min_s": min(seconds) if seconds else None,
         "losses": losses,
         "peak_rss_mib": peak_rss_mib(),
         **(extra() if extra else {}),
     }
     spec.result.write_text(json.dumps(result))
-
