@@ -177,11 +177,13 @@ def _rewrite_last(run: Path, change) -> None:
     (lambda v: v["scheduler"].update(optimizer={"param_groups": []}), r"damaged scheduler state"),
     (lambda v: v["scheduler"].update(last_epoch="three"), r"damaged scheduler state"),
     (lambda v: v.update(rng={"bit_generator": "nope"}), r"cannot restore the optimizer, scheduler or RNG"),
+    # found by the fuzz test below
+    (lambda v: v["rng"]["state"].update(inc=-1), r"RNG from it \(OverflowError"),
     (lambda v: v.pop("scheduler"), r"damaged: a resumable checkpoint holds"),
     (lambda v: v["trainer"].update(step="ten"), r"damaged trainer state"),
     (lambda v: v["trainer"].update(lap=3), r"damaged trainer state"),
 ], ids=["int-weight", "mis-shaped", "bool-bias", "optimizer-shape", "scheduler-key", "scheduler-value", "rng",
-        "no-scheduler", "step-text", "unknown-field"])
+        "rng-negative", "no-scheduler", "step-text", "unknown-field"])
 def test_a_resumable_checkpoint_that_does_not_fit_the_model_is_refused(interrupted, tiny_data, change,
                                                                        message):
     _rewrite_last(interrupted, change)

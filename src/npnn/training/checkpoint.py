@@ -87,7 +87,7 @@ def load_last(path: str | Path, model: Module, optimizer: Optimizer, scheduler: 
         if scheduler is not None and value["scheduler"] is not None:
             scheduler.load_state_dict(value["scheduler"])
         random.set_rng_state(value["rng"])
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as error:
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as error:
         raise CheckpointError(f"{path}: cannot restore the optimizer, scheduler or RNG from it "
                               f"({type(error).__name__}: {error}); the file is damaged, or "
                               f"{config_path} no longer matches it") from None
