@@ -120,3 +120,25 @@ case("layer_norm_two_dims", lambda x: F.layer_norm(x, (3, 4)), Arg((2, 3, 4)),
 case("normalize", F.normalize, Arg((3, 4)), ref=lambda x: TF.normalize(x))
 case("normalize_p1_dim0", lambda x: F.normalize(x, 1.0, 0), Arg((3, 4), away(0.0)),
      ref=lambda x: TF.normalize(x, 1.0, 0))
+
+
+# ----- convolution and pooling over (N, C, H, W) -----
+case("conv2d", ops.conv2d, Arg((2, 3, 6, 5)), Arg((4, 3, 3, 2)), Arg((4,)),
+     ref=lambda x, w, b: TF.conv2d(x, w, b))
+case("conv2d_no_bias", ops.conv2d, Arg((2, 2, 5, 5)), Arg((3, 2, 3, 3)), ref=lambda x, w: TF.conv2d(x, w))
+case("conv2d_stride_padding", lambda x, w, b: ops.conv2d(x, w, b, stride=2, padding=1),
+     Arg((2, 3, 7, 6)), Arg((4, 3, 3, 3)), Arg((4,)),
+     ref=lambda x, w, b: TF.conv2d(x, w, b, stride=2, padding=1))
+case("conv2d_dilation_pairs", lambda x, w: ops.conv2d(x, w, stride=(2, 1), padding=(1, 2), dilation=2),
+     Arg((1, 2, 9, 8)), Arg((3, 2, 3, 3)),
+     ref=lambda x, w: TF.conv2d(x, w, stride=(2, 1), padding=(1, 2), dilation=2))
+case("conv2d_1x1", ops.conv2d, Arg((2, 4, 3, 3)), Arg((2, 4, 1, 1)), ref=lambda x, w: TF.conv2d(x, w))
+case("conv2d_only_weight_grad", ops.conv2d, Arg((2, 1, 5, 5), grad=False), Arg((2, 1, 3, 3)),
+     ref=lambda x, w: TF.conv2d(x, w))
+case("max_pool2d", lambda x: ops.max_pool2d(x, 2), Arg((2, 3, 6, 6)), ref=lambda x: TF.max_pool2d(x, 2))
+case("max_pool2d_stride_padding", lambda x: ops.max_pool2d(x, 3, stride=2, padding=1), Arg((2, 2, 7, 9)),
+     ref=lambda x: TF.max_pool2d(x, 3, stride=2, padding=1))
+case("max_pool2d_overlapping_dilated", lambda x: ops.max_pool2d(x, (2, 3), stride=1, dilation=2),
+     Arg((1, 2, 7, 8)), ref=lambda x: TF.max_pool2d(x, (2, 3), stride=1, dilation=2))
+case("max_pool2d_odd_size_drops_the_edge", lambda x: ops.max_pool2d(x, 2), Arg((1, 1, 5, 7)),
+     ref=lambda x: TF.max_pool2d(x, 2))

@@ -14,6 +14,7 @@ from npnn.nn.activation import (
     Tanh,
 )
 from npnn.nn.containers import ModuleList, Sequential
+from npnn.nn.conv import Conv2d, MaxPool2d
 from npnn.nn.layers import BatchNorm1d, Dropout, Flatten, Identity, LayerNorm, Linear
 from npnn.nn.losses import (
     BCELoss,
@@ -27,8 +28,8 @@ from npnn.nn.module import Module
 from npnn.nn.parameter import Parameter
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "ELU",
+    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "Conv2d", "CrossEntropyLoss", "Dropout", "ELU",
     "Flatten", "GELU", "Identity", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
-    "MSELoss", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "SiLU",
+    "MSELoss", "MaxPool2d", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "SiLU",
     "Sigmoid", "Softmax", "Softplus", "Tanh", "functional", "init", "regularization", "utils",
 ]

@@ -9,6 +9,7 @@ from npnn.autograd.grad_mode import no_grad
 from npnn.ops import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    conv2d,
     cross_entropy,
     dropout,
     elu,
@@ -17,6 +18,7 @@ from npnn.ops import (
     leaky_relu,
     linear,
     log_softmax,
+    max_pool2d,
     mse_loss,
     nll_loss,
     pad,
@@ -29,8 +31,8 @@ from npnn.ops import (
 from npnn.tensor import Tensor
 
 __all__ = [
-    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-    "dropout", "elu", "gelu", "l1_loss", "leaky_relu", "linear", "log_softmax", "mse_loss",
+    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d", "cross_entropy",
+    "dropout", "elu", "gelu", "l1_loss", "leaky_relu", "linear", "log_softmax", "max_pool2d", "mse_loss",
     "layer_norm", "nll_loss", "normalize", "one_hot", "pad", "relu", "sigmoid", "silu", "softmax",
     "softplus", "tanh",
 ]

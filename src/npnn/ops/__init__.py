@@ -11,6 +11,7 @@ from npnn.ops.activation import (
     softplus,
     tanh,
 )
+from npnn.ops.conv import conv2d, max_pool2d
 from npnn.ops.dropout import dropout
 from npnn.ops.elementwise import (
     abs,
@@ -76,9 +77,9 @@ from npnn.ops.shape import (
 __all__ = [
     "abs", "add", "amax", "amin", "argmax", "argmin", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cast", "cat", "chunk", "clamp", "clip", "clone",
-    "concatenate", "cross_entropy", "div", "dropout", "elu", "exp", "expand", "flatten",
+    "concatenate", "conv2d", "cross_entropy", "div", "dropout", "elu", "exp", "expand", "flatten",
     "floor_divide", "gather", "gelu", "getitem", "l1_loss", "leaky_relu", "linear", "log",
-    "log1p", "log_softmax", "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum",
+    "log1p", "log_softmax", "masked_fill", "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum",
     "mse_loss", "mul", "neg", "nll_loss", "norm", "pad", "permute", "pow", "relu", "remainder",
     "reshape", "shape_arg", "sigmoid", "softmax", "softplus", "split", "sqrt", "square", "squeeze", "stack",
     "std", "sub", "sum", "sum_of_squares", "tanh", "transpose", "unsqueeze", "var", "where",

@@ -1,0 +1,81 @@
+"""Convolution layers: Conv2d and MaxPool2d, as torch.nn's."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from npnn import backend
+from npnn.nn import functional as F
+from npnn.nn import init
+from npnn.nn.module import Module
+from npnn.nn.parameter import Parameter
+from npnn.ops.conv import Pair, as_pair
+from npnn.tensor import Tensor
+
+
+class Conv2d(Module):
+    """(N, C_in, H, W) -> (N, C_out, Ho, Wo); PyTorch's default init U(-1/√fan_in, 1/√fan_in),
+    fan_in = C_in·kH·kW, for weight and bias."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Pair, stride: Pair = 1,
+                 padding: Pair = 0, dilation: Pair = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None, *,
+                 generator: Any = None) -> None:
+        super().__init__()
+        if groups != 1:
+            raise NotImplementedError("Conv2d: groups other than 1 are not implemented; use groups=1")
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"Conv2d: padding_mode {padding_mode!r} is not implemented; "
+                                      "use 'zeros'")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = as_pair(kernel_size, "kernel_size", 1)
+        self.stride, self.padding = as_pair(stride, "stride", 1), as_pair(padding, "padding", 0)
+        self.dilation, self.groups = as_pair(dilation, "dilation", 1), groups
+        dtype = backend.get_default_dtype() if dtype is None else np.dtype(dtype)
+        self.weight = Parameter(np.empty((out_channels, in_channels, *self.kernel_size), dtype=dtype))
+        self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
+        self.reset_parameters(generator)
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self, generator: Any = None) -> None:
+        # kaiming_uniform with a=√5 gives the bound 1/√fan_in, as PyTorch
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
+        if self.bias is not None:
+            fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound, generator=generator)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+    def extra_repr(self) -> str:
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        return text + ("" if self.bias is not None else ", bias=False")
+
+
+class MaxPool2d(Module):
+    """The maximum of each window; stride defaults to kernel_size, as PyTorch."""
+
+    def __init__(self, kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0,
+                 dilation: Pair = 1, return_indices: bool = False, ceil_mode: bool = False) -> None:
+        super().__init__()
+        if return_indices:
+            raise NotImplementedError("MaxPool2d: return_indices=True is not implemented")
+        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
+        self.padding, self.dilation, self.ceil_mode = padding, dilation, ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")

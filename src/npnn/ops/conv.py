@@ -1,0 +1,170 @@
+"""2-D convolution and max pooling over (N, C, H, W) arrays, as torch.nn.functional's.
+
+Both see the input through strided windows (no copy) of the padded image. Convolution copies
+the windows once into a column matrix (im2col) so that forward and both weight and input
+gradients are single matrix products; the input gradient is summed back window position by
+window position (kH·kW strided adds, each over the whole batch), not pixel by pixel.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from npnn import backend
+from npnn.autograd.function import Function
+from npnn.tensor import Tensor, to_tensor
+
+Pair = int | tuple[int, int]
+
+
+def as_pair(value: Pair, name: str, minimum: int) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int) and v >= minimum for v in pair):
+        raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
+    return pair  # type: ignore[return-value]
+
+
+def _output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _windows(padded: Any, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
+             out: tuple[int, int]) -> Any:
+    """(N, C, Ho, Wo, kH, kW) view of `padded`: window (i, j) starts at (i·sH, j·sW)."""
+    n, c = padded.shape[:2]
+    sn, sc, sh, sw = padded.strides
+    shape = (n, c, out[0], out[1], kernel[0], kernel[1])
+    strides = (sn, sc, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1])
+    xp = backend.get_array_module(padded)
+    if xp is np:  # read-only, so that nothing can write through the overlapping windows
+        return np.lib.stride_tricks.as_strided(padded, shape, strides, writeable=False)
+    return xp.lib.stride_tricks.as_strided(padded, shape, strides)  # CuPy has no `writeable`
+
+
+def _pad(x: Any, padding: tuple[int, int], value: float = 0.0) -> Any:
+    if padding == (0, 0):
+        return x
+    xp = backend.get_array_module(x)
+    widths = ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2)
+    return xp.pad(x, widths, constant_values=value)
+
+
+def _scatter_windows(grad_windows: Any, padded_shape: tuple[int, ...], padding: tuple[int, int],
+                     stride: tuple[int, int], dilation: tuple[int, int]) -> Any:
+    """Sum (N, C, Ho, Wo, kH, kW) window gradients back onto the (unpadded) input."""
+    xp = backend.get_array_module(grad_windows)
+    grad = xp.zeros(padded_shape, dtype=grad_windows.dtype)
+    out_h, out_w, kernel_h, kernel_w = grad_windows.shape[2:]
+    for i in range(kernel_h):
+        top = i * dilation[0]
+        rows = slice(top, top + stride[0] * (out_h - 1) + 1, stride[0])
+        for j in range(kernel_w):
+            left = j * dilation[1]
+            grad[:, :, rows, left:left + stride[1] * (out_w - 1) + 1:stride[1]] += grad_windows[..., i, j]
+    height, width = padded_shape[2:]
+    return grad[:, :, padding[0]:height - padding[0], padding[1]:width - padding[1]]
+
+
+class Conv2d(Function):
+    def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
+        n = x.shape[0]
+        out_channels, _, kernel_h, kernel_w = weight.shape
+        out = (_output_size(x.shape[2], kernel_h, stride[0], padding[0], dilation[0]),
+               _output_size(x.shape[3], kernel_w, stride[1], padding[1], dilation[1]))
+        padded = _pad(x, padding)
+        windows = _windows(padded, (kernel_h, kernel_w), stride, dilation, out)
+        # (N·Ho·Wo, C·kH·kW): one row per output pixel
+        self.columns = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * out[0] * out[1], -1)
+        self.weight, self.padded_shape = weight, padded.shape
+        self.stride, self.padding, self.dilation = stride, padding, dilation
+        result = self.columns @ weight.reshape(out_channels, -1).T  # (N·Ho·Wo, O)
+        if bias is not None:
+            result += bias
+        return result.reshape(n, out[0], out[1], out_channels).transpose(0, 3, 1, 2)
+
+    def backward(self, grad_output):
+        weight = self.weight
+        n, out_channels, out_h, out_w = grad_output.shape
+        flat = grad_output.transpose(0, 2, 3, 1).reshape(-1, out_channels)  # (N·Ho·Wo, O)
+        grad_x = grad_weight = grad_bias = None
+        if self.needs_input_grad[0]:
+            columns = flat @ weight.reshape(out_channels, -1)  # (N·Ho·Wo, C·kH·kW)
+            windows = columns.reshape(n, out_h, out_w, *weight.shape[1:]).transpose(0, 3, 1, 2, 4, 5)
+            grad_x = _scatter_windows(windows, self.padded_shape, self.padding, self.stride, self.dilation)
+        if self.needs_input_grad[1]:
+            grad_weight = (flat.T @ self.columns).reshape(weight.shape)
+        if len(self.needs_input_grad) == 2:
+            return grad_x, grad_weight
+        if self.needs_input_grad[2]:
+            grad_bias = flat.sum(axis=0)
+        return grad_x, grad_weight, grad_bias
+
+
+class MaxPool2d(Function):
+    def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1)):
+        out = (_output_size(x.shape[2], kernel[0], stride[0], padding[0], dilation[0]),
+               _output_size(x.shape[3], kernel[1], stride[1], padding[1], dilation[1]))
+        padded = _pad(x, padding, -np.inf)
+        windows = _windows(padded, kernel, stride, dilation, out)
+        flat = windows.reshape(*windows.shape[:4], -1)  # copies: the windows overlap or skip
+        xp = backend.get_array_module(x)
+        self.argmax = flat.argmax(axis=-1)  # the first of equal maxima, as PyTorch
+        self.kernel, self.padded_shape = kernel, padded.shape
+        self.stride, self.padding, self.dilation = stride, padding, dilation
+        return xp.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
+
+    def backward(self, grad_output):
+        xp = backend.get_array_module(grad_output)
+        positions = xp.arange(self.kernel[0] * self.kernel[1]).reshape(self.kernel)
+        # (N, C, Ho, Wo, kH, kW): the gradient goes to the one position that held the max
+        chosen = self.argmax[..., None, None] == positions
+        windows = xp.where(chosen, grad_output[..., None, None], grad_output.dtype.type(0))
+        return _scatter_windows(windows, self.padded_shape, self.padding, self.stride, self.dilation)
+
+
+def _check_input(x: Tensor, name: str) -> None:
+    if x.ndim != 4:
+        raise RuntimeError(f"{name}: expected input of shape (N, C, H, W), got {x.shape}; "
+                           "add a batch dimension with x.unsqueeze(0) for a single image")
+
+
+def conv2d(input: Any, weight: Any, bias: Any = None, stride: Pair = 1, padding: Pair = 0,
+           dilation: Pair = 1, groups: int = 1) -> Tensor:
+    """Cross-correlation of (N, C, H, W) with weight (O, C, kH, kW), plus bias (O,): (N, O, Ho, Wo)."""
+    x, weight = to_tensor(input), to_tensor(weight)
+    _check_input(x, "conv2d")
+    if groups != 1:
+        raise NotImplementedError("conv2d: groups other than 1 are not implemented; use groups=1")
+    if weight.ndim != 4 or weight.shape[1] != x.shape[1]:
+        raise RuntimeError(f"conv2d: weight of shape {weight.shape} does not fit input of shape {x.shape} "
+                           f"(weight must be (out_channels, {x.shape[1]}, kH, kW))")
+    stride_, padding_, dilation_ = as_pair(stride, "stride", 1), as_pair(padding, "padding", 0), \
+        as_pair(dilation, "dilation", 1)
+    for axis in (0, 1):
+        reach = dilation_[axis] * (weight.shape[2 + axis] - 1) + 1
+        if x.shape[2 + axis] + 2 * padding_[axis] < reach:
+            raise RuntimeError(f"conv2d: kernel {tuple(weight.shape[2:])} (dilation {dilation_}) is larger "
+                               f"than the padded input {x.shape[2:]} + padding {padding_}")
+    if bias is None:
+        return Conv2d.apply(x, weight, stride=stride_, padding=padding_, dilation=dilation_)
+    return Conv2d.apply(x, weight, to_tensor(bias), stride=stride_, padding=padding_, dilation=dilation_)
+
+
+def max_pool2d(input: Any, kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0,
+               dilation: Pair = 1, ceil_mode: bool = False) -> Tensor:
+    """The maximum of each kernel_size window, stepping by stride (default: kernel_size)."""
+    x = to_tensor(input)
+    _check_input(x, "max_pool2d")
+    if ceil_mode:
+        raise NotImplementedError("max_pool2d: ceil_mode=True is not implemented; use ceil_mode=False")
+    kernel = as_pair(kernel_size, "kernel_size", 1)
+    stride_ = kernel if stride is None else as_pair(stride, "stride", 1)
+    padding_, dilation_ = as_pair(padding, "padding", 0), as_pair(dilation, "dilation", 1)
+    if any(2 * p > k for p, k in zip(padding_, kernel, strict=True)):
+        raise ValueError(f"max_pool2d: padding {padding_} must be at most half of kernel_size {kernel}")
+    for axis in (0, 1):
+        if _output_size(x.shape[2 + axis], kernel[axis], stride_[axis], padding_[axis], dilation_[axis]) < 1:
+            raise RuntimeError(f"max_pool2d: kernel {kernel} is larger than the input {x.shape[2:]}")
+    return MaxPool2d.apply(x, kernel=kernel, stride=stride_, padding=padding_, dilation=dilation_)

@@ -1,0 +1,66 @@
+"""Conv2d and MaxPool2d against PyTorch CPU: forward values and gradients from identical weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import npnn
+from npnn import nn
+
+torch = pytest.importorskip("torch", reason="PyTorch CPU not installed: pip install torch==2.13.0")
+
+
+def torch_dtype(dtype: np.dtype) -> torch.dtype:
+    return {np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32}[dtype]
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"kernel_size": 3},
+    {"kernel_size": 3, "padding": 1, "bias": False},
+    {"kernel_size": (3, 2), "stride": 2, "padding": (1, 0)},
+    {"kernel_size": 3, "dilation": 2, "padding": 2},
+], ids=["3x3", "same-padding-no-bias", "rect-stride", "dilated"])
+def test_conv2d(kwargs, dtype, rng, compare_with_torch) -> None:
+    reference = torch.nn.Conv2d(3, 5, dtype=torch_dtype(dtype), **kwargs)
+    layer = nn.Conv2d(3, 5, dtype=dtype, **kwargs)
+    compare_with_torch(layer, reference, [rng.standard_normal((2, 3, 9, 8)).astype(dtype)], dtype)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"kernel_size": 2},
+    {"kernel_size": 3, "stride": 2, "padding": 1},
+    {"kernel_size": (2, 3), "stride": 1, "dilation": 2},
+], ids=["2x2", "3x3-s2-p1", "dilated-overlapping"])
+def test_max_pool2d(kwargs, dtype, rng, compare_with_torch) -> None:
+    x = rng.standard_normal((2, 3, 9, 8)).astype(dtype)
+    compare_with_torch(nn.MaxPool2d(**kwargs), torch.nn.MaxPool2d(**kwargs), [x], dtype)
+
+
+def test_max_pool2d_sends_a_tied_window_gradient_to_the_first_maximum_as_pytorch() -> None:
+    x = np.array([[[[1.0, 1.0], [0.0, 1.0]]]])  # three equal maxima in one window
+    mine = npnn.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    nn.MaxPool2d(2)(mine).sum().backward()
+    torch.nn.MaxPool2d(2)(theirs).sum().backward()
+    np.testing.assert_array_equal(mine.grad, theirs.grad.numpy())
+
+
+def test_a_small_cnn_matches_pytorch_through_a_training_step(rng) -> None:
+    def build(lib):
+        return lib.nn.Sequential(lib.nn.Conv2d(1, 4, 3, padding=1), lib.nn.ReLU(), lib.nn.MaxPool2d(2),
+                                 lib.nn.Conv2d(4, 6, 3), lib.nn.ReLU(), lib.nn.Flatten(),
+                                 lib.nn.Linear(6 * 5 * 5, 10))
+
+    reference, model = build(torch).double(), build(npnn).double()
+    model.load_state_dict({k: v.detach().numpy() for k, v in reference.state_dict().items()})
+    x, y = rng.standard_normal((8, 1, 14, 14)), rng.integers(0, 10, 8)
+    for lib, net in ((torch, reference), (npnn, model)):
+        optimizer = lib.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+        for _ in range(3):
+            loss = lib.nn.functional.cross_entropy(net(lib.tensor(x)), lib.tensor(y))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    for name, value in reference.state_dict().items():
+        np.testing.assert_allclose(model.state_dict()[name], value.numpy(), rtol=1e-10, atol=1e-12)
