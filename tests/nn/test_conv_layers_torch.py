@@ -64,3 +64,17 @@ def test_a_small_cnn_matches_pytorch_through_a_training_step(rng) -> None:
             optimizer.step()
     for name, value in reference.state_dict().items():
         np.testing.assert_allclose(model.state_dict()[name], value.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_max_pool2d_passes_nan_values_and_gradients_as_pytorch() -> None:
+    x = np.array([[[[1.0, np.nan, 3.0, 2.0], [0.0, 5.0, np.nan, np.nan],
+                    [4.0, 4.0, 1.0, 1.0], [4.0, 2.0, 0.0, 1.0]]]])
+    upstream = np.array([[[[1.0, np.nan], [2.0, 3.0]]]])
+    mine = npnn.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out = nn.MaxPool2d(2)(mine)
+    expected = torch.nn.MaxPool2d(2)(theirs)
+    out.backward(upstream)
+    expected.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(out.data, expected.detach().numpy())  # NaN where torch has NaN
+    np.testing.assert_array_equal(mine.grad, theirs.grad.numpy())
