@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
-
-from npnn import backend
 from npnn.nn import functional as F
 from npnn.nn import init
 from npnn.nn.module import Module
-from npnn.nn.parameter import Parameter
+from npnn.nn.parameter import weight_and_bias
 from npnn.ops.conv import Pair, as_pair
 from npnn.tensor import Tensor
 
@@ -34,20 +30,13 @@ class Conv2d(Module):
         self.kernel_size = as_pair(kernel_size, "kernel_size", 1)
         self.stride, self.padding = as_pair(stride, "stride", 1), as_pair(padding, "padding", 0)
         self.dilation, self.groups = as_pair(dilation, "dilation", 1), groups
-        dtype = backend.get_default_dtype() if dtype is None else np.dtype(dtype)
-        self.weight = Parameter(np.empty((out_channels, in_channels, *self.kernel_size), dtype=dtype))
-        self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
+        self.weight, self.bias = weight_and_bias((out_channels, in_channels, *self.kernel_size), bias, dtype)
         self.reset_parameters(generator)
         if device is not None:
             self.to(device)
 
     def reset_parameters(self, generator: Any = None) -> None:
-        # kaiming_uniform with a=√5 gives the bound 1/√fan_in, as PyTorch
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
-        if self.bias is not None:
-            fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-            init.uniform_(self.bias, -bound, bound, generator=generator)
+        init.layer_default_(self.weight, self.bias, generator)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)

@@ -105,3 +105,13 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator: Generator = None) -> Tensor:
     """N(0, std²) with std = gain / sqrt(fan)."""
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+
+
+def layer_default_(weight: Tensor, bias: Tensor | None = None, generator: Generator = None) -> None:
+    """PyTorch's default for Linear and Conv layers: kaiming_uniform_ with a=√5 for the weight
+    (the bound 1/√fan_in, its long-standing default) and U(-1/√fan_in, 1/√fan_in) for the bias."""
+    kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        uniform_(bias, -bound, bound, generator=generator)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -12,7 +11,7 @@ from npnn.autograd.grad_mode import no_grad
 from npnn.nn import functional as F
 from npnn.nn import init
 from npnn.nn.module import Module
-from npnn.nn.parameter import Parameter
+from npnn.nn.parameter import Parameter, weight_and_bias
 from npnn.tensor import Tensor
 
 
@@ -28,19 +27,13 @@ class Linear(Module):
                  dtype: Any = None, *, generator: Any = None) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
-        dtype = backend.get_default_dtype() if dtype is None else np.dtype(dtype)
-        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
-        self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
+        self.weight, self.bias = weight_and_bias((out_features, in_features), bias, dtype)
         self.reset_parameters(generator)
         if device is not None:
             self.to(device)
 
     def reset_parameters(self, generator: Any = None) -> None:
-        # kaiming_uniform with a=√5 gives the bound 1/√fan_in, PyTorch's long-standing default
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
-            init.uniform_(self.bias, -bound, bound, generator=generator)
+        init.layer_default_(self.weight, self.bias, generator)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight, self.bias)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from npnn import backend
 from npnn.tensor import Tensor
 
 
@@ -18,3 +21,12 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+def weight_and_bias(weight_shape: tuple[int, ...], bias: bool, dtype: Any = None
+                    ) -> tuple[Parameter, Parameter | None]:
+    """Uninitialized weight and (if `bias`) bias of a layer with weight_shape[0] outputs, in
+    `dtype` or the default dtype."""
+    dtype = backend.get_default_dtype() if dtype is None else np.dtype(dtype)
+    weight = Parameter(np.empty(weight_shape, dtype=dtype))
+    return weight, Parameter(np.empty(weight_shape[0], dtype=dtype)) if bias else None
