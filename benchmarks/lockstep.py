@@ -3,7 +3,7 @@
 This VM's speed changes from one moment to the next (the same worker ran 0.42 s and 0.69 s per
 epoch in two runs a few seconds apart), and a worker that ran its epochs alone, start to
 finish, often met another speed than the framework it was compared with. Here the epochs of
-all frameworks alternate (A B C, then B C A, ...), so each pair of epochs that a ratio compares
+all frameworks alternate (A B C, then B C A reversed, ...), so each pair of epochs that a ratio compares
 ran seconds apart. Each framework still has a process of its own: in one process, OpenBLAS's
 spinning threads slowed PyTorch 20-fold.
 """
@@ -14,14 +14,13 @@ import contextlib
 import json
 import os
 import selectors
-import signal
 import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from runner import busy_cpu_seconds
+from runner import busy_cpu_seconds, kill_session, last_line, others_share
 
 # starts every line a worker means for us (workers/common.py has the same constant)
 REPLY_PREFIX = "npnn-bench "
@@ -35,7 +34,7 @@ class WorkerError(Exception):
 
 
 class LockstepWorker:
-    """One worker process (`workers/*.py --lockstep`), driven over its stdin and stdout."""
+    """One worker process (`workers/*.py`), driven over its stdin and stdout."""
 
     def __init__(self, argv: Sequence[str], env: dict[str, str], timeout: float) -> None:
         self.timeout = timeout
@@ -60,11 +59,9 @@ class LockstepWorker:
         busy_after = busy_cpu_seconds()
         if "seconds" not in reply:
             raise WorkerError(f"unexpected reply {reply}")
-        others = None
-        if busy_before is not None and busy_after is not None and reply["seconds"] > 0:
-            elsewhere = max(0.0, busy_after - busy_before - reply["cpu"])
-            others = elsewhere / (reply["seconds"] * (os.cpu_count() or 1))
-        return {**reply, "others_cpu": others}
+        if reply["seconds"] <= 0:
+            return {**reply, "others_cpu": None}
+        return {**reply, "others_cpu": others_share(busy_before, busy_after, reply["cpu"], reply["seconds"])}
 
     def stop(self) -> float:
         """Let the worker write its result file and exit; returns its whole life in seconds."""
@@ -82,17 +79,13 @@ class LockstepWorker:
 
     def kill(self) -> None:
         """SIGKILL the worker's whole session; gone already is fine."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        kill_session(self.process.pid)
         self.process.wait()
 
     def error_line(self) -> str:
         """The last line the worker wrote to stderr, or its exit status."""
         self._errors.seek(0)
-        lines = [line for line in self._errors.read().decode(errors="replace").splitlines() if line.strip()]
-        if lines:
-            return lines[-1].strip()
-        return f"exit status {self.process.poll()}"
+        return last_line(self._errors.read().decode(errors="replace")) or f"exit status {self.process.poll()}"
 
     def _send(self, command: str) -> None:
         try:
@@ -131,18 +124,20 @@ class LockstepWorker:
 
 
 def run_in_turns(workers: dict[str, LockstepWorker], epochs: int) -> dict[str, list[dict[str, Any]]]:
-    """Train `epochs` epochs of every worker, one epoch at a time, each round in another order.
+    """Train `epochs` epochs of every worker, one epoch at a time, each turn in another order.
 
     Returns each worker's epoch records; a worker that fails is killed and left out of the
-    later rounds, with its error as `{"failed": message}` at the end of its records.
+    later turns, with its error as `{"failed": message}` at the end of its records.
     """
     records: dict[str, list[dict[str, Any]]] = {name: [] for name in workers}
     names = list(workers)
+    if not names:  # none started (not installed, or failed): nothing to take turns
+        return records
     time.sleep(SETTLE_SECONDS)  # the last worker's warm-up just ended
-    for round_ in range(epochs):
-        shift = round_ % len(names)
+    for turn in range(epochs):
+        shift = turn % len(names)
         order = names[shift:] + names[:shift]
-        for name in order if round_ % 2 == 0 else order[::-1]:
+        for name in order if turn % 2 == 0 else order[::-1]:
             if records[name] and "failed" in records[name][-1]:
                 continue
             try:

@@ -14,7 +14,6 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 # set before the child imports its BLAS: after that they are read no more
@@ -47,8 +46,22 @@ class Finished:
         """One line saying why the child failed, for a table cell."""
         if self.timed_out:
             return f"timed out after {self.seconds:.0f} s"
-        lines = [line for line in self.stderr.strip().splitlines() if line.strip()]
-        return lines[-1].strip() if lines else f"exit status {self.returncode}"
+        return last_line(self.stderr) or f"exit status {self.returncode}"
+
+
+def last_line(text: str) -> str | None:
+    """The last non-blank line of a child's stderr (its error, as a rule), or None."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else None
+
+
+def others_share(busy_before: float | None, busy_after: float | None, own_cpu: float,
+                 seconds: float) -> float | None:
+    """The share of the machine's CPU time that processes other than ours used in `seconds`,
+    from two busy_cpu_seconds() readings (None where there are none)."""
+    if busy_before is None or busy_after is None:
+        return None
+    return max(0.0, busy_after - busy_before - own_cpu) / (seconds * (os.cpu_count() or 1))
 
 
 def busy_warning(records: list[dict[str, Any]]) -> str | None:
@@ -60,7 +73,7 @@ def busy_warning(records: list[dict[str, Any]]) -> str | None:
             f"than {BUSY_ELSEWHERE:.0%} of the CPU (column 'busy elsewhere'); rerun on a quiet machine")
 
 
-def _kill_session(pid: int) -> None:
+def kill_session(pid: int) -> None:
     """SIGKILL the child's whole session (it leads its process group); gone already is fine."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
@@ -77,13 +90,13 @@ def busy_cpu_seconds() -> float | None:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")  # user..steal; guest is inside user
 
 
-def run_child(argv: Sequence[str], env: dict[str, str], timeout: float, cwd: Path | None = None) -> Finished:
+def run_child(argv: Sequence[str], env: dict[str, str], timeout: float) -> Finished:
     """Run `argv` to completion (killed after `timeout` seconds); output goes through temp files
     so a chatty child never blocks on a full pipe while we wait for it with os.wait4."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         busy_before, start = busy_cpu_seconds(), time.perf_counter()
         # a session of its own, so that stopping it also stops its children (search workers)
-        process = subprocess.Popen(list(argv), stdout=out, stderr=err, env=env, cwd=cwd,
+        process = subprocess.Popen(list(argv), stdout=out, stderr=err, env=env,
                                    start_new_session=True)
         timed_out = False
         try:
@@ -92,17 +105,14 @@ def run_child(argv: Sequence[str], env: dict[str, str], timeout: float, cwd: Pat
                 if pid:
                     break
                 if not timed_out and time.perf_counter() - start > timeout:
-                    _kill_session(process.pid)
+                    kill_session(process.pid)
                     timed_out = True
                 time.sleep(POLL_SECONDS)
         except BaseException:  # Ctrl-C reaches only us now: take the child's session down with us
-            _kill_session(process.pid)
+            kill_session(process.pid)
             raise
         seconds, busy_after = time.perf_counter() - start, busy_cpu_seconds()
-        others = None
-        if busy_before is not None and busy_after is not None:
-            child_cpu = usage.ru_utime + usage.ru_stime
-            others = max(0.0, busy_after - busy_before - child_cpu) / (seconds * (os.cpu_count() or 1))
+        others = others_share(busy_before, busy_after, usage.ru_utime + usage.ru_stime, seconds)
         process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         out.seek(0)
         err.seek(0)

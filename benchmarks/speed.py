@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import math
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
@@ -115,7 +114,7 @@ def start_worker(framework: str, config: Config, data: Data, args: argparse.Name
             "--result", str(result), "--hidden", *map(str, config.hidden),
             "--batch-size", str(config.batch_size), "--optimizer", config.optimizer,
             "--lr", str(LEARNING_RATES[config.optimizer]), "--momentum", str(MOMENTUM),
-            "--warmup", str(args.warmup), "--threads", str(args.threads), "--lockstep"]
+            "--warmup", str(args.warmup), "--threads", str(args.threads)]
     result.unlink(missing_ok=True)
     worker = LockstepWorker(argv, thread_env(args.threads), args.timeout)
     try:
@@ -154,32 +153,21 @@ def measure_config(config: Config, data: Data, args: argparse.Namespace,
 def finish_worker(worker: LockstepWorker, epochs: list[dict[str, Any]], result: Path,
                   images: int) -> dict[str, Any]:
     """The row's measurements from the worker's result file, or a status saying why there are none."""
-    failed = [epoch["failed"] for epoch in epochs if "failed" in epoch]
+    if epochs and "failed" in epochs[-1]:  # run_in_turns stopped giving it turns
+        worker.kill()
+        return {"status": f"failed: {epochs[-1]['failed']}"}
     try:
-        if failed:
-            raise WorkerError(failed[0])
         process_seconds = worker.stop()
         measured = json.loads(result.read_text())
     except (WorkerError, OSError, ValueError) as failure:
         worker.kill()
         return {"status": f"failed: {failure}"}
-    seconds = measured["epoch_seconds"]
-    others = [(epoch["others_cpu"], epoch["seconds"]) for epoch in epochs if epoch["others_cpu"] is not None]
+    known = [epoch for epoch in epochs if epoch["others_cpu"] is not None]
+    # the share over the measured epochs, weighted by their length
+    others = (sum(epoch["others_cpu"] * epoch["seconds"] for epoch in known)
+              / sum(epoch["seconds"] for epoch in known)) if known else None
     return {"status": "ok", **measured, "images_per_s": images / measured["median_s"],
-            "process_seconds": round(process_seconds, 2),
-            # the share over the measured epochs, weighted by their length
-            "others_cpu": sum(share * s for share, s in others) / sum(seconds) if others else None}
-
-
-def to_json(value: Any) -> Any:
-    """Strict JSON: nan and inf become null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: to_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_json(v) for v in value]
-    return value
+            "process_seconds": round(process_seconds, 2), "others_cpu": others}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     # imported only now: it imports NumPy, and the workers ran beside a small parent
     from machine import machine_record
 
+    from npnn.serialization import finite_or_none
+
     summary = summarize(rows)
     print()
     print(tables(rows, summary))
@@ -206,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                            "images": data.count, "learning_rates": LEARNING_RATES, "momentum": MOMENTUM},
               "summary": summary, "rows": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(to_json(record), indent=1, allow_nan=False) + "\n")
+    args.out.write_text(json.dumps(finite_or_none(record), indent=1, allow_nan=False) + "\n")
     print(f"\nresults: {args.out}")
     warning = busy_warning([row for row in rows if row["status"] == "ok"])
     if warning:

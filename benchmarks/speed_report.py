@@ -52,7 +52,7 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             entry[f"npnn_over_{other}"] = paired_ratio(npnn, ok.get(other))
             entry[f"npnn_over_{other}_pooled"] = _ratio(seconds.get("npnn"), seconds.get(other))
             entry[f"npnn_over_{other}_min"] = _ratio(npnn and npnn["min_s"], ok.get(other, {}).get("min_s"))
-        entry["npnn_outside_blas"] = None if npnn is None or gemm is None else 1 - gemm / npnn["median_s"]
+        entry["npnn_outside_blas"] = npnn.get("outside_blas") if npnn else None
         summary.append(entry)
     return summary
 

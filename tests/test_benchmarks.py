@@ -1,6 +1,7 @@
 """The speed benchmark runs end to end on the real data (its timings are not asserted: they are
 measured by `benchmarks/speed.py` itself, on a quiet machine)."""
 
+import importlib
 import json
 import subprocess
 import sys
@@ -36,12 +37,17 @@ def test_quick_speed_run_writes_every_framework_and_the_ratios(tmp_path):
     assert "npnn/torch" in result.stdout and "784-256-10 b128 adam" in result.stdout
 
 
-def test_ratios_pair_the_epochs_of_one_turn_so_a_slow_moment_hits_both_sides():
+def _benchmark_module(name):
+    """A module of benchmarks/ (a folder of scripts, not a package)."""
     sys.path.insert(0, str(SPEED.parent))
     try:
-        from speed_report import paired_ratio
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(SPEED.parent))
+
+
+def test_ratios_pair_the_epochs_of_one_turn_so_a_slow_moment_hits_both_sides():
+    paired_ratio = _benchmark_module("speed_report").paired_ratio
     # turn 2 is a slow moment for both sides: turn by turn npnn is 0.8, 0.8 and 1.0 of torch
     npnn = {"epoch_seconds": [0.8, 1.6, 1.0]}
     torch = {"epoch_seconds": [1.0, 2.0, 1.0]}
@@ -62,17 +68,10 @@ for done, line in enumerate(sys.stdin):
 """
 
 
-def _lockstep():
-    sys.path.insert(0, str(SPEED.parent))
-    try:
-        import lockstep
-    finally:
-        sys.path.remove(str(SPEED.parent))
-    return lockstep
 
 
 def test_frameworks_train_in_turns_and_a_failing_worker_is_reported_while_the_others_go_on():
-    lockstep = _lockstep()
+    lockstep = _benchmark_module("lockstep")
     workers = {name: lockstep.LockstepWorker([sys.executable, "-c", FAKE_WORKER, str(fails_at)], {}, 30)
                for name, fails_at in (("steady", 99), ("fragile", 1))}
     for worker in workers.values():
@@ -85,7 +84,7 @@ def test_frameworks_train_in_turns_and_a_failing_worker_is_reported_while_the_ot
 
 
 def test_a_worker_that_never_answers_is_stopped_after_the_timeout():
-    lockstep = _lockstep()
+    lockstep = _benchmark_module("lockstep")
     worker = lockstep.LockstepWorker([sys.executable, "-c", "import time; time.sleep(60)"], {}, 0.5)
     with pytest.raises(lockstep.WorkerError, match="no answer within"):
         worker.wait_ready()

@@ -2,7 +2,7 @@
 
 Each worker is one process that trains one (framework, config) pair and writes its timings as
 JSON to `--result`; `benchmarks/speed.py` starts it with the BLAS thread variables already
-set, so nothing here may touch threads before the framework is imported. With `--lockstep`
+set, so nothing here may touch threads before the framework is imported. After its warm-up
 it trains one epoch each time the orchestrator says so (see benchmarks/lockstep.py).
 """
 
@@ -35,11 +35,9 @@ class Spec:
     optimizer: str  # "adam" or "sgd"
     lr: float
     momentum: float
-    epochs: int  # measured epochs, after `warmup` unmeasured ones
     warmup: int
     threads: int
     seed: int
-    lockstep: bool = False  # one epoch per "epoch" line on stdin, until "stop"
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -62,15 +60,12 @@ def parse_spec(argv: list[str] | None = None) -> Spec:
     parser.add_argument("--optimizer", choices=("adam", "sgd"), required=True)
     parser.add_argument("--lr", type=float, required=True)
     parser.add_argument("--momentum", type=float, default=0.9)
-    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--lockstep", action="store_true",
-                        help="after the warm-up, train an epoch per 'epoch' line on stdin until 'stop'")
     args = parser.parse_args(argv)
     return Spec(args.images, args.labels, args.result, tuple(args.hidden), args.batch_size, args.optimizer,
-                args.lr, args.momentum, args.epochs, args.warmup, args.threads, args.seed, args.lockstep)
+                args.lr, args.momentum, args.warmup, args.threads, args.seed)
 
 
 def load_data(spec: Spec) -> tuple[np.ndarray, np.ndarray]:
@@ -140,8 +135,8 @@ def measure(spec: Spec, train_epoch: Callable[[int], float],
             extra: Callable[[], dict[str, Any]] | None = None) -> None:
     """Run `spec.warmup` unmeasured epochs, then the measured ones, and write the result file.
 
-    Measured epochs: `spec.epochs` in a row, or with `spec.lockstep` one per "epoch" line on
-    stdin, each answered with its seconds, loss and this process's CPU seconds, until "stop".
+    Measured epochs: one per "epoch" line on stdin, each answered with its seconds, loss and
+    this process's CPU seconds, until "stop" (or the end of stdin).
     `train_epoch(epoch)` trains one pass and returns its mean training loss (nan when there is
     none), which lets the orchestrator check that training works. `extra()` adds fields
     known only after training.
@@ -157,15 +152,11 @@ def measure(spec: Spec, train_epoch: Callable[[int], float],
         losses.append(loss)
         return {"seconds": seconds[-1], "loss": loss, "cpu": time.process_time() - cpu}
 
-    if spec.lockstep:
-        _reply({"ready": True})
-        for line in sys.stdin:
-            if line.strip() != "epoch":
-                break
-            _reply(timed_epoch())
-    else:
-        for _ in range(spec.epochs):
-            timed_epoch()
+    _reply({"ready": True})
+    for line in sys.stdin:
+        if line.strip() != "epoch":
+            break
+        _reply(timed_epoch())
     result = {
         "epoch_seconds": seconds,
         "median_s": statistics.median(seconds) if seconds else None,
