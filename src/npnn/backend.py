@@ -25,6 +25,11 @@ def get_default_dtype() -> np.dtype:
     return _default_dtype
 
 
+def resolve_float_dtype(dtype: Any) -> np.dtype:
+    """`dtype` as a NumPy dtype, or the default dtype for None."""
+    return get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
 def set_default_dtype(dtype: Any) -> None:
     """Set the floating dtype for Python numbers and factory functions (as torch.set_default_dtype)."""
     global _default_dtype

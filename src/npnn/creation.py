@@ -11,10 +11,6 @@ from npnn.ops.shape import shape_arg
 from npnn.tensor import Tensor
 
 
-def _float_dtype(dtype: Any) -> np.dtype:
-    return backend.get_default_dtype() if dtype is None else np.dtype(dtype)
-
-
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor with a copy of `data` (floats -> float32, ints -> int64, arrays keep dtype)."""
     data = data.data if isinstance(data, Tensor) else data
@@ -35,18 +31,20 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros(shape_arg(size), dtype=_float_dtype(dtype)), requires_grad=requires_grad)
+    dtype = backend.resolve_float_dtype(dtype)
+    return Tensor(np.zeros(shape_arg(size), dtype=dtype), requires_grad=requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones(shape_arg(size), dtype=_float_dtype(dtype)), requires_grad=requires_grad)
+    dtype = backend.resolve_float_dtype(dtype)
+    return Tensor(np.ones(shape_arg(size), dtype=dtype), requires_grad=requires_grad)
 
 
 def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with `fill_value`; its dtype follows the value (bool, int64 or float)."""
     if dtype is None and isinstance(fill_value, (bool, int, np.bool_, np.integer)):
         dtype = np.bool_ if isinstance(fill_value, (bool, np.bool_)) else np.int64
-    return Tensor(np.full(shape_arg((size,)), fill_value, dtype=_float_dtype(dtype)),
+    return Tensor(np.full(shape_arg((size,)), fill_value, dtype=backend.resolve_float_dtype(dtype)),
                   requires_grad=requires_grad)
 
 
@@ -58,7 +56,7 @@ def randn(*size: Any, dtype: Any = None, requires_grad: bool = False,
           generator: random.Generator | None = None) -> Tensor:
     """Standard normal samples from the global (or given) generator."""
     rng = random.resolve(generator)
-    data = rng.standard_normal(shape_arg(size)).astype(_float_dtype(dtype))
+    data = rng.standard_normal(shape_arg(size)).astype(backend.resolve_float_dtype(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
 
@@ -66,7 +64,7 @@ def rand(*size: Any, dtype: Any = None, requires_grad: bool = False,
          generator: random.Generator | None = None) -> Tensor:
     """Uniform samples in [0, 1) from the global (or given) generator."""
     rng = random.resolve(generator)
-    data = rng.random(shape_arg(size)).astype(_float_dtype(dtype))
+    data = rng.random(shape_arg(size)).astype(backend.resolve_float_dtype(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
 
@@ -102,11 +100,11 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None) -> Tensor:
-    return Tensor(np.linspace(start, end, steps, dtype=_float_dtype(dtype)))
+    return Tensor(np.linspace(start, end, steps, dtype=backend.resolve_float_dtype(dtype)))
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None) -> Tensor:
-    return Tensor(np.eye(n, m, dtype=_float_dtype(dtype)))
+    return Tensor(np.eye(n, m, dtype=backend.resolve_float_dtype(dtype)))
 
 
 def _like(input: Tensor, fill: Any, dtype: Any, requires_grad: bool) -> Tensor:

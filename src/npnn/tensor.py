@@ -130,7 +130,7 @@ class Tensor(TensorDataMethods):
     # ----- array facts -----
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self.data.shape)
+        return self.data.shape  # a tuple already, for NumPy and CuPy arrays
 
     @property
     def ndim(self) -> int:

@@ -70,8 +70,8 @@ def _shape_error(grad_shape: tuple[int, ...], shape: tuple[int, ...], op_name: s
 def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) · grad_output into every leaf that requires grad."""
     borrowed: list[Tensor] = []
-    if root.grad_fn is None:
-        _accumulate(root, grad_output, borrowed)
+    if root.grad_fn is None:  # a leaf: the sweep's cast below does not apply
+        _accumulate(root, grad_output.astype(root.data.dtype, copy=False), borrowed)
         _unshare(borrowed)
         return
     order = topological_order(root.grad_fn)
@@ -117,12 +117,10 @@ def _accumulate(leaf: Tensor, grad: Any, borrowed: list[Tensor]) -> None:
     A first gradient that is a fresh array is taken as it is (no copy: a backward's result
     belongs to nobody else); views and read-only arrays are copied. Later ones are added out
     of place, since a taken array may still be pending for another node of this sweep.
+    `grad` already has the leaf's dtype.
     """
     if not leaf._requires_grad:
         return
-    dtype = leaf.data.dtype
-    if grad.dtype != dtype:
-        grad = grad.astype(dtype)
     if leaf.grad is None:
         if grad.base is not None or not getattr(grad.flags, "writeable", True):
             grad = grad.copy()

@@ -82,7 +82,7 @@ class BatchNorm1d(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = backend.get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = backend.resolve_float_dtype(dtype)
         # affine=True gives a learnable scale, and a shift unless bias=False (as PyTorch 2.13)
         self.register_parameter("weight", Parameter(np.ones(num_features, dtype=dtype)) if affine else None)
         self.register_parameter(
@@ -133,7 +133,7 @@ class LayerNorm(Module):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
-        dtype = backend.get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = backend.resolve_float_dtype(dtype)
         affine, shift = elementwise_affine, elementwise_affine and bias
         self.register_parameter("weight", Parameter(np.ones(shape, dtype=dtype)) if affine else None)
         self.register_parameter("bias", Parameter(np.zeros(shape, dtype=dtype)) if shift else None)

@@ -27,6 +27,6 @@ def weight_and_bias(weight_shape: tuple[int, ...], bias: bool, dtype: Any = None
                     ) -> tuple[Parameter, Parameter | None]:
     """Uninitialized weight and (if `bias`) bias of a layer with weight_shape[0] outputs, in
     `dtype` or the default dtype."""
-    dtype = backend.get_default_dtype() if dtype is None else np.dtype(dtype)
+    dtype = backend.resolve_float_dtype(dtype)
     weight = Parameter(np.empty(weight_shape, dtype=dtype))
     return weight, Parameter(np.empty(weight_shape[0], dtype=dtype)) if bias else None

@@ -43,7 +43,9 @@ class MatMul(Function):
 
 def _check_same_dtype(a: Tensor, b: Tensor, op: str, names: str) -> None:
     """As PyTorch, a product of floats of different dtypes is an error, not a silent upcast."""
-    if a.dtype != b.dtype and "f" in (a.dtype.kind, b.dtype.kind):
+    if a.data.dtype == b.data.dtype:  # the usual case, read without the dtype property
+        return
+    if "f" in (a.dtype.kind, b.dtype.kind):
         raise RuntimeError(
             f"{op}: {names} must have the same dtype, got {a.dtype} and {b.dtype}; convert one "
             "of them, e.g. input.float() for float32 weights or model.double() for float64"
@@ -105,8 +107,7 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
             f"linear: input of shape {x.shape} does not match weight of shape {weight.shape} "
             f"(input's last dim must be in_features={weight.shape[-1]})"
         )
-    if x.data.dtype != weight_data.dtype:
-        _check_same_dtype(x, weight, "linear", "input and weight")
+    _check_same_dtype(x, weight, "linear", "input and weight")
     if bias is None:
         return Linear.apply(x, weight)
     return Linear.apply(x, weight, bias)

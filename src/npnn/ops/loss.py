@@ -44,24 +44,14 @@ class CrossEntropy(Function):
         if reduction == "none":
             return losses
         total = losses.sum()
-        if self.divisor is None:
-            return total
-        if not self.divisor:  # an empty batch (or all targets ignored): nan, as PyTorch
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return total / self.divisor
-        return total / self.divisor
+        return total if self.divisor is None else _mean(total, self.divisor)
 
     def backward(self, grad_output):
         xp = backend.get_array_module(grad_output)
         if self.reduction == "none":
             scale = grad_output[:, None]
-        elif self.divisor is None:
-            scale = grad_output
-        elif not self.divisor:
-            with np.errstate(divide="ignore", invalid="ignore"):  # nan, as forward
-                scale = grad_output / self.divisor
         else:
-            scale = grad_output / self.divisor
+            scale = grad_output if self.divisor is None else _mean(grad_output, self.divisor)
         if self.index is not None:
             rows = xp.arange(self.index.shape[0])
             if self.from_log_probs:
@@ -75,6 +65,15 @@ class CrossEntropy(Function):
             return -scale * self.q
         probs = xp.exp(self.log_probs)
         return scale * (probs * self.q.sum(axis=1, keepdims=True) - self.q)
+
+
+def _mean(value: Any, divisor: Any) -> Any:
+    """value / divisor; a divisor of 0 (an empty batch, or every target ignored) gives nan
+    without a warning, as PyTorch."""
+    if divisor:
+        return value / divisor
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return value / divisor
 
 
 def _plain_indices(target: Any, classes: int, ignore_index: int) -> bool:
