@@ -98,20 +98,24 @@ class Adam(Optimizer):
             exp_avg_sq *= beta2  # v' = b2 v' + g^2
             exp_avg_sq += np.multiply(grad, grad, out=second)
             # sqrt(v) / sqrt(1 - b2^t) = scale2 * sqrt(v'), and m = (1 - b1) m'
-            scale1, scale2 = 1 - beta1, (1 - beta2) ** 0.5 / (1 - beta2**step) ** 0.5
+            scale2 = (1 - beta2) ** 0.5 / (1 - beta2**step) ** 0.5
+            eps_term, factor = eps / scale2, -lr * (1 - beta1) / (bias_correction1 * scale2)
         else:
             _lerp_(exp_avg, grad, param.dtype.type(1 - beta1), second)
             exp_avg_sq *= beta2
             exp_avg_sq += np.multiply(np.multiply(grad, 1 - beta2, out=second), grad, out=second)
-            scale1, scale2 = 1.0, 1 / (1 - beta2**step) ** 0.5
+            # sqrt(v)/bc2 + eps = (sqrt(v) + eps*bc2)/bc2: the bias correction joins the step size
+            bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+            eps_term = eps * bias_correction2_sqrt
+            factor = -(lr / bias_correction1) * bias_correction2_sqrt
         second_moment = exp_avg_sq
         if group["amsgrad"]:
             second_moment = np.maximum(state["max_exp_avg_sq"], exp_avg_sq,
                                        out=state["max_exp_avg_sq"])
         denom = np.sqrt(second_moment, out=second)
-        denom += eps / scale2
+        denom += eps_term
         update = np.divide(exp_avg, denom, out=first)
-        update *= -lr * scale1 / (bias_correction1 * scale2)
+        update *= factor
         param += update
 
         if step % FLUSH_SUBNORMALS_EVERY == 0:
