@@ -27,8 +27,12 @@ def as_pair(value: Pair, name: str, minimum: int) -> tuple[int, int]:
     return pair  # type: ignore[return-value]
 
 
-def _output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+def _output_shape(size: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int],
+                  padding: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int]:
+    """(Ho, Wo) for an input of spatial `size` (H, W); below 1 where the kernel does not fit."""
+    reach = [dilation[axis] * (kernel[axis] - 1) + 1 for axis in (0, 1)]  # a window's extent
+    return tuple((size[axis] + 2 * padding[axis] - reach[axis]) // stride[axis] + 1
+                 for axis in (0, 1))  # type: ignore[return-value]
 
 
 def _windows(padded: Any, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
@@ -70,21 +74,35 @@ def _scatter_windows(piece: Callable[[int, int], Any], like: Any, padded_shape: 
     return grad[:, :, padding[0]:height - padding[0], padding[1]:width - padding[1]]
 
 
-class Conv2d(Function):
+class _Windowed(Function):
+    """What Conv2d and MaxPool2d share: strided windows of the padded input in forward, and
+    gradients summed back through the same windows in backward."""
+
+    def _windows_of(self, x: Any, kernel: tuple[int, int], stride: tuple[int, int],
+                    padding: tuple[int, int], dilation: tuple[int, int], fill: float = 0.0) -> Any:
+        """The (N, C, Ho, Wo, kH, kW) windows of `x` padded with `fill`; keeps the settings."""
+        self.kernel, self.stride, self.padding, self.dilation = kernel, stride, padding, dilation
+        padded = _pad(x, padding, fill)
+        self.padded_shape = padded.shape
+        out = _output_shape(x.shape[2:], kernel, stride, padding, dilation)
+        return _windows(padded, kernel, stride, dilation, out)
+
+    def _scatter(self, piece: Callable[[int, int], Any], like: Any) -> Any:
+        return _scatter_windows(piece, like, self.padded_shape, self.padding, self.stride, self.dilation,
+                                self.kernel)
+
+
+class Conv2d(_Windowed):
     """Per image: (O, C·kH·kW) weight @ (C·kH·kW, Ho·Wo) columns, one batched product that
     gives the (N, O, Ho, Wo) output contiguous, as the next layers read it."""
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
-        n = x.shape[0]
-        out_channels, _, kernel_h, kernel_w = weight.shape
-        out = (_output_size(x.shape[2], kernel_h, stride[0], padding[0], dilation[0]),
-               _output_size(x.shape[3], kernel_w, stride[1], padding[1], dilation[1]))
-        padded = _pad(x, padding)
-        windows = _windows(padded, (kernel_h, kernel_w), stride, dilation, out)
+        n, out_channels = x.shape[0], weight.shape[0]
+        windows = self._windows_of(x, weight.shape[2:], stride, padding, dilation)
+        out = windows.shape[2:4]
         # (N, C·kH·kW, Ho·Wo): one column per output pixel (the copy im2col makes)
         self.columns = windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, -1, out[0] * out[1])
-        self.weight, self.padded_shape = weight, padded.shape
-        self.stride, self.padding, self.dilation = stride, padding, dilation
+        self.weight = weight
         result = weight.reshape(out_channels, -1) @ self.columns  # (N, O, Ho·Wo)
         if bias is not None:
             result += bias[:, None]
@@ -98,8 +116,7 @@ class Conv2d(Function):
         if self.needs_input_grad[0]:
             columns = weight.reshape(out_channels, -1).T @ flat  # (N, C·kH·kW, Ho·Wo)
             columns = columns.reshape(n, *weight.shape[1:], out_h, out_w)
-            grad_x = _scatter_windows(lambda i, j: columns[:, :, i, j], grad_output, self.padded_shape,
-                                      self.padding, self.stride, self.dilation, weight.shape[2:])
+            grad_x = self._scatter(lambda i, j: columns[:, :, i, j], grad_output)
         if self.needs_input_grad[1]:
             # Σ_n flat[n] @ columns[n].T: per-image products, then one sum (measured 2x faster
             # than tensordot, which copies both operands into one 2-D product first)
@@ -112,15 +129,12 @@ class Conv2d(Function):
         return grad_x, grad_weight, grad_bias
 
 
-class MaxPool2d(Function):
+class MaxPool2d(_Windowed):
     """The running maximum over the kernel's positions, each a strided view of the input: no copy
     of the windows, and kH·kW passes over the output's size."""
 
     def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1)):
-        out = (_output_size(x.shape[2], kernel[0], stride[0], padding[0], dilation[0]),
-               _output_size(x.shape[3], kernel[1], stride[1], padding[1], dilation[1]))
-        padded = _pad(x, padding, -np.inf)
-        windows = _windows(padded, kernel, stride, dilation, out)
+        windows = self._windows_of(x, kernel, stride, padding, dilation, -np.inf)
         xp = backend.get_array_module(x)
         best = windows[..., 0, 0].copy()
         self.argmax = xp.zeros(best.shape, dtype=np.int8 if kernel[0] * kernel[1] < 128 else np.int64)
@@ -134,8 +148,6 @@ class MaxPool2d(Function):
             # where=, np.where) measured ten times slower on these strided views
             self.argmax *= ~takes_over
             self.argmax += takes_over * self.argmax.dtype.type(position)
-        self.kernel, self.padded_shape = kernel, padded.shape
-        self.stride, self.padding, self.dilation = stride, padding, dilation
         return best
 
     def backward(self, grad_output):
@@ -146,8 +158,7 @@ class MaxPool2d(Function):
             chosen = self.argmax == i * self.kernel[1] + j
             return xp.where(chosen, grad_output, grad_output.dtype.type(0)) if exact else grad_output * chosen
 
-        return _scatter_windows(piece, grad_output, self.padded_shape, self.padding, self.stride,
-                                self.dilation, self.kernel)
+        return self._scatter(piece, grad_output)
 
 
 def _check_input(x: Tensor, name: str) -> None:
@@ -168,11 +179,9 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Pair = 1, padding:
                            f"(weight must be (out_channels, {x.shape[1]}, kH, kW))")
     stride_, padding_, dilation_ = as_pair(stride, "stride", 1), as_pair(padding, "padding", 0), \
         as_pair(dilation, "dilation", 1)
-    for axis in (0, 1):
-        reach = dilation_[axis] * (weight.shape[2 + axis] - 1) + 1
-        if x.shape[2 + axis] + 2 * padding_[axis] < reach:
-            raise RuntimeError(f"conv2d: kernel {tuple(weight.shape[2:])} (dilation {dilation_}) is larger "
-                               f"than the padded input {x.shape[2:]} + padding {padding_}")
+    if min(_output_shape(x.shape[2:], weight.shape[2:], stride_, padding_, dilation_)) < 1:
+        raise RuntimeError(f"conv2d: kernel {tuple(weight.shape[2:])} (dilation {dilation_}) is larger "
+                           f"than the padded input {x.shape[2:]} + padding {padding_}")
     if bias is None:
         return Conv2d.apply(x, weight, stride=stride_, padding=padding_, dilation=dilation_)
     return Conv2d.apply(x, weight, to_tensor(bias), stride=stride_, padding=padding_, dilation=dilation_)
@@ -190,7 +199,6 @@ def max_pool2d(input: Any, kernel_size: Pair, stride: Pair | None = None, paddin
     padding_, dilation_ = as_pair(padding, "padding", 0), as_pair(dilation, "dilation", 1)
     if any(2 * p > k for p, k in zip(padding_, kernel, strict=True)):
         raise ValueError(f"max_pool2d: padding {padding_} must be at most half of kernel_size {kernel}")
-    for axis in (0, 1):
-        if _output_size(x.shape[2 + axis], kernel[axis], stride_[axis], padding_[axis], dilation_[axis]) < 1:
-            raise RuntimeError(f"max_pool2d: kernel {kernel} is larger than the input {x.shape[2:]}")
+    if min(_output_shape(x.shape[2:], kernel, stride_, padding_, dilation_)) < 1:
+        raise RuntimeError(f"max_pool2d: kernel {kernel} is larger than the input {x.shape[2:]}")
     return MaxPool2d.apply(x, kernel=kernel, stride=stride_, padding=padding_, dilation=dilation_)
