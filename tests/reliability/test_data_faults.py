@@ -25,7 +25,7 @@ from fault_tools import Handler, Server, fake_arrays, fake_sha256, isolate_data_
 
 from npnn.data import ChecksumError, DataNotFoundError, IdxError, fashion_mnist, load_fashion_mnist, locate
 from npnn.data.fashion_mnist import read_verified
-from npnn.data.idx import encode_idx
+from npnn.data.idx import decompress, encode_idx
 
 LABELS = "train-labels-idx1-ubyte"
 ALL_GZ = sorted(f"{name}.gz" for name in fashion_mnist.FILES.values())
@@ -140,16 +140,29 @@ def test_a_header_claiming_2_31_rows_is_refused_without_allocating(tmp_path, com
     assert peak < 4 * 2**20, f"peak allocation {peak} bytes"
 
 
-def test_a_gzip_bomb_is_refused_without_inflating_it(tmp_path):
+def _gzip_bomb() -> bytes:
     """A labels file of 10 labels followed by 300 MB of zeros, 300 kB compressed."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
     parts = [compressor.compress(encode_idx(np.zeros(10, np.uint8)))]
     parts += [compressor.compress(bytes(2**20)) for _ in range(300)]
+    return b"".join([*parts, compressor.flush()])
+
+
+def test_a_gzip_bomb_is_refused_without_inflating_it(tmp_path):
     path = tmp_path / f"{LABELS}.gz"
-    path.write_bytes(b"".join([*parts, compressor.flush()]))
+    path.write_bytes(_gzip_bomb())
     error, peak = _peak_bytes(lambda: read_verified(path))
     assert isinstance(error, IdxError), error
     assert str(error).startswith(f"{path}: trailing bytes: header says 10 = 10 bytes of data, found more")
+    assert peak < 4 * 2**20, f"peak allocation {peak} bytes"
+
+
+def test_a_downloaded_gzip_bomb_is_refused_without_inflating_it_either():
+    """Downloads gunzip bytes already in memory (idx.decompress), bounded the same way."""
+    bomb = _gzip_bomb()
+    error, peak = _peak_bytes(lambda: decompress(bomb, "https://mirror/labels.gz"))
+    assert isinstance(error, IdxError), error
+    assert str(error).startswith("https://mirror/labels.gz: trailing bytes: header says 10 = 10 bytes")
     assert peak < 4 * 2**20, f"peak allocation {peak} bytes"
 
 

@@ -9,10 +9,12 @@ plausible-looking garbage.
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import os
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -36,13 +38,11 @@ class IdxError(ValueError):
 
 
 def decompress(raw: bytes, source: str) -> bytes:
-    """Gunzip `raw` when it starts with the gzip magic bytes (file names can lie), else return it."""
+    """Gunzip `raw` when it starts with the gzip magic bytes (file names can lie), else return it;
+    bounded as `read_bytes` says, so a downloaded file cannot inflate without limit either."""
     if not raw.startswith(GZIP_MAGIC):
         return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise IdxError(f"{source}: corrupt gzip data ({exc}); {_REFETCH}") from exc
+    return _gunzip(io.BytesIO(raw), source)
 
 
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
@@ -56,11 +56,15 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
             handle.seek(0)
             return handle.read()
         handle.seek(0)
-        try:
-            with gzip.GzipFile(fileobj=handle) as stream:
-                return _inflate_bounded(stream, str(path))
-        except (OSError, EOFError, zlib.error) as exc:
-            raise IdxError(f"{path}: corrupt gzip data ({exc}); {_REFETCH}") from exc
+        return _gunzip(handle, str(path))
+
+
+def _gunzip(compressed: BinaryIO, source: str) -> bytes:
+    try:
+        with gzip.GzipFile(fileobj=compressed) as stream:
+            return _inflate_bounded(stream, source)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise IdxError(f"{source}: corrupt gzip data ({exc}); {_REFETCH}") from exc
 
 
 def _inflate_bounded(stream: gzip.GzipFile, source: str) -> bytes:
