@@ -87,9 +87,9 @@ def open_study(options: SearchOptions, worker: int = 0, attempts: int = 5) -> An
     url = options.storage_url
     engine_kwargs = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else {}
     pruner = optuna.pruners.MedianPruner(n_warmup_steps=0) if options.prune else optuna.pruners.NopPruner()
+    _check_storage_url(url)  # a mistake in the URL is not worth retrying
     for attempt in range(attempts):
         try:
-            _check_storage_url(url)
             storage = _storage_class()(
                 url, engine_kwargs=engine_kwargs, heartbeat_interval=options.heartbeat_seconds,
                 grace_period=options.grace_seconds,
@@ -98,8 +98,6 @@ def open_study(options: SearchOptions, worker: int = 0, attempts: int = 5) -> An
             return optuna.create_study(storage=storage, study_name=options.study, direction="maximize",
                                        sampler=_sampler(options, worker), pruner=pruner,
                                        load_if_exists=True)
-        except SearchError:
-            raise
         except Exception as error:  # a concurrent creation; a persistent problem recurs and is raised
             if attempt == attempts - 1:
                 raise StorageError(f"cannot open study {options.study!r} in {masked_url(url)}: "
