@@ -19,11 +19,8 @@ from data_fakes import (  # noqa: E402
     write_fake,
 )
 
-__all__ = ["Handler", "Server", "dead_pid", "fake_arrays", "fake_sha256", "isolate_data_lookup", "npnn_cli",
-           "python", "write_fake"]
-
-__all__ = ["ENV", "SRC", "TINY", "Handler", "Server", "dead_pid", "fake_arrays", "fake_sha256", "npnn_cli",
-           "python", "write_fake"]
+__all__ = ["ENV", "SRC", "TINY", "Handler", "Server", "dead_pid", "fake_arrays", "fake_sha256",
+           "isolate_data_lookup", "model_arrays", "npnn_cli", "python", "write_fake"]
 SRC = str(TESTS.parent / "src")
 # one BLAS thread: subprocess runs compared bitwise must do their sums in the same order
 ENV = {**os.environ, "PYTHONPATH": SRC, "PYTHONUNBUFFERED": "1", "OPENBLAS_NUM_THREADS": "1",
@@ -50,3 +47,12 @@ def dead_pid() -> int:
     process = subprocess.Popen([sys.executable, "-c", "pass"])
     process.wait()
     return process.pid
+
+
+def model_arrays(path: Path) -> dict:
+    """The model's arrays in a checkpoint: best.safetensors holds only them, last.safetensors
+    holds them under "model" beside the optimizer and the rest."""
+    import npnn
+
+    value = npnn.load(path)
+    return value.get("model", value)

@@ -211,15 +211,6 @@ class _Payload:
         return (open, (str(self.marker), "w"))
 
 
-@pytest.fixture
-def no_unpickling(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("something tried to unpickle")
-
-    for name in ("load", "loads", "Unpickler"):
-        monkeypatch.setattr(pickle, name, refuse)
-
-
 @pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
 def test_a_pickle_renamed_to_safetensors_is_refused_and_never_run(tmp_path, protocol, interrupted, tiny_data,
                                                                  monkeypatch):

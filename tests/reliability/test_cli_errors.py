@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
-from pathlib import Path
 
 import pytest
 from fault_tools import ENV, TINY, npnn_cli
@@ -178,19 +177,12 @@ def test_one_line_and_the_right_exit_status(place, monkeypatch, capsys, args, st
 @pytest.mark.parametrize("how", ["--debug", "NPNN_DEBUG=1"])
 @pytest.mark.parametrize("args, status", [(["test", "missing"], RUNTIME),
                                           (["train", "--config", "missing.json"], USAGE)])
-def test_debug_adds_the_traceback_and_keeps_the_exit_status(place, how, args, status):
+def test_debug_adds_the_traceback_and_keeps_the_exit_status(place, how, args, status, monkeypatch):
     env = {**ENV, "NPNN_DEBUG": "1"} if how.startswith("NPNN_DEBUG") else ENV
     flags = ["--debug"] if how == "--debug" else []
-    result = subprocess_in(place, [*flags, *args], env)
+    monkeypatch.chdir(place)
+    result = npnn_cli(*flags, *args, env=env)
     assert result.returncode == status, result.stderr
     assert "Traceback (most recent call last)" in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith(f"npnn {args[0]}: error: ")
 
-
-def subprocess_in(folder: Path, args: list[str], env: dict[str, str]):
-    cwd = os.getcwd()
-    os.chdir(folder)
-    try:
-        return npnn_cli(*args, env=env)
-    finally:
-        os.chdir(cwd)

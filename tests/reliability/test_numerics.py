@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pytest
-from fault_tools import TINY
+from fault_tools import TINY, model_arrays
 
 import npnn
 import npnn.nn.functional as F
@@ -80,10 +80,6 @@ def _poison(monkeypatch, steps):
     return seen
 
 
-def _model_arrays(path):
-    return npnn.load(path)["model"] if "last" in path.name else npnn.load(path)
-
-
 def test_a_nan_loss_mid_training_stops_the_run_as_diverged_and_keeps_the_best_checkpoint(
         tmp_path, tiny_data, tiny_config, monkeypatch):
     trainer = Trainer.create(tiny_config, tmp_path, run_id="d", data=tiny_data)
@@ -104,7 +100,7 @@ def test_a_nan_loss_mid_training_stops_the_run_as_diverged_and_keeps_the_best_ch
     assert status["status"] == "diverged" and "non-finite at step 5" in status["reason"]
     assert (run / "best.safetensors").read_bytes() == saved["best"]  # intact, byte for byte
     assert (run / "last.safetensors").read_bytes() == saved["last"]  # the step-4 state, finite
-    assert all(np.isfinite(a).all() for a in _model_arrays(run / "last.safetensors").values())
+    assert all(np.isfinite(a).all() for a in model_arrays(run / "last.safetensors").values())
 
 
 def test_a_diverged_run_continues_from_its_last_checkpoint_only_when_forced(tmp_path, tiny_data, tiny_config,
@@ -137,8 +133,8 @@ def test_skip_mode_skips_only_the_non_finite_steps_and_finishes(tmp_path, tiny_d
     history = json.loads((run / "history.json").read_text())
     assert [r["step"] for r in history["records"]] == [2, 4, 6, 8, 10, 12]
     assert all(math.isfinite(loss) for loss in history["train_loss"])
-    assert all(np.isfinite(a).all() for a in _model_arrays(run / "best.safetensors").values())
-    assert all(np.isfinite(a).all() for a in _model_arrays(run / "last.safetensors").values())
+    assert all(np.isfinite(a).all() for a in model_arrays(run / "best.safetensors").values())
+    assert all(np.isfinite(a).all() for a in model_arrays(run / "last.safetensors").values())
     assert result.best.val_accuracy > 0.3  # it went on learning
 
 

@@ -10,6 +10,7 @@ Ctrl-C queues the trial again (tests/search/test_search_cli.py).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import optuna
@@ -58,7 +59,7 @@ def test_a_trial_that_raises_mid_training_is_failed_with_its_error_and_the_searc
 def test_a_storage_url_that_cannot_be_used_is_a_search_error(options):
     for url in ("bogus://nowhere", "not a url", "mysql+nosuchdriver://user:secret@host/db"):
         with pytest.raises(SearchError, match=r"--storage .*cannot use it") as raised:
-            run_search(SearchOptions(**{**options.__dict__, "storage": url}))
+            run_search(dataclasses.replace(options, storage=url))
         assert "secret" not in str(raised.value)  # passwords are not printed
 
 

@@ -15,9 +15,8 @@ import signal
 
 import numpy as np
 import pytest
-from fault_tools import npnn_cli, python
+from fault_tools import model_arrays, npnn_cli, python
 
-import npnn
 from npnn.training import TrainConfig
 
 CONFIG = TrainConfig(hidden=[32], epochs=3, train_subset=1000, batch_size=50, eval_every=7, seed=11,
@@ -50,11 +49,6 @@ def uninterrupted(tmp_path_factory):
     return out / "full"
 
 
-def _arrays(path):
-    value = npnn.load(path)
-    return value.get("model", value)
-
-
 @pytest.mark.parametrize("when", ["random step", "before the first checkpoint"])
 def test_sigkill_at_a_step_then_resume_equals_an_uninterrupted_run_bitwise(tmp_path, uninterrupted, when):
     kill_after = random.Random().randint(8, 55) if when == "random step" else 2
@@ -71,7 +65,7 @@ def test_sigkill_at_a_step_then_resume_equals_an_uninterrupted_run_bitwise(tmp_p
     resumed = npnn_cli("train", "--resume", run, "--quiet", "--no-test")
     assert resumed.returncode == 0, (kill_after, resumed.stderr)
     for name in ("last.safetensors", "best.safetensors"):
-        reference, cut = _arrays(uninterrupted / name), _arrays(run / name)
+        reference, cut = model_arrays(uninterrupted / name), model_arrays(run / name)
         assert reference.keys() == cut.keys()
         for key in reference:
             np.testing.assert_array_equal(cut[key], reference[key], err_msg=f"{name} {key}, killed at "

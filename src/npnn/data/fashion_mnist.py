@@ -93,10 +93,10 @@ def _find(directory: Path) -> tuple[dict[str, Path], list[str]]:
 
 
 def _describe(label: str, directory: Path, missing: list[str]) -> str:
-    if directory.exists() and not directory.is_dir():
-        state = "not a directory"
-    elif not directory.is_dir():
+    if not directory.exists():
         state = "no such directory"
+    elif not directory.is_dir():
+        state = "not a directory"
     elif len(missing) == len(FILES):
         state = "none of the four files"
     else:

@@ -49,8 +49,8 @@ def predict_test(run: Run, data_dir: str | None = None) -> TestPredictions:
     from npnn.training.evaluation import load_best_model
     from npnn.training.metrics import evaluate
 
-    model, _, _ = load_best_model(run.path)
-    dataset = load_split(run.config, "test", data_dir=data_dir)
+    model, config, _ = load_best_model(run.path)
+    dataset = load_split(config, "test", data_dir=data_dir)
     result = evaluate(model, dataset.images, dataset.labels)  # as `npnn test`, so accuracies agree
     return TestPredictions(
         images=display_images(dataset.images, dataset.normalization),

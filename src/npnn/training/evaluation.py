@@ -27,7 +27,7 @@ def evaluate_run(run_path: str | Path, split: str = "test", data_dir: str | None
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     model, config, metadata = load_best_model(run_path)
-    run = open_run_dir(run_path)
+    run = RunDir(Path(run_path))  # load_best_model has opened and checked it
     dataset = load_split(config, split, data_dir=data_dir)
     result = evaluate(model, dataset.images, dataset.labels)
     confusion = confusion_matrix(dataset.labels, result.predictions, len(CLASS_NAMES))
