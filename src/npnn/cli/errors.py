@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from pathlib import Path
 
 EXIT_OK = 0
@@ -18,9 +17,9 @@ class UsageError(ValueError):
     """Invalid arguments or configuration: exit status 2."""
 
 
-def check_folders(flag: str, folders: Iterable[Path], purpose: str) -> None:
-    """UsageError for the first of `folders` that exists as a file: `flag` must lead to folders."""
-    for folder in folders:
+def check_folders(flag: str, path: Path, purpose: str) -> None:
+    """UsageError where `path` or a folder above it exists as a file: `flag` must lead to folders."""
+    for folder in (path, *path.parents):
         if folder.exists() and not folder.is_dir():
             raise UsageError(f"{flag}: {folder} is a file, not a folder; {purpose}")
 

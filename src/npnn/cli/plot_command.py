@@ -53,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
                                      "a folder made by `npnn train` or `npnn search`")
     first = paths[0]
     out = args.out or (first.parent if first.is_file() else first) / "plots"
-    check_folders("-o", (out, *out.parents) if args.out else (), "give a folder for the figures")
+    if args.out:
+        check_folders("-o", out, "give a folder for the figures")
     for stem, figure in args.figures(paths, args):
         for written in save_figure(figure, out / stem, formats=args.format):
             print(f"wrote {written}")

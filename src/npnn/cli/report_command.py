@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         if args.out.is_dir():
             raise UsageError(f"-o: {args.out} is a folder; give the HTML file to write, e.g. "
                              f"{args.out / 'report.html'}")
-        check_folders("-o", args.out.parents, "give a path inside a folder")
+        check_folders("-o", args.out.parent, "give a path inside a folder")
     started = time.perf_counter()
     report = build_report(args.path, top=args.top, data_dir=args.data_dir, echo=print)
     folder = args.path.parent if args.path.is_file() else args.path

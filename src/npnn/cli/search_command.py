@@ -93,8 +93,10 @@ def _options(args: argparse.Namespace) -> Any:
     except ConfigError as error:
         raise UsageError(f"--{error.field.replace('_', '-')}: {error.reason}") from None
     out = args.out or Path("searches") / (Path(name).stem if args.space else name)
-    check_folders("--out", (out, *out.parents), "give a folder for the search")
-    if (out / "config.json").is_file():
+    from npnn.training.run_dir import is_run_dir
+
+    check_folders("--out", out, "give a folder for the search")
+    if is_run_dir(out):
         raise UsageError(f"--out: {out} is a run directory (made by `npnn train`); give a folder "
                          "for the search")
     return SearchOptions(out=out, space=space, space_source=name, sampler=args.sampler,

@@ -74,8 +74,10 @@ def _blame(error: ConfigError, args: argparse.Namespace, base: dict[str, Any]) -
 def _check_run_flags(args: argparse.Namespace) -> Path:
     """The --out folder, after refusing an --out that is a file or a --run-id that is a path."""
     out = args.out or DEFAULT_OUT
-    check_folders("--out", (out, *out.parents), "give a folder to hold run directories")
-    if (out / "config.json").is_file():
+    from npnn.training.run_dir import is_run_dir
+
+    check_folders("--out", out, "give a folder to hold run directories")
+    if is_run_dir(out):
         raise UsageError(f"--out: {out} is a run directory; give the folder that holds run "
                          f"directories (to continue this run: --resume {out})")
     run_id = args.run_id

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from npnn.report.document import Report, write_report
 from npnn.report.model_sections import Echo, quiet
-from npnn.report.sources import ReportError, Run, Search, Trial, is_run, is_search, load_run, load_search
+from npnn.report.sources import ReportError, Run, Search, Trial, is_search, load_run, load_search
+from npnn.training.run_dir import is_run_dir
 
 __all__ = ["Report", "ReportError", "Run", "Search", "Trial", "build_report", "load_run", "load_search",
            "write_report"]
@@ -23,7 +24,7 @@ def build_report(path: str | Path, top: int = 4, data_dir: str | None = None, ec
 
     if is_search(path):
         return build_search_report(load_search(path), top=top, data_dir=data_dir, echo=echo)
-    if is_run(path):
+    if is_run_dir(path):
         return build_run_report(load_run(path), data_dir=data_dir, echo=echo)
     raise ReportError(f"{path} is neither a search directory (no search_result.csv) nor a run directory "
                       "(no config.json): pass a folder made by `npnn search` or `npnn train`")

@@ -15,7 +15,7 @@ from typing import Any
 from npnn.serialization import CheckpointError, read_json
 from npnn.training.config import TrainConfig
 from npnn.training.history import History
-from npnn.training.run_dir import RunDir, open_run_dir
+from npnn.training.run_dir import open_run_dir
 
 RESULTS_CSV = "search_result.csv"
 
@@ -184,5 +184,3 @@ def is_search(path: str | Path) -> bool:
     return (path / RESULTS_CSV).is_file() or (path.is_file() and path.suffix == ".csv")
 
 
-def is_run(path: str | Path) -> bool:
-    return RunDir(Path(path)).config.is_file()

@@ -88,10 +88,15 @@ def create_run_dir(out: str | Path, config_json: str, run_id: str | None = None)
             candidate = root / f"{base}-{suffix}"
 
 
+def is_run_dir(path: str | Path) -> bool:
+    """Whether `path` is a run directory: a folder holding a config.json."""
+    return RunDir(Path(path)).config.is_file()
+
+
 def open_run_dir(path: str | Path) -> RunDir:
     """An existing run directory, checked to hold a config."""
     run = RunDir(Path(path))
-    if not run.config.is_file():
+    if not is_run_dir(run.path):
         raise FileNotFoundError(
             f"{run.path} is not a run directory (no config.json): pass a folder made by `npnn train`"
         )
