@@ -150,6 +150,20 @@ def finite_or_none(value: Any) -> Any:
     return value
 
 
+def is_special_file(path: str | os.PathLike[str]) -> bool:
+    """Whether `path` exists as something other than a regular file: a folder, or a pipe or device
+    that reading would block on."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def is_number(value: Any) -> bool:
+    """An int or float, and not a bool (which Python counts as an int)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def check_regular_file(path: str | os.PathLike[str], what: str = "file") -> None:
     """Raise FileNotFoundError if `path` is missing, CheckpointError if it is a directory, a FIFO
     or a device: reading those would fail late, or block for ever."""

@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from npnn.serialization import atomic_write_text
+from npnn.serialization import atomic_write_text, is_special_file
 
 COLUMNS = ["no", "train_id", "accuracy", "hidden_size", "batch_size", "learning_rate", "regularization",
            "regular_strength", "val_accuracy", "epochs", "seconds", "state", "run_dir"]
@@ -55,7 +55,7 @@ class ResultsError(ValueError):
 def read_csv(path: str | Path) -> list[dict[str, str]]:
     """The rows of a search_result.csv; ResultsError if it is not one."""
     path = Path(path)
-    if path.exists() and not path.is_file():  # a folder, or a pipe that would block
+    if is_special_file(path):
         raise ResultsError("not a regular file")
     try:
         with open(path, newline="", encoding="utf-8") as handle:

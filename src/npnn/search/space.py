@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from npnn.serialization import is_special_file
 from npnn.training.config import ConfigError, TrainConfig
 
 CONFIG_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
@@ -203,7 +203,7 @@ def load_space(path: str) -> SearchSpace:
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib
     try:
-        if os.path.exists(path) and not os.path.isfile(path):  # a folder, or a pipe that would block
+        if is_special_file(path):
             raise SpaceError(f"cannot read search space {path}: not a regular file")
         with open(path, "rb") as handle:
             values = tomllib.load(handle)

@@ -17,7 +17,7 @@ from npnn import random
 from npnn.nn.module import Module
 from npnn.optim.lr_scheduler import LRScheduler
 from npnn.optim.optimizer import Optimizer
-from npnn.serialization import CheckpointError, load_file, save_file
+from npnn.serialization import CheckpointError, is_number, load_file, save_file
 
 FORMAT = "npnn-checkpoint"
 VERSION = 1
@@ -75,8 +75,7 @@ def load_last(path: str | Path, model: Module, optimizer: Optimizer, scheduler: 
     if config is not None and isinstance(metadata.get("config"), dict):
         check_config(metadata["config"], config, path, config_path)
     trainer = value["trainer"]
-    if not isinstance(trainer, dict) or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in trainer.values()):
+    if not isinstance(trainer, dict) or not all(is_number(v) for v in trainer.values()):
         raise CheckpointError(f"{path}: damaged trainer state (numbers expected): {trainer!r:.200}")
     check_state(model, value["model"], path)
     if scheduler is not None and value["scheduler"] is not None:

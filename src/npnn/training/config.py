@@ -12,6 +12,7 @@ from typing import Any
 
 from npnn.data.load import VAL_SPLITS
 from npnn.models import ACTIVATIONS
+from npnn.serialization import is_special_file
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 REGULARIZATIONS = ("none", "l1", "l2")
@@ -170,7 +171,7 @@ class TrainConfig:
 def read_settings_text(path: str | Path) -> str:
     """The text of a settings file, or ConfigError naming it."""
     try:
-        if Path(path).exists() and not Path(path).is_file():  # a folder, or a pipe that would block
+        if is_special_file(path):
             raise ConfigError(WHOLE_FILE, "cannot read it: not a regular file", str(path))
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from npnn.serialization import CheckpointError, atomic_write_json, read_json
+from npnn.serialization import CheckpointError, atomic_write_json, is_number, read_json
 
 
 @dataclass
@@ -60,10 +60,13 @@ class History:
         values = read_json(path)
         fields = {f.name for f in dataclasses.fields(EvalRecord)}
         records = values.get("records") if isinstance(values, dict) else None
-        if not isinstance(records, list) or not all(
-                isinstance(r, dict) and set(r) == fields and all(
-                    v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
-                    for v in r.values()) for r in records):
+        if not isinstance(records, list) or not all(_is_record(r, fields) for r in records):
             raise CheckpointError(f"{path}: damaged: not a training history (records of "
                                   f"{', '.join(sorted(fields))})")
         return cls.from_dict(values)
+
+
+def _is_record(value: Any, fields: set[str]) -> bool:
+    """A dict with exactly `fields`, each a number or None."""
+    return isinstance(value, dict) and set(value) == fields and all(
+        v is None or is_number(v) for v in value.values())
