@@ -137,9 +137,12 @@ def test_sigkill_then_rerun_keeps_finished_trials_and_completes(tmp_path, option
     completed_runs = [r for r in rows if r["state"] == "complete"]
     assert len(completed_runs) == 10  # and no point completed twice
     study = optuna.load_study(study_name="npnn-search", storage=f"sqlite:///{out / 'study.db'}")
+    # the study, not the CSV, says whether the kill landed inside a trial: the CSV is rewritten
+    # just after a trial completes, so a kill in between leaves 3 rows and no failed trial
     killed = [t for t in study.trials if t.state.name == "FAIL"]
-    if len(finished_before) == 3:  # the kill landed in trial 3: it failed, and its point ran once more
-        assert [t.number for t in killed] == [3]
+    assert len(killed) <= 1
+    if killed:  # the interrupted trial failed, and its point ran once more, only once
+        assert killed[0].number >= 3
         assert sum(t.params == killed[0].params for t in study.trials if t.state.name == "COMPLETE") == 1
 
 
