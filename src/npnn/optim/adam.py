@@ -8,6 +8,7 @@ import numpy as np
 
 from npnn import backend
 from npnn.optim.optimizer import Optimizer, ParamsT
+from npnn.tensor import Tensor
 
 # Moments of inputs that stop receiving gradient (e.g. never-lit pixels) decay towards
 # subnormal floats, and NumPy arithmetic on subnormals is about 2x slower. Every this many
@@ -120,44 +121,24 @@ class Adam(Optimizer):
 
         if step % FLUSH_SUBNORMALS_EVERY == 0:
             tiny = np.finfo(param.dtype).tiny
-            for name in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+            for name in SCALED_MOMENTS:  # every moment, scaled or not
                 if name in state:
                     _flush_below(state[name], tiny, second)
 
 
-    def state_dict(self) -> dict[str, Any]:
-        """As Optimizer.state_dict, with PyTorch's moments (m = (1 - b1) m', in float64)."""
-        saved = super().state_dict()
-        betas = self._betas_by_index(saved["param_groups"])
-        for index, param_state in saved["state"].items():
-            for name, which in SCALED_MOMENTS.items():
-                if name in param_state and _scaled(param_state[name]):
-                    param_state[name] = param_state[name].astype(np.float64) * (1 - betas[index][which])
-        return saved
+    def _saved_value(self, name: str, value: Any, group: dict[str, Any]) -> Any:
+        """PyTorch's moments (m = (1 - b1) m', in float64) where Adam keeps them scaled."""
+        if name in SCALED_MOMENTS and _scaled(value):
+            return backend.to_numpy(value).astype(np.float64) * (1 - group["betas"][SCALED_MOMENTS[name]])
+        return super()._saved_value(name, value, group)
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """As Optimizer.load_state_dict; PyTorch's moments are scaled back (exactly, from float64)."""
-        betas = self._betas_by_index(state_dict["param_groups"])
-        params = {index: param for group, saved in zip(self.param_groups, state_dict["param_groups"],
-                                                       strict=False)
-                  for index, param in zip(saved.get("params", []), group["params"], strict=False)}
-        state = {}
-        for key, param_state in state_dict["state"].items():
-            param_state = dict(param_state)
-            param = params.get(int(key)) if _valid_index(key, betas) else None
-            for name, which in SCALED_MOMENTS.items():
-                value = param_state.get(name)
-                if param is not None and _scaled(param.data) and hasattr(value, "dtype") and \
-                        np.issubdtype(value.dtype, np.floating):
-                    saved = np.asarray(backend.to_numpy(value), np.float64)
-                    param_state[name] = saved / (1 - betas[int(key)][which])
-            state[key] = param_state
-        super().load_state_dict({**state_dict, "state": state})
-
-    @staticmethod
-    def _betas_by_index(groups: list[dict[str, Any]]) -> dict[int, tuple[float, float]]:
-        return {int(index): tuple(group.get("betas", (0.9, 0.999)))
-                for group in groups for index in group.get("params", [])}
+    def _loaded_value(self, name: str, value: Any, param: Tensor, saved_group: dict[str, Any]) -> Any:
+        """PyTorch's moments scaled back (exactly, from float64) for a float32 parameter."""
+        if name in SCALED_MOMENTS and _scaled(param.data) and hasattr(value, "dtype") and \
+                np.issubdtype(value.dtype, np.floating):
+            beta = tuple(saved_group.get("betas", (0.9, 0.999)))[SCALED_MOMENTS[name]]
+            return np.asarray(backend.to_numpy(value), np.float64) / (1 - beta)
+        return value
 
 
 def _scaled(array: Any) -> bool:
@@ -174,13 +155,6 @@ def _lerp_(start: Any, end: Any, weight: Any, temp: Any) -> None:
     else:
         temp *= 1 - weight
         np.subtract(end, temp, out=start)
-
-
-def _valid_index(key: Any, betas: dict[int, tuple[float, float]]) -> bool:
-    try:
-        return int(key) in betas
-    except (TypeError, ValueError):
-        return False
 
 
 class AdamW(Adam):

@@ -148,6 +148,7 @@ class Optimizer:
         NumPy copies (safe to save while training goes on).
         """
         index = self._index_of_params()
+        group_of = {id(p): group for group in self.param_groups for p in group["params"]}
         groups = []
         for group in self.param_groups:
             packed = {key: copy.deepcopy(value) for key, value in group.items() if key != "params"}
@@ -156,10 +157,19 @@ class Optimizer:
         state = {}
         for param, param_state in self.state.items():
             if param_state:
+                group = group_of[id(param)]
                 state[index[id(param)]] = {
-                    key: _to_saved(value) for key, value in param_state.items()
+                    key: self._saved_value(key, value, group) for key, value in param_state.items()
                 }
         return {"state": state, "param_groups": groups}
+
+    def _saved_value(self, name: str, value: Any, group: dict[str, Any]) -> Any:
+        """How state `name` is saved: a NumPy copy (subclasses may convert, as Adam does)."""
+        return _to_saved(value)
+
+    def _loaded_value(self, name: str, value: Any, param: Tensor, saved_group: dict[str, Any]) -> Any:
+        """The inverse of `_saved_value`, before the value is cast like its parameter."""
+        return value
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore hyperparameters and state saved by `state_dict`, matching parameters by index."""
@@ -176,7 +186,7 @@ class Optimizer:
                     f"state dict's group {i} has {len(saved['params'])}; the model must match"
                 )
         params = {
-            saved_id: param
+            saved_id: (param, saved)
             for group, saved in zip(self.param_groups, saved_groups, strict=True)
             for saved_id, param in zip(saved["params"], group["params"], strict=True)
         }
@@ -186,9 +196,10 @@ class Optimizer:
             if saved_id not in params:
                 raise ValueError(f"loaded state dict has state for parameter {saved_id}, "
                                  "which no parameter group lists")
-            param = params[saved_id]
+            param, saved_group = params[saved_id]
             state[param] = {
-                name: _to_param_like(value, param, saved_id, name)
+                name: _to_param_like(self._loaded_value(name, value, param, saved_group), param,
+                                     saved_id, name)
                 for name, value in param_state.items()
             }
         new_groups = []
