@@ -40,13 +40,15 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _config_from(args: argparse.Namespace) -> tuple[TrainConfig, dict[str, Any]]:
-    """The run's TrainConfig, and the settings read from --config (to blame errors on)."""
+def _config_from(args: argparse.Namespace, start: dict[str, Any] | None = None
+                 ) -> tuple[TrainConfig, dict[str, Any]]:
+    """The run's TrainConfig (`start`, then --config, then the setting flags over it), and the
+    settings read from --config (to blame errors on)."""
     from npnn.training import ConfigError, TrainConfig
 
     base = _settings_file(args)
     try:
-        return TrainConfig.from_dict({**base, **config_overrides(args)}), base
+        return TrainConfig.from_dict({**(start or {}), **base, **config_overrides(args)}), base
     except ConfigError as error:
         raise _blame(error, args, base) from None
 
@@ -119,7 +121,7 @@ def _resume(args: argparse.Namespace, reporter: Any) -> Trainer:
     """Trainer.resume; with --force, setting flags and --config first rewrite config.json
     (put back as it was if the resume fails)."""
     from npnn.serialization import atomic_write_text
-    from npnn.training import ConfigError, TrainConfig, Trainer
+    from npnn.training import TrainConfig, Trainer
     from npnn.training.checkpoint import changed_settings
     from npnn.training.run_dir import open_run_dir
 
@@ -134,13 +136,9 @@ def _resume(args: argparse.Namespace, reporter: Any) -> Trainer:
         return Trainer.resume(args.resume, reporter=reporter, force=args.force)
     run = open_run_dir(args.resume)
     before = TrainConfig.load(run.config)
-    base = _settings_file(args)
-    try:
-        config = TrainConfig.from_dict({**before.to_dict(), **base, **config_overrides(args)})
-    except ConfigError as error:
-        raise _blame(error, args, base) from None
-    if config.data_dir is not None and config.data_dir != before.data_dir:  # stored resolved, as create()
-        config = config.replace(data_dir=str(Path(config.data_dir).expanduser().resolve()))
+    config, _ = _config_from(args, before.to_dict())
+    if config.data_dir != before.data_dir:  # stored resolved, as create() does
+        config = config.with_resolved_data_dir()
     old_text = run.config.read_text(encoding="utf-8")
     atomic_write_text(run.config, config.to_json())
     try:

@@ -167,6 +167,13 @@ class TrainConfig:
         """A validated copy with some fields changed."""
         return TrainConfig.from_dict({**self.to_dict(), **changes})
 
+    def with_resolved_data_dir(self) -> TrainConfig:
+        """This config with data_dir made absolute (as run directories store it), so the run can
+        be tested from anywhere."""
+        if self.data_dir is None:
+            return self
+        return self.replace(data_dir=str(Path(self.data_dir).expanduser().resolve()))
+
 
 def read_settings_text(path: str | Path) -> str:
     """The text of a settings file, or ConfigError naming it."""

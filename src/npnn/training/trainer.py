@@ -128,8 +128,7 @@ class Trainer:
 
         A relative data_dir is stored resolved, so the run can be tested from anywhere.
         """
-        if config.data_dir is not None:
-            config = config.replace(data_dir=str(Path(config.data_dir).expanduser().resolve()))
+        config = config.with_resolved_data_dir()
         check_run_id_free(out, run_id)  # before the data load, which takes a while
         train, val = data if data is not None else load_datasets(config)
         run = create_run_dir(out, config.to_json(), run_id)
