@@ -53,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             rows = read_csv(csv)
         except ResultsError as error:
-            raise ResultsError(f"{csv}: not a search results table ({error}); pass a folder made "
-                               "by `npnn search` or its search_result.csv") from None
+            raise ResultsError(f"{error}; pass a folder made by `npnn search` or its "
+                               "search_result.csv") from None
         print(summary(rows, top=args.top))
         return 0
     try:

@@ -131,7 +131,7 @@ def _optional_json(path: Path) -> dict[str, Any] | None:
 
 def load_search(path: str | Path) -> Search:
     """Read a search directory (or its search_result.csv directly)."""
-    from npnn.search.results import read_csv
+    from npnn.search.results import ResultsError, read_csv
 
     path = Path(path)
     csv = path / RESULTS_CSV if path.is_dir() else path
@@ -140,7 +140,11 @@ def load_search(path: str | Path) -> Search:
                           "or its CSV file")
     root = csv.parent
     try:
-        trials = [_trial(row, root) for row in read_csv(csv)]
+        rows = read_csv(csv)
+    except ResultsError as error:
+        raise ReportError(f"{error}; it should have the columns `npnn search` writes") from None
+    try:
+        trials = [_trial(row, root) for row in rows]
     except (KeyError, ValueError) as error:
         raise ReportError(f"{csv}: not a search results table ({error}); it should have the "
                           "columns `npnn search` writes") from None

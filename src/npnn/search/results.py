@@ -48,25 +48,29 @@ def write_csv(path: str | Path, rows: list[dict[str, Any]]) -> None:
 
 
 class ResultsError(ValueError):
-    """A file that is not a results table written by `npnn search`; the message gives the reason
-    (callers add the file name)."""
+    """A file that is not a results table written by `npnn search`; the message names the file
+    and gives the reason (callers add what to do)."""
 
 
 def read_csv(path: str | Path) -> list[dict[str, str]]:
     """The rows of a search_result.csv; ResultsError if it is not one."""
     path = Path(path)
+
+    def refuse(reason: str) -> ResultsError:
+        return ResultsError(f"{path}: not a search results table ({reason})")
+
     if is_special_file(path):
-        raise ResultsError("not a regular file")
+        raise refuse("not a regular file")
     try:
         with open(path, newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
             rows = list(reader)
             header = reader.fieldnames or []
     except (UnicodeDecodeError, csv.Error) as error:
-        raise ResultsError(str(error)) from None
+        raise refuse(str(error)) from None
     missing = [column for column in COLUMNS if column not in header]
     if missing:
-        raise ResultsError(f"no column {missing[0]!r}")
+        raise refuse(f"no column {missing[0]!r}")
     return rows
 
 
