@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from npnn.search.results import summary, trial_rows, write_csv
+from npnn.search.space import SAMPLERS
 from npnn.search.study import (
     DEFAULT_TRIALS,
-    SAMPLERS,
     SearchError,
     SearchOptions,
     enqueue_grid,

@@ -13,10 +13,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from npnn.serialization import is_special_file
+from npnn.serialization import is_number, is_special_file
 from npnn.training.config import ConfigError, TrainConfig
 
 CONFIG_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
+SAMPLERS = ("grid", "random", "tpe")
 
 
 class SpaceError(ValueError):
@@ -101,6 +102,8 @@ class SearchSpace:
         unknown = sorted(set(self.fixed) - CONFIG_FIELDS)
         if unknown:
             raise SpaceError(f"fixed setting {unknown[0]!r} is not a TrainConfig field")
+        if self.sampler not in SAMPLERS:
+            raise SpaceError(f"sampler must be one of {', '.join(SAMPLERS)}, got {self.sampler!r}")
 
     def grid(self) -> dict[str, list[Any]]:
         """Optuna GridSampler's search space (every parameter as a list of values)."""
@@ -137,6 +140,14 @@ def _check_param(param: Param) -> None:
         return
     if param.name not in CONFIG_FIELDS:
         raise SpaceError(f"parameter {param.name!r} is not a TrainConfig field")
+    for key in ("low", "high", "step"):
+        value = getattr(param, key)
+        if value is not None and not is_number(value):
+            raise SpaceError(f"parameter {param.name!r}: {key} must be a number, got {value!r}")
+    if param.step is not None and not param.step > 0:  # else the grid of the range never ends
+        raise SpaceError(f"parameter {param.name!r}: step must be > 0, got {param.step!r}")
+    if not isinstance(param.log, bool):
+        raise SpaceError(f"parameter {param.name!r}: log must be true or false, got {param.log!r}")
     if param.low is None or param.high is None or param.low > param.high:
         raise SpaceError(f"parameter {param.name!r} needs `choices`, or `low` <= `high`")
     if param.log and param.low <= 0:
@@ -152,11 +163,6 @@ def space_from_dict(values: dict[str, Any], source: str) -> SearchSpace:
     for key in ("fixed", "params"):
         if not isinstance(values.get(key, {}), dict):
             raise SpaceError(f"{source}: `{key}` must be a table ([{key}]), got {values[key]!r}")
-    from npnn.search.study import SAMPLERS
-
-    if values.get("sampler", "tpe") not in SAMPLERS:
-        raise SpaceError(f"{source}: sampler must be one of {', '.join(SAMPLERS)}, got "
-                         f"{values['sampler']!r}")
     params = []
     for name, spec in values.get("params", {}).items():
         if not isinstance(spec, dict):
@@ -164,10 +170,11 @@ def space_from_dict(values: dict[str, Any], source: str) -> SearchSpace:
         extra = sorted(set(spec) - {"choices", "low", "high", "log", "step"})
         if extra:
             raise SpaceError(f"{source}: [params.{name}] has unknown key {extra[0]!r}")
-        _check_spec_types(spec, f"{source}: [params.{name}]")
         choices = spec.get("choices")
+        if choices is not None and not isinstance(choices, list):  # a string would become letters
+            raise SpaceError(f"{source}: [params.{name}]: choices must be a list, got {choices!r}")
         params.append(Param(name, tuple(choices) if choices is not None else None, spec.get("low"),
-                            spec.get("high"), bool(spec.get("log", False)), spec.get("step")))
+                            spec.get("high"), spec.get("log", False), spec.get("step")))
     try:
         space = SearchSpace(params, dict(values.get("fixed", {})), values.get("sampler", "tpe"),
                             values.get("description", ""))
@@ -180,18 +187,6 @@ def space_from_dict(values: dict[str, Any], source: str) -> SearchSpace:
     except ConfigError as error:
         raise SpaceError(f"{source}: the first configuration is invalid: {error}") from None
     return space
-
-
-def _check_spec_types(spec: dict[str, Any], where: str) -> None:
-    if "choices" in spec and not isinstance(spec["choices"], list):
-        raise SpaceError(f"{where}: choices must be a list, got {spec['choices']!r}")
-    for key in ("low", "high", "step"):
-        if key in spec and (isinstance(spec[key], bool) or not isinstance(spec[key], (int, float))):
-            raise SpaceError(f"{where}: {key} must be a number, got {spec[key]!r}")
-    if "step" in spec and not spec["step"] > 0:
-        raise SpaceError(f"{where}: step must be > 0, got {spec['step']!r}")
-    if "log" in spec and not isinstance(spec["log"], bool):
-        raise SpaceError(f"{where}: log must be true or false, got {spec['log']!r}")
 
 
 def load_space(path: str) -> SearchSpace:

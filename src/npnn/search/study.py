@@ -20,7 +20,6 @@ from npnn.search.space import SearchSpace
 
 HEARTBEAT_SECONDS = 5
 GRACE_SECONDS = 20  # a RUNNING trial without a heartbeat for this long belongs to a dead worker
-SAMPLERS = ("grid", "random", "tpe")
 DEFAULT_TRIALS = 20  # for random and TPE samplers without --trials
 
 
