@@ -30,11 +30,18 @@ from npnn import backend
 METADATA_KEY = "npnn"
 DIGEST_KEY = "npnn_sha256"  # over the metadata and every array; absent in older files
 MAX_DEPTH = 64  # nesting of the metadata skeleton; a state_dict needs about 5
+JSON_MAX_DEPTH = 100  # nesting of any JSON npnn reads; what it writes stays under about 10
+HEADER_MAX_BYTES = 100_000_000  # safetensors' own limit on the header
+TENSOR_FIELDS = {"dtype", "shape", "data_offsets"}  # all a safetensors header entry may hold
 _STARTED = time.time()  # temp files older than this process and its own can be swept
 
 
 class CheckpointError(ValueError):
     """A file that is not a readable npnn/safetensors checkpoint."""
+
+
+class JSONFormatError(ValueError):
+    """Text that is not JSON npnn accepts: invalid, a key twice in one object, or nested too deeply."""
 
 
 def new_file_mode() -> int:
@@ -177,14 +184,53 @@ def check_regular_file(path: str | os.PathLike[str], what: str = "file") -> None
         raise CheckpointError(f"{path} is not a regular file (a pipe or device?); give a {what}")
 
 
+def parse_json(text: str | bytes) -> Any:
+    """Every JSON npnn reads goes through here: JSONFormatError (a ValueError) for invalid JSON, for
+    a key given twice in one object (Python would keep the last, other readers the first) and for
+    nesting deeper than JSON_MAX_DEPTH (Python's parser would raise RecursionError, and code that
+    walks the value could too)."""
+    try:
+        value = json.loads(text.decode("utf-8") if isinstance(text, bytes) else text,
+                           object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise JSONFormatError(f"nested more than {JSON_MAX_DEPTH} levels deep") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise JSONFormatError(str(error)) from None
+    if _nesting(value) > JSON_MAX_DEPTH:
+        raise JSONFormatError(f"nested more than {JSON_MAX_DEPTH} levels deep")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in value:
+            raise JSONFormatError(f"the key {key!r} appears twice in one object")
+        value[key] = item
+    return value
+
+
+def _nesting(value: Any) -> int:
+    """How deeply lists and objects nest in `value` (without recursion), counted up to one past
+    JSON_MAX_DEPTH."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if depth > JSON_MAX_DEPTH:
+                break
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def read_json(path: str | os.PathLike[str]) -> Any:
     """Read a JSON file, naming the file in the error if it is not valid JSON."""
     check_regular_file(path, "JSON file")
     try:
-        return json.loads(Path(path).read_bytes().decode("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
-        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
-        raise CheckpointError(f"{path}: not valid JSON ({reason}); the file is damaged") from None
+        return parse_json(Path(path).read_bytes())
+    except JSONFormatError as error:
+        raise CheckpointError(f"{path}: not valid JSON ({error}); the file is damaged") from None
 
 
 def flatten(value: Any, prefix: str = "") -> tuple[Any, dict[str, np.ndarray]]:
@@ -262,6 +308,7 @@ def load_file(path: str | os.PathLike[str]) -> tuple[Any, Any]:
 
     path = Path(path)
     check_regular_file(path, "checkpoint file")
+    _check_header(path)
     try:
         with safe_open(str(path), framework="np") as handle:
             header = handle.metadata() or {}
@@ -275,14 +322,38 @@ def load_file(path: str | os.PathLike[str]) -> tuple[Any, Any]:
         raise CheckpointError(f"{path}: damaged: checksum mismatch; the file changed after it was "
                               "written: restore a copy or train again")
     try:
-        stored = json.loads(header[METADATA_KEY])
+        stored = parse_json(header[METADATA_KEY])
         if not isinstance(stored, dict) or not {"skeleton", "metadata"} <= set(stored):
             raise ValueError("no skeleton and metadata in it")
         return unflatten(stored["skeleton"], arrays), stored["metadata"]
-    except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError
-        reason = "nested too deeply" if isinstance(error, RecursionError) else error
+    except ValueError as error:  # JSONFormatError is a ValueError
         raise CheckpointError(f"{path}: damaged npnn metadata in the safetensors header "
-                              f"({reason})") from None
+                              f"({error})") from None
+
+
+def _check_header(path: Path) -> None:
+    """CheckpointError for what the safetensors library lets through in a header: a name given
+    twice (its JSON parser keeps one of them) and fields a tensor entry cannot have. A header
+    too short or too long for the file is left to the library, which names that damage."""
+    try:
+        with open(path, "rb") as handle:
+            size = int.from_bytes(handle.read(8), "little")
+            if not 2 <= size <= min(HEADER_MAX_BYTES, os.fstat(handle.fileno()).st_size - 8):
+                return
+            text = handle.read(size)
+    except OSError as error:
+        raise CheckpointError(f"{path}: not a readable safetensors file ({error})") from None
+    try:
+        header = parse_json(text)
+        if not isinstance(header, dict):
+            raise JSONFormatError(f"it is a JSON {type(header).__name__}, not an object")
+        for name, entry in header.items():
+            if name != "__metadata__" and isinstance(entry, dict) and set(entry) - TENSOR_FIELDS:
+                unknown = ", ".join(sorted(set(entry) - TENSOR_FIELDS))
+                raise JSONFormatError(f"tensor {name!r} has fields a tensor cannot have: {unknown}")
+    except JSONFormatError as error:
+        raise CheckpointError(f"{path}: not a readable safetensors file (its header: {error}); the "
+                              "file is damaged") from None
 
 
 def save(obj: Any, path: str | os.PathLike[str], metadata: Any = None) -> None:

@@ -139,6 +139,42 @@ def test_bad_data_offsets_are_refused(tmp_path, offsets):
         load_file(path)
 
 
+_ENTRY = '{"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}'
+
+
+@pytest.mark.parametrize("header, message", [
+    # the safetensors library keeps one of the two names (Python's json the last) without a word
+    (f'{{"a": {_ENTRY}, "a": {_ENTRY}}}', "the key 'a' appears twice"),
+    (f'{{"a": {_ENTRY}, "\\u0061": {_ENTRY}}}', "the key 'a' appears twice"),
+    (f'{{"__metadata__": {{"npnn": "{{}}", "npnn": "{{}}"}}, "a": {_ENTRY}}}',
+     "the key 'npnn' appears twice"),
+    ('{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8], "scale": 2}}',
+     "tensor 'a' has fields a tensor cannot have: scale"),
+    ('{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8], "x": ' + "[" * 500 + "]" * 500 + "}}",
+     "nested more than 100 levels deep"),
+    ('[]', "it is a JSON list, not an object"),
+], ids=["duplicate-name", "duplicate-escaped-name", "duplicate-metadata-key", "unknown-field", "deep",
+        "list"])
+def test_header_oddities_the_safetensors_library_lets_through_are_refused(tmp_path, header, message):
+    path = tmp_path / "x.safetensors"
+    _write(path, header.encode(), bytes(8))
+    with pytest.raises(CheckpointError, match=rf"^{path}: not a readable safetensors file \(its header: "
+                                              rf"{message}"):
+        load_file(path)
+
+
+@pytest.mark.parametrize("metadata, message", [
+    ('{"skeleton": {}, "skeleton": {}, "metadata": null}', "the key 'skeleton' appears twice"),
+    ('{"skeleton": ' + "[" * 100_000 + "]" * 100_000 + ', "metadata": null}', "nested more than 100 levels"),
+    ('{"skeleton": ' + "[" * 500 + "]" * 500 + ', "metadata": null}', "nested more than 100 levels"),
+], ids=["duplicate-key", "deep", "deep-but-parsable"])
+def test_npnn_metadata_json_twice_keyed_or_deep_is_refused(tmp_path, metadata, message):
+    path = tmp_path / "x.safetensors"
+    _write(path, {"__metadata__": {"npnn": metadata}}, b"")
+    with pytest.raises(CheckpointError, match=rf"^{path}: damaged npnn metadata .*{message}"):
+        load_file(path)
+
+
 @pytest.mark.parametrize("dtype", ["BF16", "F8_E4M3", "F8_E5M2"])
 def test_a_dtype_numpy_cannot_hold_is_refused(tmp_path, dtype):
     path = tmp_path / "x.safetensors"

@@ -40,6 +40,9 @@ def place(tmp_path_factory):
     (root / "space.toml").write_text("[params.lr]\nchoices = [0.01]\n[fixed]\nepochs = 1\n")
     (root / "bad.toml").write_text("[params.lr\n")
     (root / "config.json").write_text('{"lr": 0.01}')  # a settings file, not a run directory
+    deep = "[" * 100_000 + "]" * 100_000  # Python's json parser raises RecursionError on it
+    (root / "deep.json").write_text(deep)
+    (root / "twice.json").write_text('{"lr": 0.1, "lr": 0.2}')
 
     def broken(name, damage):
         shutil.copytree(root / "run", root / name)
@@ -54,6 +57,10 @@ def place(tmp_path_factory):
     broken("config-folder", lambda d: ((d / "config.json").unlink(), (d / "config.json").mkdir()))
     broken("interrupted-garbage", lambda d: ((d / "status.json").write_text('{"status": "interrupted"}'),
                                              (d / "last.safetensors").write_bytes(b"\0" * 100)))
+    for name in ("config", "status", "history", "test"):
+        broken(f"{name}-deep", lambda d, name=name: (d / f"{name}.json").write_text(deep))
+    shutil.copytree(root / "search", root / "search-deep")
+    (root / "search-deep" / "search.json").write_text(deep)
     return root
 
 
@@ -81,6 +88,8 @@ CASES = [
     (["train", "--config", "fifo"], USAGE, "--config fifo: cannot read it: not a regular file"),
     (["train", "--config", "file.txt"], USAGE, "--config file.txt: not valid JSON"),
     (["train", "--config", "space.toml"], USAGE, "--config space.toml: not valid JSON"),
+    (["train", "--config", "deep.json"], USAGE, "--config deep.json: not valid JSON: nested more than 100"),
+    (["train", "--config", "twice.json"], USAGE, "twice.json: not valid JSON: the key 'lr' appears twice"),
     (["train", *TINY, "--data-dir", "missing"], RUNTIME, "missing: no such directory"),
     (["train", *TINY, "--out", "file.txt"], USAGE, "--out: file.txt is a file"),
     (["train", *TINY, "--out", "file.txt/runs"], USAGE, "--out: file.txt is a file"),
@@ -91,6 +100,8 @@ CASES = [
     (["train", "--resume", "run"], None, None),  # finished: says so, exit 0
     (["train", "--resume", "run", "--epochs", "3"], USAGE, "drop --epochs (or add --force"),
     (["train", "--resume", "status-garbage"], RUNTIME, "status.json: not valid JSON"),
+    (["train", "--resume", "status-deep"], RUNTIME, "status.json: not valid JSON (nested more than 100"),
+    (["plot", "curves", "config-deep"], RUNTIME, "config.json: not valid JSON: nested more than 100"),
     (["train", "--resume", "status-fifo"], RUNTIME, "status.json is not a regular file"),
     (["train", "--resume", "interrupted-garbage"], RUNTIME, "last.safetensors: not a readable safetensors"),
     # test
@@ -152,6 +163,12 @@ CASES = [
     (["report", "run", "--top", "few"], USAGE, "--top: invalid int value: 'few'"),
     (["report", "run", "-o", "dir"], USAGE, "-o: dir is a folder; give the HTML file to write"),
     (["report", "run", "-o", "file.txt/report.html"], USAGE, "-o: file.txt is a file, not a folder"),
+    (["report", "config-deep"], RUNTIME, "config.json: not valid JSON: nested more than 100"),
+    (["report", "status-deep"], RUNTIME, "status.json: not valid JSON (nested more than 100"),
+    (["report", "history-deep"], RUNTIME, "history.json: not valid JSON (nested more than 100"),
+    (["report", "test-deep"], RUNTIME, "test.json: not valid JSON (nested more than 100"),
+    (["report", "search-deep"], RUNTIME, "search.json: not valid JSON (nested more than 100"),
+    (["test", "config-deep"], RUNTIME, "config.json: not valid JSON: nested more than 100"),
     (["report", "history-wrong"], RUNTIME, "history.json: damaged: not a training history"),
 ]
 

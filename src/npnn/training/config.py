@@ -12,7 +12,7 @@ from typing import Any
 
 from npnn.data.load import VAL_SPLITS
 from npnn.models import ACTIVATIONS
-from npnn.serialization import is_special_file
+from npnn.serialization import JSONFormatError, is_special_file, parse_json
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 REGULARIZATIONS = ("none", "l1", "l2")
@@ -189,8 +189,8 @@ def read_settings_text(path: str | Path) -> str:
 def parse_settings(text: str, source: str) -> dict[str, Any]:
     """The JSON object of settings in `text`, unvalidated; ConfigError naming `source` otherwise."""
     try:
-        values = json.loads(text)
-    except json.JSONDecodeError as error:
+        values = parse_json(text)
+    except JSONFormatError as error:
         raise ConfigError(WHOLE_FILE, f"not valid JSON: {error}", source) from None
     if not isinstance(values, dict):
         raise ConfigError(WHOLE_FILE, "must hold a JSON object of settings, e.g. {\"lr\": 0.001}",
