@@ -14,6 +14,7 @@ place looked in and the two ways to get the data.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import shutil
@@ -57,6 +58,24 @@ def place(tmp_path_factory):
     broken("config-folder", lambda d: ((d / "config.json").unlink(), (d / "config.json").mkdir()))
     broken("interrupted-garbage", lambda d: ((d / "status.json").write_text('{"status": "interrupted"}'),
                                              (d / "last.safetensors").write_bytes(b"\0" * 100)))
+    def edit(path, **changes):
+        path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
+
+    test = {"accuracy": 0.5, "examples": 20, "classes": ["a", "b"], "confusion_matrix": [[5, 5], [5, 5]],
+            "per_class_accuracy": {"a": 0.5, "b": 0.5}}
+    for name, changes in {"accuracy": {"accuracy": "high"}, "examples": {"examples": [20]},
+                          "per-class": {"per_class_accuracy": {"a": 0.5}},
+                          "class-value": {"per_class_accuracy": {"a": 0.5, "b": "x"}},
+                          "matrix": {"confusion_matrix": [[5, 5], [5]]},
+                          "classes": {"classes": [1, 2]}}.items():
+        broken(f"test-{name}", lambda d, changes=changes: (d / "test.json").write_text(
+            json.dumps({**test, **changes})))
+    broken("status-step", lambda d: edit(d / "status.json", step=[1]))
+    broken("status-seconds", lambda d: edit(d / "status.json", seconds="long"))
+    broken("status-reason", lambda d: edit(d / "status.json", reason={"why": "no"}))
+    broken("machine-list", lambda d: edit(d / "machine.json", processor=[1, 2]))
+    shutil.copytree(root / "search", root / "search-space")
+    edit(root / "search-space" / "search.json", space=["lr"])
     for name in ("config", "status", "history", "test"):
         broken(f"{name}-deep", lambda d, name=name: (d / f"{name}.json").write_text(deep))
     shutil.copytree(root / "search", root / "search-deep")
@@ -169,6 +188,17 @@ CASES = [
     (["report", "test-deep"], RUNTIME, "test.json: not valid JSON (nested more than 100"),
     (["report", "search-deep"], RUNTIME, "search.json: not valid JSON (nested more than 100"),
     (["test", "config-deep"], RUNTIME, "config.json: not valid JSON: nested more than 100"),
+    (["report", "test-accuracy"], RUNTIME, "\"accuracy\" must be a number from 0 to 1, got 'high'"),
+    (["report", "test-examples"], RUNTIME, "test.json: \"examples\" must be a whole number >= 0, got [20]"),
+    (["report", "test-per-class"], RUNTIME, "\"per_class_accuracy\" must be an object with an entry"),
+    (["report", "test-class-value"], RUNTIME, "test.json: \"per_class_accuracy['b']\" must be a number"),
+    (["plot", "confusion", "test-matrix"], RUNTIME, "test.json: \"confusion_matrix[1]\" must be 2 counts"),
+    (["plot", "confusion", "test-classes"], RUNTIME, "\"classes\" must be 2 different class names"),
+    (["report", "status-step"], RUNTIME, "status.json: \"step\" must be a whole number >= 0, got [1]"),
+    (["report", "status-seconds"], RUNTIME, "status.json: \"seconds\" must be a number >= 0, got 'long'"),
+    (["plot", "curves", "status-reason"], RUNTIME, "status.json: \"reason\" must be text"),
+    (["report", "machine-list"], RUNTIME, "machine.json: \"processor\" must be text or a number, got [1, 2]"),
+    (["report", "search-space"], RUNTIME, "search.json: \"space\" must be the name of a search space"),
     (["report", "history-wrong"], RUNTIME, "history.json: damaged: not a training history"),
 ]
 

@@ -8,10 +8,12 @@ and, once tested, test.json. Everything here tolerates a run that failed or neve
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from npnn.report.run_files import check_machine, check_search, check_status, check_test
 from npnn.serialization import CheckpointError, read_json
 from npnn.training.config import TrainConfig
 from npnn.training.history import History
@@ -112,21 +114,22 @@ def regularization_label(trial: Trial, strength: str | None = None) -> str:
 
 
 def load_run(path: str | Path) -> Run:
-    """Read a run directory; missing history/test/machine files read as empty."""
+    """Read a run directory, every file checked; missing history/test/machine files read as empty."""
     run_dir = open_run_dir(path)
     config = TrainConfig.load(run_dir.config)
     history = History.load(run_dir.history) if run_dir.history.exists() else History()
-    return Run(run_dir.path, config, history, run_dir.read_status(),
-               _optional_json(run_dir.test), _optional_json(run_dir.machine))
+    return Run(run_dir.path, config, history, check_status(run_dir.read_status(), run_dir.status),
+               _optional_json(run_dir.test, check_test), _optional_json(run_dir.machine, check_machine))
 
 
-def _optional_json(path: Path) -> dict[str, Any] | None:
+def _optional_json(path: Path, check: Callable[[dict[str, Any], Path], dict[str, Any]]
+                   ) -> dict[str, Any] | None:
     if not path.exists():
         return None
     value = read_json(path)
     if not isinstance(value, dict):
         raise CheckpointError(f"{path}: expected a JSON object; the file is damaged")
-    return value
+    return check(value, path)
 
 
 def load_search(path: str | Path) -> Search:
@@ -149,7 +152,7 @@ def load_search(path: str | Path) -> Search:
         raise ReportError(f"{csv}: not a search results table ({error}); it should have the "
                           "columns `npnn search` writes") from None
     meta_path = root / "search.json"
-    meta = _optional_json(meta_path) or {}
+    meta = _optional_json(meta_path, check_search) or {}
     return Search(root, trials, meta)
 
 
