@@ -38,6 +38,9 @@ def place(tmp_path_factory):
     (root / "file.txt").write_text("not what anyone asked for\n")
     (root / "dir").mkdir()
     os.mkfifo(root / "fifo")
+    (root / "loop").symlink_to("loop")
+    (root / "dangling").symlink_to("nowhere")
+    (root / "nul.json").write_text('{"data_dir": "a\\u0000b"}')
     (root / "space.toml").write_text("[params.lr]\nchoices = [0.01]\n[fixed]\nepochs = 1\n")
     (root / "bad.toml").write_text("[params.lr\n")
     (root / "config.json").write_text('{"lr": 0.01}')  # a settings file, not a run directory
@@ -95,6 +98,8 @@ CASES = [
     (["data", "--data-dir", "missing"], RUNTIME, "data_dir missing: no such directory"),
     (["data", "--data-dir", "file.txt"], RUNTIME, "data_dir file.txt: not a directory"),
     (["data", "--data-dir", "fifo", "--no-download"], RUNTIME, "data_dir fifo: not a directory"),
+    (["data", "--data-dir", "loop"], RUNTIME, "data_dir loop: a symbolic link loop"),
+    (["data", "--data-dir", "dangling"], RUNTIME, "data_dir dangling: a broken symbolic link (to nowhere)"),
     # train
     (["train", "--hidden"], USAGE, "--hidden: expected at least one argument"),
     (["train", "--lr", "fast"], USAGE, "--lr: invalid float value: 'fast'"),
@@ -110,6 +115,9 @@ CASES = [
     (["train", "--config", "deep.json"], USAGE, "--config deep.json: not valid JSON: nested more than 100"),
     (["train", "--config", "twice.json"], USAGE, "twice.json: not valid JSON: the key 'lr' appears twice"),
     (["train", *TINY, "--data-dir", "missing"], RUNTIME, "missing: no such directory"),
+    (["train", *TINY, "--data-dir", "loop"], RUNTIME, "loop: a symbolic link loop"),  # was a RuntimeError
+    (["train", "--config", "nul.json"], USAGE, "nul.json: data_dir: must be a folder name without NUL"),
+    (["test", "run", "--data-dir", "loop"], RUNTIME, "data_dir loop: a symbolic link loop"),
     (["train", *TINY, "--out", "file.txt"], USAGE, "--out: file.txt is a file"),
     (["train", *TINY, "--out", "file.txt/runs"], USAGE, "--out: file.txt is a file"),
     (["train", *TINY, "--out", "run"], USAGE, "--out: run is a run directory"),

@@ -235,3 +235,64 @@ def test_a_killed_download_leaves_a_part_file_that_is_never_read_and_is_swept(se
     assert sorted(p.name for p in tmp_path.iterdir()) == ALL_GZ  # the .part was swept
     train = load_fashion_mnist("train", tmp_path, download=False)
     assert train.images.shape == (40, 784)
+
+
+# ----- hostile data directories -----
+
+def _hostile(root, kind: str):
+    """A data_dir of one hostile kind under `root`."""
+    import os
+
+    if kind == "loop":
+        (root / "loop").symlink_to("loop")
+        return root / "loop"
+    if kind == "loop-above":
+        (root / "loop").symlink_to("loop")
+        return root / "loop" / "data"
+    if kind == "dangling":
+        (root / "dangling").symlink_to("nowhere")
+        return root / "dangling"
+    if kind == "fifo":
+        os.mkfifo(root / "fifo")
+        return root / "fifo"
+    if kind == "nul":
+        return root / "a\0b"
+    return root / "x\ny"  # a newline, which would split the one line in two
+
+
+@pytest.mark.parametrize("download", [True, False])
+@pytest.mark.parametrize("kind, words", [
+    ("loop", "loop: a symbolic link loop"),
+    ("loop-above", "data: a symbolic link loop"),
+    ("dangling", "dangling: a broken symbolic link (to nowhere)"),
+    ("fifo", "fifo: not a directory (a pipe, socket or device)"),
+    ("nul", "a\\x00b': not a valid path (it contains a NUL character)"),
+    ("newline", "x\\ny': no such directory"),
+])
+def test_a_hostile_data_dir_is_one_line_naming_it(tmp_path, kind, words, download):
+    directory = _hostile(tmp_path, kind)
+    with pytest.raises(DataNotFoundError) as raised:
+        locate(directory, download=download)
+    message = str(raised.value)
+    assert "\n" not in message and words in message
+
+
+def test_a_data_dir_that_may_not_be_read_is_one_line_and_never_downloaded_into(tmp_path, monkeypatch):
+    import os
+
+    directory = write_fake(tmp_path / "data")
+    directory.chmod(0)  # enough where the tests do not run as root; as root, the error is injected
+    scandir = os.scandir
+
+    def refuse(path="."):
+        if os.fspath(path) == os.fspath(directory):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    try:
+        with pytest.raises(DataNotFoundError, match=r"data: cannot read it \(Permission denied\): check its "
+                                                    r"permissions; an explicit data directory"):
+            locate(directory, download=True)
+    finally:
+        directory.chmod(0o755)

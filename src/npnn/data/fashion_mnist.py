@@ -9,7 +9,9 @@ memory per process, so loading train, val and test reads each file once.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,16 +94,49 @@ def _find(directory: Path) -> tuple[dict[str, Path], list[str]]:
     return found, missing
 
 
+def shown(path: str | os.PathLike[str]) -> str:
+    """A path for a one-line message: quoted and escaped when it holds a newline or another
+    character a terminal would not show."""
+    text = os.fspath(path)
+    return text if text.isprintable() else repr(text)
+
+
+def unusable(directory: Path) -> str | None:
+    """Why `directory` cannot be searched for the files, in words; None if it can.
+
+    Looks without following anything for ever or blocking: a symlink loop, a dangling link, a FIFO
+    and a folder that may not be read each get their own words.
+    """
+    if "\0" in str(directory):
+        return "not a valid path (it contains a NUL character)"
+    try:
+        mode = os.stat(directory).st_mode
+    except FileNotFoundError:
+        if os.path.islink(directory):
+            return f"a broken symbolic link (to {shown(os.readlink(directory))})"
+        return "no such directory"
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "a symbolic link loop"
+        if error.errno == errno.ENOTDIR:
+            return "not a directory"
+        return f"cannot look at it ({error.strerror})"
+    if not stat.S_ISDIR(mode):
+        return "not a directory" + ("" if stat.S_ISREG(mode) else " (a pipe, socket or device)")
+    try:
+        with os.scandir(directory):
+            pass
+    except OSError as error:
+        return f"cannot read it ({error.strerror}): check its permissions"
+    return None
+
+
 def _describe(label: str, directory: Path, missing: list[str]) -> str:
-    if not directory.exists():
-        state = "no such directory"
-    elif not directory.is_dir():
-        state = "not a directory"
-    elif len(missing) == len(FILES):
-        state = "none of the four files"
-    else:
-        state = "missing " + ", ".join(f"{name}[.gz]" for name in missing)
-    return f"{label} {directory}: {state}"
+    state = unusable(directory)
+    if state is None:
+        state = ("none of the four files" if len(missing) == len(FILES)
+                 else "missing " + ", ".join(f"{name}[.gz]" for name in missing))
+    return f"{label} {shown(directory)}: {state}"
 
 
 def _not_found(looked: Sequence[str], outcome: str) -> DataNotFoundError:
@@ -131,16 +166,16 @@ def locate(
     urls = (base_url,) if isinstance(base_url, str) else tuple(base_url)
     if data_dir is not None:
         directory = Path(data_dir).expanduser()
+        if unusable(directory) is not None:  # most likely a typo: one line, no guide to downloading
+            raise DataNotFoundError(
+                f"Fashion-MNIST not found: {_describe('data_dir', directory, [])}; "
+                + ("an explicit data directory is never created (a mistyped path would get a fresh "
+                   "download): fix the path, or create the directory to download into it"
+                   if download else "fix the path (downloading is off: download=False)"))
         found, missing = _find(directory)
         if not missing:
             return DataLocation(directory, "data_dir", found)
         looked = [_describe("data_dir", directory, missing)]
-        if not directory.is_dir():  # most likely a typo: one line, no guide to downloading
-            raise DataNotFoundError(
-                f"Fashion-MNIST not found: {looked[0]}; "
-                + ("an explicit data directory is never created (a mistyped path would get a fresh "
-                   "download): fix the path, or create the directory to download into it"
-                   if download else "fix the path (downloading is off: download=False)"))
         return _download_missing(directory, found, missing, urls, timeout, looked, download)
 
     env = os.environ.get("NPNN_DATA")

@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,8 +127,9 @@ class TrainConfig:
             _integer(self, "train_subset", low=1)
         if self.split_seed is not None:
             _integer(self, "split_seed", low=0)
-        if self.data_dir is not None and not isinstance(self.data_dir, str):
-            raise ConfigError("data_dir", f"must be a folder name (a string), got {self.data_dir!r}")
+        if self.data_dir is not None and (not isinstance(self.data_dir, str) or "\0" in self.data_dir):
+            raise ConfigError("data_dir", f"must be a folder name without NUL characters (a string), got "
+                              f"{self.data_dir!r}")
         if self.nesterov and (self.optimizer != "sgd" or self.momentum <= 0):
             raise ConfigError("nesterov", "needs --optimizer sgd with --momentum > 0")
         if self.regularization != "none" and self.reg_strength == 0:
@@ -172,7 +174,8 @@ class TrainConfig:
         be tested from anywhere."""
         if self.data_dir is None:
             return self
-        return self.replace(data_dir=str(Path(self.data_dir).expanduser().resolve()))
+        # realpath, not Path.resolve: a symlink loop stays for the data loader to name
+        return self.replace(data_dir=os.path.realpath(Path(self.data_dir).expanduser()))
 
 
 def read_settings_text(path: str | Path) -> str:
