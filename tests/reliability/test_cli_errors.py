@@ -241,3 +241,26 @@ def test_debug_adds_the_traceback_and_keeps_the_exit_status(place, how, args, st
     assert "Traceback (most recent call last)" in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith(f"npnn {args[0]}: error: ")
 
+
+
+@pytest.mark.parametrize("where", ["HOME", "MPLCONFIGDIR", "XDG_CACHE_HOME"])
+def test_an_unwritable_home_or_matplotlib_folder_leaks_no_matplotlib_warning(place, tmp_path, where):
+    """matplotlib warned on every import where its folders cannot be written; npnn imports it for
+    every error message (npnn.report), so each one came after two lines of warnings."""
+    home = tmp_path / "home"
+    home.mkdir()
+    home.chmod(0o555)  # read-only for a user; root may still write, so also a path no one can make:
+    unwritable = place / "file.txt" / "sub"  # (file.txt is a regular file)
+    env = {key: value for key, value in ENV.items() if key not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME",
+                                                                    "XDG_CACHE_HOME")}
+    env.update(TMPDIR=str(tmp_path), HOME=str(home if os.geteuid() else unwritable))
+    if where != "HOME":
+        env[where] = str(unwritable)
+    error = npnn_cli("test", place / "missing", env=env)
+    assert error.returncode == 1
+    missing = place / "missing"
+    assert error.stderr.strip().splitlines() == [f"npnn test: error: {missing} is not a run directory (no "
+                                                 "config.json): pass a folder made by `npnn train`"]
+    plot = npnn_cli("plot", "curves", place / "run", "-o", tmp_path / "plots", env=env)
+    assert plot.returncode == 0 and plot.stderr == "", plot.stderr
+    assert (tmp_path / f"npnn-matplotlib-{os.getuid()}").is_dir()  # where the font cache went

@@ -33,6 +33,7 @@ from npnn.cli.errors import (
     describe,
     known_errors,
 )
+from npnn.cli.matplotlib_dir import ensure_writable_matplotlib_dir
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `npnn` console script; returns the exit status."""
+    ensure_writable_matplotlib_dir()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
