@@ -131,9 +131,15 @@ def test_load_state_dict_overrides_hyperparameters_and_casts_state() -> None:
          "group 0 has 3 parameters"),
         (lambda s: {**s, "state": {0: {**s["state"][0], "exp_avg": np.zeros(7)}}}, "shape"),
         (lambda s: {**s, "state": {9: s["state"][0]}}, "parameter 9"),
+        # refused before the moments are unscaled by 1 / (1 - beta): no division by zero first
+        (lambda s: {**s, "param_groups": [{**s["param_groups"][0], "betas": (1, 0.999)}]},
+         "beta parameter at index 0"),
+        (lambda s: {**s, "param_groups": [{**s["param_groups"][0], "betas": (0.9, 1.0)}]},
+         "beta parameter at index 1"),
     ],
-    ids=["group_count", "param_count", "shape", "unknown_index"],
+    ids=["group_count", "param_count", "shape", "unknown_index", "beta1_one", "beta2_one"],
 )
+@pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_load_state_dict_rejects_mismatches(change: Callable[[dict], dict], message: str) -> None:
     params = _params()
     optimizer = Adam(params)

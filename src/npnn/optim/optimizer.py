@@ -185,6 +185,14 @@ class Optimizer:
                     f"parameter group {i} has {len(group['params'])} parameters but the loaded "
                     f"state dict's group {i} has {len(saved['params'])}; the model must match"
                 )
+        # the saved hyperparameters are checked before any state is converted with them (Adam
+        # divides by 1 - beta: a saved beta of 1 was a division by zero, then an error)
+        new_groups = []
+        for group, saved in zip(self.param_groups, saved_groups, strict=True):
+            new_group = {key: copy.deepcopy(value) for key, value in saved.items() if key != "params"}
+            new_group["params"] = group["params"]
+            self._check_group(new_group)
+            new_groups.append(new_group)
         params = {
             saved_id: (param, saved)
             for group, saved in zip(self.param_groups, saved_groups, strict=True)
@@ -202,12 +210,6 @@ class Optimizer:
                                      saved_id, name)
                 for name, value in param_state.items()
             }
-        new_groups = []
-        for group, saved in zip(self.param_groups, saved_groups, strict=True):
-            new_group = {key: copy.deepcopy(value) for key, value in saved.items() if key != "params"}
-            new_group["params"] = group["params"]
-            self._check_group(new_group)
-            new_groups.append(new_group)
         self.param_groups = new_groups
         self.state = state
 
