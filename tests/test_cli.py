@@ -215,3 +215,14 @@ def test_npnn_debug_shows_the_traceback(tmp_path):
     result = subprocess.run([sys.executable, "-m", "npnn", "test", str(tmp_path)], capture_output=True,
                             text=True, env={**os.environ, "NPNN_DEBUG": "1"})
     assert result.returncode == 1 and "Traceback" in result.stderr and "not a run directory" in result.stderr
+
+
+def test_train_says_how_the_run_ended_once(tmp_path):
+    """The Trainer's closing log line went to stdout as well as the command's own summary."""
+    result = npnn_cli("train", "--hidden", "16", "--epochs", "2", "--train-subset", "300", "--no-test",
+                      "--out", tmp_path, "--run-id", "r")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines if line.startswith("finished")] == ["finished:"]
+    assert sum("val_acc" in line for line in lines) == 2  # each epoch's evaluation is still shown
+    assert "finished after" in (tmp_path / "r" / "train.log").read_text()  # the log keeps its line

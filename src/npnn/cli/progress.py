@@ -1,4 +1,9 @@
-"""A tqdm progress bar for training: shown on a terminal, silent otherwise or with --quiet."""
+"""A tqdm progress bar for training: shown on a terminal, silent otherwise or with --quiet.
+
+The Trainer's log lines are echoed to stdout, all but the one it writes once the last epoch is
+done (finished, early stopped, interrupted, diverged): `npnn train` says how the run ended
+itself, from the FitResult, so that line would be said twice.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +23,11 @@ class TqdmReporter(Reporter):
         self.show_bar = not quiet and sys.stderr.isatty()
         self.bar: Any = None
         self.steps = 0
+        self.held: list[str] = []  # lines logged after an epoch ended: said only if another begins
+        self.between_epochs = False
 
     def epoch_started(self, epoch: int, epochs: int, steps: int, start: int) -> None:
+        self._release()
         if self.show_bar:
             self.bar = tqdm(total=steps, initial=start, desc=f"epoch {epoch + 1}/{epochs}",
                             leave=False, dynamic_ncols=True, unit="step")
@@ -35,7 +43,19 @@ class TqdmReporter(Reporter):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+        self.between_epochs = True
 
     def message(self, text: str) -> None:
-        if not self.quiet:
+        if self.quiet:
+            return
+        if self.between_epochs:
+            self.held.append(text)
+        else:
             tqdm.write(text, file=sys.stdout)
+
+    def _release(self) -> None:
+        """Another epoch begins: what was logged since the last one was not the closing line."""
+        self.between_epochs = False
+        for text in self.held:
+            tqdm.write(text, file=sys.stdout)
+        self.held.clear()
