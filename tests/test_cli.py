@@ -1,7 +1,9 @@
 """The `npnn` command end to end, on the real data, in fresh processes."""
 
+import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import npnn
+from npnn.cli import build_parser
 
 QUICK = ["--hidden", "32", "--epochs", "3", "--train-subset", "2000", "--quiet"]
 
@@ -226,3 +229,54 @@ def test_train_says_how_the_run_ended_once(tmp_path):
     assert [line.split()[0] for line in lines if line.startswith("finished")] == ["finished:"]
     assert sum("val_acc" in line for line in lines) == 2  # each epoch's evaluation is still shown
     assert "finished after" in (tmp_path / "r" / "train.log").read_text()  # the log keeps its line
+
+
+def _parsers(parser):
+    """`npnn` and every (sub)subcommand's parser."""
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):  # aliases once
+                yield from _parsers(sub)
+
+
+def test_every_option_says_its_default_once():
+    """train's flags said "(default: search, then download) (default: None)"; argparse's own
+    defaults were missing from some commands' help."""
+    for parser in _parsers(build_parser()):
+        text = parser.format_help()
+        assert "(default: None)" not in text, parser.prog
+        entries = re.split(r"\n(?=  -)", text)
+        for entry in entries:
+            assert entry.count("default") <= 1, (parser.prog, entry)
+        for action in parser._actions:
+            if action.option_strings and action.nargs != 0 and action.default is not None:
+                entry = next(e for e in entries if e.lstrip().startswith(action.option_strings[0]))
+                assert "default" in entry, (parser.prog, entry)
+
+
+TRAIN_TINY = ["train", "--hidden", "8", "--epochs", "1", "--train-subset", "300", "--no-test",
+              "--run-id", "r"]
+
+
+@pytest.mark.parametrize("args", [["data"], ["test", "missing"], TRAIN_TINY])
+def test_a_reader_that_goes_away_ends_the_command_quietly(args, tmp_path):
+    """`npnn data | head -1`: no 'Broken pipe' error and no exit 1, but 141 (128 + SIGPIPE) and
+    nothing on stderr, as Unix tools end. The pipe is closed before npnn writes anything. (--help
+    and --version: argparse itself ignores a closed stdout and exits 0.)"""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run([sys.executable, "-m", "npnn", *args], stdout=write_end,
+                                stderr=subprocess.PIPE, text=True, timeout=120, cwd=tmp_path,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    finally:
+        os.close(write_end)
+    if args == ["test", "missing"]:  # an error goes to stderr, which is still there: unchanged
+        assert result.returncode == 1 and "missing is not a run directory" in result.stderr
+        return
+    if args == TRAIN_TINY:  # the run is not lost to its progress lines: it trains to the end, exit 0
+        status = json.loads((tmp_path / "runs" / "r" / "status.json").read_text())
+        assert (result.returncode, result.stderr, status["status"]) == (0, "", "finished")
+        return
+    assert (result.returncode, result.stderr) == (141, "")

@@ -94,7 +94,9 @@ CASES = [
     (["--frobnicate"], USAGE, "unrecognized arguments: --frobnicate"),
     # data
     (["data", "--data-dir"], USAGE, "--data-dir: expected one argument"),
-    (["data", "--verbose"], USAGE, "unrecognized arguments: --verbose"),
+    (["data", "--verbose"], USAGE, "unrecognized arguments: --verbose (see npnn data --help)"),
+    (["train", "--frobnicate", "1"], USAGE, "unrecognized arguments: --frobnicate 1 (see npnn train --help)"),
+    (["plot", "curves", "run", "--bogus"], USAGE, "--bogus (see npnn plot curves --help)"),
     (["data", "--data-dir", "missing"], RUNTIME, "data_dir missing: no such directory"),
     (["data", "--data-dir", "file.txt"], RUNTIME, "data_dir file.txt: not a directory"),
     (["data", "--data-dir", "fifo", "--no-download"], RUNTIME, "data_dir fifo: not a directory"),

@@ -2,8 +2,9 @@
 
 Exit status (constants in cli/errors.py): 0 success, 1 a run-time problem (missing data,
 damaged file, diverged run), 2 invalid arguments or configuration given on the command line,
-130 interrupted by Ctrl-C (resumable). `npnn --debug COMMAND` (or NPNN_DEBUG=1) prints the
-traceback before that line; the exit status stays the same.
+130 interrupted by Ctrl-C (resumable), 141 (128 + SIGPIPE) quietly when the reader of its
+output goes away, as `npnn data | head -1` does. `npnn --debug COMMAND` (or NPNN_DEBUG=1)
+prints the traceback before that line; the exit status stays the same.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 import traceback
 import typing
 from collections.abc import Sequence
+from typing import Any
 
 import npnn
 from npnn.cli import (
@@ -24,6 +26,7 @@ from npnn.cli import (
     train_command,
 )
 from npnn.cli.errors import (
+    EXIT_BROKEN_PIPE,
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -31,13 +34,47 @@ from npnn.cli.errors import (
     UsageError,
     debugging,
     describe,
+    discard_stdout,
     known_errors,
 )
 from npnn.cli.matplotlib_dir import ensure_writable_matplotlib_dir
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Every option's default said once, at the end of its help, unless the help already says it
+    (or there is none to say: no value, or a plain on/off flag)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if (not action.option_strings or action.nargs == 0 or "default" in text
+                or action.default in (None, argparse.SUPPRESS)):
+            return action.help
+        return f"{text} (default: %(default)s)"
+
+
+class RawDescriptionHelpFormatter(argparse.RawDescriptionHelpFormatter, HelpFormatter):
+    """HelpFormatter with the description kept as written (plot's and search's usage lines)."""
+
+
+_FORMATTERS = {argparse.HelpFormatter: HelpFormatter,
+               argparse.RawDescriptionHelpFormatter: RawDescriptionHelpFormatter}
+
+
 class _Parser(argparse.ArgumentParser):
-    """Argument errors as one line (no usage dump), pointing at --help; exit status 2."""
+    """Argument errors as one line (no usage dump), pointing at the --help of the (sub)command they
+    belong to; exit status 2. argparse's formatters are replaced by the ones above, which say
+    each default once."""
+
+    def __init__(self, *args: Any, formatter_class: Any = HelpFormatter, **kwargs: Any) -> None:
+        super().__init__(*args, formatter_class=_FORMATTERS.get(formatter_class, formatter_class), **kwargs)
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> tuple[Any, list[str]]:
+        """A subcommand's parser says itself that it does not know an argument (argparse hands
+        unknown arguments up to `npnn`, whose error would point at `npnn --help`)."""
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
 
     def error(self, message: str) -> typing.NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -64,6 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `npnn` console script; returns the exit status."""
     ensure_writable_matplotlib_dir()
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # a reader gone away shows here, not at exit
+        return status
+    except BrokenPipeError:
+        discard_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -71,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     try:
         return args.run(args)
+    except BrokenPipeError:
+        raise  # an OSError, but no error of the command's: main() exits quietly
     except UsageError as error:
         return _report(args, EXIT_USAGE, f"error: {error}")
     except known_errors() as error:

@@ -26,16 +26,16 @@ HELP = {
     "warmup_steps": "linear learning-rate warm-up steps",
     "step_epochs": "epochs between decays of the step schedule",
     "step_gamma": "decay factor of the step schedule",
-    "clip_grad_norm": "clip the gradient norm to this value",
+    "clip_grad_norm": "clip the gradient norm to this value (default: no clipping)",
     "eval_every": "also evaluate every N steps (0: at epoch ends only)",
-    "patience": "stop after N evaluations without a better validation accuracy",
+    "patience": "stop after N evaluations without a better validation accuracy (default: never)",
     "on_nonfinite": "a NaN/inf training loss: stop (the run is 'diverged') or skip (that step, no update)",
     "data_dir": "folder with the Fashion-MNIST files (default: search, then download)",
     "standardize": "standardize pixels with the training split's mean and std",
     "augment": "shift training images randomly by up to 2 pixels",
     "val_split": "tail (last 12,000 of the training file, as the original) or stratified",
     "split_seed": "seed of the stratified validation split (default: --seed)",
-    "train_subset": "train on the first N training images (quick experiments)",
+    "train_subset": "train on the first N training images, for quick experiments (default: all)",
     "seed": "seed of initialization, dropout and shuffling",
 }
 
@@ -66,13 +66,27 @@ def flag_name(field: str) -> str:
 def _add_field(group: Any, name: str, hint: Any, default: Any) -> None:
     flag = flag_name(name)
     kind = _base_type(hint)
-    common = {"dest": name, "default": argparse.SUPPRESS, "help": f"{HELP[name]} (default: {default})"}
+    common = {"dest": name, "default": argparse.SUPPRESS, "help": _help(name, flag, default)}
     if kind is bool:
         group.add_argument(flag, action=argparse.BooleanOptionalAction, **common)
     elif kind is list:
         group.add_argument(flag, type=int, nargs="+", metavar="N", **common)
     else:
         group.add_argument(flag, type=kind, metavar=name.upper(), **common)
+
+
+def _help(name: str, flag: str, default: Any) -> str:
+    """HELP[name] with TrainConfig's default said once (the flags' own default is SUPPRESS, so
+    argparse cannot): where HELP does not say it already, as the flag to write (--no-augment) for
+    a switch. Every None default is said in HELP in words."""
+    text = HELP[name]
+    if "default" in text:
+        return text
+    if isinstance(default, bool):
+        default = flag if default else "--no-" + flag[2:]
+    elif isinstance(default, list):
+        default = " ".join(map(str, default))
+    return f"{text} (default: {default})"
 
 
 def _base_type(hint: Any) -> type:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from pathlib import Path
 
 EXIT_OK = 0
 EXIT_FAILURE = 1  # a run-time problem: missing data, a damaged file, a diverged run
 EXIT_USAGE = 2  # invalid arguments, or an invalid --config file given on the command line
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # the reader of stdout went away (`npnn data | head -1`): 141
 
 DEBUG_ENV = "NPNN_DEBUG"  # NPNN_DEBUG=1: print the traceback before the one-line error
 
@@ -22,6 +25,17 @@ def check_folders(flag: str, path: Path, purpose: str) -> None:
     for folder in (path, *path.parents):
         if folder.exists() and not folder.is_dir():
             raise UsageError(f"{flag}: {folder} is a file, not a folder; {purpose}")
+
+
+def discard_stdout() -> None:
+    """Once the reader of stdout has gone away, send the rest of stdout to /dev/null: later prints,
+    and Python's flush at exit, would raise BrokenPipeError again (and print about it)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is no file at all (captured in a test): nothing to do
+        pass
 
 
 def debugging() -> bool:

@@ -2,7 +2,8 @@
 
 The Trainer's log lines are echoed to stdout, all but the one it writes once the last epoch is
 done (finished, early stopped, interrupted, diverged): `npnn train` says how the run ended
-itself, from the FitResult, so that line would be said twice.
+itself, from the FitResult, so that line would be said twice. Should the reader of stdout go
+away (`npnn train | head -1`), training goes on to its end with stdout discarded.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from npnn.cli.errors import discard_stdout
 from npnn.training.reporter import Reporter
 
 POSTFIX_EVERY = 20
@@ -51,11 +53,18 @@ class TqdmReporter(Reporter):
         if self.between_epochs:
             self.held.append(text)
         else:
-            tqdm.write(text, file=sys.stdout)
+            _write(text)
 
     def _release(self) -> None:
         """Another epoch begins: what was logged since the last one was not the closing line."""
         self.between_epochs = False
         for text in self.held:
-            tqdm.write(text, file=sys.stdout)
+            _write(text)
         self.held.clear()
+
+
+def _write(text: str) -> None:
+    try:
+        tqdm.write(text, file=sys.stdout)
+    except BrokenPipeError:
+        discard_stdout()  # a broken pipe is no reason to lose the run
