@@ -280,3 +280,18 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(args, tmp_path):
         assert (result.returncode, result.stderr, status["status"]) == (0, "", "finished")
         return
     assert (result.returncode, result.stderr) == (141, "")
+
+
+def test_the_confusion_matrix_labels_every_row_and_column(capsys):
+    """`npnn test` printed the class numbers in an unlabeled last column."""
+    from npnn.cli.test_command import print_report
+
+    report = {"split": "test", "accuracy": 0.5, "examples": 8, "loss": 1.0, "classes": ["Cat", "Dog"],
+              "per_class_accuracy": {"Cat": 0.75, "Dog": 0.25}, "confusion_matrix": [[3, 1], [3, 1]]}
+    print_report(report)
+    lines = capsys.readouterr().out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("confusion matrix"))
+    assert "rows: true class" in lines[start] and "columns: predicted class" in lines[start]
+    header, *rows = (line.split() for line in lines[start + 1:])
+    assert header == ["true", "\\", "predicted", "0", "1"]  # a label over every column
+    assert rows == [["0", "Cat", "3", "1"], ["1", "Dog", "3", "1"]]  # a label and one count per column

@@ -8,6 +8,8 @@ from typing import Any
 
 from npnn.cli.errors import EXIT_OK
 
+CORNER = "true \\ predicted"  # the confusion matrix's top-left cell
+
 
 def register(commands: Any) -> None:
     parser = commands.add_parser("test", help="test a run's best checkpoint", description=__doc__)
@@ -39,7 +41,9 @@ def print_report(report: dict[str, Any], brief: bool = False) -> None:
     print("per-class accuracy:")
     for name in classes:
         print(f"  {name:<{width}}  {report['per_class_accuracy'][name]:.2%}")
-    print("confusion matrix (rows: true class, columns: predicted):")
-    print(" " * (width + 2) + " ".join(f"{i:>5}" for i in range(len(classes))))
-    for index, (name, row) in enumerate(zip(classes, report["confusion_matrix"], strict=True)):
-        print(f"  {name:<{width}}" + " ".join(f"{count:>5}" for count in row) + f"   {index}")
+    labels = [f"{index} {name}" for index, name in enumerate(classes)]
+    width = max(len(CORNER), *map(len, labels))
+    print("confusion matrix (rows: true class; columns: predicted class, numbered as the rows):")
+    print(f"  {CORNER:<{width}}" + "".join(f"{index:>6}" for index in range(len(classes))))
+    for label, row in zip(labels, report["confusion_matrix"], strict=True):
+        print(f"  {label:<{width}}" + "".join(f"{count:>6}" for count in row))
