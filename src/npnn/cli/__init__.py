@@ -12,9 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-import typing
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import npnn
 from npnn.cli import (
@@ -76,7 +75,7 @@ class _Parser(argparse.ArgumentParser):
             self.error(f"unrecognized arguments: {' '.join(extras)}")
         return namespace, extras
 
-    def error(self, message: str) -> typing.NoReturn:
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -11,7 +10,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1  # a run-time problem: missing data, a damaged file, a diverged run
 EXIT_USAGE = 2  # invalid arguments, or an invalid --config file given on the command line
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
-EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # the reader of stdout went away (`npnn data | head -1`): 141
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of stdout went away (`npnn data | head -1`)
 
 DEBUG_ENV = "NPNN_DEBUG"  # NPNN_DEBUG=1: print the traceback before the one-line error
 
