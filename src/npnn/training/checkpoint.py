@@ -160,11 +160,12 @@ def check_config(saved: dict[str, Any], current: dict[str, Any], path: str | Pat
     a change the user made.
     """
     changed = changed_settings(saved, current)
+    fixed = fixed_changes(saved, current)
+    advice = (f"put them back ({', '.join(fixed)} cannot change in a run)" if fixed else
+              "put them back, or resume with --force to train on with the new settings")
     if changed:
-        raise CheckpointError(
-            f"{config_path} does not match {path}: the settings changed since it was saved "
-            f"({'; '.join(changed)}); put them back, or resume with --force to train on with "
-            "the new settings")
+        raise CheckpointError(f"{config_path} does not match {path}: the settings changed since "
+                              f"it was saved ({'; '.join(changed)}); {advice}")
 
 
 def check_state(model: Module, state: Any, path: str | Path) -> None:

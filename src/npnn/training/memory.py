@@ -28,12 +28,11 @@ def parameter_count(config: TrainConfig, inputs: int = 28 * 28, outputs: int = 1
 
 
 def estimate_bytes(config: TrainConfig) -> tuple[int, int]:
-    """(bytes of the parameters and their optimizer state, bytes of one batch's activations)."""
+    """(bytes whatever the batch size: parameters, their optimizer state and an evaluation
+    batch's activations; bytes per example of a training batch)."""
     parameters = parameter_count(config) * PARAMETER_COPIES * FLOAT_BYTES
-    batch = min(config.batch_size, config.train_subset or TRAIN_IMAGES)
-    widest = max(batch, EVAL_BATCH_SIZE)
-    activations = widest * (28 * 28 + sum(config.hidden) + 10) * ACTIVATION_COPIES * FLOAT_BYTES
-    return parameters, activations
+    per_example = (28 * 28 + sum(config.hidden) + 10) * ACTIVATION_COPIES * FLOAT_BYTES
+    return parameters + EVAL_BATCH_SIZE * per_example, per_example
 
 
 def available_bytes() -> int | None:
@@ -52,17 +51,21 @@ def available_bytes() -> int | None:
 
 
 def check_memory(config: TrainConfig, available: int | None = None) -> None:
-    """ConfigError on hidden or batch_size when the run would need more memory than is available."""
+    """ConfigError on hidden (or batch_size) when the run would need more memory than is available."""
     available = available_bytes() if available is None else available
     if available is None:
         return
-    parameters, activations = estimate_bytes(config)
-    if parameters + activations <= available:
+    fixed, per_example = estimate_bytes(config)
+    batch = min(config.batch_size, config.train_subset or TRAIN_IMAGES)
+    if fixed + batch * per_example <= available:
         return
-    field = "hidden" if parameters >= activations else "batch_size"
-    value = config.hidden if field == "hidden" else config.batch_size
-    raise ConfigError(field, f"{value} needs about {_size(parameters + activations)} of memory "
-                      f"to train, and {_size(available)} is available; choose a smaller value")
+    if fixed + per_example > available:
+        raise ConfigError("hidden", f"{config.hidden} needs about {_size(fixed)} of memory to train, "
+                          f"and {_size(available)} is available; choose smaller layers")
+    fits = (available - fixed) // per_example
+    raise ConfigError("batch_size", f"{config.batch_size} needs about {_size(fixed + batch * per_example)} "
+                      f"of memory with --hidden {' '.join(map(str, config.hidden))}, and "
+                      f"{_size(available)} is available; choose at most {fits}")
 
 
 def _size(count: float) -> str:

@@ -164,14 +164,17 @@ class Trainer:
         check_run_id_free(out, run_id)  # before the data load, which takes a while
         train, val = data if data is not None else load_datasets(config)
         run = create_run_dir(out, config.to_json(), run_id)
+        lock = None
         try:
             lock = RunLock(run.path)
             atomic_write_text(run.config, config.to_json())
             run.write_status(CREATED)
+            trainer = cls(config, run, train, val, reporter)
         except BaseException:
+            if lock is not None:
+                lock.release()
             shutil.rmtree(run.path, ignore_errors=True)  # half made: no run, and the id stays free
             raise
-        trainer = cls(config, run, train, val, reporter)
         trainer._lock = lock
         return trainer
 
@@ -192,34 +195,38 @@ class Trainer:
         """
         run = open_run_dir(path)
         lock = RunLock(run.path)
-        status = run.read_status()
-        state = status["status"]
-        if state in COMPLETE:
-            raise RunCompleteError(run, status)
-        if state == DIVERGED and not force:
-            raise ResumeError(f"{run.path} diverged at step {status.get('step', '?')}; "
-                              "start a new run with a smaller --lr, or continue from its last "
-                              f"checkpoint with `npnn train --resume {run.path} --force --lr SMALLER`")
-        current = config or TrainConfig.load(run.config)
-        restart = None
-        if not run.last.exists() and state != CREATED and (run.history.exists() or run.best.exists()):
-            restart = (f"{run.last.name} is missing (status {state!r}), so {run.path} starts again "
-                       "from scratch in the same directory")
-        saved = check_settings(run, current, force, from_flags=config is not None)
-        check_memory(current)
         try:
-            train, val = data if data is not None else load_datasets(current)
-        except ConfigError as error:
-            raise (error if config is not None else error.in_file(run.config)) from None
-        trainer = cls(current, run, train, val, reporter)
-        trainer._lock = lock
-        if run.last.exists():
-            changed = saved is None or bool(checkpoint.changed_settings(saved, current.to_dict()))
-            trainer._restore(status, force, keep_settings=force and changed)
-        elif restart is not None:
-            trainer._restart(restart)
-        if config is not None:
-            atomic_write_text(run.config, config.to_json())
+            status = run.read_status()
+            state = status["status"]
+            if state in COMPLETE:
+                raise RunCompleteError(run, status)
+            if state == DIVERGED and not force:
+                raise ResumeError(f"{run.path} diverged at step {status.get('step', '?')}; "
+                                  "start a new run with a smaller --lr, or continue from its last "
+                                  f"checkpoint with `npnn train --resume {run.path} --force --lr SMALLER`")
+            current = config or TrainConfig.load(run.config)
+            restart = None
+            if not run.last.exists() and state != CREATED and (run.history.exists() or run.best.exists()):
+                restart = (f"{run.last.name} is missing (status {state!r}), so {run.path} starts again "
+                           "from scratch in the same directory")
+            saved = check_settings(run, current, force, from_flags=config is not None)
+            check_memory(current)
+            try:
+                train, val = data if data is not None else load_datasets(current)
+            except ConfigError as error:
+                raise (error if config is not None else error.in_file(run.config)) from None
+            trainer = cls(current, run, train, val, reporter)
+            trainer._lock = lock
+            if run.last.exists():
+                changed = saved is None or bool(checkpoint.changed_settings(saved, current.to_dict()))
+                trainer._restore(status, force, keep_settings=force and changed)
+            elif restart is not None:
+                trainer._restart(restart)
+            if config is not None:
+                atomic_write_text(run.config, config.to_json())
+        except BaseException:
+            lock.release()  # now, not when the traceback that holds it is freed
+            raise
         return trainer
 
     def _restore(self, status: dict[str, Any], force: bool = False, keep_settings: bool = False) -> None:
