@@ -311,3 +311,116 @@ def test_running_out_of_memory_at_run_time_is_one_line_and_resumable(tmp_path, c
     monkeypatch.setattr(trainer_module, "build_model", no_memory)
     code, _, err = _main(capsys, "train", *STEPS, "--out", tmp_path)
     assert code == 1 and "ran out of memory; free memory" in _one_line(err)
+
+
+# ----- npnn test believes the checkpoint, not a hand-edited config.json -----
+
+
+def test_npnn_test_refuses_a_config_json_that_no_longer_matches_the_checkpoint(tmp_path, capsys):
+    code, _, err = _main(capsys, "train", *STEPS, "--out", tmp_path, "--run-id", "r")
+    assert code == 0, err
+    run, path = tmp_path / "r", tmp_path / "r" / "config.json"
+    assert _main(capsys, "test", run)[0] == 0
+    report = (run / "test.json").read_bytes()
+    trained = path.read_text()
+    path.write_text(TrainConfig.load(path).replace(activation="tanh", standardize=False).to_json())
+    code, _, err = _main(capsys, "test", run)
+    line = _one_line(err)
+    assert code == 1 and f"{path} does not match {run / 'best.safetensors'}" in line
+    assert "activation 'relu' -> 'tanh'; standardize True -> False" in line
+    assert (run / "test.json").read_bytes() == report
+
+    path.write_text(TrainConfig.from_json(trained).replace(lr=0.5).to_json())  # as --force may
+    code, _, err = _main(capsys, "test", run)
+    assert code == 0 and (run / "test.json").read_bytes() == report, err
+
+
+# ----- one process at a time in a run directory -----
+
+
+def test_a_run_being_trained_is_refused_to_a_second_resume_and_to_npnn_test(interrupted, capsys):
+    from npnn.training import Trainer
+
+    first = Trainer.resume(interrupted)  # holds the run until fit() returns
+    busy = f"{interrupted} is being trained by process {os.getpid()}; wait for it or stop it"
+    code, _, err = _main(capsys, "train", "--resume", interrupted, "--quiet", "--no-test")
+    assert code == 1 and _one_line(err) == f"npnn train: error: {busy}"
+    code, _, err = _main(capsys, "test", interrupted)
+    assert code == 1 and _one_line(err) == f"npnn test: error: {busy}"
+    assert not (interrupted / "test.json").exists()
+    assert first.fit().status == "finished"
+    code, _, err = _main(capsys, "test", interrupted)
+    assert code == 0, err
+
+
+LOCK_AND_WAIT = """
+import sys, time
+from npnn.training import Trainer
+
+trainer = Trainer.resume(sys.argv[1])
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_lock_of_a_killed_process_is_gone(interrupted):
+    holder = python(LOCK_AND_WAIT, interrupted)
+    try:
+        assert holder.stdout.readline().strip() == "locked", holder.stderr.read()
+        second = npnn_cli("train", "--resume", interrupted, "--quiet", "--no-test")
+        assert second.returncode == 1
+        assert f"is being trained by process {holder.pid}; wait for it or stop it" in second.stderr
+    finally:
+        holder.kill()
+        holder.communicate()
+    resumed = npnn_cli("train", "--resume", interrupted, "--quiet", "--no-test")
+    assert resumed.returncode == 0, resumed.stderr
+
+
+# ----- SIGTERM and SIGHUP stop training as Ctrl-C does -----
+
+LONG = ["--hidden", "16", "--epochs", "20", "--train-subset", "2000", "--batch-size", "100",
+        "--eval-every", "10", "--quiet", "--no-test"]  # 400 steps
+
+
+@pytest.fixture(scope="module")
+def long_reference(tmp_path_factory):
+    out = tmp_path_factory.mktemp("long")
+    result = npnn_cli("train", *LONG, "--out", out, "--run-id", "full")
+    assert result.returncode == 0, result.stderr
+    return out / "full"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_save_a_checkpoint_and_resume_bitwise(tmp_path, long_reference, signum):
+    import subprocess
+    import sys
+    import time
+
+    from fault_tools import ENV
+
+    run = tmp_path / "r"
+    process = subprocess.Popen([sys.executable, "-m", "npnn", "train", *LONG, "--out", str(tmp_path),
+                                "--run-id", "r"], env=ENV, text=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while time.time() < deadline and "step 20 " not in _read(run / "train.log"):
+        time.sleep(0.01)
+    os.kill(process.pid, signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr and f"npnn train --resume {run}" in stderr
+    status = json.loads((run / "status.json").read_text())
+    assert status["status"] == "interrupted" and 20 <= status["step"] < 400
+
+    resumed = npnn_cli("train", "--resume", run, "--quiet", "--no-test")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads((run / "status.json").read_text())["step"] == 400
+    _same_run(run, long_reference)
+
+
+def _read(path):
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
