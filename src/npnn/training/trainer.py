@@ -7,7 +7,6 @@ reporter) and hands each of them one plain record per evaluation.
 from __future__ import annotations
 
 import contextlib
-import errno
 import math
 import shutil
 import time
@@ -37,6 +36,13 @@ from npnn.training.builders import (
 )
 from npnn.training.config import ConfigError, TrainConfig
 from npnn.training.datasets import load_datasets
+from npnn.training.errors import (
+    ENVIRONMENT_ERRNOS,
+    FIXES,
+    ResumeError,
+    RunCompleteError,
+    TrainingStoppedError,
+)
 from npnn.training.history import EvalRecord, History
 from npnn.training.machine import machine_info
 from npnn.training.memory import check_memory
@@ -63,38 +69,8 @@ if TYPE_CHECKING:
     from npnn.data import ArrayDataset
 
 __all__ = ["COMPLETE", "CREATED", "DIVERGED", "EARLY_STOPPED", "FAILED", "FINISHED", "INTERRUPTED",
-           "RUNNING", "FitResult", "ResumeError", "RunCompleteError", "Trainer", "load_datasets"]
-
-
-class ResumeError(RuntimeError):
-    """A run that cannot be continued; the message says why and what to do instead."""
-
-
-class TrainingStoppedError(OSError):
-    """The environment stopped training (a full disk, an I/O error, no permission, no memory);
-    the run is left resumable, and the message says what to fix and how to continue."""
-
-
-# errors of the machine, not of the run: training stops resumable, never 'failed' for good
-_FIXES = {errno.ENOSPC: "free some disk space", errno.EIO: "check the disk",
-          errno.EACCES: "fix the folder's permissions", errno.EPERM: "fix the folder's permissions",
-          errno.EROFS: "make the file system writable",
-          getattr(errno, "EDQUOT", errno.ENOSPC): "free some disk space"}
-ENVIRONMENT_ERRNOS = frozenset(_FIXES)
-
-
-class RunCompleteError(ResumeError):
-    """The run finished (or stopped early) already: there is nothing left to train."""
-
-    def __init__(self, run: RunDir, status: dict[str, Any]) -> None:
-        best = status.get("best") or {}
-        accuracy = best.get("val_accuracy")
-        summary = f"{status['status'].replace('_', ' ')} at step {status.get('step', '?')}"
-        if isinstance(accuracy, (int, float)):
-            summary += f", best validation accuracy {accuracy:.2%}"
-        super().__init__(f"{run.path} is already complete ({summary}); nothing to resume. "
-                         f"Test it with `npnn test {run.path}`")
-        self.run, self.status = run, status
+           "RUNNING", "FitResult", "ResumeError", "RunCompleteError", "Trainer", "TrainingStoppedError",
+           "load_datasets"]
 
 
 @dataclass
@@ -310,7 +286,7 @@ class Trainer:
                 self._record_abort(FAILED, f"{type(error).__name__}: {error}", started)
                 raise
             what = f"cannot write {error.filename}" if error.filename else "an I/O error"
-            raise self._stopped(f"{what}: {error.strerror}", _FIXES.get(error.errno, "fix it"),
+            raise self._stopped(f"{what}: {error.strerror}", FIXES.get(error.errno, "fix it"),
                                 started) from error
         except BaseException as error:
             self._record_abort(FAILED, f"{type(error).__name__}: {error}", started)
