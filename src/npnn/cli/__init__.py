@@ -2,8 +2,9 @@
 
 Exit status (constants in cli/errors.py): 0 success, 1 a run-time problem (missing data,
 damaged file, diverged run), 2 invalid arguments or configuration given on the command line,
-130 interrupted by Ctrl-C (resumable). `npnn --debug COMMAND` (or NPNN_DEBUG=1) prints the
-traceback before that line; the exit status stays the same.
+130 interrupted by Ctrl-C (resumable; `npnn train` exits 143 for SIGTERM, 129 for SIGHUP).
+`npnn --debug COMMAND` (or NPNN_DEBUG=1) prints the traceback before that line; the exit
+status stays the same.
 """
 
 from __future__ import annotations
