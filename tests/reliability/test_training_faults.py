@@ -352,6 +352,12 @@ def test_a_run_being_trained_is_refused_to_a_second_resume_and_to_npnn_test(inte
     code, _, err = _main(capsys, "test", interrupted)
     assert code == 0, err
 
+    from npnn.training.run_lock import RunLock
+
+    with RunLock(interrupted, "tested"):
+        code, _, err = _main(capsys, "test", interrupted)
+    assert code == 1 and "is being tested by process" in _one_line(err)
+
 
 LOCK_AND_WAIT = """
 import sys, time

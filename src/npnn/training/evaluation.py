@@ -29,7 +29,7 @@ def evaluate_run(run_path: str | Path, split: str = "test", data_dir: str | None
 
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    with RunLock(open_run_dir(run_path).path):
+    with RunLock(open_run_dir(run_path).path, "tested"):
         model, config, metadata = load_best_model(run_path)
         run = RunDir(Path(run_path))  # load_best_model has opened and checked it
         dataset = load_split(config, split, data_dir=data_dir)
