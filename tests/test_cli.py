@@ -134,14 +134,15 @@ def test_resume_of_a_diverged_run_exits_1(tmp_path, capsys):
     assert code == 1 and "diverged at step 3; start a new run with a smaller --lr" in err
 
 
-def test_resume_without_last_checkpoint_exits_1_and_keeps_the_run(tmp_path, capsys):
+def test_resume_without_last_checkpoint_starts_again_and_says_so(tmp_path, capsys):
     assert run_main(capsys, "train", *TINY, "--out", tmp_path, "--run-id", "r")[0] == 0
     (tmp_path / "r" / "status.json").write_text('{"status": "interrupted", "step": 2}')
     (tmp_path / "r" / "last.safetensors").unlink()
     best = (tmp_path / "r" / "best.safetensors").read_bytes()
     code, _, err = run_main(capsys, "train", "--resume", tmp_path / "r")
-    assert code == 1 and "last.safetensors is missing" in err
-    assert (tmp_path / "r" / "best.safetensors").read_bytes() == best
+    assert code == 0 and "last.safetensors is missing (status 'interrupted')" in err
+    assert "starts again from scratch" in err
+    assert (tmp_path / "r" / "best.safetensors").read_bytes() == best  # the same seed, the same model
 
 
 @pytest.mark.parametrize("flags, named", [

@@ -124,17 +124,31 @@ def _running(pid: int | None) -> bool:
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write `data` to `path` so that readers see the old file or the new one, never a part."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temp = temp_file(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temp = temp_file(path)
+    except OSError as error:
+        raise naming_file(error, path) from error
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         publish(temp, path)
-    except BaseException:
+    except BaseException as error:
         Path(temp).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise naming_file(error, path) from error
         raise
+
+
+def naming_file(error: OSError, path: str | os.PathLike[str]) -> OSError:
+    """`error` naming the file being written, not its temp file or nothing (a full disk's
+    write or fsync names no file), so that the message says which file could not be written."""
+    named = error.filename is not None and not Path(error.filename).name.startswith(f".{Path(path).name}.")
+    if error.errno is None or named:
+        return error
+    return type(error)(error.errno, error.strerror, str(path))
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:

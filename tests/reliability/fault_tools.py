@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+import errno
 import os
 import subprocess
 import sys
@@ -19,8 +21,8 @@ from data_fakes import (  # noqa: E402
     write_fake,
 )
 
-__all__ = ["ENV", "SRC", "TINY", "Handler", "Server", "dead_pid", "fake_arrays", "fake_sha256",
-           "isolate_data_lookup", "model_arrays", "npnn_cli", "python", "write_fake"]
+__all__ = ["ENV", "SRC", "TINY", "Handler", "Server", "dead_pid", "fail_writes", "fake_arrays",
+           "fake_sha256", "isolate_data_lookup", "model_arrays", "npnn_cli", "python", "write_fake"]
 SRC = str(TESTS.parent / "src")
 # one BLAS thread: subprocess runs compared bitwise must do their sums in the same order
 ENV = {**os.environ, "PYTHONPATH": SRC, "PYTHONUNBUFFERED": "1", "OPENBLAS_NUM_THREADS": "1",
@@ -56,3 +58,34 @@ def model_arrays(path: Path) -> dict:
 
     value = npnn.load(path)
     return value.get("model", value)
+
+
+def fail_writes(monkeypatch, name: str, nth: int = 1, code: int = errno.ENOSPC) -> list[int]:
+    """From the `nth` write of a file called `name` on, fail as a full disk does (OSError `code`,
+    naming no file, as write() and fsync() do): atomic writes at their rename, appends to
+    train.log at open. Returns a one-item list counting the writes tried."""
+    from npnn import serialization
+    from npnn.training import trainer
+
+    tried = [0]
+    publish, real_open = serialization.publish, builtins.open
+
+    def fail(path) -> bool:
+        if Path(path).name != name:
+            return False
+        tried[0] += 1
+        return tried[0] >= nth
+
+    def failing_publish(temp, path):
+        if fail(path):
+            raise OSError(code, os.strerror(code))
+        publish(temp, path)
+
+    def failing_open(path, *args, **kwargs):
+        if fail(path):
+            raise OSError(code, os.strerror(code))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(serialization, "publish", failing_publish)
+    monkeypatch.setattr(trainer, "open", failing_open, raising=False)
+    return tried

@@ -9,13 +9,15 @@ leave status.json saying so (tests/training/test_run_lifecycle.py).
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import random
 import signal
 
 import numpy as np
 import pytest
-from fault_tools import model_arrays, npnn_cli, python
+from fault_tools import fail_writes, model_arrays, npnn_cli, python
 
 from npnn.training import TrainConfig
 
@@ -111,11 +113,11 @@ def test_a_setting_flag_on_resume_is_refused_unless_forced(interrupted, capsys):
 
 def test_a_hand_edited_config_is_refused_naming_the_change_unless_forced(interrupted, capsys):
     path = interrupted / "config.json"
-    path.write_text(TrainConfig.load(path).replace(lr=0.01, batch_size=50).to_json())
+    path.write_text(TrainConfig.load(path).replace(lr=0.01, label_smoothing=0.1).to_json())
     code, _, err = _main(capsys, "train", "--resume", interrupted, "--quiet", "--no-test")
     line = _one_line(err)
     assert code == 1 and f"{path} does not match {interrupted / 'last.safetensors'}" in line
-    assert "batch_size 100 -> 50; lr 0.001 -> 0.01" in line and "--force" in line
+    assert "label_smoothing 0.0 -> 0.1; lr 0.001 -> 0.01" in line and "--force" in line
     code, _, err = _main(capsys, "train", "--resume", interrupted, "--force", "--quiet", "--no-test")
     assert code == 0, err
 
@@ -133,7 +135,7 @@ def test_a_forced_change_that_cannot_work_leaves_config_json_as_it_was(interrupt
     config = (interrupted / "config.json").read_bytes()
     code, _, err = _main(capsys, "train", "--resume", interrupted, "--hidden", "8", "--force")
     line = _one_line(err)
-    assert code == 1 and "does not match" in line and "size mismatch for layers.0.weight" in line
+    assert code == 2 and "--hidden: cannot change on --resume ([16] -> [8])" in line
     assert (interrupted / "config.json").read_bytes() == config
     code, _, err = _main(capsys, "train", "--resume", interrupted, "--lr", "-1", "--force")
     assert code == 2 and "--lr: must be > 0" in _one_line(err)
@@ -149,3 +151,282 @@ def test_force_is_only_for_resuming_in_place(interrupted, capsys, args, words):
     args = [str(interrupted) if a == "RUN" else a for a in args]
     code, _, err = _main(capsys, "train", *args)
     assert code == 2 and words in _one_line(err)
+
+
+def test_a_forced_change_the_saved_state_cannot_take_is_refused_by_name(interrupted, capsys):
+    config = (interrupted / "config.json").read_bytes()
+    for flags in (["--batch-size", "1000"], ["--hidden", "8"], ["--activation", "tanh"],
+                  ["--optimizer", "sgd"], ["--train-subset", "500"], ["--seed", "6"],
+                  ["--regularization", "l2", "--reg-strength", "1e-4"]):
+        code, _, err = _main(capsys, "train", "--resume", interrupted, *flags, "--force", "--quiet")
+        line = _one_line(err)
+        assert code == 2 and line.startswith(f"npnn train: error: {flags[0]}: cannot change on --resume")
+        assert (interrupted / "config.json").read_bytes() == config
+    assert json.loads((interrupted / "status.json").read_text())["status"] == "interrupted"
+
+
+def test_a_hand_edited_fixed_setting_is_refused_even_forced(interrupted, capsys):
+    path = interrupted / "config.json"
+    path.write_text(TrainConfig.load(path).replace(batch_size=50).to_json())
+    code, _, err = _main(capsys, "train", "--resume", interrupted, "--force", "--quiet", "--no-test")
+    line = _one_line(err)
+    assert code == 1 and f"{path}: batch_size: cannot change on --resume (100 -> 50)" in line
+
+
+@pytest.mark.parametrize("change", [{"lr": 0.01}, {"epochs": 4}, {"schedule": "constant"},
+                                    {"warmup_steps": 5}])
+def test_a_forced_change_of_the_optimization_applies_from_the_saved_step(interrupted, tiny_data,
+                                                                        tiny_config, change):
+    """The README's promise: --force continues with the new settings, e.g. a smaller --lr."""
+    from npnn.training import Trainer
+
+    config = tiny_config.replace(**change)
+    trainer = Trainer.resume(interrupted, data=tiny_data, force=True, config=config)
+    fresh = Trainer(config, None, *tiny_data)  # the schedule the new settings give at step 3
+    for _ in range(3 if fresh.scheduler is not None else 0):
+        fresh.scheduler.step()
+    assert trainer.position.step == 3
+    for group, expected in zip(trainer.optimizer.param_groups, fresh.optimizer.param_groups, strict=True):
+        assert group["lr"] == expected["lr"] and group["initial_lr"] == config.lr
+    assert TrainConfig.load(interrupted / "config.json") == config
+    assert trainer.fit().status == "finished"
+
+
+# ----- the machine stops training: a full disk, I/O and permission errors, no memory -----
+
+STEPS = ["--hidden", "16", "--epochs", "2", "--train-subset", "300", "--batch-size", "100",
+         "--eval-every", "2", "--quiet", "--no-test"]  # 6 steps, evaluated at 2, 3, 4 and 6
+
+
+def _train_reference(capsys, out):
+    code, _, err = _main(capsys, "train", *STEPS, "--out", out, "--run-id", "reference")
+    assert code == 0, err
+    return out / "reference"
+
+
+def _same_run(run, reference):
+    assert (run / "history.json").read_bytes() == (reference / "history.json").read_bytes()
+    for name in ("best.safetensors", "last.safetensors"):
+        expected, got = model_arrays(reference / name), model_arrays(run / name)
+        assert expected.keys() == got.keys()
+        for key in expected:
+            np.testing.assert_array_equal(got[key], expected[key], err_msg=f"{name} {key}")
+
+
+def _temp_files(run):
+    return [p.name for p in run.iterdir() if p.name.startswith(".") and p.name != ".lock"]
+
+
+@pytest.mark.parametrize("name, nth, code", [
+    ("last.safetensors", 2, errno.ENOSPC),
+    ("best.safetensors", 2, errno.ENOSPC),
+    ("history.json", 2, errno.ENOSPC),
+    ("status.json", 2, errno.ENOSPC),
+    ("train.log", 3, errno.ENOSPC),
+    ("last.safetensors", 3, errno.EIO),
+    ("history.json", 1, errno.EACCES),
+    ("best.safetensors", 1, errno.EROFS),
+])
+def test_a_write_error_stops_training_resumable_naming_the_file(tmp_path, capsys, monkeypatch, name,
+                                                               nth, code):
+    reference = _train_reference(capsys, tmp_path)
+    run = tmp_path / "r"
+    tried = fail_writes(monkeypatch, name, nth, code)
+    exit_code, _, err = _main(capsys, "train", *STEPS, "--out", tmp_path, "--run-id", "r")
+    line = _one_line(err)
+    assert tried[0] >= nth and exit_code == 1, err
+    assert f"cannot write {run / name}: {os.strerror(code)}" in line
+    assert f"then `npnn train --resume {run}` continues" in line
+    status = json.loads((run / "status.json").read_text())  # padded in place if need be: still JSON
+    assert status["status"] == "interrupted" and os.strerror(code) in status["reason"]
+    assert _temp_files(run) == []
+
+    monkeypatch.undo()  # the disk has room again
+    exit_code, _, err = _main(capsys, "train", "--resume", run)
+    assert exit_code == 0, err
+    assert json.loads((run / "status.json").read_text())["status"] == "finished"
+    _same_run(run, reference)
+
+
+def test_a_full_disk_at_the_first_checkpoint_restarts_the_run_and_keeps_its_best(tmp_path, capsys,
+                                                                                 monkeypatch):
+    reference = _train_reference(capsys, tmp_path)
+    run = tmp_path / "r"
+    fail_writes(monkeypatch, "last.safetensors")
+    assert _main(capsys, "train", *STEPS, "--out", tmp_path, "--run-id", "r")[0] == 1
+    assert not (run / "last.safetensors").exists()
+    best = (run / "best.safetensors").read_bytes()
+    monkeypatch.undo()
+
+    from npnn.training import Trainer
+
+    stop_early = Trainer.resume(run)  # started again, stopped before it reached the kept best
+    assert "starts again from scratch" in stop_early.restarted
+    stop_early.request_stop()
+    assert stop_early.fit().status == "interrupted"
+    assert (run / "best.safetensors").read_bytes() == best
+
+    code, _, err = _main(capsys, "train", "--resume", run)
+    assert code == 0, err
+    _same_run(run, reference)
+
+
+def test_a_full_disk_while_creating_the_run_leaves_nothing(tmp_path, capsys, monkeypatch):
+    fail_writes(monkeypatch, "config.json")
+    code, _, err = _main(capsys, "train", *STEPS, "--out", tmp_path, "--run-id", "r")
+    line = _one_line(err)
+    assert code == 1 and "No space left on device" in line and str(tmp_path / "r" / "config.json") in line
+    assert not (tmp_path / "r").exists()  # the run id is free for the retry
+
+
+def test_sizes_that_cannot_be_allocated_are_refused_before_allocating(tmp_path, capsys, monkeypatch):
+    from npnn.training import memory
+
+    code, _, err = _main(capsys, "train", "--hidden", str(10**9), "--out", tmp_path)
+    assert code == 2 and _one_line(err).startswith("npnn train: error: --hidden: [1000000000] needs about")
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**30)
+    code, _, err = _main(capsys, "train", "--hidden", "2048", "--batch-size", str(10**12), "--out", tmp_path)
+    assert code == 2 and _one_line(err).startswith(f"npnn train: error: --batch-size: {10**12} needs")
+    assert not any(tmp_path.iterdir())
+
+
+def test_running_out_of_memory_at_run_time_is_one_line_and_resumable(tmp_path, capsys, monkeypatch):
+    from npnn.training import trainer as trainer_module
+
+    step = trainer_module.Trainer._train_step
+
+    def no_memory_at_step_5(self, images, labels):
+        if self.position.step == 4:
+            raise MemoryError("Unable to allocate 3 TiB")
+        return step(self, images, labels)
+
+    monkeypatch.setattr(trainer_module.Trainer, "_train_step", no_memory_at_step_5)
+    code, _, err = _main(capsys, "train", *STEPS, "--out", tmp_path, "--run-id", "r")
+    assert code == 1 and "ran out of memory (at step 4)" in _one_line(err)
+    assert json.loads((tmp_path / "r" / "status.json").read_text())["status"] == "interrupted"
+
+    def no_memory(config):
+        raise MemoryError("Unable to allocate 3 TiB")
+
+    monkeypatch.setattr(trainer_module, "build_model", no_memory)
+    code, _, err = _main(capsys, "train", *STEPS, "--out", tmp_path)
+    assert code == 1 and "ran out of memory; free memory" in _one_line(err)
+
+
+# ----- npnn test believes the checkpoint, not a hand-edited config.json -----
+
+
+def test_npnn_test_refuses_a_config_json_that_no_longer_matches_the_checkpoint(tmp_path, capsys):
+    code, _, err = _main(capsys, "train", *STEPS, "--out", tmp_path, "--run-id", "r")
+    assert code == 0, err
+    run, path = tmp_path / "r", tmp_path / "r" / "config.json"
+    assert _main(capsys, "test", run)[0] == 0
+    report = (run / "test.json").read_bytes()
+    trained = path.read_text()
+    path.write_text(TrainConfig.load(path).replace(activation="tanh", standardize=False).to_json())
+    code, _, err = _main(capsys, "test", run)
+    line = _one_line(err)
+    assert code == 1 and f"{path} does not match {run / 'best.safetensors'}" in line
+    assert "activation 'relu' -> 'tanh'; standardize True -> False" in line
+    assert (run / "test.json").read_bytes() == report
+
+    path.write_text(TrainConfig.from_json(trained).replace(lr=0.5).to_json())  # as --force may
+    code, _, err = _main(capsys, "test", run)
+    assert code == 0 and (run / "test.json").read_bytes() == report, err
+
+
+# ----- one process at a time in a run directory -----
+
+
+def test_a_run_being_trained_is_refused_to_a_second_resume_and_to_npnn_test(interrupted, capsys):
+    from npnn.training import Trainer
+
+    first = Trainer.resume(interrupted)  # holds the run until fit() returns
+    busy = f"{interrupted} is being trained by process {os.getpid()}; wait for it or stop it"
+    code, _, err = _main(capsys, "train", "--resume", interrupted, "--quiet", "--no-test")
+    assert code == 1 and _one_line(err) == f"npnn train: error: {busy}"
+    code, _, err = _main(capsys, "test", interrupted)
+    assert code == 1 and _one_line(err) == f"npnn test: error: {busy}"
+    assert not (interrupted / "test.json").exists()
+    assert first.fit().status == "finished"
+    code, _, err = _main(capsys, "test", interrupted)
+    assert code == 0, err
+
+    from npnn.training.run_lock import RunLock
+
+    with RunLock(interrupted, "tested"):
+        code, _, err = _main(capsys, "test", interrupted)
+    assert code == 1 and "is being tested by process" in _one_line(err)
+
+
+LOCK_AND_WAIT = """
+import sys, time
+from npnn.training import Trainer
+
+trainer = Trainer.resume(sys.argv[1])
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_lock_of_a_killed_process_is_gone(interrupted):
+    holder = python(LOCK_AND_WAIT, interrupted)
+    try:
+        assert holder.stdout.readline().strip() == "locked", holder.stderr.read()
+        second = npnn_cli("train", "--resume", interrupted, "--quiet", "--no-test")
+        assert second.returncode == 1
+        assert f"is being trained by process {holder.pid}; wait for it or stop it" in second.stderr
+    finally:
+        holder.kill()
+        holder.communicate()
+    resumed = npnn_cli("train", "--resume", interrupted, "--quiet", "--no-test")
+    assert resumed.returncode == 0, resumed.stderr
+
+
+# ----- SIGTERM and SIGHUP stop training as Ctrl-C does -----
+
+LONG = ["--hidden", "16", "--epochs", "20", "--train-subset", "2000", "--batch-size", "100",
+        "--eval-every", "10", "--quiet", "--no-test"]  # 400 steps
+
+
+@pytest.fixture(scope="module")
+def long_reference(tmp_path_factory):
+    out = tmp_path_factory.mktemp("long")
+    result = npnn_cli("train", *LONG, "--out", out, "--run-id", "full")
+    assert result.returncode == 0, result.stderr
+    return out / "full"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_save_a_checkpoint_and_resume_bitwise(tmp_path, long_reference, signum):
+    import subprocess
+    import sys
+    import time
+
+    from fault_tools import ENV
+
+    run = tmp_path / "r"
+    process = subprocess.Popen([sys.executable, "-m", "npnn", "train", *LONG, "--out", str(tmp_path),
+                                "--run-id", "r"], env=ENV, text=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while time.time() < deadline and "step 20 " not in _read(run / "train.log"):
+        time.sleep(0.01)
+    os.kill(process.pid, signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr and f"npnn train --resume {run}" in stderr
+    status = json.loads((run / "status.json").read_text())
+    assert status["status"] == "interrupted" and 20 <= status["step"] < 400
+
+    resumed = npnn_cli("train", "--resume", run, "--quiet", "--no-test")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads((run / "status.json").read_text())["step"] == 400
+    _same_run(run, long_reference)
+
+
+def _read(path):
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""

@@ -3,12 +3,13 @@
 import json
 import math
 import warnings
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 
 from npnn.serialization import CheckpointError
-from npnn.training import ConfigError, ResumeError, RunCompleteError, TrainConfig, Trainer
+from npnn.training import ConfigError, ResumeError, RunCompleteError, TrainConfig, Trainer, checkpoint
 from npnn.training import trainer as trainer_module
 from npnn.training.datasets import load_split
 from npnn.training.evaluation import evaluate_run
@@ -57,29 +58,48 @@ def test_resuming_a_diverged_run_is_refused(tmp_path, small_data, quick_config):
         Trainer.resume(tmp_path / "d", data=small_data)
 
 
-def test_resume_without_last_checkpoint_refuses_unless_nothing_was_trained(tmp_path, small_data,
-                                                                            quick_config):
-    _start(quick_config, tmp_path, small_data, "r", 10, lambda t: t.request_stop()).fit()
+def test_resume_without_last_checkpoint_starts_again_and_keeps_the_best(tmp_path, small_data,
+                                                                         quick_config):
+    first = _start(quick_config, tmp_path, small_data, "r", 10, lambda t: t.request_stop())
+    first.fit()
     (tmp_path / "r" / "last.safetensors").unlink()
-    history = (tmp_path / "r" / "history.json").read_bytes()
-    with pytest.raises(ResumeError, match=r"last\.safetensors is missing"):
-        Trainer.resume(tmp_path / "r", data=small_data)
-    assert (tmp_path / "r" / "history.json").read_bytes() == history
+    # a best that this short run cannot beat: it must survive the new start
+    record = {**asdict(first.history.best), "val_accuracy": 0.999}
+    checkpoint.save_best(tmp_path / "r" / "best.safetensors", first.model, quick_config.to_dict(), record)
+    best = (tmp_path / "r" / "best.safetensors").read_bytes()
+    trainer = Trainer.resume(tmp_path / "r", data=small_data)
+    assert trainer.position.step == 0 and "starts again from scratch" in trainer.restarted
+    assert "(validation accuracy 99.90% at step 7) is kept until a better model" in trainer.restarted
+    assert trainer.fit().status == "finished"
+    assert "last.safetensors is missing (status 'interrupted')" in (tmp_path / "r" / "train.log").read_text()
+    assert (tmp_path / "r" / "best.safetensors").read_bytes() == best
 
     _start(quick_config, tmp_path, small_data, "fresh")  # status 'created', never trained
     assert Trainer.resume(tmp_path / "fresh", data=small_data).position.step == 0
 
 
 def test_an_exception_in_fit_leaves_status_failed_with_the_reason(tmp_path, small_data, quick_config):
+    def bug(trainer):
+        raise ZeroDivisionError("a bug")
+
+    trainer = _start(quick_config, tmp_path, small_data, "f", 9, bug)
+    with pytest.raises(ZeroDivisionError):
+        trainer.fit()
+    status = _status(tmp_path, "f")
+    assert status["status"] == "failed" and "ZeroDivisionError: a bug" in status["reason"]
+    assert status["step"] == 9 and "--resume" in status["reason"]  # a checkpoint exists from step 7
+
+
+def test_a_full_disk_in_fit_leaves_status_interrupted_not_failed(tmp_path, small_data, quick_config):
     def disk_full(trainer):
         raise OSError(28, "No space left on device")
 
     trainer = _start(quick_config, tmp_path, small_data, "f", 9, disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(trainer_module.TrainingStoppedError, match="continues from its last checkpoint"):
         trainer.fit()
     status = _status(tmp_path, "f")
-    assert status["status"] == "failed" and "No space left" in status["reason"]
-    assert status["step"] == 9 and "--resume" in status["reason"]  # a checkpoint exists from step 7
+    assert status["status"] == "interrupted" and "No space left" in status["reason"]
+    assert Trainer.resume(tmp_path / "f", data=small_data).position.step == 7
 
 
 def test_a_second_ctrl_c_leaves_status_interrupted(tmp_path, small_data, quick_config):

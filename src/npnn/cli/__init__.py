@@ -2,9 +2,10 @@
 
 Exit status (constants in cli/errors.py): 0 success, 1 a run-time problem (missing data,
 damaged file, diverged run), 2 invalid arguments or configuration given on the command line,
-130 interrupted by Ctrl-C (resumable), 141 (128 + SIGPIPE) quietly when the reader of its
-output goes away, as `npnn data | head -1` does. `npnn --debug COMMAND` (or NPNN_DEBUG=1)
-prints the traceback before that line; the exit status stays the same.
+130 interrupted by Ctrl-C (resumable; `npnn train` and `npnn search` exit 143 for SIGTERM, 129 for
+SIGHUP), 141 (128 + SIGPIPE) quietly when the reader of its output goes away, as
+`npnn data | head -1` does. `npnn --debug COMMAND` (or NPNN_DEBUG=1) prints the traceback before
+that line; the exit status stays the same.
 """
 
 from __future__ import annotations

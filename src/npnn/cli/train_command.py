@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -33,7 +32,8 @@ def register(commands: Any) -> None:
                            help="continue an interrupted run exactly where it stopped")
     run_group.add_argument("--force", action="store_true",
                            help="with --resume: continue although the settings changed (setting "
-                                "flags and --config then change the run's config.json)")
+                                "flags and --config then change the run's config.json); the "
+                                "model's shape, optimizer, batch size and data cannot change")
     run_group.add_argument("--no-test", action="store_true",
                            help="skip testing the best checkpoint on the test split at the end")
     run_group.add_argument("--quiet", action="store_true", help="print only the final summary")
@@ -90,6 +90,20 @@ def _check_run_flags(args: argparse.Namespace) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _train(args)
+    except MemoryError:
+        # the estimate that refuses sizes up front (exit 2) cannot see every allocation
+        raise OutOfMemoryError("ran out of memory; free memory, or train a smaller model (--hidden) "
+                           "or smaller batches (--batch-size); an interrupted run continues with "
+                           "`npnn train --resume RUN_DIR`") from None
+
+
+class OutOfMemoryError(OSError):  # an OSError, so the CLI prints one line, exit 1
+    """The machine ran out of memory."""
+
+
+def _train(args: argparse.Namespace) -> int:
     from npnn.cli.progress import TqdmReporter
     from npnn.training import ConfigError, RunCompleteError, Trainer
 
@@ -102,26 +116,33 @@ def run(args: argparse.Namespace) -> int:
         except RunCompleteError as done:
             print(done)
             return EXIT_OK
+        if trainer.restarted:
+            print(f"npnn train: {trainer.restarted}", file=sys.stderr)
     else:
         out = _check_run_flags(args)
         config, base = _config_from(args)
         try:
             trainer = Trainer.create(config, out, args.run_id, reporter=reporter)
-        except ConfigError as error:  # a setting that only the data can refute (--train-subset)
+        except ConfigError as error:  # a setting only the data or the machine can refute
             raise _blame(error, args, base) from None
-    previous = signal.signal(signal.SIGINT, _stop_handler(trainer))
+    stop = _Stop(trainer)
+    previous = {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}
     try:
         result = trainer.fit()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if result.status == INTERRUPTED_STATUS and stop.signum not in (None, signal.SIGINT):
+        print(f"stopped by {signal.Signals(stop.signum).name} at step {result.steps}; resume with: "
+              f"npnn train --resume {result.run_dir}", file=sys.stderr)
+        return 128 + stop.signum
     return _summarize(result, test=not args.no_test)
 
 
 def _resume(args: argparse.Namespace, reporter: Any) -> Trainer:
-    """Trainer.resume; with --force, setting flags and --config first rewrite config.json
-    (put back as it was if the resume fails)."""
-    from npnn.serialization import atomic_write_text
-    from npnn.training import TrainConfig, Trainer
+    """Trainer.resume; with --force, setting flags and --config are new settings, which the
+    trainer writes to config.json once it knows they can continue the run."""
+    from npnn.training import ConfigError, TrainConfig, Trainer
     from npnn.training.checkpoint import changed_settings
     from npnn.training.run_dir import open_run_dir
 
@@ -134,33 +155,42 @@ def _resume(args: argparse.Namespace, reporter: Any) -> Trainer:
                          + ("" if given else " (or add --force to change those settings)"))
     if not changes:
         return Trainer.resume(args.resume, reporter=reporter, force=args.force)
-    run = open_run_dir(args.resume)
-    before = TrainConfig.load(run.config)
-    config, _ = _config_from(args, before.to_dict())
+    before = TrainConfig.load(open_run_dir(args.resume).config)
+    config, base = _config_from(args, before.to_dict())
     if config.data_dir != before.data_dir:  # stored resolved, as create() does
         config = config.with_resolved_data_dir()
-    old_text = run.config.read_text(encoding="utf-8")
-    atomic_write_text(run.config, config.to_json())
     try:
-        trainer = Trainer.resume(args.resume, reporter=reporter, force=True)
-    except BaseException:
-        atomic_write_text(run.config, old_text)
-        raise
+        trainer = Trainer.resume(args.resume, reporter=reporter, force=True, config=config)
+    except ConfigError as error:  # a setting the run's checkpoints cannot continue with
+        if error.source is not None:
+            raise
+        raise _blame(error, args, base) from None
     diff = changed_settings(before.to_dict(), config.to_dict())
     print(f"resuming with changed settings (--force): {'; '.join(diff) or 'none'}", file=sys.stderr)
     return trainer
 
 
-def _stop_handler(trainer: Trainer) -> Callable[[int, FrameType | None], None]:
-    """First Ctrl-C: stop cleanly after this step; a second one aborts at once."""
+# Ctrl-C, `kill` and a closed terminal all stop training the same way: resumable
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))
+INTERRUPTED_STATUS = "interrupted"
 
-    def handler(signum: int, frame: FrameType | None) -> None:
-        print("\nstopping after this step and saving a checkpoint (Ctrl-C again to abort)",
+
+class _Stop:
+    """First signal: stop cleanly after this step, saving a checkpoint; a second one aborts at
+    once (as KeyboardInterrupt, which still leaves the run 'interrupted')."""
+
+    def __init__(self, trainer: Trainer) -> None:
+        self.trainer, self.signum = trainer, None
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if self.signum is not None:
+            raise KeyboardInterrupt
+        self.signum = signum
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        print(f"\n{name}: stopping after this step and saving a checkpoint (again to abort)",
               file=sys.stderr)
-        trainer.request_stop()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    return handler
+        self.trainer.request_stop()
 
 
 def _summarize(result: FitResult, test: bool) -> int:

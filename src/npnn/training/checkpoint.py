@@ -24,6 +24,20 @@ VERSION = 1
 RESUMABLE_KEYS = ("model", "optimizer", "scheduler", "rng", "trainer")
 # settings that may change between sessions without changing what is trained
 NOT_COMPARED = ("data_dir",)
+# settings fixed for a run's life: the saved weights, optimizer state and position assume them,
+# so `--resume --force` cannot change them, and `npnn test` refuses a config.json that does
+_OLD_DATA = "the checkpoints were trained and chosen on data drawn and scaled the old way"
+FIXED_SETTINGS = {
+    "hidden": "the checkpoints hold a model of the old shape",
+    "activation": "the checkpoints hold a model trained with the old activation",
+    "optimizer": "the checkpoint holds the old optimizer's state",
+    "batch_size": "the saved position counts batches of the old size",
+    "train_subset": "the saved position is in an epoch of the old length",
+    "seed": "the saved position is in the old shuffling order, " + _OLD_DATA,
+    "standardize": _OLD_DATA,
+    "val_split": _OLD_DATA,
+    "split_seed": _OLD_DATA,
+}
 
 
 def save_best(path: str | Path, model: Module, config: dict[str, Any], record: dict[str, Any]) -> None:
@@ -54,13 +68,24 @@ def save_last(path: str | Path, model: Module, optimizer: Optimizer, scheduler: 
     }, {"format": FORMAT, "version": VERSION, "config": config})
 
 
+def saved_config(path: str | Path) -> dict[str, Any] | None:
+    """The config stored in a best or last checkpoint's metadata (None in files made before
+    checkpoints carried it)."""
+    _, metadata = load_file(path)
+    config = metadata.get("config") if isinstance(metadata, dict) else None
+    return config if isinstance(config, dict) else None
+
+
 def load_last(path: str | Path, model: Module, optimizer: Optimizer, scheduler: LRScheduler | None,
               config: dict[str, Any] | None = None, config_path: str | Path = "config.json",
-              ) -> dict[str, Any]:
+              keep_settings: bool = False) -> dict[str, Any]:
     """Restore model, optimizer, scheduler and RNG in place; return the trainer's state.
 
     With `config`, refuse (CheckpointError) a checkpoint saved with other settings, naming
     each changed field; pass None to resume anyway (`npnn train --resume --force`).
+    `keep_settings` keeps the optimizer's hyperparameters (lr, momentum, weight decay...) as
+    built from the new settings, loading only its per-parameter state, and leaves the scheduler
+    alone, so that forced changes apply; the caller then steps the scheduler to the position.
     RuntimeError (from `load_state_dict`) means the model's shape differs from the file's.
     """
     value, metadata = load_file(path)
@@ -78,12 +103,18 @@ def load_last(path: str | Path, model: Module, optimizer: Optimizer, scheduler: 
     if not isinstance(trainer, dict) or not all(is_number(v) for v in trainer.values()):
         raise CheckpointError(f"{path}: damaged trainer state (numbers expected): {trainer!r:.200}")
     check_state(model, value["model"], path)
-    if scheduler is not None and value["scheduler"] is not None:
+    load_scheduler = scheduler is not None and value["scheduler"] is not None and not keep_settings
+    if load_scheduler:
         _check_like(value["scheduler"], scheduler.state_dict(), path, "scheduler")
     model.load_state_dict(value["model"])
+    settings = [{key: item for key, item in group.items() if key != "params"}
+                for group in optimizer.param_groups]
     try:
         optimizer.load_state_dict(value["optimizer"])
-        if scheduler is not None and value["scheduler"] is not None:
+        if keep_settings:
+            for group, kept in zip(optimizer.param_groups, settings, strict=True):
+                group.update(kept)
+        if load_scheduler:
             scheduler.load_state_dict(value["scheduler"])
         random.set_rng_state(value["rng"])
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as error:
@@ -115,6 +146,12 @@ def changed_settings(saved: dict[str, Any], current: dict[str, Any]) -> list[str
             if name not in NOT_COMPARED and saved[name] != current[name]]
 
 
+def fixed_changes(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """The FIXED_SETTINGS whose values differ between `saved` and `current` (both must know them)."""
+    return [name for name in FIXED_SETTINGS
+            if name in saved and name in current and saved[name] != current[name]]
+
+
 def check_config(saved: dict[str, Any], current: dict[str, Any], path: str | Path,
                  config_path: str | Path = "config.json") -> None:
     """CheckpointError naming every setting that differs between `saved` and `current`.
@@ -123,11 +160,12 @@ def check_config(saved: dict[str, Any], current: dict[str, Any], path: str | Pat
     a change the user made.
     """
     changed = changed_settings(saved, current)
+    fixed = fixed_changes(saved, current)
+    advice = (f"put them back ({', '.join(fixed)} cannot change in a run)" if fixed else
+              "put them back, or resume with --force to train on with the new settings")
     if changed:
-        raise CheckpointError(
-            f"{config_path} does not match {path}: the settings changed since it was saved "
-            f"({'; '.join(changed)}); put them back, or resume with --force to train on with "
-            "the new settings")
+        raise CheckpointError(f"{config_path} does not match {path}: the settings changed since "
+                              f"it was saved ({'; '.join(changed)}); {advice}")
 
 
 def check_state(model: Module, state: Any, path: str | Path) -> None:

@@ -8,54 +8,81 @@ from typing import Any
 from npnn.models import MLP
 from npnn.serialization import CheckpointError, atomic_write_json
 from npnn.training.builders import build_model
-from npnn.training.checkpoint import load_best
-from npnn.training.config import TrainConfig
+from npnn.training.checkpoint import FIXED_SETTINGS, changed_settings, load_best
+from npnn.training.config import ConfigError, TrainConfig
 from npnn.training.datasets import load_split
 from npnn.training.metrics import confusion_matrix, evaluate, per_class_accuracy
 from npnn.training.run_dir import RunDir, open_run_dir
+from npnn.training.run_lock import RunLock
 
 SPLITS = ("test", "val")
 
 
 def evaluate_run(run_path: str | Path, split: str = "test", data_dir: str | None = None) -> dict[str, Any]:
-    """Rebuild the model from config.json, load best.safetensors, evaluate on `split`.
+    """Rebuild the model best.safetensors was saved from, load it, evaluate on `split`.
 
-    Writes test.json (or val.json for split='val') and returns the same report.
+    Writes test.json (or val.json for split='val') and returns the same report. Refuses
+    (RunBusyError) while another process trains the run, and (CheckpointError) a config.json
+    that no longer matches the checkpoint, writing nothing then.
     """
     from npnn.data import CLASS_NAMES
 
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    model, config, metadata = load_best_model(run_path)
-    run = RunDir(Path(run_path))  # load_best_model has opened and checked it
-    dataset = load_split(config, split, data_dir=data_dir)
-    result = evaluate(model, dataset.images, dataset.labels)
-    confusion = confusion_matrix(dataset.labels, result.predictions, len(CLASS_NAMES))
-    report = {
-        "split": split,
-        "accuracy": result.accuracy,
-        "loss": result.loss,
-        "examples": len(dataset),
-        "checkpoint": metadata.get("evaluation", {}),
-        "classes": list(CLASS_NAMES),
-        "per_class_accuracy": dict(zip(CLASS_NAMES, per_class_accuracy(confusion).tolist(), strict=True)),
-        "confusion_matrix": confusion.tolist(),
-    }
-    atomic_write_json(run.test if split == "test" else run.val, report)
+    with RunLock(open_run_dir(run_path).path, "tested"):
+        model, config, metadata = load_best_model(run_path)
+        run = RunDir(Path(run_path))  # load_best_model has opened and checked it
+        dataset = load_split(config, split, data_dir=data_dir)
+        result = evaluate(model, dataset.images, dataset.labels)
+        confusion = confusion_matrix(dataset.labels, result.predictions, len(CLASS_NAMES))
+        report = {
+            "split": split,
+            "accuracy": result.accuracy,
+            "loss": result.loss,
+            "examples": len(dataset),
+            "checkpoint": metadata.get("evaluation", {}),
+            "classes": list(CLASS_NAMES),
+            "per_class_accuracy": dict(zip(CLASS_NAMES, per_class_accuracy(confusion).tolist(), strict=True)),
+            "confusion_matrix": confusion.tolist(),
+        }
+        atomic_write_json(run.test if split == "test" else run.val, report)
     return report
 
 
 def load_best_model(run_path: str | Path) -> tuple[MLP, TrainConfig, dict[str, Any]]:
-    """The run's model with its best.safetensors weights, its config and the checkpoint metadata."""
+    """The run's model with its best.safetensors weights, its config and the checkpoint metadata.
+
+    The config in the checkpoint is the one the model was trained with: it rebuilds the model,
+    and config.json must agree with it on every FIXED_SETTINGS field (CheckpointError listing
+    the differences otherwise). Only data_dir is taken from config.json (the data may move).
+    """
     run = open_run_dir(run_path)
     if not run.best.exists():
         raise FileNotFoundError(f"{run.best} does not exist: the run has not finished an "
                                 f"evaluation yet (resume it with `npnn train --resume {run.path}`)")
     config = TrainConfig.load(run.config)
     state, metadata = load_best(run.best)
+    config = _trained_config(config, metadata.get("config"), run)
     model = build_model(config)
     load_weights(model, state, run, run.best)
     return model, config, metadata
+
+
+def _trained_config(config: TrainConfig, saved: Any, run: RunDir) -> TrainConfig:
+    """`saved` (the checkpoint's settings) with config.json's data_dir, after checking that
+    config.json agrees with it where it matters; `config` alone for a checkpoint without one."""
+    if not isinstance(saved, dict):
+        return config
+    current = config.to_dict()
+    fixed = {name: value for name, value in saved.items() if name in FIXED_SETTINGS}
+    changed = changed_settings(fixed, current)
+    if changed:
+        raise CheckpointError(f"{run.config} does not match {run.best}: the settings changed since "
+                              f"the model was saved ({'; '.join(changed)}); put them back")
+    try:
+        return TrainConfig.from_dict({**current, **fixed})
+    except (ConfigError, TypeError) as error:
+        raise CheckpointError(f"{run.best}: damaged settings in its metadata ({error})") from None
 
 
 def load_weights(model: MLP, state: dict[str, Any], run: RunDir, checkpoint: Path) -> None:

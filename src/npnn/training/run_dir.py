@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from npnn.serialization import CheckpointError, atomic_write_json, read_json
+from npnn.serialization import CheckpointError, atomic_write_json, finite_or_none, read_json
 
 # the `status` in status.json
 CREATED, RUNNING, FINISHED, EARLY_STOPPED = "created", "running", "finished", "early_stopped"
@@ -43,6 +45,18 @@ class RunDir:
 
     def write_status(self, status: str, **details: Any) -> None:
         atomic_write_json(self.status, {"status": status, **details})
+
+    def overwrite_status(self, status: str, **details: Any) -> None:
+        """`write_status` for a full disk, where even a small temp file cannot be made: rewrite
+        status.json in place, padded with spaces to its old length, so that no block is freed
+        or needed. Not atomic; only for saying why training stopped."""
+        data = (json.dumps(finite_or_none({"status": status, **details}), indent=2) + "\n").encode()
+        descriptor = os.open(self.status, os.O_WRONLY)
+        try:
+            os.write(descriptor, data.ljust(os.fstat(descriptor).st_size))
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
     def read_status(self) -> dict[str, Any]:
         """status.json as a dict with at least "status" ("unknown" when the file is missing)."""

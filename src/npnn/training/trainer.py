@@ -6,7 +6,9 @@ reporter) and hands each of them one plain record per evaluation.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,7 +18,13 @@ import numpy as np
 
 from npnn import random
 from npnn.nn.utils import clip_grad_norm_
-from npnn.serialization import CheckpointError, atomic_write_json, atomic_write_text
+from npnn.serialization import (
+    CheckpointError,
+    atomic_write_json,
+    atomic_write_text,
+    is_number,
+    naming_file,
+)
 from npnn.tensor import Tensor
 from npnn.training import checkpoint
 from npnn.training.builders import (
@@ -28,10 +36,19 @@ from npnn.training.builders import (
 )
 from npnn.training.config import ConfigError, TrainConfig
 from npnn.training.datasets import load_datasets
+from npnn.training.errors import (
+    ENVIRONMENT_ERRNOS,
+    FIXES,
+    ResumeError,
+    RunCompleteError,
+    TrainingStoppedError,
+)
 from npnn.training.history import EvalRecord, History
 from npnn.training.machine import machine_info
+from npnn.training.memory import check_memory
 from npnn.training.metrics import evaluate
 from npnn.training.reporter import Reporter
+from npnn.training.resume_checks import check_settings
 from npnn.training.run_dir import (
     COMPLETE,
     CREATED,
@@ -46,30 +63,14 @@ from npnn.training.run_dir import (
     create_run_dir,
     open_run_dir,
 )
+from npnn.training.run_lock import RunLock
 
 if TYPE_CHECKING:
     from npnn.data import ArrayDataset
 
 __all__ = ["COMPLETE", "CREATED", "DIVERGED", "EARLY_STOPPED", "FAILED", "FINISHED", "INTERRUPTED",
-           "RUNNING", "FitResult", "ResumeError", "RunCompleteError", "Trainer", "load_datasets"]
-
-
-class ResumeError(RuntimeError):
-    """A run that cannot be continued; the message says why and what to do instead."""
-
-
-class RunCompleteError(ResumeError):
-    """The run finished (or stopped early) already: there is nothing left to train."""
-
-    def __init__(self, run: RunDir, status: dict[str, Any]) -> None:
-        best = status.get("best") or {}
-        accuracy = best.get("val_accuracy")
-        summary = f"{status['status'].replace('_', ' ')} at step {status.get('step', '?')}"
-        if isinstance(accuracy, (int, float)):
-            summary += f", best validation accuracy {accuracy:.2%}"
-        super().__init__(f"{run.path} is already complete ({summary}); nothing to resume. "
-                         f"Test it with `npnn test {run.path}`")
-        self.run, self.status = run, status
+           "RUNNING", "FitResult", "ResumeError", "RunCompleteError", "Trainer", "TrainingStoppedError",
+           "load_datasets"]
 
 
 @dataclass
@@ -83,6 +84,8 @@ class Position:
     loss_count: int = 0
     best_accuracy: float = -1.0
     evals_since_best: int = 0
+    # a run that started again from scratch keeps its old best.safetensors until this is beaten
+    kept_best_accuracy: float = -1.0
     seconds: float = 0.0
 
 
@@ -118,66 +121,98 @@ class Trainer:
         self._resumed = False
         self._saved_step: int | None = None  # step of the newest last.safetensors
         self._skipped = 0  # steps with a non-finite loss in a row (on_nonfinite="skip")
+        self._lock: RunLock | None = None  # held from create()/resume() until fit() returns
+        self.restarted: str | None = None  # why resume() started the run again from scratch
 
     # ----- construction from the command line's point of view -----
     @classmethod
     def create(cls, config: TrainConfig, out: str | Path = "runs", run_id: str | None = None,
                reporter: Reporter | None = None,
                data: tuple[ArrayDataset, ArrayDataset] | None = None) -> Trainer:
-        """A new run directory under `out`, with config.json written first.
+        """A new run directory under `out`, with config.json written first, locked until fit()
+        returns.
 
-        A relative data_dir is stored resolved, so the run can be tested from anywhere.
+        A relative data_dir is stored resolved, so the run can be tested from anywhere. A config
+        too large for this machine's memory is refused (ConfigError) before anything is made.
         """
         config = config.with_resolved_data_dir()
+        check_memory(config)
         check_run_id_free(out, run_id)  # before the data load, which takes a while
         train, val = data if data is not None else load_datasets(config)
         run = create_run_dir(out, config.to_json(), run_id)
-        atomic_write_text(run.config, config.to_json())
-        run.write_status(CREATED)
-        return cls(config, run, train, val, reporter)
+        lock = None
+        try:
+            lock = RunLock(run.path)
+            atomic_write_text(run.config, config.to_json())
+            run.write_status(CREATED)
+            trainer = cls(config, run, train, val, reporter)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            shutil.rmtree(run.path, ignore_errors=True)  # half made: no run, and the id stays free
+            raise
+        trainer._lock = lock
+        return trainer
 
     @classmethod
     def resume(cls, path: str | Path, reporter: Reporter | None = None,
-               data: tuple[ArrayDataset, ArrayDataset] | None = None, force: bool = False) -> Trainer:
+               data: tuple[ArrayDataset, ArrayDataset] | None = None, force: bool = False,
+               config: TrainConfig | None = None) -> Trainer:
         """Continue a run from its last checkpoint, exactly where it stopped.
 
-        Raises RunCompleteError for a finished or early-stopped run, ResumeError for a
-        diverged one or one whose last checkpoint is gone (a run with no checkpoint and no
-        history, such as one killed before its first evaluation, starts from scratch). A
-        config.json changed since the checkpoint is refused (CheckpointError naming the
-        settings) unless `force`.
+        Raises RunBusyError while another process works in the run, RunCompleteError for a
+        finished or early-stopped run, ResumeError for a diverged one unless `force`. A run
+        whose last checkpoint was never written (killed, or a full disk, before the first one)
+        or is gone starts again from scratch in its directory (`restarted` says so), keeping its
+        best.safetensors until a better model replaces it. A config.json changed since the
+        checkpoint is refused (CheckpointError naming the settings) unless `force`; `config`
+        (with `force`) holds new settings, written to config.json once they are known to
+        apply. Even forced, a FIXED_SETTINGS change is refused (ConfigError naming it).
         """
         run = open_run_dir(path)
-        status = run.read_status()
-        state = status["status"]
-        if state in COMPLETE:
-            raise RunCompleteError(run, status)
-        if state == DIVERGED and not force:
-            raise ResumeError(f"{run.path} diverged at step {status.get('step', '?')}; "
-                              "start a new run with a smaller --lr, or continue from its last "
-                              f"checkpoint with `npnn train --resume {run.path} --force --lr SMALLER`")
-        # killed before its first checkpoint: nothing to lose by starting over
-        trained = run.history.exists() or run.best.exists()
-        if not run.last.exists() and state != CREATED and trained:
-            raise ResumeError(f"{run.last} is missing, so {run.path} (status {state!r}) cannot "
-                              "continue, and starting over would overwrite its history and best "
-                              "checkpoint; start a new run instead")
-        config = TrainConfig.load(run.config)
+        lock = RunLock(run.path)
         try:
-            train, val = data if data is not None else load_datasets(config)
-        except ConfigError as error:
-            raise error.in_file(run.config) from None
-        trainer = cls(config, run, train, val, reporter)
-        if run.last.exists():
-            trainer._restore(status, force)
+            status = run.read_status()
+            state = status["status"]
+            if state in COMPLETE:
+                raise RunCompleteError(run, status)
+            if state == DIVERGED and not force:
+                raise ResumeError(f"{run.path} diverged at step {status.get('step', '?')}; "
+                                  "start a new run with a smaller --lr, or continue from its last "
+                                  f"checkpoint with `npnn train --resume {run.path} --force --lr SMALLER`")
+            current = config or TrainConfig.load(run.config)
+            restart = None
+            if not run.last.exists() and state != CREATED and (run.history.exists() or run.best.exists()):
+                restart = (f"{run.last.name} is missing (status {state!r}), so {run.path} starts again "
+                           "from scratch in the same directory")
+            saved = check_settings(run, current, force, from_flags=config is not None)
+            check_memory(current)
+            try:
+                train, val = data if data is not None else load_datasets(current)
+            except ConfigError as error:
+                raise (error if config is not None else error.in_file(run.config)) from None
+            trainer = cls(current, run, train, val, reporter)
+            trainer._lock = lock
+            if run.last.exists():
+                changed = saved is None or bool(checkpoint.changed_settings(saved, current.to_dict()))
+                trainer._restore(status, force, keep_settings=force and changed)
+            elif restart is not None:
+                trainer._restart(restart)
+            if config is not None:
+                atomic_write_text(run.config, config.to_json())
+        except BaseException:
+            lock.release()  # now, not when the traceback that holds it is freed
+            raise
         return trainer
 
-    def _restore(self, status: dict[str, Any], force: bool = False) -> None:
-        """Load last.safetensors and the history up to its step."""
+    def _restore(self, status: dict[str, Any], force: bool = False, keep_settings: bool = False) -> None:
+        """Load last.safetensors and the history up to its step; with `keep_settings`, the
+        optimizer's and the schedule's settings stay those of this (changed) config."""
         run = self.run
         try:
             state = checkpoint.load_last(run.last, self.model, self.optimizer, self.scheduler,
-                                         None if force else self.config.to_dict(), run.config)
+                                         None if force else self.config.to_dict(), run.config,
+                                         keep_settings=keep_settings)
             self.position = Position(**state)
         except CheckpointError:
             raise
@@ -186,6 +221,9 @@ class Trainer:
         except (RuntimeError, ValueError, KeyError) as error:
             raise CheckpointError(f"{run.config} does not match {run.last} ({error}); put back the "
                                   "settings the run was trained with") from None
+        if keep_settings and self.scheduler is not None:
+            for _ in range(self.position.step):  # the schedule is a function of the step
+                self.scheduler.step()
         seconds = status.get("seconds")
         if isinstance(seconds, (int, float)) and math.isfinite(seconds):
             # time spent on steps lost to a crash still counts; the clock never goes back
@@ -197,6 +235,18 @@ class Trainer:
             self.history = history
         self._resumed, self._saved_step = True, self.position.step
 
+    def _restart(self, reason: str) -> None:
+        """Train from step 0 again, keeping the best checkpoint until it is beaten."""
+        if self.run.best.exists():
+            _, metadata = checkpoint.load_best(self.run.best)
+            record = metadata.get("evaluation") or {}
+            accuracy = record.get("val_accuracy") if isinstance(record, dict) else None
+            if is_number(accuracy) and math.isfinite(accuracy):
+                self.position.kept_best_accuracy = float(accuracy)
+                reason += (f"; {self.run.best.name} (validation accuracy {accuracy:.2%} at step "
+                           f"{record.get('step', '?')}) is kept until a better model replaces it")
+        self.restarted = reason
+
     def request_stop(self, status: str = INTERRUPTED) -> None:
         """Ask fit() to save a resumable checkpoint and return `status` at the next step boundary.
 
@@ -206,25 +256,57 @@ class Trainer:
 
     # ----- the loop -----
     def fit(self) -> FitResult:
-        """Train to the end (or a stop); status.json says 'failed'/'interrupted' if it raises."""
+        """Train to the end (or a stop); status.json says 'failed'/'interrupted' if it raises.
+
+        A full disk, an I/O or permission error, or no memory raises TrainingStoppedError and leaves
+        the run 'interrupted', to be resumed once fixed. The run's lock is released on return.
+        """
         position = self.position
-        self.run.write_status(RUNNING, step=position.step, seconds=round(position.seconds, 3))
-        atomic_write_json(self.run.machine, machine_info())  # the latest session's machine
         started = time.perf_counter() - position.seconds
-        if self._resumed:
-            self._log(f"resumed at step {position.step} from {self.run.last.name}")
-        self._log(f"training {self.config.hidden} on {len(self.train_set)} images, "
-                  f"{len(self.loader)} steps per epoch, run {self.run.name}")
         try:
+            self.run.write_status(RUNNING, step=position.step, seconds=round(position.seconds, 3))
+            atomic_write_json(self.run.machine, machine_info())  # the latest session's machine
+            if self.restarted:
+                self._log(self.restarted)
+            if self._resumed:
+                self._log(f"resumed at step {position.step} from {self.run.last.name}")
+            self._log(f"training {self.config.hidden} on {len(self.train_set)} images, "
+                      f"{len(self.loader)} steps per epoch, run {self.run.name}")
             status = self._loop(started)
             position.seconds = time.perf_counter() - started
             return self._finish(status)
         except KeyboardInterrupt:
             self._record_abort(INTERRUPTED, "aborted by Ctrl-C", started)
             raise
+        except MemoryError as error:
+            raise self._stopped("ran out of memory", "free memory (or start a smaller run: "
+                                "--hidden, --batch-size)", started) from error
+        except OSError as error:
+            if error.errno not in ENVIRONMENT_ERRNOS:
+                self._record_abort(FAILED, f"{type(error).__name__}: {error}", started)
+                raise
+            what = f"cannot write {error.filename}" if error.filename else "an I/O error"
+            raise self._stopped(f"{what}: {error.strerror}", FIXES.get(error.errno, "fix it"),
+                                started) from error
         except BaseException as error:
             self._record_abort(FAILED, f"{type(error).__name__}: {error}", started)
             raise
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """Let other processes work in the run directory (fit() does this when it returns)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def _stopped(self, problem: str, fix: str, started: float) -> TrainingStoppedError:
+        """Record the run as interrupted by `problem`; the error that says so and how to go on."""
+        self._record_abort(INTERRUPTED, problem, started)
+        since = (f"from its last checkpoint (step {self._saved_step})"
+                 if self._saved_step is not None else "from the start")
+        return TrainingStoppedError(f"{problem} (at step {self.position.step}); {fix}, then "
+                               f"`npnn train --resume {self.run.path}` continues {since}")
 
     def _loop(self, started: float) -> str:
         config, position = self.config, self.position
@@ -304,7 +386,8 @@ class Trainer:
         if improved:
             position.best_accuracy = record.val_accuracy
             position.evals_since_best = 0
-            checkpoint.save_best(self.run.best, self.model, self.config.to_dict(), asdict(record))
+            if record.val_accuracy > position.kept_best_accuracy:
+                checkpoint.save_best(self.run.best, self.model, self.config.to_dict(), asdict(record))
         else:
             position.evals_since_best += 1
         self._save_last()
@@ -328,12 +411,15 @@ class Trainer:
         if self._saved_step is not None:
             reason += (f"; `npnn train --resume {self.run.path}` continues from the last "
                        f"checkpoint (step {self._saved_step})")
+        details = {"step": position.step, "epoch": position.epoch,
+                   "seconds": round(position.seconds, 3), "reason": reason}
         try:
+            self.run.write_status(status, **details)
+        except OSError:  # e.g. the disk is full: never leave it saying 'running'
+            with contextlib.suppress(OSError):  # the exception being raised says more
+                self.run.overwrite_status(status, **details)
+        with contextlib.suppress(OSError):
             self._log(f"{status}: {reason}")
-            self.run.write_status(status, step=position.step, epoch=position.epoch,
-                                  seconds=round(position.seconds, 3), reason=reason)
-        except OSError:
-            pass  # e.g. the disk is full: the exception being raised says more than we could
 
     def _finish(self, status: str) -> FitResult:
         position, best = self.position, self.history.best
@@ -355,6 +441,9 @@ class Trainer:
         return FitResult(status, self.run.path, position.step, position.seconds, best, detail)
 
     def _log(self, message: str) -> None:
-        with open(self.run.log, "a", encoding="utf-8") as log:
-            log.write(time.strftime("%Y-%m-%d %H:%M:%S ") + message + "\n")
+        try:
+            with open(self.run.log, "a", encoding="utf-8") as log:
+                log.write(time.strftime("%Y-%m-%d %H:%M:%S ") + message + "\n")
+        except OSError as error:
+            raise naming_file(error, self.run.log) from error
         self.reporter.message(message)

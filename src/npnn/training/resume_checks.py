@@ -1,0 +1,58 @@
+"""What a resume may change: the run's settings against those its checkpoints were saved with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from npnn.training import checkpoint
+from npnn.training.builders import l2_as_weight_decay
+from npnn.training.config import ConfigError, TrainConfig
+from npnn.training.run_dir import RunDir
+
+# settings that decide whether an L2 penalty is applied as weight decay, in its own param group
+_GROUPING = ("regularization", "clip_grad_norm")
+
+
+def check_settings(run: RunDir, config: TrainConfig, force: bool, from_flags: bool
+                   ) -> dict[str, Any] | None:
+    """The settings the run's checkpoints were saved with (None if they do not say), after
+    refusing `config` where it cannot continue them.
+
+    Without `force`, any change since last.safetensors is a CheckpointError listing them all.
+    A change of a FIXED_SETTINGS field (or of the optimizer's parameter groups) is a
+    ConfigError naming it, forced or not, and also against best.safetensors when the run
+    starts again from scratch: the kept best model must be one of this run's. `from_flags`
+    blames the command line rather than config.json.
+    """
+    source = run.last if run.last.exists() else run.best if run.best.exists() else None
+    if source is None:
+        return None
+    saved = checkpoint.saved_config(source)
+    if saved is None:
+        return None
+    current = config.to_dict()
+    if not force and source == run.last:
+        checkpoint.check_config(saved, current, source, run.config)
+        return saved
+    changed = checkpoint.fixed_changes(saved, current)
+    reasons = dict(checkpoint.FIXED_SETTINGS)
+    if source == run.last and not changed and _regrouped(saved, config):
+        changed = [name for name in _GROUPING if saved.get(name) != current[name]][:1]
+        reasons.update(dict.fromkeys(_GROUPING, "the saved optimizer state groups the parameters "
+                                     "for the old setting (an L2 penalty as weight decay or not)"))
+    if changed:
+        name = changed[0]
+        error = ConfigError(name, f"cannot change on --resume ({saved[name]!r} -> {current[name]!r}): "
+                            f"{reasons[name]}; start a new run for it")
+        raise error if from_flags else error.in_file(run.config)
+    return saved
+
+
+def _regrouped(saved: dict[str, Any], config: TrainConfig) -> bool:
+    """Whether the optimizer's parameter groups differ between the saved settings and `config`."""
+    try:
+        old = config.replace(**{name: saved[name] for name in (*_GROUPING, "reg_strength", "optimizer")
+                                if name in saved})
+    except (ConfigError, TypeError):
+        return False
+    return l2_as_weight_decay(old) != l2_as_weight_decay(config)

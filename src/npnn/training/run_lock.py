@@ -1,0 +1,78 @@
+"""One process at a time in a run directory: an OS lock on its `.lock` file.
+
+The lock is `flock`, so the kernel releases it when the holding process dies, however it dies;
+a stale `.lock` file is harmless. The file holds the holder's PID and what it is doing, for
+the message. Where
+there is no `fcntl` (Windows), runs are not locked.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
+LOCK_NAME = ".lock"
+
+
+class RunBusyError(BlockingIOError):
+    """Another process is working in the run directory (an OSError, so the CLI prints one line)."""
+
+    def __init__(self, run_path: Path, pid: int | None, doing: str = "trained") -> None:
+        holder = f"process {pid}" if pid is not None else "another process"
+        super().__init__(f"{run_path} is being {doing} by {holder}; wait for it or stop it")
+        self.run_path, self.pid = run_path, pid
+
+
+class RunLock:
+    """An exclusive lock on a run directory, held until `release()` (or this object is freed);
+    `doing` ('trained', 'tested') tells a process that finds it taken why."""
+
+    def __init__(self, run_path: str | Path, doing: str = "trained") -> None:
+        self.path = Path(run_path) / LOCK_NAME
+        self._descriptor: int | None = None
+        if fcntl is None:
+            return
+        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            os.close(descriptor)
+            if error.errno in (errno.EWOULDBLOCK, errno.EACCES):
+                raise RunBusyError(Path(run_path), *_read_holder(self.path)) from None
+            raise
+        self._descriptor = descriptor
+        try:  # best effort: a full disk may refuse even these few bytes
+            os.ftruncate(descriptor, 0)
+            os.write(descriptor, f"{os.getpid()} {doing}\n".encode())
+        except OSError:
+            pass
+
+    def release(self) -> None:
+        if self._descriptor is not None:
+            os.close(self._descriptor)  # closing the file releases the flock
+            self._descriptor = None
+
+    def __del__(self) -> None:
+        self.release()
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+
+def _read_holder(path: Path) -> tuple[int | None, str]:
+    """(PID, what it is doing) written by the holder of the lock at `path`, as far as known."""
+    try:
+        words = path.read_text(encoding="ascii").split()
+    except (OSError, UnicodeDecodeError):
+        words = []
+    pid = int(words[0]) if words and words[0].isdigit() else None
+    return pid, words[1] if len(words) > 1 and words[1].isalpha() else "trained"
