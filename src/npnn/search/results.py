@@ -14,11 +14,17 @@ COLUMNS = ["no", "train_id", "accuracy", "hidden_size", "batch_size", "learning_
 
 
 def trial_rows(trials: list[Any]) -> list[dict[str, Any]]:
-    """One row per trial that got as far as having a configuration."""
+    """One row per trial that got as far as having a configuration.
+
+    Left out: skipped duplicates, and trials stopped by a signal or a full disk, or killed, whose
+    point was queued to run again (their retry has the row).
+    """
+    retried = {number for trial in trials for number in trial.system_attrs.get("retry_history", ())}
     rows = []
     for trial in sorted(trials, key=lambda t: t.number):
         config = trial.user_attrs.get("config")
-        if config is None or "duplicate_of" in trial.user_attrs:
+        if (config is None or trial.number in retried
+                or {"duplicate_of", "queued_again"} & set(trial.user_attrs)):
             continue
         rows.append({
             "no": trial.number,
