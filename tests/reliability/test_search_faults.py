@@ -5,16 +5,26 @@ lost or redone and the killed trial run once more (test_sigkill_then_rerun_keeps
 completes); invalid and diverged trials recorded failed with their reason, not retried
 (test_failed_and_diverged_trials_are_recorded_and_the_search_goes_on); two workers on one storage
 finish the grid with no "database is locked" (test_two_workers_sharing_one_storage_complete_the_grid);
-Ctrl-C queues the trial again (tests/search/test_search_cli.py).
+a stop signal queues the trial again (below).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import optuna
 import pytest
+from fault_tools import ENV, npnn_cli
 
 from npnn.search import SearchError, SearchOptions, read_csv, run_search
 from npnn.search.space import Param, SearchSpace
@@ -63,9 +73,201 @@ def test_a_storage_url_that_cannot_be_used_is_a_search_error(options):
         assert "secret" not in str(raised.value)  # passwords are not printed
 
 
-def test_a_study_db_that_is_not_a_database_is_a_storage_error_naming_it(options):
+TINY_SPACE = """
+sampler = "grid"
+[fixed]
+hidden = [16]
+batch_size = 100
+epochs = 1
+train_subset = 300
+[params.lr]
+choices = [0.003, 0.01]
+[params.seed]
+choices = [0, 1]
+"""
+
+
+@pytest.fixture(scope="module")
+def finished_search(tmp_path_factory):
+    """A finished 4-trial search made by `npnn search`, and its command line."""
+    folder = tmp_path_factory.mktemp("finished")
+    (folder / "space.toml").write_text(TINY_SPACE)
+    args = ["search", "--space", folder / "space.toml", "--out", folder / "s"]
+    result = npnn_cli(*args)
+    assert result.returncode == 0 and "4 complete, 0 failed" in result.stdout, result.stderr
+    return folder / "s", args
+
+
+def _truncated(db):
+    return db.read_bytes()[: db.stat().st_size // 2]
+
+
+def _fresh_sqlite(db):  # a valid database, but not this search's study
+    db.unlink()
+    with sqlite3.connect(db) as connection:
+        connection.execute("CREATE TABLE other (x)")
+    return db.read_bytes()
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda db: b"", r"study\.db does not record the trials of .*runs/trial-0000 and 4 more: the study "
+                     r"was replaced or emptied; restore it from a backup, or move study\.db"),
+    (lambda db: b"this is not SQLite" * 100, r"study\.db is damaged: not an SQLite database; restore"),
+    (_truncated, r"study\.db is damaged \(.*\); restore study\.db from a backup, or move"),
+    (_fresh_sqlite, r"study\.db does not record the trials of"),
+])
+def test_a_damaged_or_replaced_study_is_refused_and_overwrites_nothing(tmp_path, finished_search, damage,
+                                                                       message):
+    out = tmp_path / "s"
+    shutil.copytree(finished_search[0], out)
+    args = [out if arg == finished_search[0] else arg for arg in finished_search[1]]
+    db, csv = out / "study.db", out / "search_result.csv"
+    db.write_bytes(damage(db))
+    before = (db.read_bytes(), csv.read_bytes(), sorted(p.name for p in (out / "runs").iterdir()))
+    for _ in range(2):  # and again: the refusal changed nothing
+        result = npnn_cli(*args)
+        assert result.returncode == 1, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and re.search(message, result.stderr), \
+            result.stderr
+        assert (db.read_bytes(), csv.read_bytes(),
+                sorted(p.name for p in (out / "runs").iterdir())) == before
+
+
+def test_an_empty_study_db_without_results_is_a_new_search(options):
     options.out.mkdir(parents=True)
-    (options.out / "study.db").write_bytes(b"this is not SQLite" * 100)
-    with pytest.raises(StorageError, match=r"cannot open study 'npnn-search' in sqlite:///.*study\.db: "
-                                           r".*file is not a database"):
-        run_search(options)
+    (options.out / "study.db").write_bytes(b"")  # killed while SQLite was creating it
+    assert run_search(dataclasses.replace(options, trials=1))["complete"] == 1
+
+
+# ----- stop signals, killed workers, a dying parent: `npnn search` as a real process -----
+
+SLOW_SPACE = """
+sampler = "grid"
+[fixed]
+hidden = [16]
+batch_size = 10
+epochs = 1
+train_subset = 12000
+eval_every = 100
+[params.lr]
+choices = [0.003, 0.01]
+"""  # 2 trials of 1200 steps (a few seconds each): long enough to be stopped in the middle
+
+
+def _slow_search(tmp_path):
+    space = tmp_path / "space.toml"
+    space.write_text(SLOW_SPACE)
+    return ["search", "--space", space, "--out", tmp_path / "s"]
+
+
+def _start(args, jobs):
+    return subprocess.Popen([sys.executable, "-m", "npnn", *map(str, args), "--jobs", str(jobs)],
+                            env=ENV, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)  # its own group, as a shell job
+
+
+def _wait_training(out, trials, process, timeout=120):
+    """Until each of `trials` has evaluated once (so it is in the middle of training)."""
+    deadline = time.time() + timeout
+    while not all((out / "runs" / f"trial-{n:04d}" / "history.json").exists() for n in trials):
+        assert process.poll() is None, process.communicate()
+        assert time.time() < deadline, "the trials did not start"
+        time.sleep(0.05)
+
+
+def _workers(pid):
+    """The worker processes of search process `pid` (not multiprocessing's resource tracker)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and b"spawn_main" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _study(out):
+    return optuna.load_study(study_name="npnn-search", storage=f"sqlite:///{out / 'study.db'}")
+
+
+def _rerun_completes(args, out, points=2):
+    """The same command again: every point complete, nothing failed, in the CSV and the study."""
+    rerun = npnn_cli(*args, "--jobs", "1", timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{points} complete, 0 failed" in rerun.stdout
+    rows = read_csv(out / "search_result.csv")
+    assert sorted(r["state"] for r in rows) == ["complete"] * points
+    assert len({r["learning_rate"] for r in rows}) == points
+    return _study(out)
+
+
+@pytest.mark.parametrize("jobs, signum", [(1, signal.SIGINT), (2, signal.SIGINT), (1, signal.SIGTERM),
+                                          (2, signal.SIGTERM), (2, signal.SIGHUP)])
+def test_a_stop_signal_queues_the_trials_again_and_a_rerun_completes_them(tmp_path, jobs, signum):
+    args, out = _slow_search(tmp_path), tmp_path / "s"
+    process = _start(args, jobs)
+    _wait_training(out, range(jobs), process)
+    workers = _workers(process.pid)
+    assert len(workers) == (jobs if jobs > 1 else 0)
+    if signum == signal.SIGINT:
+        os.killpg(process.pid, signum)  # Ctrl-C in a terminal reaches the whole foreground group
+    else:
+        process.send_signal(signum)  # `kill PID`, or the terminal closing
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr and "rerun the same command" in stderr.strip().splitlines()[-1]
+    assert not [pid for pid in workers if _alive(pid)]  # no orphan goes on training
+    stopped = _study(out).trials
+    assert not [t for t in stopped if t.state.name == "FAIL"]
+    queued = [t for t in stopped if "queued_again" in t.user_attrs]
+    assert len(queued) == jobs and all(t.state.name == "PRUNED" for t in queued)
+
+    study = _rerun_completes(args, out)
+    assert not [t for t in study.trials if t.state.name == "FAIL"]
+    for trial in queued:  # each stopped point ran again, to the end
+        assert [t.state.name for t in study.trials if t.params == trial.params
+                and t.number > trial.number] == ["COMPLETE"]
+
+
+def test_a_killed_worker_is_one_line_its_trial_is_queued_again_and_the_other_finishes(tmp_path):
+    args, out = _slow_search(tmp_path), tmp_path / "s"
+    process = _start(args, 2)
+    _wait_training(out, (0, 1), process)
+    victim = _workers(process.pid)[0]
+    os.kill(victim, signal.SIGKILL)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stderr
+    assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
+    assert re.search(r"search worker \d was killed by SIGKILL \(signal 9\); its trial \d was queued "
+                     r"again; rerun the same command", stderr), stderr
+    rows = read_csv(out / "search_result.csv")  # the other worker trained both points
+    assert sorted(r["state"] for r in rows) == ["complete", "complete"]
+    assert len({r["learning_rate"] for r in rows}) == 2
+    _rerun_completes(args, out)
+
+
+def test_workers_of_a_killed_parent_stop_and_a_rerun_completes(tmp_path):
+    args, out = _slow_search(tmp_path), tmp_path / "s"
+    process = _start(args, 2)
+    _wait_training(out, (0, 1), process)
+    workers = _workers(process.pid)
+    assert len(workers) == 2
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    deadline = time.time() + 30
+    while any(_alive(pid) for pid in workers) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if _alive(pid)], "workers went on without their parent"
+    study = _rerun_completes(args, out)
+    assert not [t for t in study.trials if t.state.name == "FAIL"]  # they stopped cleanly

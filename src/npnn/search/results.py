@@ -50,7 +50,11 @@ def write_csv(path: str | Path, rows: list[dict[str, Any]]) -> None:
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    atomic_write_text(path, buffer.getvalue())
+    try:
+        atomic_write_text(path, buffer.getvalue())
+    except OSError as error:  # a failed write() names no file
+        error.filename = str(path) if error.filename is None else error.filename
+        raise
 
 
 class ResultsError(ValueError):

@@ -104,7 +104,7 @@ def open_study(options: SearchOptions, worker: int = 0, attempts: int = 5) -> An
     pruner = optuna.pruners.MedianPruner(n_warmup_steps=0) if options.prune else optuna.pruners.NopPruner()
     _check_storage_url(url)  # a mistake in the URL is not worth retrying
     if options.study_db is not None:
-        check_study_db(options.study_db)
+        check_study_db(options)
     for attempt in range(attempts):
         try:
             storage = _storage_class()(
@@ -123,13 +123,15 @@ def open_study(options: SearchOptions, worker: int = 0, attempts: int = 5) -> An
     raise AssertionError("unreachable")
 
 
-def check_study_db(path: Path) -> None:
-    """StorageError naming `path` if it exists but is not an intact SQLite database.
+def check_study_db(options: SearchOptions) -> None:
+    """StorageError naming study.db if it exists but is not an intact SQLite database, or is
+    empty beside results.
 
     Opened as it is, a damaged file either fails on every trial or, when empty, silently
     becomes a new study beside the old results.
     """
-    if not path.exists():
+    path = options.study_db
+    if path is None or not path.exists():
         return
     fix = (f"restore {path.name} from a backup, or move {path.name}, search_result.csv and runs/ "
            "out of the folder to start the search again (or give another --out)")
@@ -137,18 +139,21 @@ def check_study_db(path: Path) -> None:
         with open(path, "rb") as handle:
             header = handle.read(len(SQLITE_HEADER))
         if header == b"":
-            return  # empty: check_results_known refuses it if results exist without it
+            return _check_numbers(set(), options)  # killed while SQLite created it: fine if alone
         if header != SQLITE_HEADER:
             raise StorageError(f"{path} is damaged: not an SQLite database; {fix}")
         connection = sqlite3.connect(path)
         try:
             check = connection.execute("PRAGMA quick_check").fetchone()[0]
+            studies = connection.execute("SELECT name FROM sqlite_master WHERE name = 'studies'").fetchall()
         finally:
             connection.close()
     except sqlite3.DatabaseError as error:
         raise StorageError(f"{path} is damaged ({error}); {fix}") from None
     if check != "ok":
         raise StorageError(f"{path} is damaged (SQLite's check says: {check}); {fix}")
+    if not studies:  # no study yet: refused before Optuna writes its tables, if results exist
+        _check_numbers(set(), options)
 
 
 def check_results_known(study: Any, options: SearchOptions) -> None:
@@ -157,7 +162,10 @@ def check_results_known(study: Any, options: SearchOptions) -> None:
     Such a study was replaced or emptied; continuing it would train the grid again beside the
     old run directories and overwrite search_result.csv with fewer rows.
     """
-    numbers = {trial.number for trial in study.get_trials(deepcopy=False)}
+    _check_numbers({trial.number for trial in study.get_trials(deepcopy=False)}, options)
+
+
+def _check_numbers(numbers: set[int], options: SearchOptions) -> None:
     runs = Path(options.out) / "runs"
     unknown = sorted(path for path in runs.glob("trial-*") if _trial_number(path.name) not in numbers)
     if options.csv_path.is_file():
