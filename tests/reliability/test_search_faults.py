@@ -147,11 +147,11 @@ sampler = "grid"
 hidden = [16]
 batch_size = 10
 epochs = 1
-train_subset = 12000
-eval_every = 100
+train_subset = 6000
+eval_every = 50
 [params.lr]
 choices = [0.003, 0.01]
-"""  # 2 trials of 1200 steps (a few seconds each): long enough to be stopped in the middle
+"""  # 2 trials of 600 steps (about a second each): stopped in the middle after the first evaluation
 
 
 def _slow_search(tmp_path):
@@ -269,5 +269,8 @@ def test_workers_of_a_killed_parent_stop_and_a_rerun_completes(tmp_path):
     while any(_alive(pid) for pid in workers) and time.time() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in workers if _alive(pid)], "workers went on without their parent"
+    stopped = _study(out).trials  # they stopped in the middle, and queued their trials again
+    assert sorted(t.state.name for t in stopped) == ["PRUNED", "PRUNED", "WAITING", "WAITING"]
+    assert all("queued_again" in t.user_attrs for t in stopped if t.state.name == "PRUNED")
     study = _rerun_completes(args, out)
     assert not [t for t in study.trials if t.state.name == "FAIL"]  # they stopped cleanly
