@@ -11,6 +11,7 @@ a stop signal queues the trial again (below).
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
 import re
@@ -28,7 +29,6 @@ from fault_tools import ENV, npnn_cli
 
 from npnn.search import SearchError, SearchOptions, read_csv, run_search
 from npnn.search.space import Param, SearchSpace
-from npnn.search.study import StorageError
 from npnn.training import Trainer
 
 FIXED = {"hidden": [16], "batch_size": 100, "epochs": 1, "train_subset": 300, "dropout": 0.0,
@@ -274,3 +274,66 @@ def test_workers_of_a_killed_parent_stop_and_a_rerun_completes(tmp_path):
     assert all("queued_again" in t.user_attrs for t in stopped if t.state.name == "PRUNED")
     study = _rerun_completes(args, out)
     assert not [t for t in study.trials if t.state.name == "FAIL"]  # they stopped cleanly
+
+
+# ----- a full disk: injected where a trial writes -----
+
+def _disk_full_once(monkeypatch, where):
+    """The first write whose file name contains `where` fails with ENOSPC, as write() does (no
+    file name in the error); `where` "study" fails the study's first write of a run_dir."""
+    from sqlalchemy.exc import OperationalError
+
+    import npnn.serialization
+
+    failed = []
+    if where == "study":
+        real_attr = optuna.storages.RDBStorage.set_trial_user_attr
+
+        def set_trial_user_attr(self, trial_id, key, value):
+            if key == "run_dir" and not failed:
+                failed.append(key)
+                raise OperationalError("UPDATE ...", {}, sqlite3.OperationalError("database or disk is full"))
+            return real_attr(self, trial_id, key, value)
+
+        monkeypatch.setattr(optuna.storages.RDBStorage, "set_trial_user_attr", set_trial_user_attr)
+        return failed
+    real = npnn.serialization.atomic_write_bytes
+
+    def atomic_write_bytes(path, data):
+        if where in Path(path).name and not failed:
+            failed.append(path)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, data)
+
+    monkeypatch.setattr(npnn.serialization, "atomic_write_bytes", atomic_write_bytes)
+    return failed
+
+
+@pytest.mark.parametrize("where, names", [("last.safetensors", r"runs/trial-0000"),
+                                          ("history.json", r"runs/trial-0000"),
+                                          ("search_result.csv", r"search_result\.csv"),
+                                          ("study", r"study\.db")])
+def test_a_full_disk_stops_the_search_with_one_line_and_a_rerun_retries_the_trial(
+        tmp_path, monkeypatch, capsys, where, names):
+    from npnn.cli import main
+
+    (tmp_path / "space.toml").write_text(TINY_SPACE)
+    args = ["search", "--space", str(tmp_path / "space.toml"), "--out", str(tmp_path / "s")]
+    failed = _disk_full_once(monkeypatch, where)
+    assert main(args) == 1
+    assert failed, "the fault was not injected"
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert re.search(names + r".*: No space left on device; the search stopped.*: free some space, then "
+                     r"rerun the same command to continue", err), err
+    study = _study(tmp_path / "s")
+    assert not [t for t in study.trials if t.state.name == "FAIL"]  # nothing failed for good
+    if where != "search_result.csv":  # the trial in progress waits to run again
+        assert "trial 0 is queued to run again" in err
+        assert [t.state.name for t in study.trials if t.number == 0] == ["PRUNED"]
+    monkeypatch.undo()  # space was freed
+    assert main(args) == 0
+    assert "4 complete, 0 failed" in capsys.readouterr().out
+    rows = read_csv(tmp_path / "s" / "search_result.csv")
+    assert sorted(r["state"] for r in rows) == ["complete"] * 4 and len({r["run_dir"] for r in rows}) == 4
+    assert not [t for t in _study(tmp_path / "s").trials if t.state.name == "FAIL"]
