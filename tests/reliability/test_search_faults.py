@@ -154,9 +154,9 @@ choices = [0.003, 0.01]
 """  # 2 trials of 600 steps (about a second each): stopped in the middle after the first evaluation
 
 
-def _slow_search(tmp_path):
+def _slow_search(tmp_path, subset=6000):
     space = tmp_path / "space.toml"
-    space.write_text(SLOW_SPACE)
+    space.write_text(SLOW_SPACE.replace("train_subset = 6000", f"train_subset = {subset}"))
     return ["search", "--space", space, "--out", tmp_path / "s"]
 
 
@@ -258,7 +258,7 @@ def test_a_killed_worker_is_one_line_its_trial_is_queued_again_and_the_other_fin
 
 
 def test_workers_of_a_killed_parent_stop_and_a_rerun_completes(tmp_path):
-    args, out = _slow_search(tmp_path), tmp_path / "s"
+    args, out = _slow_search(tmp_path, subset=20000), tmp_path / "s"  # they notice within a second
     process = _start(args, 2)
     _wait_training(out, (0, 1), process)
     workers = _workers(process.pid)

@@ -237,7 +237,7 @@ def _watch_parent(parent: int) -> None:
 
     def watch() -> None:
         while os.getppid() == parent:
-            time.sleep(1.0)
+            time.sleep(0.25)
         os.kill(os.getpid(), signal.SIGTERM)
 
     threading.Thread(target=watch, name="npnn-parent-watch", daemon=True).start()
@@ -333,8 +333,10 @@ class _LeaveRunning(BaseException):
 class _Objective:
     """Train one configuration; report its best validation accuracy to Optuna."""
 
-    def __init__(self, options: SearchOptions, study: Any, echo: Echo | None, stopper: _Stopper) -> None:
-        self.options, self.study, self.echo, self.stopper = options, study, echo, stopper
+    def __init__(self, options: SearchOptions, study: Any, echo: Echo | None,
+                 stopper: _Stopper | None = None) -> None:
+        self.options, self.study, self.echo = options, study, echo
+        self.stopper = stopper or _Stopper()
         self.fault: SearchStoppedError | None = None  # a fault of the machine: the search stops
         self.trials = 0  # trials this worker has finished
         self.durations: list[float] = []
