@@ -78,7 +78,7 @@ def run_search(options: SearchOptions, echo: Echo | None = None) -> dict[str, An
         rows = trial_rows(study.get_trials(deepcopy=False))
         write_csv(options.csv_path, rows)
     except Exception as error:
-        fault = environment_fault(error, str(out / "study.db"))
+        fault = environment_fault(error, options.storage_name)
         if fault is None:
             raise
         raise stopped(fault, out) from error
@@ -229,6 +229,8 @@ def _worker_main(options: SearchOptions, index: int, echo: Echo | None, faults: 
         except SearchStoppedError as error:
             faults.put(error)
             raise SystemExit(WORKER_FAULT) from None
+        except KeyboardInterrupt:  # a second Ctrl-C outside a trial: no traceback
+            stop = signal.SIGINT
     raise SystemExit(128 + stop if stop else 0)
 
 
@@ -284,7 +286,7 @@ def _work(options: SearchOptions, worker: int, echo: Echo | None, stopper: _Stop
     except _LeaveRunning:
         pass  # objective.fault says why
     except Exception as error:  # the CSV, or Optuna's own write of the trial's result
-        fault = environment_fault(error, options.storage_url)
+        fault = environment_fault(error, options.storage_name)
         if fault is None:
             raise
         objective.fault = stopped(fault, options.out)
