@@ -235,9 +235,11 @@ def test_a_stop_signal_queues_the_trials_again_and_a_rerun_completes_them(tmp_pa
 
     study = _rerun_completes(args, out)
     assert not [t for t in study.trials if t.state.name == "FAIL"]
-    for trial in queued:  # each stopped point ran again, to the end
-        assert [t.state.name for t in study.trials if t.params == trial.params
-                and t.number > trial.number] == ["COMPLETE"]
+    for trial in queued:  # each stopped point ran again, to the end, from where it stopped
+        retry = [t for t in study.trials if t.params == trial.params and t.number > trial.number]
+        assert [t.state.name for t in retry] == ["COMPLETE"]
+        assert retry[0].user_attrs["run_dir"] == trial.user_attrs["run_dir"]
+        assert "resumed at step" in (Path(trial.user_attrs["run_dir"]) / "train.log").read_text()
 
 
 def test_a_killed_worker_is_one_line_its_trial_is_queued_again_and_the_other_finishes(tmp_path):

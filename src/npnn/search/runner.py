@@ -344,7 +344,7 @@ class _Objective:
         self.durations: list[float] = []
 
     def __call__(self, trial: Any) -> float:
-        from npnn.training import TrainConfig, Trainer
+        from npnn.training import TrainConfig
         from npnn.training.evaluation import evaluate_run
 
         started = time.perf_counter()
@@ -362,9 +362,7 @@ class _Objective:
             trial.set_user_attr("config", values)  # recorded first, so a refused config has a row
             config = TrainConfig.from_dict(values)
             reporter = _PruningReporter(trial) if self.options.prune else None
-            self.stopper.trainer = trainer = Trainer.create(config, Path(self.options.out) / "runs",
-                                                            run_id=f"trial-{trial.number:04d}",
-                                                            reporter=reporter)
+            self.stopper.trainer = trainer = self._trainer(trial, config, reporter)
             if self.stopper.signal:  # it came during the data load
                 trainer.request_stop()
             if reporter is not None:
@@ -397,8 +395,26 @@ class _Objective:
         finally:
             self.stopper.trainer = None
 
+    def _trainer(self, trial: Any, config: Any, reporter: Any) -> Any:
+        """Continue the run that a stopped or killed earlier try of this point left (its
+        `run_dir`, copied into the queued trial), else start a new one."""
+        from npnn.serialization import CheckpointError
+        from npnn.training import ConfigError, ResumeError, Trainer
+
+        earlier = trial.user_attrs.get("run_dir")
+        if earlier is not None:
+            try:
+                trainer = Trainer.resume(earlier, reporter=reporter)
+            except (ResumeError, CheckpointError, ConfigError, FileNotFoundError):
+                trainer = None  # finished, diverged or damaged: train the point afresh
+            if trainer is not None and trainer.config == config.with_resolved_data_dir():
+                return trainer
+        return Trainer.create(config, Path(self.options.out) / "runs", run_id=f"trial-{trial.number:04d}",
+                              reporter=reporter)
+
     def _queue_again(self, trial: Any, reason: str) -> BaseException:
-        """Queue the trial's point again as a waiting trial; this trial then ends pruned, marked
+        """Queue the trial's point again as a waiting trial (which continues its run directory
+        from the last checkpoint); this trial then ends pruned, marked
         `queued_again`, which keeps it out of the results (as a skipped duplicate is).
 
         Returns the exception that ends the trial: _LeaveRunning if not even that could be
@@ -408,9 +424,11 @@ class _Objective:
 
         try:
             frozen = _frozen(self.study, trial)
+            earlier = {"run_dir": frozen.user_attrs["run_dir"]} if "run_dir" in frozen.user_attrs else {}
             self.study.add_trial(optuna.trial.create_trial(
                 state=optuna.trial.TrialState.WAITING, params=frozen.params,
                 distributions=frozen.distributions, system_attrs=dict(frozen.system_attrs),
+                user_attrs=earlier,  # the next try continues this run
             ))
             trial.set_user_attr("queued_again", reason)
         except Exception as error:
