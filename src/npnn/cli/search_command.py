@@ -1,7 +1,9 @@
 """`npnn search`: hyperparameter search on Optuna, resumable and parallel.
 
 Presets reproduce the original system's two grids (original-1, original-2) or search widely
-(wide); `--space FILE.toml` gives your own. Rerun the same command to continue a search.
+(wide); `--space FILE.toml` gives your own. Rerun the same command to continue a search:
+after Ctrl-C, SIGTERM or SIGHUP (exit status 130, 143, 129), a full disk or a killed worker
+(exit status 1), the trials that were running are queued again.
 """
 
 from __future__ import annotations

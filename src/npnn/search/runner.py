@@ -427,7 +427,7 @@ class _Objective:
             earlier = {"run_dir": frozen.user_attrs["run_dir"]} if "run_dir" in frozen.user_attrs else {}
             self.study.add_trial(optuna.trial.create_trial(
                 state=optuna.trial.TrialState.WAITING, params=frozen.params,
-                distributions=frozen.distributions, system_attrs=dict(frozen.system_attrs),
+                distributions=frozen.distributions, system_attrs=_queued_attrs(frozen.system_attrs),
                 user_attrs=earlier,  # the next try continues this run
             ))
             trial.set_user_attr("queued_again", reason)
@@ -492,6 +492,12 @@ def _duplicate_of(study: Any, trial: Any) -> int | None:
         if (other.datetime_start, other.number) < (mine.datetime_start, mine.number):
             return other.number
     return None
+
+
+def _queued_attrs(system_attrs: dict[str, Any]) -> dict[str, Any]:
+    """A stopped trial's system attributes for its next try: a clean stop is not a kill, so it
+    does not count against the heartbeat check's one retry of a killed trial."""
+    return {key: value for key, value in system_attrs.items() if key not in ("failed_trial", "retry_history")}
 
 
 def _frozen(study: Any, trial: Any) -> Any:
