@@ -11,47 +11,34 @@ with its reason, and a trial stopped by Ctrl-C, SIGTERM or SIGHUP, or by a fault
 
 from __future__ import annotations
 
-import contextlib
 import json
-import multiprocessing
-import multiprocessing.connection
-import os
-import signal
-import socket
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from npnn.search.faults import STOP_SIGNALS, SearchStoppedError, environment_fault, signal_name, stopped
+from npnn.search.faults import SearchStoppedError, environment_fault, signal_name, stopped
 from npnn.search.results import summary, trial_rows, write_csv
 from npnn.search.space import SAMPLERS, SpaceError
 from npnn.search.study import (
     DEFAULT_TRIALS,
     SearchError,
     SearchOptions,
-    StorageError,
     check_results_known,
     enqueue_grid,
     open_study,
 )
+from npnn.search.workers import Stopper, work_in_processes, worker_id
 from npnn.serialization import atomic_write_json, read_json
 from npnn.training.run_dir import DIVERGED, INTERRUPTED
 
 PRUNED = "pruned"  # a Trainer status of its own: the search stopped the trial
-WORKER_FAULT = 3  # a worker process's exit status after a fault of the machine (disk full, ...)
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 Echo = Callable[[str], None]
 
 
 class TrialDivergedError(RuntimeError):
     """The trial's training loss became non-finite."""
-
-
-class WorkerDiedError(ChildProcessError):
-    """A search worker process was killed or crashed; the message says what became of its trial."""
 
 
 def run_search(options: SearchOptions, echo: Echo | None = None) -> dict[str, Any]:
@@ -71,10 +58,10 @@ def run_search(options: SearchOptions, echo: Echo | None = None) -> dict[str, An
             enqueue_grid(study, options.space)
         started = time.time()
         if options.jobs == 1:
-            with _Stopper() as stopper:
+            with Stopper() as stopper:
                 stop = _work(options, 0, echo, stopper)
         else:
-            stop = _work_in_processes(options, echo)
+            stop = work_in_processes(options, echo, _work)
         rows = trial_rows(study.get_trials(deepcopy=False))
         write_csv(options.csv_path, rows)
     except Exception as error:
@@ -117,162 +104,7 @@ def _check_same_search(options: SearchOptions, path: Path) -> None:
     atomic_write_json(path, record)
 
 
-class _Stopper:
-    """SIGINT, SIGTERM and SIGHUP: the first stops the trial in progress cleanly (it is queued
-    again); a second Ctrl-C aborts it at once (it is queued again all the same)."""
-
-    def __init__(self) -> None:
-        self.signal = 0  # the first stop signal received
-        self.trainer: Any = None  # the trainer of the trial in progress
-
-    def __call__(self, signum: int, frame: Any) -> None:
-        if self.signal and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.signal = self.signal or signum
-        if self.trainer is not None:
-            self.trainer.request_stop()
-
-    def __enter__(self) -> _Stopper:
-        self.previous = {number: signal.signal(number, self) for number in STOP_SIGNALS}
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for number, handler in self.previous.items():
-            signal.signal(number, handler)
-
-
-def _work_in_processes(options: SearchOptions, echo: Echo | None) -> int:
-    """`jobs` worker processes; BLAS threads per process so that jobs × threads <= cores.
-
-    The workers run in their own process group, so stop signals reach them only through this
-    process, once; a worker whose parent dies stops by itself.
-    """
-    threads = max(1, (os.cpu_count() or 1) // options.jobs)
-    saved = {name: os.environ.get(name) for name in BLAS_THREAD_VARIABLES}
-    context = multiprocessing.get_context("spawn")
-    faults = context.SimpleQueue()
-    workers: list[Any] = []
-    forward = _Forwarder(workers)
-    # blocked until the handlers are in place, here and (inherited) in each new worker
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    previous = {number: signal.signal(number, forward) for number in STOP_SIGNALS}
-    try:
-        os.environ.update({name: str(threads) for name in BLAS_THREAD_VARIABLES})
-        for index in range(options.jobs):
-            workers.append(context.Process(target=_worker_main,
-                                           args=(options, index, echo, faults, os.getpid())))
-            workers[-1].start()
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-    try:
-        deaths = _wait(options, workers, forward)
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-    if not faults.empty():
-        raise faults.get()
-    if deaths and not forward.signal:
-        raise WorkerDiedError("; ".join(deaths))
-    codes = [worker.exitcode for worker in workers]
-    return forward.signal or next((code - 128 for code in codes if code and code > 128), 0)
-
-
-def _wait(options: SearchOptions, workers: list[Any], forward: _Forwarder) -> list[str]:
-    """Wait for every worker; stop the others when one hits a fault of the machine, retry at
-    once the trial of one that was killed. Returns what happened to workers that died."""
-    deaths, pending = [], list(workers)
-    while pending:
-        multiprocessing.connection.wait([worker.sentinel for worker in pending])
-        for worker in [worker for worker in pending if worker.exitcode is not None]:
-            pending.remove(worker)
-            number, code = workers.index(worker) + 1, worker.exitcode
-            if code == WORKER_FAULT:
-                forward(signal.SIGTERM, None)  # the others would meet the same fault
-            elif code is not None and code < 0 and not forward.signal:
-                deaths.append(f"search worker {number} was killed by {signal_name(-code)} "
-                              f"(signal {-code}); {_retry_trials_of(options, worker.pid)}")
-            elif code not in (0, WORKER_FAULT) and not (code > 128 and code - 128 in STOP_SIGNALS):
-                deaths.append(f"search worker {number} failed with exit status {code} (see its "
-                              "error above); rerun the same command to continue")
-    return deaths
-
-
-class _Forwarder:
-    """The parent's handler of stop signals: the first is sent on to the workers as SIGTERM (a
-    clean stop), a second Ctrl-C as SIGINT (abort the trials at once)."""
-
-    def __init__(self, workers: list[Any]) -> None:
-        self.workers, self.signal = workers, 0
-
-    def __call__(self, signum: int, frame: Any) -> None:
-        sent = signal.SIGINT if self.signal and signum == signal.SIGINT else signal.SIGTERM
-        if frame is not None:  # a real signal, not a fault passed on by _wait
-            self.signal = self.signal or signum
-        for worker in self.workers:
-            if worker.pid is not None and worker.exitcode is None:
-                with contextlib.suppress(ProcessLookupError):  # it has just ended
-                    os.kill(worker.pid, sent)
-
-
-def _worker_main(options: SearchOptions, index: int, echo: Echo | None, faults: Any, parent: int) -> None:
-    os.setpgrp()  # the terminal's Ctrl-C reaches the parent only, which passes it on once
-    _watch_parent(parent)
-    with _Stopper() as stopper:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by the parent
-        try:
-            stop = _work(options, index, echo, stopper)
-        except SearchStoppedError as error:
-            faults.put(error)
-            raise SystemExit(WORKER_FAULT) from None
-        except KeyboardInterrupt:  # a second Ctrl-C outside a trial: no traceback
-            stop = signal.SIGINT
-    raise SystemExit(128 + stop if stop else 0)
-
-
-def _watch_parent(parent: int) -> None:
-    """Stop this worker as SIGTERM would when its parent dies: no orphan trains on for hours."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.25)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="npnn-parent-watch", daemon=True).start()
-
-
-def _retry_trials_of(options: SearchOptions, pid: int | None) -> str:
-    """Queue again the trial a killed worker was training, as the heartbeat check would later."""
-    import optuna
-    from optuna.trial import TrialState
-
-    try:
-        study = open_study(options)
-        mine = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-                if t.user_attrs.get("worker") == _worker_id(pid)]
-        callback = study._storage.get_heartbeat_stale_trial_callback()
-        for trial in mine:
-            if study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
-                callback(study, study._storage.get_trial(trial._trial_id))
-    except (optuna.exceptions.OptunaError, StorageError, OSError):
-        mine = []
-    if not mine:
-        return ("the trial it was training is retried by the heartbeat check "
-                f"{options.grace_seconds} s after the kill, when you rerun the same command")
-    numbers = ", ".join(str(t.number) for t in mine)
-    return f"its trial {numbers} was queued again; rerun the same command to finish what is left"
-
-
-def _worker_id(pid: int | None = None) -> str:
-    """Which process trains a trial, on which machine (workers on several machines share a study)."""
-    return f"{socket.gethostname()}:{pid or os.getpid()}"
-
-
-def _work(options: SearchOptions, worker: int, echo: Echo | None, stopper: _Stopper) -> int:
+def _work(options: SearchOptions, worker: int, echo: Echo | None, stopper: Stopper) -> int:
     """Pull trials until the grid is done, this worker's share of --trials is spent, or a stop
     signal (returned; 0 for none). SearchStoppedError for a fault of the machine."""
     study = open_study(options, worker)
@@ -305,7 +137,7 @@ def _share(options: SearchOptions, worker: int) -> int | None:
     return trials // options.jobs + (1 if worker < trials % options.jobs else 0)
 
 
-def _more_to_do(options: SearchOptions, study: Any, stopper: _Stopper) -> bool:
+def _more_to_do(options: SearchOptions, study: Any, stopper: Stopper) -> bool:
     """For a grid: points are waiting, or still running elsewhere (waited for).
 
     If the worker of a RUNNING point died, Optuna's heartbeat check fails it after the grace
@@ -336,9 +168,9 @@ class _Objective:
     """Train one configuration; report its best validation accuracy to Optuna."""
 
     def __init__(self, options: SearchOptions, study: Any, echo: Echo | None,
-                 stopper: _Stopper | None = None) -> None:
+                 stopper: Stopper | None = None) -> None:
         self.options, self.study, self.echo = options, study, echo
-        self.stopper = stopper or _Stopper()
+        self.stopper = stopper or Stopper()
         self.fault: SearchStoppedError | None = None  # a fault of the machine: the search stops
         self.trials = 0  # trials this worker has finished
         self.durations: list[float] = []
@@ -357,7 +189,7 @@ class _Objective:
             raise optuna.TrialPruned(f"grid point already trained by trial {original}")
         where: Path | str = Path(self.options.out) / "runs"
         try:
-            trial.set_user_attr("worker", _worker_id())  # a dead worker's trial is found by it
+            trial.set_user_attr("worker", worker_id())  # a dead worker's trial is found by it
             values = self.options.space.values(params, self.options.overrides)
             trial.set_user_attr("config", values)  # recorded first, so a refused config has a row
             config = TrainConfig.from_dict(values)
