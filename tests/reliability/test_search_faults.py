@@ -339,3 +339,35 @@ def test_a_full_disk_stops_the_search_with_one_line_and_a_rerun_retries_the_tria
     rows = read_csv(tmp_path / "s" / "search_result.csv")
     assert sorted(r["state"] for r in rows) == ["complete"] * 4 and len({r["run_dir"] for r in rows}) == 4
     assert not [t for t in _study(tmp_path / "s").trials if t.state.name == "FAIL"]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1.2 MB tmpfs (root only): a disk that really fills up, for worker processes too."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1200k", "tmpfs", str(disk)],
+                             capture_output=True, text=True) if os.geteuid() == 0 else None
+    if mounted is None or mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip() if mounted else 'not root'}); "
+                    "the injected ENOSPC tests above cover one worker")
+    yield disk
+    subprocess.run(["umount", "--lazy", str(disk)], check=True)  # lazy: a process may be ending
+
+
+def test_a_disk_that_fills_up_under_two_workers_stops_them_and_a_rerun_completes(small_disk):
+    (small_disk.parent / "space.toml").write_text(TINY_SPACE.replace(
+        "choices = [0, 1]", "choices = [0, 1, 2, 3, 4]"))  # 10 trials: more than the disk holds
+    args = ["search", "--space", small_disk.parent / "space.toml", "--out", small_disk / "s", "--jobs", 2]
+    full = npnn_cli(*args)
+    assert full.returncode == 1, full.stderr
+    assert len(full.stderr.strip().splitlines()) == 1, full.stderr
+    assert re.search(r"No space left on device; the search stopped.*: free some space, then rerun the "
+                     r"same command to continue", full.stderr), full.stderr
+    assert not [t for t in _study(small_disk / "s").trials if t.state.name == "FAIL"]
+    subprocess.run(["mount", "-o", "remount,size=8m", str(small_disk)], check=True)  # space freed
+    rerun = npnn_cli(*args)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "10 complete, 0 failed" in rerun.stdout
+    rows = read_csv(small_disk / "s" / "search_result.csv")
+    assert sorted(r["state"] for r in rows) == ["complete"] * 10

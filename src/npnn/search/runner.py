@@ -28,7 +28,7 @@ from npnn.search.study import (
     enqueue_grid,
     open_study,
 )
-from npnn.search.workers import Stopper, work_in_processes, worker_id
+from npnn.search.workers import Stopper, retry_orphans, work_in_processes, worker_id
 from npnn.serialization import atomic_write_json, read_json
 from npnn.training.run_dir import DIVERGED, INTERRUPTED
 
@@ -54,6 +54,7 @@ def run_search(options: SearchOptions, echo: Echo | None = None) -> dict[str, An
         _check_same_search(options, out / "search.json")
         study = open_study(options)  # creates the study (and schema) once, before workers race
         check_results_known(study, options)
+        retry_orphans(study)  # trials of killed workers of this machine: no heartbeat wait
         if options.sampler_name == "grid":
             enqueue_grid(study, options.space)
         started = time.time()

@@ -3,8 +3,8 @@ one of them (or their parent) dies.
 
 Ctrl-C, SIGTERM and SIGHUP all stop a search cleanly. With `--jobs N` the workers run in
 their own process group, so that a signal reaches them only through the parent, once; a
-worker whose parent dies stops by itself, and the parent queues again at once the trial of a
-worker that was killed.
+worker whose parent dies stops by itself, and the trial of a worker that was killed is queued
+again at once (by the parent, or by the next run on the same machine).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from npnn.search.faults import STOP_SIGNALS, SearchStoppedError, signal_name
-from npnn.search.study import SearchOptions, StorageError, open_study
+from npnn.search.study import SearchOptions, open_study
 
 WORKER_FAULT = 3  # a worker process's exit status after a fault of the machine (disk full, ...)
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -113,7 +113,7 @@ def _wait(options: SearchOptions, workers: list[Any], forward: _Forwarder) -> li
                 forward(signal.SIGTERM, None)  # the others would meet the same fault
             elif code is not None and code < 0 and not forward.signal:
                 deaths.append(f"search worker {number} was killed by {signal_name(-code)} "
-                              f"(signal {-code}); {_retry_trials_of(options, worker.pid)}")
+                              f"(signal {-code}); {_retry_killed(options)}")
             elif code not in (0, WORKER_FAULT) and not (code > 128 and code - 128 in STOP_SIGNALS):
                 deaths.append(f"search worker {number} failed with exit status {code} (see its "
                               "error above); rerun the same command to continue")
@@ -164,26 +164,53 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, name="npnn-parent-watch", daemon=True).start()
 
 
-def _retry_trials_of(options: SearchOptions, pid: int | None) -> str:
-    """Queue again the trial a killed worker was training, as the heartbeat check would later."""
+def _retry_killed(options: SearchOptions) -> str:
+    """Queue again at once the trial a killed worker was training; say what became of it."""
+    try:
+        numbers = retry_orphans(open_study(options))
+    except Exception:  # the storage too is in trouble: the heartbeat check retries it later
+        numbers = []
+    if not numbers:
+        return ("the trial it was training is retried by the heartbeat check "
+                f"{options.grace_seconds} s after the kill, when you rerun the same command")
+    return (f"its trial {', '.join(map(str, numbers))} was queued again; rerun the same command to "
+            "finish what is left")
+
+
+def retry_orphans(study: Any) -> list[int]:
+    """Fail, and queue again, the RUNNING trials whose worker process on this machine has ended.
+
+    The heartbeat check would do the same after its grace period; a process that is gone is
+    known to be dead now. Returns the numbers of the trials queued again.
+    """
     import optuna
     from optuna.trial import TrialState
 
+    host, numbers = socket.gethostname(), []
+    callback = study._storage.get_heartbeat_stale_trial_callback()
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        name, _, pid = str(trial.user_attrs.get("worker", "")).rpartition(":")
+        if name != host or not pid.isdigit() or _running(int(pid)):
+            continue
+        try:
+            if not study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
+                continue
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # another process got there first
+        if callback is not None:
+            callback(study, study._storage.get_trial(trial._trial_id))
+        numbers.append(trial.number)
+    return numbers
+
+
+def _running(pid: int) -> bool:
     try:
-        study = open_study(options)
-        mine = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-                if t.user_attrs.get("worker") == worker_id(pid)]
-        callback = study._storage.get_heartbeat_stale_trial_callback()
-        for trial in mine:
-            if study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
-                callback(study, study._storage.get_trial(trial._trial_id))
-    except (optuna.exceptions.OptunaError, StorageError, OSError):
-        mine = []
-    if not mine:
-        return ("the trial it was training is retried by the heartbeat check "
-                f"{options.grace_seconds} s after the kill, when you rerun the same command")
-    numbers = ", ".join(str(t.number) for t in mine)
-    return f"its trial {numbers} was queued again; rerun the same command to finish what is left"
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def worker_id(pid: int | None = None) -> str:
