@@ -19,7 +19,7 @@ SQLITE_FAULTS = {"database or disk is full": errno.ENOSPC, "disk i/o error": err
                  "attempt to write a readonly database": errno.EROFS,
                  "unable to open database file": errno.EACCES}
 FIXES = {errno.ENOSPC: "free some space", errno.EDQUOT: "free some space (or raise the quota)",
-         errno.EIO: "check the disk", errno.EACCES: "make it writable", errno.EPERM: "make it writable",
+         errno.EIO: "check the disk", errno.EACCES: "fix its permissions", errno.EPERM: "fix its permissions",
          errno.EROFS: "make the file system writable"}
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # all stop a search like Ctrl-C
 

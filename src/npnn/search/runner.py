@@ -25,6 +25,7 @@ from npnn.search.study import (
     SearchError,
     SearchOptions,
     check_results_known,
+    check_study_db,
     enqueue_grid,
     open_study,
 )
@@ -52,6 +53,7 @@ def run_search(options: SearchOptions, echo: Echo | None = None) -> dict[str, An
     try:
         out.mkdir(parents=True, exist_ok=True)
         _check_same_search(options, out / "search.json")
+        check_study_db(options)
         study = open_study(options)  # creates the study (and schema) once, before workers race
         check_results_known(study, options)
         retry_orphans(study)  # trials of killed workers of this machine: no heartbeat wait

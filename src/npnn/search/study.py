@@ -103,8 +103,6 @@ def open_study(options: SearchOptions, worker: int = 0, attempts: int = 5) -> An
     engine_kwargs = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else {}
     pruner = optuna.pruners.MedianPruner(n_warmup_steps=0) if options.prune else optuna.pruners.NopPruner()
     _check_storage_url(url)  # a mistake in the URL is not worth retrying
-    if options.study_db is not None:
-        check_study_db(options)
     for attempt in range(attempts):
         try:
             storage = _storage_class()(
@@ -125,7 +123,7 @@ def open_study(options: SearchOptions, worker: int = 0, attempts: int = 5) -> An
 
 def check_study_db(options: SearchOptions) -> None:
     """StorageError naming study.db if it exists but is not an intact SQLite database, or is
-    empty beside results.
+    empty beside results. Called once, before the workers start (they would lock it).
 
     Opened as it is, a damaged file either fails on every trial or, when empty, silently
     becomes a new study beside the old results.
@@ -142,7 +140,7 @@ def check_study_db(options: SearchOptions) -> None:
             return _check_numbers(set(), options)  # killed while SQLite created it: fine if alone
         if header != SQLITE_HEADER:
             raise StorageError(f"{path} is damaged: not an SQLite database; {fix}")
-        connection = sqlite3.connect(path)
+        connection = sqlite3.connect(path, timeout=60)
         try:
             check = connection.execute("PRAGMA quick_check").fetchone()[0]
             studies = connection.execute("SELECT name FROM sqlite_master WHERE name = 'studies'").fetchall()
