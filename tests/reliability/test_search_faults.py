@@ -4,8 +4,9 @@ Covered elsewhere (tests/search/test_runner.py): SIGKILL mid-trial and rerun, no
 lost or redone and the killed trial run once more (test_sigkill_then_rerun_keeps_finished_trials_and_
 completes); invalid and diverged trials recorded failed with their reason, not retried
 (test_failed_and_diverged_trials_are_recorded_and_the_search_goes_on); two workers on one storage
-finish the grid with no "database is locked" (test_two_workers_sharing_one_storage_complete_the_grid);
-a stop signal queues the trial again (below).
+finish the grid with no "database is locked" (test_two_workers_sharing_one_storage_complete_the_grid).
+Here: a damaged or replaced study.db; Ctrl-C, SIGTERM, SIGHUP, a killed worker or parent (real
+processes); a full disk, injected at each kind of write and real (tmpfs) under two workers.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from pathlib import Path
 import optuna
 import pytest
 from fault_tools import ENV, npnn_cli
+from sqlalchemy.exc import OperationalError
 
 from npnn.search import SearchError, SearchOptions, read_csv, run_search
+from npnn.search.faults import environment_fault, stopped
 from npnn.search.space import Param, SearchSpace
 from npnn.training import Trainer
 
@@ -371,3 +374,32 @@ def test_a_disk_that_fills_up_under_two_workers_stops_them_and_a_rerun_completes
     assert "10 complete, 0 failed" in rerun.stdout
     rows = read_csv(small_disk / "s" / "search_result.csv")
     assert sorted(r["state"] for r in rows) == ["complete"] * 10
+
+
+def _chained(error, cause):
+    error.__cause__ = cause
+    return error
+
+
+@pytest.mark.parametrize("error, number", [
+    (OSError(errno.ENOSPC, "No space left on device"), errno.ENOSPC),
+    (OSError(errno.EDQUOT, "Disk quota exceeded"), errno.EDQUOT),
+    (OSError(errno.EIO, "Input/output error", "f"), errno.EIO),
+    (PermissionError(errno.EACCES, "Permission denied", "f"), errno.EACCES),
+    (PermissionError(errno.EPERM, "Operation not permitted", "f"), errno.EPERM),
+    (OSError(errno.EROFS, "Read-only file system"), errno.EROFS),
+    (OperationalError("INSERT", {}, sqlite3.OperationalError("disk I/O error")), errno.EIO),
+    (OperationalError("UPDATE", {}, sqlite3.OperationalError("attempt to write a readonly database")),
+     errno.EROFS),
+    (_chained(RuntimeError("saving failed"), OSError(errno.ENOSPC, "No space left on device")), errno.ENOSPC),
+    (FileNotFoundError(errno.ENOENT, "No such file or directory", "f"), None),  # a real error of the run
+    (ValueError("database or disk is full"), None),  # only SQLite's own errors are read as faults
+    (OperationalError("SELECT", {}, sqlite3.OperationalError("database is locked")), None),
+])
+def test_which_errors_are_faults_of_the_machine(error, number):
+    fault = environment_fault(error, "study.db")
+    assert (fault.errno if fault is not None else None) == number
+    if fault is not None:
+        message = str(stopped(fault, "runs/trial-0007", " and trial 7 is queued to run again"))
+        assert message.startswith(("f:", "study.db:", "runs/trial-0007:"))
+        assert message.endswith("then rerun the same command to continue")
