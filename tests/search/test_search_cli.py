@@ -68,3 +68,15 @@ def test_a_grid_too_large_is_refused_before_anything_is_enqueued(tmp_path):
     assert not (tmp_path / "s" / "study.db").exists()
     small = npnn_cli("search", "--space", tmp_path / "space.toml", "--out", tmp_path / "s", "--max-grid", "0")
     assert small.returncode == 2 and "--max-grid must be >= 1" in small.stderr
+
+
+def test_bad_toml_ranges_are_one_line_naming_the_file_and_parameter(tmp_path):
+    for i, spec in enumerate(("low = 0.001\nhigh = 0.1\nlog = true\nstep = 0.01",  # a traceback before
+                              "low = 0.001\nhigh = inf\nstep = 0.01",  # hung before
+                              "low = nan\nhigh = 0.1\nstep = 0.01")):
+        space = tmp_path / f"space{i}.toml"
+        space.write_text(SPACE.replace("choices = [0.003, 0.01]", spec))
+        result = npnn_cli("search", "--space", space, "--out", tmp_path / "s", timeout=60)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(f"npnn search: error: {space}: params.lr: "), result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
