@@ -4,21 +4,34 @@ Covered elsewhere (tests/search/test_runner.py): SIGKILL mid-trial and rerun, no
 lost or redone and the killed trial run once more (test_sigkill_then_rerun_keeps_finished_trials_and_
 completes); invalid and diverged trials recorded failed with their reason, not retried
 (test_failed_and_diverged_trials_are_recorded_and_the_search_goes_on); two workers on one storage
-finish the grid with no "database is locked" (test_two_workers_sharing_one_storage_complete_the_grid);
-Ctrl-C queues the trial again (tests/search/test_search_cli.py).
+finish the grid with no "database is locked" (test_two_workers_sharing_one_storage_complete_the_grid).
+Here: a damaged or replaced study.db; Ctrl-C, SIGTERM, SIGHUP, a killed worker or parent (real
+processes); a full disk, injected at each kind of write and real (tmpfs) under two workers.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import optuna
 import pytest
+from fault_tools import ENV, npnn_cli
+from sqlalchemy.exc import OperationalError
 
 from npnn.search import SearchError, SearchOptions, read_csv, run_search
+from npnn.search.faults import environment_fault, stopped
 from npnn.search.space import Param, SearchSpace
-from npnn.search.study import StorageError
 from npnn.training import Trainer
 
 FIXED = {"hidden": [16], "batch_size": 100, "epochs": 1, "train_subset": 300, "dropout": 0.0,
@@ -63,9 +76,330 @@ def test_a_storage_url_that_cannot_be_used_is_a_search_error(options):
         assert "secret" not in str(raised.value)  # passwords are not printed
 
 
-def test_a_study_db_that_is_not_a_database_is_a_storage_error_naming_it(options):
+TINY_SPACE = """
+sampler = "grid"
+[fixed]
+hidden = [16]
+batch_size = 100
+epochs = 1
+train_subset = 300
+[params.lr]
+choices = [0.003, 0.01]
+[params.seed]
+choices = [0, 1]
+"""
+
+
+@pytest.fixture(scope="module")
+def finished_search(tmp_path_factory):
+    """A finished 4-trial search made by `npnn search`, and its command line."""
+    folder = tmp_path_factory.mktemp("finished")
+    (folder / "space.toml").write_text(TINY_SPACE)
+    args = ["search", "--space", folder / "space.toml", "--out", folder / "s"]
+    result = npnn_cli(*args)
+    assert result.returncode == 0 and "4 complete, 0 failed" in result.stdout, result.stderr
+    return folder / "s", args
+
+
+def _truncated(db):
+    return db.read_bytes()[: db.stat().st_size // 2]
+
+
+def _fresh_sqlite(db):  # a valid database, but not this search's study
+    db.unlink()
+    with sqlite3.connect(db) as connection:
+        connection.execute("CREATE TABLE other (x)")
+    return db.read_bytes()
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda db: b"", r"study\.db does not record the trials of .*runs/trial-0000 and 4 more: the study "
+                     r"was replaced or emptied; restore it from a backup, or move study\.db"),
+    (lambda db: b"this is not SQLite" * 100, r"study\.db is damaged: not an SQLite database; restore"),
+    (_truncated, r"study\.db is damaged \(.*\); restore study\.db from a backup, or move"),
+    (_fresh_sqlite, r"study\.db does not record the trials of"),
+])
+def test_a_damaged_or_replaced_study_is_refused_and_overwrites_nothing(tmp_path, finished_search, damage,
+                                                                       message):
+    out = tmp_path / "s"
+    shutil.copytree(finished_search[0], out)
+    args = [out if arg == finished_search[0] else arg for arg in finished_search[1]]
+    db, csv = out / "study.db", out / "search_result.csv"
+    db.write_bytes(damage(db))
+    before = (db.read_bytes(), csv.read_bytes(), sorted(p.name for p in (out / "runs").iterdir()))
+    for _ in range(2):  # and again: the refusal changed nothing
+        result = npnn_cli(*args)
+        assert result.returncode == 1, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and re.search(message, result.stderr), \
+            result.stderr
+        assert (db.read_bytes(), csv.read_bytes(),
+                sorted(p.name for p in (out / "runs").iterdir())) == before
+
+
+def test_an_empty_study_db_without_results_is_a_new_search(options):
     options.out.mkdir(parents=True)
-    (options.out / "study.db").write_bytes(b"this is not SQLite" * 100)
-    with pytest.raises(StorageError, match=r"cannot open study 'npnn-search' in sqlite:///.*study\.db: "
-                                           r".*file is not a database"):
-        run_search(options)
+    (options.out / "study.db").write_bytes(b"")  # killed while SQLite was creating it
+    assert run_search(dataclasses.replace(options, trials=1))["complete"] == 1
+
+
+# ----- stop signals, killed workers, a dying parent: `npnn search` as a real process -----
+
+SLOW_SPACE = """
+sampler = "grid"
+[fixed]
+hidden = [16]
+batch_size = 10
+epochs = 1
+train_subset = 6000
+eval_every = 50
+[params.lr]
+choices = [0.003, 0.01]
+"""  # 2 trials of 600 steps (about a second each): stopped in the middle after the first evaluation
+
+
+def _slow_search(tmp_path, subset=6000):
+    space = tmp_path / "space.toml"
+    space.write_text(SLOW_SPACE.replace("train_subset = 6000", f"train_subset = {subset}"))
+    return ["search", "--space", space, "--out", tmp_path / "s"]
+
+
+def _start(args, jobs):
+    return subprocess.Popen([sys.executable, "-m", "npnn", *map(str, args), "--jobs", str(jobs)],
+                            env=ENV, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)  # its own group, as a shell job
+
+
+def _wait_training(out, trials, process, timeout=120):
+    """Until each of `trials` has evaluated once (so it is in the middle of training)."""
+    deadline = time.time() + timeout
+    while not all((out / "runs" / f"trial-{n:04d}" / "history.json").exists() for n in trials):
+        assert process.poll() is None, process.communicate()
+        assert time.time() < deadline, "the trials did not start"
+        time.sleep(0.05)
+
+
+def _workers(pid):
+    """The worker processes of search process `pid` (not multiprocessing's resource tracker)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and b"spawn_main" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _study(out):
+    return optuna.load_study(study_name="npnn-search", storage=f"sqlite:///{out / 'study.db'}")
+
+
+def _rerun_completes(args, out, points=2):
+    """The same command again: every point complete, nothing failed, in the CSV and the study."""
+    rerun = npnn_cli(*args, "--jobs", "1", timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{points} complete, 0 failed" in rerun.stdout
+    rows = read_csv(out / "search_result.csv")
+    assert sorted(r["state"] for r in rows) == ["complete"] * points
+    assert len({r["learning_rate"] for r in rows}) == points
+    return _study(out)
+
+
+@pytest.mark.parametrize("jobs, signum", [(1, signal.SIGINT), (2, signal.SIGINT), (1, signal.SIGTERM),
+                                          (2, signal.SIGTERM), (2, signal.SIGHUP)])
+def test_a_stop_signal_queues_the_trials_again_and_a_rerun_completes_them(tmp_path, jobs, signum):
+    args, out = _slow_search(tmp_path), tmp_path / "s"
+    process = _start(args, jobs)
+    _wait_training(out, range(jobs), process)
+    workers = _workers(process.pid)
+    assert len(workers) == (jobs if jobs > 1 else 0)
+    if signum == signal.SIGINT:
+        os.killpg(process.pid, signum)  # Ctrl-C in a terminal reaches the whole foreground group
+    else:
+        process.send_signal(signum)  # `kill PID`, or the terminal closing
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr and "rerun the same command" in stderr.strip().splitlines()[-1]
+    assert not [pid for pid in workers if _alive(pid)]  # no orphan goes on training
+    stopped = _study(out).trials
+    assert not [t for t in stopped if t.state.name == "FAIL"]
+    queued = [t for t in stopped if "queued_again" in t.user_attrs]
+    assert len(queued) == jobs and all(t.state.name == "PRUNED" for t in queued)
+
+    study = _rerun_completes(args, out)
+    assert not [t for t in study.trials if t.state.name == "FAIL"]
+    for trial in queued:  # each stopped point ran again, to the end, from where it stopped
+        retry = [t for t in study.trials if t.params == trial.params and t.number > trial.number]
+        assert [t.state.name for t in retry] == ["COMPLETE"]
+        assert retry[0].user_attrs["run_dir"] == trial.user_attrs["run_dir"]
+        assert "resumed at step" in (Path(trial.user_attrs["run_dir"]) / "train.log").read_text()
+
+
+def test_a_killed_worker_is_one_line_its_trial_is_queued_again_and_the_other_finishes(tmp_path):
+    args, out = _slow_search(tmp_path), tmp_path / "s"
+    process = _start(args, 2)
+    _wait_training(out, (0, 1), process)
+    victim = _workers(process.pid)[0]
+    os.kill(victim, signal.SIGKILL)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stderr
+    assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
+    assert re.search(r"search worker \d was killed by SIGKILL \(signal 9\); its trial \d was queued "
+                     r"again; rerun the same command", stderr), stderr
+    rows = read_csv(out / "search_result.csv")  # the other worker trained both points
+    assert sorted(r["state"] for r in rows) == ["complete", "complete"]
+    assert len({r["learning_rate"] for r in rows}) == 2
+    _rerun_completes(args, out)
+
+
+def test_workers_of_a_killed_parent_stop_and_a_rerun_completes(tmp_path):
+    args, out = _slow_search(tmp_path, subset=20000), tmp_path / "s"  # they notice within a second
+    process = _start(args, 2)
+    _wait_training(out, (0, 1), process)
+    workers = _workers(process.pid)
+    assert len(workers) == 2
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    deadline = time.time() + 30
+    while any(_alive(pid) for pid in workers) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if _alive(pid)], "workers went on without their parent"
+    stopped = _study(out).trials  # they stopped in the middle, and queued their trials again
+    assert sorted(t.state.name for t in stopped) == ["PRUNED", "PRUNED", "WAITING", "WAITING"]
+    assert all("queued_again" in t.user_attrs for t in stopped if t.state.name == "PRUNED")
+    study = _rerun_completes(args, out)
+    assert not [t for t in study.trials if t.state.name == "FAIL"]  # they stopped cleanly
+
+
+# ----- a full disk: injected where a trial writes -----
+
+def _disk_full_once(monkeypatch, where):
+    """The first write whose file name contains `where` fails with ENOSPC, as write() does (no
+    file name in the error); `where` "study" fails the study's first write of a run_dir."""
+    from sqlalchemy.exc import OperationalError
+
+    import npnn.serialization
+
+    failed = []
+    if where == "study":
+        real_attr = optuna.storages.RDBStorage.set_trial_user_attr
+
+        def set_trial_user_attr(self, trial_id, key, value):
+            if key == "run_dir" and not failed:
+                failed.append(key)
+                raise OperationalError("UPDATE ...", {}, sqlite3.OperationalError("database or disk is full"))
+            return real_attr(self, trial_id, key, value)
+
+        monkeypatch.setattr(optuna.storages.RDBStorage, "set_trial_user_attr", set_trial_user_attr)
+        return failed
+    real = npnn.serialization.atomic_write_bytes
+
+    def atomic_write_bytes(path, data):
+        if where in Path(path).name and not failed:
+            failed.append(path)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, data)
+
+    monkeypatch.setattr(npnn.serialization, "atomic_write_bytes", atomic_write_bytes)
+    return failed
+
+
+@pytest.mark.parametrize("where, names", [("last.safetensors", r"runs/trial-0000"),
+                                          ("history.json", r"runs/trial-0000"),
+                                          ("search_result.csv", r"search_result\.csv"),
+                                          ("study", r"study\.db")])
+def test_a_full_disk_stops_the_search_with_one_line_and_a_rerun_retries_the_trial(
+        tmp_path, monkeypatch, capsys, where, names):
+    from npnn.cli import main
+
+    (tmp_path / "space.toml").write_text(TINY_SPACE)
+    args = ["search", "--space", str(tmp_path / "space.toml"), "--out", str(tmp_path / "s")]
+    failed = _disk_full_once(monkeypatch, where)
+    assert main(args) == 1
+    assert failed, "the fault was not injected"
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert re.search(names + r".*: No space left on device; the search stopped.*: free some space, then "
+                     r"rerun the same command to continue", err), err
+    study = _study(tmp_path / "s")
+    assert not [t for t in study.trials if t.state.name == "FAIL"]  # nothing failed for good
+    if where != "search_result.csv":  # the trial in progress waits to run again
+        assert "trial 0 is queued to run again" in err
+        assert [t.state.name for t in study.trials if t.number == 0] == ["PRUNED"]
+    monkeypatch.undo()  # space was freed
+    assert main(args) == 0
+    assert "4 complete, 0 failed" in capsys.readouterr().out
+    rows = read_csv(tmp_path / "s" / "search_result.csv")
+    assert sorted(r["state"] for r in rows) == ["complete"] * 4 and len({r["run_dir"] for r in rows}) == 4
+    assert not [t for t in _study(tmp_path / "s").trials if t.state.name == "FAIL"]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1.2 MB tmpfs (root only): a disk that really fills up, for worker processes too."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1200k", "tmpfs", str(disk)],
+                             capture_output=True, text=True) if os.geteuid() == 0 else None
+    if mounted is None or mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip() if mounted else 'not root'}); "
+                    "the injected ENOSPC tests above cover one worker")
+    yield disk
+    subprocess.run(["umount", "--lazy", str(disk)], check=True)  # lazy: a process may be ending
+
+
+def test_a_disk_that_fills_up_under_two_workers_stops_them_and_a_rerun_completes(small_disk):
+    (small_disk.parent / "space.toml").write_text(TINY_SPACE.replace(
+        "choices = [0, 1]", "choices = [0, 1, 2, 3, 4]"))  # 10 trials: more than the disk holds
+    args = ["search", "--space", small_disk.parent / "space.toml", "--out", small_disk / "s", "--jobs", 2]
+    full = npnn_cli(*args)
+    assert full.returncode == 1, full.stderr
+    assert len(full.stderr.strip().splitlines()) == 1, full.stderr
+    assert re.search(r"No space left on device; the search stopped.*: free some space, then rerun the "
+                     r"same command to continue", full.stderr), full.stderr
+    assert not [t for t in _study(small_disk / "s").trials if t.state.name == "FAIL"]
+    subprocess.run(["mount", "-o", "remount,size=8m", str(small_disk)], check=True)  # space freed
+    rerun = npnn_cli(*args)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "10 complete, 0 failed" in rerun.stdout
+    rows = read_csv(small_disk / "s" / "search_result.csv")
+    assert sorted(r["state"] for r in rows) == ["complete"] * 10
+
+
+def _chained(error, cause):
+    error.__cause__ = cause
+    return error
+
+
+@pytest.mark.parametrize("error, number", [
+    (OSError(errno.ENOSPC, "No space left on device"), errno.ENOSPC),
+    (OSError(errno.EDQUOT, "Disk quota exceeded"), errno.EDQUOT),
+    (OSError(errno.EIO, "Input/output error", "f"), errno.EIO),
+    (PermissionError(errno.EACCES, "Permission denied", "f"), errno.EACCES),
+    (PermissionError(errno.EPERM, "Operation not permitted", "f"), errno.EPERM),
+    (OSError(errno.EROFS, "Read-only file system"), errno.EROFS),
+    (OperationalError("INSERT", {}, sqlite3.OperationalError("disk I/O error")), errno.EIO),
+    (OperationalError("UPDATE", {}, sqlite3.OperationalError("attempt to write a readonly database")),
+     errno.EROFS),
+    (_chained(RuntimeError("saving failed"), OSError(errno.ENOSPC, "No space left on device")), errno.ENOSPC),
+    (FileNotFoundError(errno.ENOENT, "No such file or directory", "f"), None),  # a real error of the run
+    (ValueError("database or disk is full"), None),  # only SQLite's own errors are read as faults
+    (OperationalError("SELECT", {}, sqlite3.OperationalError("database is locked")), None),
+])
+def test_which_errors_are_faults_of_the_machine(error, number):
+    fault = environment_fault(error, "study.db")
+    assert (fault.errno if fault is not None else None) == number
+    if fault is not None:
+        message = str(stopped(fault, "runs/trial-0007", " and trial 7 is queued to run again"))
+        assert message.startswith(("f:", "study.db:", "runs/trial-0007:"))
+        assert message.endswith("then rerun the same command to continue")

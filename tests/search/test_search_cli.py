@@ -19,9 +19,9 @@ choices = [0.003, 0.01]
 """
 
 
-def npnn_cli(*args, cwd=None):
+def npnn_cli(*args, cwd=None, timeout=300):
     return subprocess.run([sys.executable, "-m", "npnn", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                          cwd=cwd, env={**os.environ, "PYTHONUNBUFFERED": "1"}, timeout=timeout)
 
 
 def test_search_from_a_toml_space_then_summary(tmp_path):
@@ -54,3 +54,29 @@ def test_search_argument_errors_are_one_line(tmp_path):
         assert text in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     missing = npnn_cli("search", "--summary", tmp_path / "nothing")
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+def test_a_grid_too_large_is_refused_before_anything_is_enqueued(tmp_path):
+    million = "[params.lr]\nlow = 0.000001\nhigh = 1.0\nstep = 0.000001"
+    (tmp_path / "space.toml").write_text(SPACE.replace("[params.lr]\nchoices = [0.003, 0.01]", million))
+    result = npnn_cli("search", "--space", tmp_path / "space.toml", "--out", tmp_path / "s", timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert (f"{tmp_path / 'space.toml'}: params.lr: the grid has 1,000,000 points (1,000,000 values of lr), "
+            "more than the limit of 10,000: use fewer choices or a larger step, or allow it with "
+            "--max-grid 1000000") in result.stderr
+    assert not (tmp_path / "s" / "study.db").exists()
+    small = npnn_cli("search", "--space", tmp_path / "space.toml", "--out", tmp_path / "s", "--max-grid", "0")
+    assert small.returncode == 2 and "--max-grid must be >= 1" in small.stderr
+
+
+def test_bad_toml_ranges_are_one_line_naming_the_file_and_parameter(tmp_path):
+    for i, spec in enumerate(("low = 0.001\nhigh = 0.1\nlog = true\nstep = 0.01",  # a traceback before
+                              "low = 0.001\nhigh = inf\nstep = 0.01",  # hung before
+                              "low = nan\nhigh = 0.1\nstep = 0.01")):
+        space = tmp_path / f"space{i}.toml"
+        space.write_text(SPACE.replace("choices = [0.003, 0.01]", spec))
+        result = npnn_cli("search", "--space", space, "--out", tmp_path / "s", timeout=60)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(f"npnn search: error: {space}: params.lr: "), result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -1,7 +1,9 @@
 """`npnn search`: hyperparameter search on Optuna, resumable and parallel.
 
 Presets reproduce the original system's two grids (original-1, original-2) or search widely
-(wide); `--space FILE.toml` gives your own. Rerun the same command to continue a search.
+(wide); `--space FILE.toml` gives your own. Rerun the same command to continue a search:
+after Ctrl-C, SIGTERM or SIGHUP (exit status 130, 143, 129), a full disk or a killed worker
+(exit status 1), the trials that were running are queued again.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from npnn.cli.config_flags import add_config_flags, config_overrides
-from npnn.cli.errors import EXIT_INTERRUPTED, UsageError, check_folders
+from npnn.cli.errors import UsageError, check_folders
+from npnn.search.study import MAX_GRID
 
 
 def register(commands: Any) -> None:
@@ -33,6 +36,8 @@ def register(commands: Any) -> None:
     how.add_argument("--jobs", type=int, default=1, help="trials at once, in separate processes")
     how.add_argument("--storage", help="Optuna storage URL shared by workers (default: SQLite in --out)")
     how.add_argument("--study", default="npnn-search", help="study name in the storage")
+    how.add_argument("--max-grid", type=int, default=MAX_GRID, metavar="N",
+                     help=f"refuse a grid of more than N points (default: {MAX_GRID:,})")
     how.add_argument("--summary", type=Path, metavar="DIR",
                      help="print the summary of an existing search directory and exit")
     how.add_argument("--top", type=int, default=4, help="trials per table in the summary (default: 4)")
@@ -67,14 +72,15 @@ def run(args: argparse.Namespace) -> int:
         result = run_search(options, echo=_echo)
     except (SearchError, SpaceError) as error:
         raise UsageError(str(error)) from None
-    from npnn.training.run_dir import INTERRUPTED
+    from npnn.search.faults import signal_name
 
     print(result["summary"])
     print(f"{result['complete']} complete, {result['failed']} failed, {result['pruned']} pruned; "
           f"{result['seconds']:.0f}s; results in {result['csv']}")
-    if result["status"] == INTERRUPTED:
-        print("interrupted: rerun the same command to continue", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    if result["signal"]:  # Ctrl-C 130, SIGTERM 143, SIGHUP 129, as a shell reports them
+        print(f"stopped by {signal_name(result['signal'])}: the trials in progress are queued again; "
+              "rerun the same command to continue", file=sys.stderr)
+        return 128 + result["signal"]
     return 0
 
 
@@ -101,7 +107,8 @@ def _options(args: argparse.Namespace) -> Any:
                          "for the search")
     return SearchOptions(out=out, space=space, space_source=name, sampler=args.sampler,
                          seed=args.sampler_seed, trials=args.trials, jobs=args.jobs, prune=args.prune,
-                         storage=args.storage, study=args.study, overrides=overrides)
+                         storage=args.storage, study=args.study, overrides=overrides,
+                         max_grid=args.max_grid)
 
 
 def _echo(line: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,22 @@ COLUMNS = ["no", "train_id", "accuracy", "hidden_size", "batch_size", "learning_
 
 
 def trial_rows(trials: list[Any]) -> list[dict[str, Any]]:
-    """One row per trial that got as far as having a configuration."""
+    """One row per trial that got as far as having a configuration.
+
+    Left out: skipped duplicates, and trials stopped by a signal or a full disk, or killed (failed
+    by the heartbeat check, with no reason of their own), whose point was tried again later
+    (that later trial has the row).
+    """
+    last_try = {}  # the number of the latest trial of each point
+    for trial in trials:
+        key = json.dumps(trial.params, sort_keys=True)
+        last_try[key] = max(last_try.get(key, -1), trial.number)
     rows = []
     for trial in sorted(trials, key=lambda t: t.number):
         config = trial.user_attrs.get("config")
-        if config is None or "duplicate_of" in trial.user_attrs:
+        killed = trial.state.name == "FAIL" and "fail_reason" not in trial.user_attrs
+        if (config is None or {"duplicate_of", "queued_again"} & set(trial.user_attrs)
+                or (killed and last_try[json.dumps(trial.params, sort_keys=True)] > trial.number)):
             continue
         rows.append({
             "no": trial.number,
@@ -44,7 +56,11 @@ def write_csv(path: str | Path, rows: list[dict[str, Any]]) -> None:
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    atomic_write_text(path, buffer.getvalue())
+    try:
+        atomic_write_text(path, buffer.getvalue())
+    except OSError as error:  # a failed write() names no file
+        error.filename = str(path) if error.filename is None else error.filename
+        raise
 
 
 class ResultsError(ValueError):

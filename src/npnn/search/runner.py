@@ -5,35 +5,35 @@ them atomically from the storage: `jobs` worker processes, or workers on other m
 sharing the storage, never train the same point twice at once. Rerunning the same command
 resumes: finished trials are kept, a trial left RUNNING by a killed process is failed by
 Optuna's heartbeat check and queued once more, a trial that raised or diverged stays failed
-with its reason, and a trial stopped by Ctrl-C is queued again.
+with its reason, and a trial stopped by Ctrl-C, SIGTERM or SIGHUP, or by a fault of the machine
+(a full disk), is queued again.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
-import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from npnn.search.faults import SearchStoppedError, environment_fault, signal_name, stopped
 from npnn.search.results import summary, trial_rows, write_csv
-from npnn.search.space import SAMPLERS
+from npnn.search.space import SAMPLERS, SpaceError
 from npnn.search.study import (
     DEFAULT_TRIALS,
     SearchError,
     SearchOptions,
+    check_results_known,
+    check_study_db,
     enqueue_grid,
     open_study,
 )
+from npnn.search.workers import Stopper, retry_orphans, work_in_processes, worker_id
 from npnn.serialization import atomic_write_json, read_json
 from npnn.training.run_dir import DIVERGED, INTERRUPTED
 
 PRUNED = "pruned"  # a Trainer status of its own: the search stopped the trial
-WORKER_INTERRUPTED = 130  # a worker process's exit status after Ctrl-C
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 Echo = Callable[[str], None]
 
@@ -42,27 +42,40 @@ class TrialDivergedError(RuntimeError):
     """The trial's training loss became non-finite."""
 
 
-class TrialInterruptedError(RuntimeError):
-    """Ctrl-C stopped the trial; it is queued to run again."""
-
-
 def run_search(options: SearchOptions, echo: Echo | None = None) -> dict[str, Any]:
-    """Run (or continue) the search; return counts and the summary text."""
+    """Run (or continue) the search; return counts, the summary text and the stop signal (0: none).
+
+    A full disk or a similar fault of the machine raises SearchStoppedError: the trial in
+    progress is queued again, not failed, so rerunning the same command resumes.
+    """
     _check(options)
     out = Path(options.out)
-    out.mkdir(parents=True, exist_ok=True)
-    _check_same_search(options, out / "search.json")
-    study = open_study(options)  # creates the study (and schema) once, before workers race
-    if options.sampler_name == "grid":
-        enqueue_grid(study, options.space)
-    started = time.time()
-    status = _work(options, 0, echo) if options.jobs == 1 else _work_in_processes(options, echo)
-    rows = trial_rows(study.get_trials(deepcopy=False))
-    write_csv(options.csv_path, rows)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        _check_same_search(options, out / "search.json")
+        check_study_db(options)
+        study = open_study(options)  # creates the study (and schema) once, before workers race
+        check_results_known(study, options)
+        retry_orphans(study)  # trials of killed workers of this machine: no heartbeat wait
+        if options.sampler_name == "grid":
+            enqueue_grid(study, options.space)
+        started = time.time()
+        if options.jobs == 1:
+            with Stopper() as stopper:
+                stop = _work(options, 0, echo, stopper)
+        else:
+            stop = work_in_processes(options, echo, _work)
+        rows = trial_rows(study.get_trials(deepcopy=False))
+        write_csv(options.csv_path, rows)
+    except Exception as error:
+        fault = environment_fault(error, options.storage_name)
+        if fault is None:
+            raise
+        raise stopped(fault, out) from error
     states = [r["state"] for r in rows]
-    return {"status": status, "complete": states.count("complete"), "failed": states.count("fail"),
-            "pruned": states.count("pruned"), "seconds": time.time() - started,
-            "summary": summary(rows), "csv": str(options.csv_path)}
+    return {"status": INTERRUPTED if stop else "done", "signal": stop, "complete": states.count("complete"),
+            "failed": states.count("fail"), "pruned": states.count("pruned"),
+            "seconds": time.time() - started, "summary": summary(rows), "csv": str(options.csv_path)}
 
 
 def _check(options: SearchOptions) -> None:
@@ -72,8 +85,13 @@ def _check(options: SearchOptions) -> None:
         raise SearchError(f"--jobs must be >= 1, got {options.jobs}")
     if options.trials is not None and options.trials < 1:
         raise SearchError(f"--trials must be >= 1, got {options.trials}")
+    if options.max_grid < 1:
+        raise SearchError(f"--max-grid must be >= 1, got {options.max_grid}")
     if options.sampler_name == "grid":
-        options.space.grid()  # raises SpaceError for ranges without a step
+        try:  # before a grid is listed, or enqueued
+            options.space.check_grid_size(options.max_grid)
+        except SpaceError as error:
+            raise SpaceError(f"{options.space_source}: {error}") from None
 
 
 def _check_same_search(options: SearchOptions, path: Path) -> None:
@@ -89,55 +107,27 @@ def _check_same_search(options: SearchOptions, path: Path) -> None:
     atomic_write_json(path, record)
 
 
-def _work_in_processes(options: SearchOptions, echo: Echo | None) -> str:
-    """`jobs` worker processes; BLAS threads per process so that jobs × threads <= cores."""
-    threads = max(1, (os.cpu_count() or 1) // options.jobs)
-    saved = {name: os.environ.get(name) for name in BLAS_THREAD_VARIABLES}
-    os.environ.update({name: str(threads) for name in BLAS_THREAD_VARIABLES})
-    context = multiprocessing.get_context("spawn")
-    try:
-        workers = [context.Process(target=_worker_main, args=(options, index, echo))
-                   for index in range(options.jobs)]
-        for worker in workers:
-            worker.start()
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the workers handle Ctrl-C
-    try:
-        for worker in workers:
-            worker.join()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    codes = [worker.exitcode for worker in workers]
-    if any(code == WORKER_INTERRUPTED for code in codes):
-        return INTERRUPTED
-    if any(code != 0 for code in codes):
-        raise RuntimeError(f"a search worker failed (exit codes {codes}); see its output above")
-    return "done"
-
-
-def _worker_main(options: SearchOptions, index: int, echo: Echo | None) -> None:
-    raise SystemExit(WORKER_INTERRUPTED if _work(options, index, echo) == INTERRUPTED else 0)
-
-
-def _work(options: SearchOptions, worker: int, echo: Echo | None) -> str:
-    """Pull trials until the grid is done, this worker's share of --trials is spent, or Ctrl-C."""
+def _work(options: SearchOptions, worker: int, echo: Echo | None, stopper: Stopper) -> int:
+    """Pull trials until the grid is done, this worker's share of --trials is spent, or a stop
+    signal (returned; 0 for none). SearchStoppedError for a fault of the machine."""
     study = open_study(options, worker)
-    objective = _Objective(options, study, echo)
-    previous = signal.signal(signal.SIGINT, objective.interrupt)
+    objective = _Objective(options, study, echo, stopper)
     share = _share(options, worker)
     try:
-        while (not objective.interrupted and (share is None or objective.trials < share)
-               and _more_to_do(options, study)):
+        while (not stopper.signal and objective.fault is None
+               and (share is None or objective.trials < share) and _more_to_do(options, study, stopper)):
             study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=[objective.after_trial],
                            gc_after_trial=False)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    return INTERRUPTED if objective.interrupted else "done"
+    except _LeaveRunning:
+        pass  # objective.fault says why
+    except Exception as error:  # the CSV, or Optuna's own write of the trial's result
+        fault = environment_fault(error, options.storage_name)
+        if fault is None:
+            raise
+        objective.fault = stopped(fault, options.out)
+    if objective.fault is not None:
+        raise objective.fault
+    return stopper.signal
 
 
 def _share(options: SearchOptions, worker: int) -> int | None:
@@ -150,7 +140,7 @@ def _share(options: SearchOptions, worker: int) -> int | None:
     return trials // options.jobs + (1 if worker < trials % options.jobs else 0)
 
 
-def _more_to_do(options: SearchOptions, study: Any) -> bool:
+def _more_to_do(options: SearchOptions, study: Any, stopper: Stopper) -> bool:
     """For a grid: points are waiting, or still running elsewhere (waited for).
 
     If the worker of a RUNNING point died, Optuna's heartbeat check fails it after the grace
@@ -161,7 +151,7 @@ def _more_to_do(options: SearchOptions, study: Any) -> bool:
 
     if options.sampler_name != "grid":
         return True
-    while True:
+    while not stopper.signal:
         trials = study.get_trials(deepcopy=False)
         if any(t.state == TrialState.WAITING for t in trials):
             return True
@@ -169,27 +159,27 @@ def _more_to_do(options: SearchOptions, study: Any) -> bool:
             return False
         optuna.storages.fail_stale_trials(study)
         time.sleep(min(options.heartbeat_seconds, 1.0))
+    return False
+
+
+class _LeaveRunning(BaseException):
+    """Out of Optuna's reach: the trial stays RUNNING, so the heartbeat check retries it on the
+    next run (used when not even queueing it again could be written)."""
 
 
 class _Objective:
     """Train one configuration; report its best validation accuracy to Optuna."""
 
-    def __init__(self, options: SearchOptions, study: Any, echo: Echo | None) -> None:
+    def __init__(self, options: SearchOptions, study: Any, echo: Echo | None,
+                 stopper: Stopper | None = None) -> None:
         self.options, self.study, self.echo = options, study, echo
-        self.trainer: Any = None
-        self.interrupted = False
+        self.stopper = stopper or Stopper()
+        self.fault: SearchStoppedError | None = None  # a fault of the machine: the search stops
         self.trials = 0  # trials this worker has finished
         self.durations: list[float] = []
 
-    def interrupt(self, signum: int, frame: Any) -> None:
-        """First Ctrl-C: stop the current trial cleanly (it runs again next time)."""
-        self.interrupted = True
-        if self.trainer is not None:
-            self.trainer.request_stop()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
     def __call__(self, trial: Any) -> float:
-        from npnn.training import TrainConfig, Trainer
+        from npnn.training import TrainConfig
         from npnn.training.evaluation import evaluate_run
 
         started = time.perf_counter()
@@ -200,20 +190,23 @@ class _Objective:
 
             trial.set_user_attr("duplicate_of", original)
             raise optuna.TrialPruned(f"grid point already trained by trial {original}")
+        where: Path | str = Path(self.options.out) / "runs"
         try:
+            trial.set_user_attr("worker", worker_id())  # a dead worker's trial is found by it
             values = self.options.space.values(params, self.options.overrides)
             trial.set_user_attr("config", values)  # recorded first, so a refused config has a row
             config = TrainConfig.from_dict(values)
             reporter = _PruningReporter(trial) if self.options.prune else None
-            self.trainer = Trainer.create(config, Path(self.options.out) / "runs",
-                                          run_id=f"trial-{trial.number:04d}", reporter=reporter)
+            self.stopper.trainer = trainer = self._trainer(trial, config, reporter)
+            if self.stopper.signal:  # it came during the data load
+                trainer.request_stop()
             if reporter is not None:
-                reporter.trainer = self.trainer
-            trial.set_user_attr("run_dir", str(self.trainer.run.path))
-            result = self.trainer.fit()
+                reporter.trainer = trainer
+            where = trainer.run.path
+            trial.set_user_attr("run_dir", str(where))
+            result = trainer.fit()
             if result.status == INTERRUPTED:
-                self._queue_again(trial)
-                raise TrialInterruptedError("interrupted by Ctrl-C; queued to run again")
+                raise self._queue_again(trial, f"stopped by {signal_name(self.stopper.signal)}")
             if result.status == DIVERGED:
                 raise TrialDivergedError(result.detail["reason"])
             if result.status == PRUNED:
@@ -223,25 +216,68 @@ class _Objective:
             trial.set_user_attr("test_accuracy", evaluate_run(result.run_dir, "test")["accuracy"])
             trial.set_user_attr("seconds", time.perf_counter() - started)
             return result.best.val_accuracy
+        except KeyboardInterrupt:  # a second Ctrl-C
+            raise self._queue_again(trial, "aborted by Ctrl-C") from None
         except Exception as error:
+            fault = environment_fault(error, self.options.storage_name)
+            if fault is not None:
+                self.fault = stopped(fault, where, f" and trial {trial.number} is queued to run again")
+                raise self._queue_again(trial, f"{type(fault).__name__}: {fault}") from error
             trial.set_user_attr("seconds", time.perf_counter() - started)
             if type(error).__name__ != "TrialPruned":
                 trial.set_user_attr("fail_reason", f"{type(error).__name__}: {error}")
             raise
         finally:
-            self.trainer = None
+            self.stopper.trainer = None
 
-    def _queue_again(self, trial: Any) -> None:
-        """Re-queue an interrupted trial's parameters (and grid point) as a waiting trial."""
+    def _trainer(self, trial: Any, config: Any, reporter: Any) -> Any:
+        """Continue the run that a stopped or killed earlier try of this point left (its
+        `run_dir`, copied into the queued trial), else start a new one."""
+        from npnn.serialization import CheckpointError
+        from npnn.training import ConfigError, ResumeError, Trainer
+
+        earlier = trial.user_attrs.get("run_dir")
+        if earlier is not None:
+            try:
+                trainer = Trainer.resume(earlier, reporter=reporter)
+            except (ResumeError, CheckpointError, ConfigError, FileNotFoundError):
+                trainer = None  # finished, diverged or damaged: train the point afresh
+            if trainer is not None and trainer.config == config.with_resolved_data_dir():
+                return trainer
+        return Trainer.create(config, Path(self.options.out) / "runs", run_id=f"trial-{trial.number:04d}",
+                              reporter=reporter)
+
+    def _queue_again(self, trial: Any, reason: str) -> BaseException:
+        """Queue the trial's point again as a waiting trial (which continues its run directory
+        from the last checkpoint); this trial then ends pruned, marked
+        `queued_again`, which keeps it out of the results (as a skipped duplicate is).
+
+        Returns the exception that ends the trial: _LeaveRunning if not even that could be
+        written (the heartbeat check retries it then).
+        """
         import optuna
 
-        self.study.add_trial(optuna.trial.create_trial(
-            state=optuna.trial.TrialState.WAITING, params=trial.params,
-            distributions=trial.distributions, system_attrs=dict(trial.system_attrs),
-        ))
+        try:
+            frozen = _frozen(self.study, trial)
+            earlier = {"run_dir": frozen.user_attrs["run_dir"]} if "run_dir" in frozen.user_attrs else {}
+            self.study.add_trial(optuna.trial.create_trial(
+                state=optuna.trial.TrialState.WAITING, params=frozen.params,
+                distributions=frozen.distributions, system_attrs=_queued_attrs(frozen.system_attrs),
+                user_attrs=earlier,  # the next try continues this run
+            ))
+            trial.set_user_attr("queued_again", reason)
+        except Exception as error:
+            fault = environment_fault(error, self.options.storage_name)
+            if fault is None:
+                raise
+            self.fault = self.fault or stopped(fault, self.options.storage_name)
+            return _LeaveRunning()
+        return optuna.TrialPruned(f"{reason}; queued to run again")
 
     def after_trial(self, study: Any, trial: Any) -> None:
         """Rewrite the CSV and print one line about the trial that just finished."""
+        if "queued_again" in trial.user_attrs:
+            return  # its point waits in the queue: not finished
         self.trials += 1
         rows = trial_rows(study.get_trials(deepcopy=False))
         write_csv(self.options.csv_path, rows)
@@ -282,7 +318,7 @@ def _duplicate_of(study: Any, trial: Any) -> int | None:
     """
     from optuna.trial import TrialState
 
-    mine = study._storage.get_trial(trial._trial_id)
+    mine = _frozen(study, trial)
     for other in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING)):
         if other.number == trial.number or other.params != mine.params:
             continue
@@ -291,6 +327,17 @@ def _duplicate_of(study: Any, trial: Any) -> int | None:
         if (other.datetime_start, other.number) < (mine.datetime_start, mine.number):
             return other.number
     return None
+
+
+def _queued_attrs(system_attrs: dict[str, Any]) -> dict[str, Any]:
+    """A stopped trial's system attributes for its next try: a clean stop is not a kill, so it
+    does not count against the heartbeat check's one retry of a killed trial."""
+    return {key: value for key, value in system_attrs.items() if key not in ("failed_trial", "retry_history")}
+
+
+def _frozen(study: Any, trial: Any) -> Any:
+    """The stored FrozenTrial of a running Trial (Optuna 5's Trial has no system_attrs)."""
+    return study._storage.get_trial(trial._trial_id)
 
 
 class _PruningReporter:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from npnn.serialization import is_number, is_special_file
 from npnn.training.config import ConfigError, TrainConfig
 
 CONFIG_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
+MAX_COUNT = 10**15  # values of one range counted as "more than this" (a step far too small)
 SAMPLERS = ("grid", "random", "tpe")
 
 
@@ -46,9 +48,17 @@ class Param:
             return self._range_values()
         return [_label(choice) for choice in self.choices]
 
-    def _range_values(self) -> list[Any]:
+    def count(self) -> int:
+        """How many values a grid takes of this parameter, counted without listing them."""
+        if self.choices is not None:
+            return len(self.choices)
         if self.step is None:
-            raise SpaceError(f"parameter {self.name!r}: a grid needs `choices` or a range with `step`")
+            raise SpaceError(f"params.{self.name}: a grid needs `choices` or a range with `step`")
+        steps = (self.high - self.low) / self.step
+        return MAX_COUNT if steps >= MAX_COUNT else math.floor(steps * (1 + 1e-12) + 1e-9) + 1
+
+    def _range_values(self) -> list[Any]:
+        self.count()  # a range without a step has no grid
         values, current = [], self.low
         while current <= self.high + 1e-12 * abs(self.high):
             values.append(round(current, 12) if not self.is_int else int(current))
@@ -96,7 +106,7 @@ class SearchSpace:
         names = set()
         for param in self.params:
             if param.name in names:
-                raise SpaceError(f"parameter {param.name!r} is listed twice")
+                raise SpaceError(f"params.{param.name} is listed twice")
             names.add(param.name)
             _check_param(param)
         unknown = sorted(set(self.fixed) - CONFIG_FIELDS)
@@ -110,10 +120,18 @@ class SearchSpace:
         return {param.name: param.labels() for param in self.params}
 
     def grid_size(self) -> int:
-        size = 1
-        for values in self.grid().values():
-            size *= len(values)
-        return size
+        return math.prod(param.count() for param in self.params)
+
+    def check_grid_size(self, limit: int) -> None:
+        """SpaceError for a grid of more than `limit` points, before anything lists it."""
+        counts = {param.name: param.count() for param in self.params}
+        size = math.prod(counts.values())
+        if size > limit:
+            biggest = max(counts, key=lambda name: counts[name])
+            shown = f"{size:,}" if size < MAX_COUNT else f"more than {MAX_COUNT:,}"
+            raise SpaceError(f"params.{biggest}: the grid has {shown} points ({counts[biggest]:,} values "
+                             f"of {biggest}), more than the limit of {limit:,}: use fewer choices or "
+                             f"a larger step, or allow it with --max-grid {min(size, MAX_COUNT)}")
 
     def values(self, params: dict[str, Any], overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The settings of one trial: fixed ones, then sampled ones, then overrides."""
@@ -129,29 +147,34 @@ class SearchSpace:
 
 
 def _check_param(param: Param) -> None:
+    where = f"params.{param.name}"
     if param.choices is not None:
         if not param.choices:
-            raise SpaceError(f"parameter {param.name!r} has an empty list of choices")
+            raise SpaceError(f"{where} has an empty list of choices")
         for choice in param.choices:
             fields = choice.keys() if isinstance(choice, dict) else [param.name]
             for name in fields:
                 if name not in CONFIG_FIELDS:
-                    raise SpaceError(f"parameter {param.name!r}: {name!r} is not a TrainConfig field")
+                    raise SpaceError(f"{where}: {name!r} is not a TrainConfig field")
         return
     if param.name not in CONFIG_FIELDS:
-        raise SpaceError(f"parameter {param.name!r} is not a TrainConfig field")
+        raise SpaceError(f"{where}: {param.name!r} is not a TrainConfig field")
     for key in ("low", "high", "step"):
         value = getattr(param, key)
-        if value is not None and not is_number(value):
-            raise SpaceError(f"parameter {param.name!r}: {key} must be a number, got {value!r}")
+        if value is not None and not (is_number(value) and math.isfinite(value)):
+            raise SpaceError(f"{where}: {key} must be a finite number, got {value!r}")
     if param.step is not None and not param.step > 0:  # else the grid of the range never ends
-        raise SpaceError(f"parameter {param.name!r}: step must be > 0, got {param.step!r}")
+        raise SpaceError(f"{where}: step must be > 0, got {param.step!r}")
     if not isinstance(param.log, bool):
-        raise SpaceError(f"parameter {param.name!r}: log must be true or false, got {param.log!r}")
-    if param.low is None or param.high is None or param.low > param.high:
-        raise SpaceError(f"parameter {param.name!r} needs `choices`, or `low` <= `high`")
+        raise SpaceError(f"{where}: log must be true or false, got {param.log!r}")
+    if param.low is None or param.high is None:
+        raise SpaceError(f"{where} needs `choices`, or `low` and `high`")
+    if param.low > param.high:
+        raise SpaceError(f"{where}: low ({param.low!r}) must be <= high ({param.high!r})")
     if param.log and param.low <= 0:
-        raise SpaceError(f"parameter {param.name!r}: a log range needs low > 0")
+        raise SpaceError(f"{where}: a log range needs low > 0")
+    if param.log and param.step is not None:
+        raise SpaceError(f"{where}: give `log = true` or `step`, not both (a log range has no steps)")
 
 
 def space_from_dict(values: dict[str, Any], source: str) -> SearchSpace:
@@ -181,11 +204,19 @@ def space_from_dict(values: dict[str, Any], source: str) -> SearchSpace:
         if not params:
             raise SpaceError("no [params.NAME] table: nothing to search (add one, e.g. [params.lr] "
                              "with choices = [0.001, 0.01])")
-        space.config({p.name: p.labels()[0] if p.choices else p.low for p in params})
+        first = {p.name: p.labels()[0] if p.choices else p.low for p in params}
+        space.config(first)
     except SpaceError as error:
         raise SpaceError(f"{source}: {error}") from None
     except ConfigError as error:
         raise SpaceError(f"{source}: the first configuration is invalid: {error}") from None
+    for param in params:  # each value once, the others as in the first configuration
+        for value in param.labels() if param.choices else (param.low, param.high):
+            try:
+                space.config({**first, param.name: value})
+            except ValueError as error:  # ConfigError, or a label that is not JSON
+                raise SpaceError(f"{source}: params.{param.name}: the value {value!r} is invalid: "
+                                 f"{error}") from None
     return space
 
 

@@ -10,17 +10,21 @@ import fcntl
 import itertools
 import json
 import re
+import sqlite3
 import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from npnn.search.results import ResultsError, read_csv
 from npnn.search.space import SearchSpace
 
 HEARTBEAT_SECONDS = 5
 GRACE_SECONDS = 20  # a RUNNING trial without a heartbeat for this long belongs to a dead worker
 DEFAULT_TRIALS = 20  # for random and TPE samplers without --trials
+MAX_GRID = 10_000  # grid points enqueued without --max-grid
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class SearchError(ValueError):
@@ -53,6 +57,7 @@ class SearchOptions:
     overrides: dict[str, Any] = field(default_factory=dict)
     heartbeat_seconds: int = HEARTBEAT_SECONDS
     grace_seconds: int = GRACE_SECONDS
+    max_grid: int = MAX_GRID
 
     @property
     def sampler_name(self) -> str:
@@ -61,6 +66,16 @@ class SearchOptions:
     @property
     def storage_url(self) -> str:
         return self.storage or f"sqlite:///{(Path(self.out) / 'study.db').resolve()}"
+
+    @property
+    def study_db(self) -> Path | None:
+        """The SQLite file of the default storage (None with --storage)."""
+        return None if self.storage else Path(self.out) / "study.db"
+
+    @property
+    def storage_name(self) -> str:
+        """The storage as a message names it: the study.db path, or the URL without password."""
+        return str(self.study_db) if self.storage is None else masked_url(self.storage)
 
     @property
     def csv_path(self) -> Path:
@@ -82,7 +97,8 @@ def open_study(options: SearchOptions, worker: int = 0, attempts: int = 5) -> An
     import optuna
 
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # ERROR: a failed trial's reason is printed on its progress line, not as Optuna's traceback
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     url = options.storage_url
     engine_kwargs = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else {}
     pruner = optuna.pruners.MedianPruner(n_warmup_steps=0) if options.prune else optuna.pruners.NopPruner()
@@ -103,6 +119,72 @@ def open_study(options: SearchOptions, worker: int = 0, attempts: int = 5) -> An
                                    f"{type(error).__name__}: {str(error).splitlines()[0]}") from error
             time.sleep(0.2 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def check_study_db(options: SearchOptions) -> None:
+    """StorageError naming study.db if it exists but is not an intact SQLite database, or is
+    empty beside results. Called once, before the workers start (they would lock it).
+
+    Opened as it is, a damaged file either fails on every trial or, when empty, silently
+    becomes a new study beside the old results.
+    """
+    path = options.study_db
+    if path is None or not path.exists():
+        return
+    fix = (f"restore {path.name} from a backup, or move {path.name}, search_result.csv and runs/ "
+           "out of the folder to start the search again (or give another --out)")
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+        if header == b"":
+            return _check_numbers(set(), options)  # killed while SQLite created it: fine if alone
+        if header != SQLITE_HEADER:
+            raise StorageError(f"{path} is damaged: not an SQLite database; {fix}")
+        connection = sqlite3.connect(path, timeout=60)
+        try:
+            check = connection.execute("PRAGMA quick_check").fetchone()[0]
+            studies = connection.execute("SELECT name FROM sqlite_master WHERE name = 'studies'").fetchall()
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as error:
+        raise StorageError(f"{path} is damaged ({error}); {fix}") from None
+    if check != "ok":
+        raise StorageError(f"{path} is damaged (SQLite's check says: {check}); {fix}")
+    if not studies:  # no study yet: refused before Optuna writes its tables, if results exist
+        _check_numbers(set(), options)
+
+
+def check_results_known(study: Any, options: SearchOptions) -> None:
+    """StorageError if the search folder holds trials that the study does not know.
+
+    Such a study was replaced or emptied; continuing it would train the grid again beside the
+    old run directories and overwrite search_result.csv with fewer rows.
+    """
+    _check_numbers({trial.number for trial in study.get_trials(deepcopy=False)}, options)
+
+
+def _check_numbers(numbers: set[int], options: SearchOptions) -> None:
+    runs = Path(options.out) / "runs"
+    unknown = sorted(path for path in runs.glob("trial-*") if _trial_number(path.name) not in numbers)
+    if options.csv_path.is_file():
+        try:
+            rows = read_csv(options.csv_path)
+        except ResultsError:
+            rows = []
+        unknown += [options.csv_path] if any(_trial_number(f"trial-{row['no']}") not in numbers
+                                             for row in rows) else []
+    if unknown:
+        raise StorageError(
+            f"{options.storage_name} does not record the trials of {unknown[0]}"
+            f"{f' and {len(unknown) - 1} more' if len(unknown) > 1 else ''}: the study was "
+            "replaced or emptied; restore it from a backup, or move study.db, search_result.csv and "
+            "runs/ out of the folder to start the search again (or give another --out)")
+
+
+def _trial_number(name: str) -> int | None:
+    """N of a run directory named trial-N (None for another name)."""
+    match = re.match(r"trial-(\d+)", name)
+    return int(match[1]) if match else None
 
 
 def _check_storage_url(url: str) -> None:
@@ -169,7 +251,6 @@ def _sampler(options: SearchOptions, worker: int) -> Any:
 
     seed = options.seed + worker  # workers must not all propose the same random points
     if options.sampler_name in ("grid", "random"):  # grid trials are enqueued: never sampled
-        return optuna.samplers.RandomSampler(seed=seed)
         return optuna.samplers.RandomSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed)
 

@@ -1,0 +1,218 @@
+"""The processes of a search: stop signals, `--jobs` worker processes, and what happens when
+one of them (or their parent) dies.
+
+Ctrl-C, SIGTERM and SIGHUP all stop a search cleanly. With `--jobs N` the workers run in
+their own process group, so that a signal reaches them only through the parent, once; a
+worker whose parent dies stops by itself, and the trial of a worker that was killed is queued
+again at once (by the parent, or by the next run on the same machine).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from npnn.search.faults import STOP_SIGNALS, SearchStoppedError, signal_name
+from npnn.search.study import SearchOptions, open_study
+
+WORKER_FAULT = 3  # a worker process's exit status after a fault of the machine (disk full, ...)
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+# work(options, worker index, echo, stopper) -> the stop signal (0: none); module-level, so
+# that a spawned worker process can import it
+Work = Callable[[SearchOptions, int, Any, "Stopper"], int]
+
+
+class WorkerDiedError(ChildProcessError):
+    """A search worker process was killed or crashed; the message says what became of its trial."""
+
+
+class Stopper:
+    """SIGINT, SIGTERM and SIGHUP: the first stops the trial in progress cleanly (it is queued
+    again); a second Ctrl-C aborts it at once (it is queued again all the same)."""
+
+    def __init__(self) -> None:
+        self.signal = 0  # the first stop signal received
+        self.trainer: Any = None  # the trainer of the trial in progress
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.signal and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.signal = self.signal or signum
+        if self.trainer is not None:
+            self.trainer.request_stop()
+
+    def __enter__(self) -> Stopper:
+        self.previous = {number: signal.signal(number, self) for number in STOP_SIGNALS}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+
+
+def work_in_processes(options: SearchOptions, echo: Any, work: Work) -> int:
+    """`jobs` worker processes; BLAS threads per process so that jobs × threads <= cores.
+
+    The workers run in their own process group, so stop signals reach them only through this
+    process, once; a worker whose parent dies stops by itself.
+    """
+    threads = max(1, (os.cpu_count() or 1) // options.jobs)
+    saved = {name: os.environ.get(name) for name in BLAS_THREAD_VARIABLES}
+    context = multiprocessing.get_context("spawn")
+    faults = context.SimpleQueue()
+    workers: list[Any] = []
+    forward = _Forwarder(workers)
+    # blocked until the handlers are in place, here and (inherited) in each new worker
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    previous = {number: signal.signal(number, forward) for number in STOP_SIGNALS}
+    try:
+        os.environ.update({name: str(threads) for name in BLAS_THREAD_VARIABLES})
+        for index in range(options.jobs):
+            workers.append(context.Process(target=_worker_main,
+                                           args=(options, index, echo, faults, os.getpid(), work)))
+            workers[-1].start()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    try:
+        deaths = _wait(options, workers, forward)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if not faults.empty():
+        raise faults.get()
+    if deaths and not forward.signal:
+        raise WorkerDiedError("; ".join(deaths))
+    codes = [worker.exitcode for worker in workers]
+    return forward.signal or next((code - 128 for code in codes if code and code > 128), 0)
+
+
+def _wait(options: SearchOptions, workers: list[Any], forward: _Forwarder) -> list[str]:
+    """Wait for every worker; stop the others when one hits a fault of the machine, retry at
+    once the trial of one that was killed. Returns what happened to workers that died."""
+    deaths, pending = [], list(workers)
+    while pending:
+        multiprocessing.connection.wait([worker.sentinel for worker in pending])
+        for worker in [worker for worker in pending if worker.exitcode is not None]:
+            pending.remove(worker)
+            number, code = workers.index(worker) + 1, worker.exitcode
+            if code == WORKER_FAULT:
+                forward(signal.SIGTERM, None)  # the others would meet the same fault
+            elif code is not None and code < 0 and not forward.signal:
+                deaths.append(f"search worker {number} was killed by {signal_name(-code)} "
+                              f"(signal {-code}); {_retry_killed(options)}")
+            elif code not in (0, WORKER_FAULT) and not (code > 128 and code - 128 in STOP_SIGNALS):
+                deaths.append(f"search worker {number} failed with exit status {code} (see its "
+                              "error above); rerun the same command to continue")
+    return deaths
+
+
+class _Forwarder:
+    """The parent's handler of stop signals: the first is sent on to the workers as SIGTERM (a
+    clean stop), a second Ctrl-C as SIGINT (abort the trials at once)."""
+
+    def __init__(self, workers: list[Any]) -> None:
+        self.workers, self.signal = workers, 0
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        sent = signal.SIGINT if self.signal and signum == signal.SIGINT else signal.SIGTERM
+        if frame is not None:  # a real signal, not a fault passed on by _wait
+            self.signal = self.signal or signum
+        for worker in self.workers:
+            if worker.pid is not None and worker.exitcode is None:
+                with contextlib.suppress(ProcessLookupError):  # it has just ended
+                    os.kill(worker.pid, sent)
+
+
+def _worker_main(options: SearchOptions, index: int, echo: Any, faults: Any, parent: int,
+                 work: Work) -> None:
+    os.setpgrp()  # the terminal's Ctrl-C reaches the parent only, which passes it on once
+    _watch_parent(parent)
+    with Stopper() as stopper:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by the parent
+        try:
+            stop = work(options, index, echo, stopper)
+        except SearchStoppedError as error:
+            faults.put(error)
+            raise SystemExit(WORKER_FAULT) from None
+        except KeyboardInterrupt:  # a second Ctrl-C outside a trial: no traceback
+            stop = signal.SIGINT
+    raise SystemExit(128 + stop if stop else 0)
+
+
+def _watch_parent(parent: int) -> None:
+    """Stop this worker as SIGTERM would when its parent dies: no orphan trains on for hours."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.25)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="npnn-parent-watch", daemon=True).start()
+
+
+def _retry_killed(options: SearchOptions) -> str:
+    """Queue again at once the trial a killed worker was training; say what became of it."""
+    try:
+        numbers = retry_orphans(open_study(options))
+    except Exception:  # the storage too is in trouble: the heartbeat check retries it later
+        numbers = []
+    if not numbers:
+        return ("the trial it was training is retried by the heartbeat check "
+                f"{options.grace_seconds} s after the kill, when you rerun the same command")
+    return (f"its trial {', '.join(map(str, numbers))} was queued again; rerun the same command to "
+            "finish what is left")
+
+
+def retry_orphans(study: Any) -> list[int]:
+    """Fail, and queue again, the RUNNING trials whose worker process on this machine has ended.
+
+    The heartbeat check would do the same after its grace period; a process that is gone is
+    known to be dead now. Returns the numbers of the trials queued again.
+    """
+    import optuna
+    from optuna.trial import TrialState
+
+    host, numbers = socket.gethostname(), []
+    callback = study._storage.get_heartbeat_stale_trial_callback()
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        name, _, pid = str(trial.user_attrs.get("worker", "")).rpartition(":")
+        if name != host or not pid.isdigit() or _running(int(pid)):
+            continue
+        try:
+            if not study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
+                continue
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # another process got there first
+        if callback is not None:
+            callback(study, study._storage.get_trial(trial._trial_id))
+        numbers.append(trial.number)
+    return numbers
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def worker_id(pid: int | None = None) -> str:
+    """Which process trains a trial, on which machine (workers on several machines share a study)."""
+    return f"{socket.gethostname()}:{pid or os.getpid()}"
