@@ -1,9 +1,8 @@
 """A tqdm progress bar for training: shown on a terminal, silent otherwise or with --quiet.
 
-The Trainer's log lines are echoed to stdout, all but the one it writes once the last epoch is
-done (finished, early stopped, interrupted, diverged): `npnn train` says how the run ended
-itself, from the FitResult, so that line would be said twice. Should the reader of stdout go
-away (`npnn train | head -1`), training goes on to its end with stdout discarded.
+The Trainer's log lines are echoed to stdout, all but its closing line (`Reporter.ended`):
+`npnn train` says how the run ended itself, from the FitResult or the error. Should the reader
+of stdout go away (`npnn train | head -1`), training goes on to its end with stdout discarded.
 """
 
 from __future__ import annotations
@@ -25,11 +24,8 @@ class TqdmReporter(Reporter):
         self.show_bar = not quiet and sys.stderr.isatty()
         self.bar: Any = None
         self.steps = 0
-        self.held: list[str] = []  # lines logged after an epoch ended: said only if another begins
-        self.between_epochs = False
 
     def epoch_started(self, epoch: int, epochs: int, steps: int, start: int) -> None:
-        self._release()
         if self.show_bar:
             self.bar = tqdm(total=steps, initial=start, desc=f"epoch {epoch + 1}/{epochs}",
                             leave=False, dynamic_ncols=True, unit="step")
@@ -45,22 +41,10 @@ class TqdmReporter(Reporter):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-        self.between_epochs = True
 
     def message(self, text: str) -> None:
-        if self.quiet:
-            return
-        if self.between_epochs:
-            self.held.append(text)
-        else:
+        if not self.quiet:
             _write(text)
-
-    def _release(self) -> None:
-        """Another epoch begins: what was logged since the last one was not the closing line."""
-        self.between_epochs = False
-        for text in self.held:
-            _write(text)
-        self.held.clear()
 
 
 def _write(text: str) -> None:

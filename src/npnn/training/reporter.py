@@ -25,3 +25,7 @@ class Reporter:
 
     def message(self, text: str) -> None:
         """A line also written to train.log."""
+
+    def ended(self, text: str) -> None:
+        """The closing line of fit() (finished, stopped, interrupted, failed), also written to
+        train.log; the CLI says how the run ended itself, so its reporter leaves this out."""

@@ -419,7 +419,7 @@ class Trainer:
             with contextlib.suppress(OSError):  # the exception being raised says more
                 self.run.overwrite_status(status, **details)
         with contextlib.suppress(OSError):
-            self._log(f"{status}: {reason}")
+            self._log(f"{status}: {reason}", ended=True)
 
     def _finish(self, status: str) -> FitResult:
         position, best = self.position, self.history.best
@@ -429,21 +429,21 @@ class Trainer:
             detail["best"] = asdict(best)
         if status == DIVERGED:
             detail["reason"] = f"the training loss became non-finite at step {position.step}"
-            self._log(f"stopped: {detail['reason']}; best checkpoint left as it was")
+            self._log(f"stopped: {detail['reason']}; best checkpoint left as it was", ended=True)
         elif status == INTERRUPTED:
             self._log(f"interrupted at step {position.step}; continue with "
-                      f"`npnn train --resume {self.run.path}`")
+                      f"`npnn train --resume {self.run.path}`", ended=True)
         else:
             self._log(f"{status.replace('_', ' ')} after {position.step} steps in "
                       f"{position.seconds:.1f}s" + (f"; best val_acc {best.val_accuracy:.4f}"
-                                                    if best else ""))
+                                                    if best else ""), ended=True)
         self.run.write_status(status, **detail)
         return FitResult(status, self.run.path, position.step, position.seconds, best, detail)
 
-    def _log(self, message: str) -> None:
+    def _log(self, message: str, ended: bool = False) -> None:
         try:
             with open(self.run.log, "a", encoding="utf-8") as log:
                 log.write(time.strftime("%Y-%m-%d %H:%M:%S ") + message + "\n")
         except OSError as error:
             raise naming_file(error, self.run.log) from error
-        self.reporter.message(message)
+        (self.reporter.ended if ended else self.reporter.message)(message)
