@@ -80,3 +80,14 @@ def test_bad_toml_ranges_are_one_line_naming_the_file_and_parameter(tmp_path):
         assert result.returncode == 2, result.stderr
         assert result.stderr.startswith(f"npnn search: error: {space}: params.lr: "), result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_a_space_nested_past_the_parser_is_one_line(tmp_path):
+    """tomllib recurses once per nested array: 100,000 levels were a RecursionError traceback."""
+    space = tmp_path / "deep.toml"
+    space.write_text("[params.lr]\nchoices = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    result = npnn_cli("search", "--space", space, "--out", tmp_path / "s", timeout=60)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr == (f"npnn search: error: {space} is not a search space: its arrays or tables "
+                             "nest too deeply (a space needs two levels)\n")
+    assert not (tmp_path / "s").exists()

@@ -11,11 +11,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from npnn.serialization import is_number, is_special_file
 from npnn.training.config import ConfigError, TrainConfig
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 CONFIG_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 MAX_COUNT = 10**15  # values of one range counted as "more than this" (a step far too small)
@@ -222,12 +228,6 @@ def space_from_dict(values: dict[str, Any], source: str) -> SearchSpace:
 
 def load_space(path: str) -> SearchSpace:
     """Read a search space from a TOML file."""
-    import sys
-
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
     try:
         if is_special_file(path):
             raise SpaceError(f"cannot read search space {path}: not a regular file")
@@ -237,4 +237,7 @@ def load_space(path: str) -> SearchSpace:
         raise SpaceError(f"cannot read search space {path}: {error.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise SpaceError(f"{path} is not valid TOML: {error}") from None
+    except RecursionError:  # the parser recurses once per level of nested arrays or tables
+        raise SpaceError(f"{path} is not a search space: its arrays or tables nest too deeply "
+                         "(a space needs two levels)") from None
     return space_from_dict(values, path)
