@@ -21,6 +21,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from fault_tools import ENV, npnn_cli
 from sqlalchemy.exc import OperationalError
 
 from npnn.search import SearchError, SearchOptions, read_csv, run_search
-from npnn.search.faults import environment_fault, stopped
+from npnn.search.faults import environment_fault, faults_in_threads, stopped
 from npnn.search.space import Param, SearchSpace
 from npnn.training import Trainer
 
@@ -218,7 +219,7 @@ def _rerun_completes(args, out, points=2):
 @pytest.mark.parametrize("jobs, signum", [(1, signal.SIGINT), (2, signal.SIGINT), (1, signal.SIGTERM),
                                           (2, signal.SIGTERM), (2, signal.SIGHUP)])
 def test_a_stop_signal_queues_the_trials_again_and_a_rerun_completes_them(tmp_path, jobs, signum):
-    args, out = _slow_search(tmp_path), tmp_path / "s"
+    args, out = _slow_search(tmp_path, subset=18000), tmp_path / "s"  # no trial ends before the signal
     process = _start(args, jobs)
     _wait_training(out, range(jobs), process)
     workers = _workers(process.pid)
@@ -403,3 +404,23 @@ def test_which_errors_are_faults_of_the_machine(error, number):
         message = str(stopped(fault, "runs/trial-0007", " and trial 7 is queued to run again"))
         assert message.startswith(("f:", "study.db:", "runs/trial-0007:"))
         assert message.endswith("then rerun the same command to continue")
+
+
+def test_a_fault_of_the_machine_in_a_background_thread_is_kept_not_printed(monkeypatch):
+    """Optuna's heartbeat thread met the full disk first and printed a 40-line traceback."""
+    def fail(error):
+        def run():
+            raise error
+        return run
+
+    printed = []  # what reaches the hook that prints tracebacks
+    monkeypatch.setattr(threading, "excepthook", lambda args: printed.append(args.exc_value))
+    full = OperationalError("UPDATE", {}, sqlite3.OperationalError("database or disk is full"))
+    bug = ValueError("a bug")
+    with faults_in_threads("s/study.db") as faults:
+        for target in (fail(full), fail(bug)):
+            thread = threading.Thread(target=target)
+            thread.start()
+            thread.join()
+    assert [(f.errno, f.filename) for f in faults] == [(errno.ENOSPC, "s/study.db")]
+    assert printed == [bug]  # a bug still shows

@@ -7,9 +7,12 @@ after fixing the cause resumes it.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 # errno values that a retry after fixing the machine (not the configuration) cures
@@ -47,6 +50,27 @@ def environment_fault(error: BaseException, study_db: str | None = None) -> OSEr
                 return OSError(number, os.strerror(number), study_db)
         current = getattr(current, "orig", None) or current.__cause__ or current.__context__
     return None
+
+
+@contextlib.contextmanager
+def faults_in_threads(study_db: str | None = None) -> Iterator[list[OSError]]:
+    """Collect the faults of the machine that end a background thread (Optuna's heartbeat, when
+    the disk fills up) instead of letting each print a traceback; other errors print as before."""
+    faults: list[OSError] = []
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        fault = environment_fault(args.exc_value, study_db) if args.exc_value is not None else None
+        if fault is None:
+            previous(args)
+        else:
+            faults.append(fault)
+
+    threading.excepthook = hook
+    try:
+        yield faults
+    finally:
+        threading.excepthook = previous
 
 
 def stopped(fault: OSError, where: str | Path, queued: str = "") -> SearchStoppedError:

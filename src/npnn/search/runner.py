@@ -17,7 +17,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from npnn.search.faults import SearchStoppedError, environment_fault, signal_name, stopped
+from npnn.search.faults import (
+    SearchStoppedError,
+    environment_fault,
+    faults_in_threads,
+    signal_name,
+    stopped,
+)
 from npnn.search.results import summary, trial_rows, write_csv
 from npnn.search.space import SAMPLERS, SpaceError
 from npnn.search.study import (
@@ -113,18 +119,21 @@ def _work(options: SearchOptions, worker: int, echo: Echo | None, stopper: Stopp
     study = open_study(options, worker)
     objective = _Objective(options, study, echo, stopper)
     share = _share(options, worker)
-    try:
-        while (not stopper.signal and objective.fault is None
-               and (share is None or objective.trials < share) and _more_to_do(options, study, stopper)):
-            study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=[objective.after_trial],
-                           gc_after_trial=False)
-    except _LeaveRunning:
-        pass  # objective.fault says why
-    except Exception as error:  # the CSV, or Optuna's own write of the trial's result
-        fault = environment_fault(error, options.storage_name)
-        if fault is None:
-            raise
-        objective.fault = stopped(fault, options.out)
+    with faults_in_threads(options.storage_name) as thread_faults:  # the heartbeat's writes
+        try:
+            while (not stopper.signal and objective.fault is None and not thread_faults
+                   and (share is None or objective.trials < share) and _more_to_do(options, study, stopper)):
+                study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=[objective.after_trial],
+                               gc_after_trial=False)
+        except _LeaveRunning:
+            pass  # objective.fault says why
+        except Exception as error:  # the CSV, or Optuna's own write of the trial's result
+            fault = environment_fault(error, options.storage_name)
+            if fault is None:
+                raise
+            objective.fault = stopped(fault, options.out)
+    if objective.fault is None and thread_faults:
+        objective.fault = stopped(thread_faults[0], options.out)
     if objective.fault is not None:
         raise objective.fault
     return stopper.signal
@@ -242,8 +251,10 @@ class _Objective:
                 trainer = Trainer.resume(earlier, reporter=reporter)
             except (ResumeError, CheckpointError, ConfigError, FileNotFoundError):
                 trainer = None  # finished, diverged or damaged: train the point afresh
-            if trainer is not None and trainer.config == config.with_resolved_data_dir():
-                return trainer
+            if trainer is not None:
+                if trainer.config == config.with_resolved_data_dir():
+                    return trainer
+                trainer.release()  # another point's run: leave it, and its lock, alone
         return Trainer.create(config, Path(self.options.out) / "runs", run_id=f"trial-{trial.number:04d}",
                               reporter=reporter)
 
