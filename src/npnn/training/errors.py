@@ -25,6 +25,17 @@ FIXES = {errno.ENOSPC: "free some disk space", errno.EIO: "check the disk",
 ENVIRONMENT_ERRNOS = frozenset(FIXES)
 
 
+def environment_fault(error: BaseException) -> tuple[str, str] | None:
+    """(what went wrong, what to fix) when `error` is the machine's fault (a full disk, an I/O or
+    permission error, no memory), which stops training resumable; None for any other error."""
+    if isinstance(error, MemoryError):
+        return "ran out of memory", "free memory (or start a smaller run: --hidden, --batch-size)"
+    if isinstance(error, OSError) and error.errno in ENVIRONMENT_ERRNOS:
+        what = f"cannot write {error.filename}" if error.filename else "an I/O error"
+        return f"{what}: {error.strerror}", FIXES[error.errno]
+    return None
+
+
 class RunCompleteError(ResumeError):
     """The run finished (or stopped early) already: there is nothing left to train."""
 

@@ -1,4 +1,5 @@
-"""What a resume may change: the run's settings against those its checkpoints were saved with."""
+"""What a resume may continue and change: the run's status (nothing left to train, or diverged),
+and its settings against those its checkpoints were saved with."""
 
 from __future__ import annotations
 
@@ -7,10 +8,24 @@ from typing import Any
 from npnn.training import checkpoint
 from npnn.training.builders import l2_as_weight_decay
 from npnn.training.config import ConfigError, TrainConfig
-from npnn.training.run_dir import RunDir
+from npnn.training.errors import ResumeError, RunCompleteError
+from npnn.training.run_dir import COMPLETE, DIVERGED, RunDir
 
 # settings that decide whether an L2 penalty is applied as weight decay, in its own param group
 _GROUPING = ("regularization", "clip_grad_norm")
+
+
+def check_resumable(run: RunDir, status: dict[str, Any], force: bool) -> None:
+    """Refuse a run with `status` that there is nothing to resume in: RunCompleteError for a
+    finished or early-stopped run, ResumeError (saying how to go on) for a diverged one unless
+    `force`."""
+    state = status["status"]
+    if state in COMPLETE:
+        raise RunCompleteError(run, status)
+    if state == DIVERGED and not force:
+        raise ResumeError(f"{run.path} diverged at step {status.get('step', '?')}; "
+                          "start a new run with a smaller --lr, or continue from its last "
+                          f"checkpoint with `npnn train --resume {run.path} --force --lr SMALLER`")
 
 
 def check_settings(run: RunDir, config: TrainConfig, force: bool, from_flags: bool

@@ -1,6 +1,6 @@
 """`Trainer`: runs one configuration and keeps its run directory up to date.
 
-It orchestrates small collaborators (builders, metrics, history, checkpoints, a
+It orchestrates small collaborators (builders, metrics, history, checkpoints, restore, a
 reporter) and hands each of them one plain record per evaluation.
 """
 
@@ -18,13 +18,7 @@ import numpy as np
 
 from npnn import random
 from npnn.nn.utils import clip_grad_norm_
-from npnn.serialization import (
-    CheckpointError,
-    atomic_write_json,
-    atomic_write_text,
-    is_number,
-    naming_file,
-)
+from npnn.serialization import atomic_write_json, atomic_write_text, naming_file
 from npnn.tensor import Tensor
 from npnn.training import checkpoint
 from npnn.training.builders import (
@@ -37,18 +31,18 @@ from npnn.training.builders import (
 from npnn.training.config import ConfigError, TrainConfig
 from npnn.training.datasets import load_datasets
 from npnn.training.errors import (
-    ENVIRONMENT_ERRNOS,
-    FIXES,
     ResumeError,
     RunCompleteError,
     TrainingStoppedError,
+    environment_fault,
 )
 from npnn.training.history import EvalRecord, History
 from npnn.training.machine import machine_info
 from npnn.training.memory import check_memory
 from npnn.training.metrics import evaluate
 from npnn.training.reporter import Reporter
-from npnn.training.resume_checks import check_settings
+from npnn.training.restore import Position, kept_best, restart_reason, restore_last
+from npnn.training.resume_checks import check_resumable, check_settings
 from npnn.training.run_dir import (
     COMPLETE,
     CREATED,
@@ -71,22 +65,6 @@ if TYPE_CHECKING:
 __all__ = ["COMPLETE", "CREATED", "DIVERGED", "EARLY_STOPPED", "FAILED", "FINISHED", "INTERRUPTED",
            "RUNNING", "FitResult", "ResumeError", "RunCompleteError", "Trainer", "TrainingStoppedError",
            "load_datasets"]
-
-
-@dataclass
-class Position:
-    """Where training stands; saved in the last checkpoint so a resumed run continues exactly."""
-
-    epoch: int = 0
-    batch: int = 0
-    step: int = 0
-    loss_sum: float = 0.0
-    loss_count: int = 0
-    best_accuracy: float = -1.0
-    evals_since_best: int = 0
-    # a run that started again from scratch keeps its old best.safetensors until this is beaten
-    kept_best_accuracy: float = -1.0
-    seconds: float = 0.0
 
 
 @dataclass
@@ -173,18 +151,9 @@ class Trainer:
         lock = RunLock(run.path)
         try:
             status = run.read_status()
-            state = status["status"]
-            if state in COMPLETE:
-                raise RunCompleteError(run, status)
-            if state == DIVERGED and not force:
-                raise ResumeError(f"{run.path} diverged at step {status.get('step', '?')}; "
-                                  "start a new run with a smaller --lr, or continue from its last "
-                                  f"checkpoint with `npnn train --resume {run.path} --force --lr SMALLER`")
+            check_resumable(run, status, force)
             current = config or TrainConfig.load(run.config)
-            restart = None
-            if not run.last.exists() and state != CREATED and (run.history.exists() or run.best.exists()):
-                restart = (f"{run.last.name} is missing (status {state!r}), so {run.path} starts again "
-                           "from scratch in the same directory")
+            restart = restart_reason(run, status["status"])
             saved = check_settings(run, current, force, from_flags=config is not None)
             check_memory(current)
             try:
@@ -195,57 +164,19 @@ class Trainer:
             trainer._lock = lock
             if run.last.exists():
                 changed = saved is None or bool(checkpoint.changed_settings(saved, current.to_dict()))
-                trainer._restore(status, force, keep_settings=force and changed)
+                trainer.position, trainer.history = restore_last(
+                    run, trainer.model, trainer.optimizer, trainer.scheduler, current, status, force,
+                    keep_settings=force and changed)
+                trainer._resumed, trainer._saved_step = True, trainer.position.step
             elif restart is not None:
-                trainer._restart(restart)
+                trainer.position.kept_best_accuracy, kept = kept_best(run)
+                trainer.restarted = restart + kept
             if config is not None:
                 atomic_write_text(run.config, config.to_json())
         except BaseException:
             lock.release()  # now, not when the traceback that holds it is freed
             raise
         return trainer
-
-    def _restore(self, status: dict[str, Any], force: bool = False, keep_settings: bool = False) -> None:
-        """Load last.safetensors and the history up to its step; with `keep_settings`, the
-        optimizer's and the schedule's settings stay those of this (changed) config."""
-        run = self.run
-        try:
-            state = checkpoint.load_last(run.last, self.model, self.optimizer, self.scheduler,
-                                         None if force else self.config.to_dict(), run.config,
-                                         keep_settings=keep_settings)
-            self.position = Position(**state)
-        except CheckpointError:
-            raise
-        except TypeError as error:  # a position field this version does not know
-            raise CheckpointError(f"{run.last}: damaged trainer state ({error})") from None
-        except (RuntimeError, ValueError, KeyError) as error:
-            raise CheckpointError(f"{run.config} does not match {run.last} ({error}); put back the "
-                                  "settings the run was trained with") from None
-        if keep_settings and self.scheduler is not None:
-            for _ in range(self.position.step):  # the schedule is a function of the step
-                self.scheduler.step()
-        seconds = status.get("seconds")
-        if isinstance(seconds, (int, float)) and math.isfinite(seconds):
-            # time spent on steps lost to a crash still counts; the clock never goes back
-            self.position.seconds = max(self.position.seconds, float(seconds))
-        if run.history.exists():
-            history = History.load(run.history)
-            # evaluations written after the checkpoint will be redone identically
-            history.records = [r for r in history.records if r.step <= self.position.step]
-            self.history = history
-        self._resumed, self._saved_step = True, self.position.step
-
-    def _restart(self, reason: str) -> None:
-        """Train from step 0 again, keeping the best checkpoint until it is beaten."""
-        if self.run.best.exists():
-            _, metadata = checkpoint.load_best(self.run.best)
-            record = metadata.get("evaluation") or {}
-            accuracy = record.get("val_accuracy") if isinstance(record, dict) else None
-            if is_number(accuracy) and math.isfinite(accuracy):
-                self.position.kept_best_accuracy = float(accuracy)
-                reason += (f"; {self.run.best.name} (validation accuracy {accuracy:.2%} at step "
-                           f"{record.get('step', '?')}) is kept until a better model replaces it")
-        self.restarted = reason
 
     def request_stop(self, status: str = INTERRUPTED) -> None:
         """Ask fit() to save a resumable checkpoint and return `status` at the next step boundary.
@@ -278,19 +209,12 @@ class Trainer:
         except KeyboardInterrupt:
             self._record_abort(INTERRUPTED, "aborted by Ctrl-C", started)
             raise
-        except MemoryError as error:
-            raise self._stopped("ran out of memory", "free memory (or start a smaller run: "
-                                "--hidden, --batch-size)", started) from error
-        except OSError as error:
-            if error.errno not in ENVIRONMENT_ERRNOS:
+        except BaseException as error:
+            fault = environment_fault(error)
+            if fault is None:
                 self._record_abort(FAILED, f"{type(error).__name__}: {error}", started)
                 raise
-            what = f"cannot write {error.filename}" if error.filename else "an I/O error"
-            raise self._stopped(f"{what}: {error.strerror}", FIXES.get(error.errno, "fix it"),
-                                started) from error
-        except BaseException as error:
-            self._record_abort(FAILED, f"{type(error).__name__}: {error}", started)
-            raise
+            raise self._stopped(*fault, started) from error
         finally:
             self.release()
 
