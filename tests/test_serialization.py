@@ -1,5 +1,6 @@
 """Saving without pickle: safetensors arrays plus JSON metadata, written atomically."""
 
+import errno
 import gc
 import os
 import subprocess
@@ -79,6 +80,38 @@ def test_atomic_write_leaves_old_file_when_writing_fails(tmp_path, monkeypatch):
         atomic_write_bytes(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]  # no temp file left behind
+
+
+def test_a_failing_cleanup_of_the_temp_file_does_not_hide_the_write_error(tmp_path, monkeypatch):
+    target = tmp_path / "f.bin"
+
+    def full_disk(descriptor):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def broken_unlink(self, missing_ok=False):
+        raise OSError(errno.EIO, os.strerror(errno.EIO), str(self))
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    monkeypatch.setattr(type(target), "unlink", broken_unlink)
+    with pytest.raises(OSError) as error:
+        atomic_write_bytes(target, b"new")
+    assert error.value.errno == errno.ENOSPC and error.value.filename == str(target)
+
+
+def test_a_write_error_of_an_oserror_subclass_with_its_own_init_is_named_by_the_file(tmp_path,
+                                                                                     monkeypatch):
+    class RefusedError(OSError):  # as some libraries define theirs: not OSError's arguments
+        def __init__(self, reason):
+            super().__init__(errno.EACCES, reason)
+
+    def refusing_fsync(descriptor):
+        raise RefusedError("refused by a policy")
+
+    monkeypatch.setattr(os, "fsync", refusing_fsync)
+    with pytest.raises(PermissionError) as error:
+        atomic_write_bytes(tmp_path / "f.bin", b"new")
+    assert error.value.filename == str(tmp_path / "f.bin")
+    assert error.value.strerror == "refused by a policy"
 
 
 def test_checkpoint_loads_in_a_fresh_process(tmp_path):

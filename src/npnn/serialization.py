@@ -11,6 +11,7 @@ is ever unpickled. safetensors is imported only when a file is read or written, 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -136,7 +137,8 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             os.fsync(handle.fileno())
         publish(temp, path)
     except BaseException as error:
-        Path(temp).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # an EIO or EROFS here must not hide `error`
+            Path(temp).unlink(missing_ok=True)
         if isinstance(error, OSError):
             raise naming_file(error, path) from error
         raise
@@ -148,7 +150,9 @@ def naming_file(error: OSError, path: str | os.PathLike[str]) -> OSError:
     named = error.filename is not None and not Path(error.filename).name.startswith(f".{Path(path).name}.")
     if error.errno is None or named:
         return error
-    return type(error)(error.errno, error.strerror, str(path))
+    # OSError() picks the subclass for the errno itself (PermissionError...); type(error) might
+    # be a subclass whose __init__ takes other arguments
+    return OSError(error.errno, error.strerror, str(path))
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
