@@ -1,7 +1,9 @@
 """Resume refusals, status.json on every way out of fit(), and the run directory's bookkeeping."""
 
+import errno
 import json
 import math
+import os
 import warnings
 from dataclasses import asdict
 
@@ -15,6 +17,7 @@ from npnn.training.datasets import load_split
 from npnn.training.evaluation import evaluate_run
 from npnn.training.history import EvalRecord, History
 from npnn.training.metrics import evaluate
+from npnn.training.run_dir import RunDir
 
 
 class _Hook:
@@ -189,3 +192,62 @@ def test_history_with_a_non_finite_loss_is_strict_json_and_reads_back(tmp_path):
     text = (tmp_path / "h.json").read_text()
     assert "Infinity" not in text and json.loads(text)["records"][0]["val_loss"] is None
     assert np.isnan(History.load(tmp_path / "h.json").records[0].val_loss)
+
+
+# ----- status.json rewritten in place on a full disk -----
+
+REASON = ("cannot write /runs/r/last.safetensors: No space left on device at step 9; "
+          "`npnn train --resume /runs/r` continues from the last checkpoint (step 7)")
+
+
+def test_status_rewritten_in_place_survives_short_writes(tmp_path, monkeypatch):
+    run = RunDir(tmp_path)
+    run.write_status("running", step=0, seconds=0.0, note="x" * 300)
+    real_write = os.write
+
+    def short(descriptor, data):
+        return real_write(descriptor, bytes(data[:7]))  # as a write interrupted by a signal may
+
+    monkeypatch.setattr(os, "write", short)
+    run.overwrite_status("interrupted", step=9, seconds=1.5, reason=REASON)
+    monkeypatch.undo()
+    assert run.read_status() == {"status": "interrupted", "step": 9, "seconds": 1.5, "reason": REASON}
+
+
+def test_status_rewritten_in_place_needs_no_new_block(tmp_path):
+    run = RunDir(tmp_path)
+    run.write_status("running", step=0, seconds=0.0)
+    info = run.status.stat()
+    allocated = max(info.st_size, info.st_blocks * 512)
+    reason = REASON + " and more" * 1000
+    run.overwrite_status("interrupted", step=9, epoch=1, seconds=12.345, reason=reason)
+    assert run.status.stat().st_size <= allocated  # within the blocks it had: none needed
+    status = run.read_status()
+    assert {**status, "reason": ""} == {"status": "interrupted", "step": 9, "epoch": 1,
+                                        "seconds": 12.345, "reason": ""}
+    assert status["reason"].startswith(REASON) and status["reason"].endswith("...")
+
+    run.overwrite_status("interrupted", **{f"field{i}": i for i in range(allocated)})
+    assert run.read_status() == {"status": "interrupted"}  # the status at least
+    assert run.status.stat().st_size <= allocated
+
+
+def test_a_write_failing_part_way_through_a_rewrite_puts_the_old_status_back(tmp_path, monkeypatch):
+    run = RunDir(tmp_path)
+    run.write_status("running", step=0, seconds=0.0, note="x" * 300)
+    old = run.status.read_bytes()
+    calls, real_write = [], os.write
+
+    def fail_second(descriptor, data):
+        calls.append(len(data))
+        if len(calls) == 1:
+            return real_write(descriptor, bytes(data[:5]))
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(descriptor, data)
+
+    monkeypatch.setattr(os, "write", fail_second)
+    with pytest.raises(OSError, match="No space left"):
+        run.overwrite_status("interrupted", step=9, seconds=1.5, reason=REASON)
+    monkeypatch.undo()
+    assert run.status.read_bytes() == old

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -48,12 +50,22 @@ class RunDir:
 
     def overwrite_status(self, status: str, **details: Any) -> None:
         """`write_status` for a full disk, where even a small temp file cannot be made: rewrite
-        status.json in place, padded with spaces to its old length, so that no block is freed
-        or needed. Not atomic; only for saying why training stopped."""
-        data = (json.dumps(finite_or_none({"status": status, **details}), indent=2) + "\n").encode()
-        descriptor = os.open(self.status, os.O_WRONLY)
+        status.json in place, within the blocks it already has (a long `reason` is cut short to
+        fit) and padded with spaces to its old length, so that no block is freed or needed. Not
+        atomic; only for saying why training stopped. Should a write fail part way, the old
+        text is put back."""
+        descriptor = os.open(self.status, os.O_RDWR)
         try:
-            os.write(descriptor, data.ljust(os.fstat(descriptor).st_size))
+            info = os.fstat(descriptor)
+            old = os.read(descriptor, info.st_size)
+            room = max(info.st_size, getattr(info, "st_blocks", 0) * 512)  # st_blocks: 512-byte units
+            data = _fitted({"status": status, **details}, room).ljust(info.st_size)
+            try:
+                _write_at_start(descriptor, data)
+            except OSError:
+                with contextlib.suppress(OSError):  # best effort: the error says more
+                    _write_at_start(descriptor, old)
+                raise
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
@@ -66,6 +78,35 @@ class RunDir:
         if not isinstance(values, dict) or not isinstance(values.get("status"), str):
             raise CheckpointError(f"{self.status}: no \"status\" in it; the file is damaged")
         return values
+
+
+def _fitted(values: dict[str, Any], size: int) -> bytes:
+    """`values` as status.json's text in at most `size` bytes: its `reason` cut short (ending in
+    "...") if need be, else the status alone; OSError (ENOSPC) if not even that fits."""
+    def encode(values: dict[str, Any]) -> bytes:
+        return (json.dumps(finite_or_none(values), indent=2) + "\n").encode()
+
+    data, reason = encode(values), values.get("reason")
+    while len(data) > size and isinstance(reason, str) and reason:
+        reason = reason[:max(len(reason) - (len(data) - size) - len("..."), 0)]
+        data = encode({**values, "reason": reason + "..."})
+    if len(data) > size:
+        data = encode({"status": values["status"]})
+    if len(data) > size:
+        raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} (and status.json is too short "
+                      "to be rewritten in place)")
+    return data
+
+
+def _write_at_start(descriptor: int, data: bytes) -> None:
+    """All of `data` at the start of the file: os.write may write less than it was given."""
+    os.lseek(descriptor, 0, os.SEEK_SET)
+    view = memoryview(data)
+    while view:
+        written = os.write(descriptor, view)
+        if written == 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
 
 
 def new_run_id(config_json: str) -> str:
