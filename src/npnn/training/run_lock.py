@@ -2,8 +2,8 @@
 
 The lock is `flock`, so the kernel releases it when the holding process dies, however it dies;
 a stale `.lock` file is harmless. The file holds the holder's PID and what it is doing, for
-the message. Where
-there is no `fcntl` (Windows), runs are not locked.
+the message. Where there is no `fcntl` (Windows), or the file system has no locks (some NFS
+and FUSE mounts), runs are not locked: training goes on as it would without the lock.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
 LOCK_NAME = ".lock"
+# flock's errors on a file system that cannot lock: run unlocked there, as on Windows
+NO_LOCKS = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS})
 
 
 class RunBusyError(BlockingIOError):
@@ -38,13 +40,15 @@ class RunLock:
         self._descriptor: int | None = None
         if fcntl is None:
             return
-        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        descriptor = _open(self.path)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
             os.close(descriptor)
-            if error.errno in (errno.EWOULDBLOCK, errno.EACCES):
+            if error.errno == errno.EWOULDBLOCK:
                 raise RunBusyError(Path(run_path), *_read_holder(self.path)) from None
+            if error.errno in NO_LOCKS:
+                return
             raise
         self._descriptor = descriptor
         try:  # best effort: a full disk may refuse even these few bytes
@@ -66,6 +70,18 @@ class RunLock:
 
     def __exit__(self, *exc_info: object) -> None:
         self.release()
+
+
+def _open(path: Path) -> int:
+    """The lock file, made if need be; never followed through a symbolic link, which would have
+    npnn write wherever the link points. Other errors (EACCES, EROFS...) name the file."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as error:
+        if error.errno == errno.ELOOP or path.is_symlink():
+            raise OSError(f"{path} is a symbolic link, not the lock file npnn makes there; remove "
+                          "it and try again") from None
+        raise
 
 
 def _read_holder(path: Path) -> tuple[int | None, str]:
