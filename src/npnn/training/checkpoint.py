@@ -142,8 +142,13 @@ def _check_like(saved: Any, current: dict[str, Any], path: str | Path, what: str
 
 def changed_settings(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
     """'name old -> new' for each setting both dicts know that differs (data_dir aside)."""
-    return [f"{name} {saved[name]!r} -> {current[name]!r}" for name in sorted(set(saved) & set(current))
-            if name not in NOT_COMPARED and saved[name] != current[name]]
+    return describe_changes(saved, current, [name for name in sorted(set(saved) & set(current))
+                                             if name not in NOT_COMPARED and saved[name] != current[name]])
+
+
+def describe_changes(saved: dict[str, Any], current: dict[str, Any], names: list[str]) -> list[str]:
+    """'name old -> new' for each of `names`."""
+    return [f"{name} {saved[name]!r} -> {current[name]!r}" for name in names]
 
 
 def fixed_changes(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:

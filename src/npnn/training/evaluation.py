@@ -8,7 +8,7 @@ from typing import Any
 from npnn.models import MLP
 from npnn.serialization import CheckpointError, atomic_write_json
 from npnn.training.builders import build_model
-from npnn.training.checkpoint import FIXED_SETTINGS, changed_settings, load_best
+from npnn.training.checkpoint import FIXED_SETTINGS, describe_changes, fixed_changes, load_best
 from npnn.training.config import ConfigError, TrainConfig
 from npnn.training.datasets import load_split
 from npnn.training.metrics import confusion_matrix, evaluate, per_class_accuracy
@@ -74,11 +74,11 @@ def _trained_config(config: TrainConfig, saved: Any, run: RunDir) -> TrainConfig
     if not isinstance(saved, dict):
         return config
     current = config.to_dict()
-    fixed = {name: value for name, value in saved.items() if name in FIXED_SETTINGS}
-    changed = changed_settings(fixed, current)
+    changed = describe_changes(saved, current, fixed_changes(saved, current))
     if changed:
         raise CheckpointError(f"{run.config} does not match {run.best}: the settings changed since "
                               f"the model was saved ({'; '.join(changed)}); put them back")
+    fixed = {name: value for name, value in saved.items() if name in FIXED_SETTINGS}
     try:
         return TrainConfig.from_dict({**current, **fixed})
     except (ConfigError, TypeError) as error:
