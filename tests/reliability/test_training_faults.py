@@ -290,6 +290,25 @@ def test_sizes_that_cannot_be_allocated_are_refused_before_allocating(tmp_path, 
     assert not any(tmp_path.iterdir())
 
 
+def test_a_run_to_resume_that_no_longer_fits_in_memory_says_to_free_memory(interrupted, capsys,
+                                                                          monkeypatch):
+    """Its sizes cannot change on --resume, so no setting is blamed, not even with --force."""
+    from npnn.training import memory
+
+    config = (interrupted / "config.json").read_bytes()
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**20)
+    for flags in ([], ["--force"], ["--force", "--lr", "0.01"]):
+        code, _, err = _main(capsys, "train", "--resume", interrupted, *flags, "--quiet", "--no-test")
+        line = _one_line(err)
+        assert code == 1 and line.startswith(f"npnn train: error: {interrupted} needs about "), flags
+        assert "free memory" in line and "hidden" not in line and "batch" not in line
+        assert (interrupted / "config.json").read_bytes() == config
+        assert json.loads((interrupted / "status.json").read_text())["status"] == "interrupted"
+    monkeypatch.undo()
+    code, _, err = _main(capsys, "train", "--resume", interrupted, "--quiet", "--no-test")
+    assert code == 0, err
+
+
 def test_running_out_of_memory_at_run_time_is_one_line_and_resumable(tmp_path, capsys, monkeypatch):
     from npnn.training import trainer as trainer_module
 

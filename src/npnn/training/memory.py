@@ -1,4 +1,5 @@
-"""Refuse a run that cannot fit in memory before allocating it, naming the setting to lower.
+"""Refuse a run that cannot fit in memory before allocating it, naming the setting to lower
+(or, for a run to resume, whose sizes cannot change, saying to free memory).
 
 An estimate, not a measurement: float32 parameters with their gradients and optimizer moments,
 plus the activations of one training batch and one evaluation batch. NumPy would otherwise
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from pathlib import Path
 
 from npnn.training.config import ConfigError, TrainConfig
 from npnn.training.metrics import EVAL_BATCH_SIZE
@@ -56,7 +58,7 @@ def check_memory(config: TrainConfig, available: int | None = None) -> None:
     if available is None:
         return
     fixed, per_example = estimate_bytes(config)
-    batch = min(config.batch_size, config.train_subset or TRAIN_IMAGES)
+    batch = _batch(config)
     if fixed + batch * per_example <= available:
         return
     if fixed + per_example > available:
@@ -66,6 +68,34 @@ def check_memory(config: TrainConfig, available: int | None = None) -> None:
     raise ConfigError("batch_size", f"{config.batch_size} needs about {_size(fixed + batch * per_example)} "
                       f"of memory with --hidden {' '.join(map(str, config.hidden))}, and "
                       f"{_size(available)} is available; choose at most {fits}")
+
+
+class NotEnoughMemoryError(OSError):
+    """A run to resume needs more memory than is free now (an OSError: the CLI prints one line,
+    exit status 1)."""
+
+
+def check_memory_to_resume(config: TrainConfig, run_path: str | Path,
+                           available: int | None = None) -> None:
+    """NotEnoughMemoryError when the run at `run_path` would need more memory than is available.
+
+    Unlike `check_memory` it names no setting: the sizes (hidden, batch_size) are fixed for a
+    run's life, so the fix is to free memory.
+    """
+    available = available_bytes() if available is None else available
+    if available is None:
+        return
+    fixed, per_example = estimate_bytes(config)
+    needed = fixed + _batch(config) * per_example
+    if needed > available:
+        raise NotEnoughMemoryError(f"{run_path} needs about {_size(needed)} of memory to continue, and "
+                                   f"{_size(available)} is available; free memory (stop other programs), "
+                                   f"then `npnn train --resume {run_path}` again")
+
+
+def _batch(config: TrainConfig) -> int:
+    """Examples in the largest training batch."""
+    return min(config.batch_size, config.train_subset or TRAIN_IMAGES)
 
 
 def _size(count: float) -> str:

@@ -38,7 +38,7 @@ from npnn.training.errors import (
 )
 from npnn.training.history import EvalRecord, History
 from npnn.training.machine import machine_info
-from npnn.training.memory import check_memory
+from npnn.training.memory import check_memory, check_memory_to_resume
 from npnn.training.metrics import evaluate
 from npnn.training.reporter import Reporter
 from npnn.training.restore import Position, kept_best, restart_reason, restore_last
@@ -155,7 +155,7 @@ class Trainer:
             current = config or TrainConfig.load(run.config)
             restart = restart_reason(run, status["status"])
             saved = check_settings(run, current, force, from_flags=config is not None)
-            check_memory(current)
+            check_memory_to_resume(current, run.path)  # its sizes cannot change: no setting to name
             try:
                 train, val = data if data is not None else load_datasets(current)
             except ConfigError as error:
