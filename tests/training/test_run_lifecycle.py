@@ -18,6 +18,7 @@ from npnn.training.evaluation import evaluate_run
 from npnn.training.history import EvalRecord, History
 from npnn.training.metrics import evaluate
 from npnn.training.run_dir import RunDir
+from npnn.training.run_lock import RunLock
 
 
 class _Hook:
@@ -79,6 +80,18 @@ def test_resume_without_last_checkpoint_starts_again_and_keeps_the_best(tmp_path
 
     _start(quick_config, tmp_path, small_data, "fresh")  # status 'created', never trained
     assert Trainer.resume(tmp_path / "fresh", data=small_data).position.step == 0
+
+
+def test_an_error_between_create_and_fit_releases_the_run(tmp_path, small_data, quick_config):
+    for open_run in (lambda: Trainer.create(quick_config, tmp_path, run_id="r", data=small_data),
+                     lambda: Trainer.resume(tmp_path / "r", data=small_data)):
+        with pytest.raises(RuntimeError) as failure, open_run() as trainer:
+            raise RuntimeError("an error before fit()")
+        # the trainer is still referred to (here, and by the traceback), the run is free all the same
+        assert trainer.run.path == tmp_path / "r" and failure.traceback
+        RunLock(tmp_path / "r", "tested").release()
+    with Trainer.resume(tmp_path / "r", data=small_data) as trainer:
+        assert trainer.fit().status == "finished"
 
 
 def test_an_exception_in_fit_leaves_status_failed_with_the_reason(tmp_path, small_data, quick_config):

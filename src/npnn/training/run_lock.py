@@ -32,8 +32,8 @@ class RunBusyError(BlockingIOError):
 
 
 class RunLock:
-    """An exclusive lock on a run directory, held until `release()` (or this object is freed);
-    `doing` ('trained', 'tested') tells a process that finds it taken why."""
+    """An exclusive lock on a run directory, held until `release()` or the end of its `with`
+    block; `doing` ('trained', 'tested') tells a process that finds it taken why."""
 
     def __init__(self, run_path: str | Path, doing: str = "trained") -> None:
         self.path = Path(run_path) / LOCK_NAME
@@ -63,7 +63,7 @@ class RunLock:
             self._descriptor = None
 
     def __del__(self) -> None:
-        self.release()
+        self.release()  # a last resort only: when an object is freed is not for code to count on
 
     def __enter__(self) -> RunLock:
         return self

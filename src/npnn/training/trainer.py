@@ -99,7 +99,7 @@ class Trainer:
         self._resumed = False
         self._saved_step: int | None = None  # step of the newest last.safetensors
         self._skipped = 0  # steps with a non-finite loss in a row (on_nonfinite="skip")
-        self._lock: RunLock | None = None  # held from create()/resume() until fit() returns
+        self._lock: RunLock | None = None  # held from create()/resume() until release()
         self.restarted: str | None = None  # why resume() started the run again from scratch
 
     # ----- construction from the command line's point of view -----
@@ -108,7 +108,8 @@ class Trainer:
                reporter: Reporter | None = None,
                data: tuple[ArrayDataset, ArrayDataset] | None = None) -> Trainer:
         """A new run directory under `out`, with config.json written first, locked until fit()
-        returns.
+        returns or `release()`: use it as `with Trainer.create(...) as trainer:`, so that an
+        error before fit() releases the run too.
 
         A relative data_dir is stored resolved, so the run can be tested from anywhere. A config
         too large for this machine's memory is refused (ConfigError) before anything is made.
@@ -136,7 +137,8 @@ class Trainer:
     def resume(cls, path: str | Path, reporter: Reporter | None = None,
                data: tuple[ArrayDataset, ArrayDataset] | None = None, force: bool = False,
                config: TrainConfig | None = None) -> Trainer:
-        """Continue a run from its last checkpoint, exactly where it stopped.
+        """Continue a run from its last checkpoint, exactly where it stopped; locked as by
+        `create` (`with Trainer.resume(...) as trainer:`).
 
         Raises RunBusyError while another process works in the run, RunCompleteError for a
         finished or early-stopped run, ResumeError for a diverged one unless `force`. A run
@@ -219,10 +221,17 @@ class Trainer:
             self.release()
 
     def release(self) -> None:
-        """Let other processes work in the run directory (fit() does this when it returns)."""
+        """Let other processes work in the run directory (fit() and the `with` block's end do
+        this)."""
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+    def __enter__(self) -> Trainer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()  # now, not when whatever still refers to the trainer is freed
 
     def _stopped(self, problem: str, fix: str, started: float) -> TrainingStoppedError:
         """Record the run as interrupted by `problem`; the error that says so and how to go on."""
