@@ -271,6 +271,26 @@ def test_a_full_disk_at_the_first_checkpoint_restarts_the_run_and_keeps_its_best
     _same_run(run, reference)
 
 
+def test_a_restarted_run_says_so_once_and_reports_the_best_model_it_kept(tmp_path, capsys, monkeypatch):
+    from npnn.serialization import save_file
+    from npnn.training import checkpoint
+
+    run = tmp_path / "r"
+    fail_writes(monkeypatch, "last.safetensors")
+    assert _main(capsys, "train", *STEPS, "--out", tmp_path, "--run-id", "r")[0] == 1
+    monkeypatch.undo()
+    state, metadata = checkpoint.load_best(run / "best.safetensors")
+    kept = {**metadata["evaluation"], "val_accuracy": 0.999}  # a model the new start cannot beat
+    save_file(run / "best.safetensors", state, {**metadata, "evaluation": kept})
+
+    code, out, err = _main(capsys, "train", "--resume", run)  # not --quiet: every message shown
+    assert code == 0, err
+    assert (out + err).count("starts again from scratch") == 1, out + err
+    assert f"best validation accuracy 99.90% at step {kept['step']}" in out
+    assert json.loads((run / "status.json").read_text())["best"] == kept
+    assert json.loads((run / "test.json").read_text())["checkpoint"] == kept  # the model tested
+
+
 def test_a_full_disk_while_creating_the_run_leaves_nothing(tmp_path, capsys, monkeypatch):
     fail_writes(monkeypatch, "config.json")
     code, _, err = _main(capsys, "train", *STEPS, "--out", tmp_path, "--run-id", "r")

@@ -6,6 +6,7 @@ import math
 import os
 import warnings
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -92,6 +93,39 @@ def test_an_error_between_create_and_fit_releases_the_run(tmp_path, small_data, 
         RunLock(tmp_path / "r", "tested").release()
     with Trainer.resume(tmp_path / "r", data=small_data) as trainer:
         assert trainer.fit().status == "finished"
+
+
+def test_a_restarted_run_reports_the_best_model_it_kept_also_after_an_interruption(tmp_path, small_data,
+                                                                                    quick_config):
+    first = _start(quick_config, tmp_path, small_data, "r", 10, lambda t: t.request_stop())
+    first.fit()
+    (tmp_path / "r" / "last.safetensors").unlink()
+    kept = {**asdict(first.history.best), "val_accuracy": 0.999}
+    checkpoint.save_best(tmp_path / "r" / "best.safetensors", first.model, quick_config.to_dict(), kept)
+    hook = _Hook(12, lambda t: t.request_stop())
+    hook.trainer = Trainer.resume(tmp_path / "r", reporter=hook, data=small_data)
+    assert hook.trainer.restarted and hook.trainer.fit().status == "interrupted"
+    result = Trainer.resume(tmp_path / "r", data=small_data).fit()  # from last.safetensors now
+    assert result.status == "finished"
+    assert asdict(result.best) == kept and _status(tmp_path, "r")["best"] == kept
+    assert f"best val_acc {kept['val_accuracy']:.4f}" in (tmp_path / "r" / "train.log").read_text()
+
+
+def test_resume_reads_each_checkpoint_once(tmp_path, small_data, quick_config, monkeypatch):
+    _start(quick_config, tmp_path, small_data, "r", 10, lambda t: t.request_stop()).fit()
+    reads, load_file = [], checkpoint.load_file
+
+    def counted(path):
+        reads.append(Path(path).name)
+        return load_file(path)
+
+    monkeypatch.setattr(checkpoint, "load_file", counted)
+    Trainer.resume(tmp_path / "r", data=small_data).release()
+    assert reads == ["last.safetensors"]
+    reads.clear()
+    (tmp_path / "r" / "last.safetensors").unlink()
+    assert Trainer.resume(tmp_path / "r", data=small_data).restarted  # keeps best.safetensors
+    assert reads == ["best.safetensors"]
 
 
 def test_an_exception_in_fit_leaves_status_failed_with_the_reason(tmp_path, small_data, quick_config):

@@ -68,26 +68,16 @@ def save_last(path: str | Path, model: Module, optimizer: Optimizer, scheduler: 
     }, {"format": FORMAT, "version": VERSION, "config": config})
 
 
-def saved_config(path: str | Path) -> dict[str, Any] | None:
+def saved_config(metadata: Any) -> dict[str, Any] | None:
     """The config stored in a best or last checkpoint's metadata (None in files made before
     checkpoints carried it)."""
-    _, metadata = load_file(path)
     config = metadata.get("config") if isinstance(metadata, dict) else None
     return config if isinstance(config, dict) else None
 
 
-def load_last(path: str | Path, model: Module, optimizer: Optimizer, scheduler: LRScheduler | None,
-              config: dict[str, Any] | None = None, config_path: str | Path = "config.json",
-              keep_settings: bool = False) -> dict[str, Any]:
-    """Restore model, optimizer, scheduler and RNG in place; return the trainer's state.
-
-    With `config`, refuse (CheckpointError) a checkpoint saved with other settings, naming
-    each changed field; pass None to resume anyway (`npnn train --resume --force`).
-    `keep_settings` keeps the optimizer's hyperparameters (lr, momentum, weight decay...) as
-    built from the new settings, loading only its per-parameter state, and leaves the scheduler
-    alone, so that forced changes apply; the caller then steps the scheduler to the position.
-    RuntimeError (from `load_state_dict`) means the model's shape differs from the file's.
-    """
+def read_last(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(state, metadata) of a resumable checkpoint, checked to be one: a resume reads the file
+    once, looks at its settings, then hands both to `load_last`."""
     value, metadata = load_file(path)
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a resumable npnn checkpoint")
@@ -97,6 +87,24 @@ def load_last(path: str | Path, model: Module, optimizer: Optimizer, scheduler: 
     if not isinstance(value, dict) or any(key not in value for key in RESUMABLE_KEYS):
         raise CheckpointError(f"{path}: damaged: a resumable checkpoint holds "
                               f"{', '.join(RESUMABLE_KEYS)}")
+    return value, metadata
+
+
+def load_last(path: str | Path, model: Module, optimizer: Optimizer, scheduler: LRScheduler | None,
+              config: dict[str, Any] | None = None, config_path: str | Path = "config.json",
+              keep_settings: bool = False,
+              read: tuple[dict[str, Any], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Restore model, optimizer, scheduler and RNG in place; return the trainer's state.
+
+    With `config`, refuse (CheckpointError) a checkpoint saved with other settings, naming
+    each changed field; pass None to resume anyway (`npnn train --resume --force`).
+    `keep_settings` keeps the optimizer's hyperparameters (lr, momentum, weight decay...) as
+    built from the new settings, loading only its per-parameter state, and leaves the scheduler
+    alone, so that forced changes apply; the caller then steps the scheduler to the position.
+    `read` is what `read_last(path)` returned, if it has been read already.
+    RuntimeError (from `load_state_dict`) means the model's shape differs from the file's.
+    """
+    value, metadata = read if read is not None else read_last(path)
     if config is not None and isinstance(metadata.get("config"), dict):
         check_config(metadata["config"], config, path, config_path)
     trainer = value["trainer"]

@@ -7,8 +7,10 @@ a resume.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from npnn.nn.module import Module
@@ -16,9 +18,17 @@ from npnn.optim.lr_scheduler import LRScheduler
 from npnn.optim.optimizer import Optimizer
 from npnn.serialization import CheckpointError, is_number
 from npnn.training import checkpoint
-from npnn.training.config import TrainConfig
-from npnn.training.history import History
+from npnn.training.history import EvalRecord, History
 from npnn.training.run_dir import CREATED, RunDir
+
+
+@dataclass
+class Saved:
+    """A checkpoint as a resume reads it, once: its path, (state, metadata) as loaded."""
+
+    path: Path
+    state: Any
+    metadata: dict[str, Any]
 
 
 @dataclass
@@ -46,16 +56,26 @@ def restart_reason(run: RunDir, state: str) -> str | None:
     return None
 
 
-def restore_last(run: RunDir, model: Module, optimizer: Optimizer, scheduler: LRScheduler | None,
-                 config: TrainConfig, status: dict[str, Any], force: bool = False,
-                 keep_settings: bool = False) -> tuple[Position, History]:
-    """Load last.safetensors into the model, optimizer and scheduler; the position it saved and
-    the history up to its step. With `keep_settings`, the optimizer's and the schedule's
-    settings stay those of this (changed) config."""
+def read_saved(run: RunDir) -> Saved | None:
+    """The checkpoint a resume goes on from, read and checked once: last.safetensors, else the
+    best.safetensors that a run starting again keeps; None when there is neither."""
+    if run.last.exists():
+        return Saved(run.last, *checkpoint.read_last(run.last))
+    if run.best.exists():
+        return Saved(run.best, *checkpoint.load_best(run.best))
+    return None
+
+
+def restore_last(run: RunDir, saved: Saved, model: Module, optimizer: Optimizer,
+                 scheduler: LRScheduler | None, status: dict[str, Any], keep_settings: bool = False
+                 ) -> tuple[Position, History]:
+    """Load last.safetensors (`saved`, its settings checked against config.json already) into the
+    model, optimizer and scheduler; the position it saved and the history up to its step. With
+    `keep_settings`, the optimizer's and the schedule's settings stay those of this (changed)
+    config."""
     try:
-        state = checkpoint.load_last(run.last, model, optimizer, scheduler,
-                                     None if force else config.to_dict(), run.config,
-                                     keep_settings=keep_settings)
+        state = checkpoint.load_last(saved.path, model, optimizer, scheduler, None, run.config,
+                                     keep_settings=keep_settings, read=(saved.state, saved.metadata))
         position = Position(**state)
     except CheckpointError:
         raise
@@ -79,15 +99,34 @@ def restore_last(run: RunDir, model: Module, optimizer: Optimizer, scheduler: LR
     return position, history
 
 
-def kept_best(run: RunDir) -> tuple[float, str]:
-    """The validation accuracy of the best.safetensors a restarted run keeps until a better
-    model replaces it (-1 when there is none), and a note saying so for its log."""
-    if run.best.exists():
+def kept_best(run: RunDir, saved: Saved | None) -> tuple[EvalRecord | None, str]:
+    """The evaluation of the best.safetensors (`saved`) a restarted run keeps until a better
+    model replaces it (None when there is none), and a note saying so for its log."""
+    record = _evaluation(saved.metadata) if saved is not None and saved.path == run.best else None
+    if record is None:
+        return None, ""
+    return record, (f"; {run.best.name} (validation accuracy {record.val_accuracy:.2%} at step "
+                    f"{record.step}) is kept until a better model replaces it")
+
+
+def still_kept(run: RunDir, accuracy: float) -> EvalRecord | None:
+    """The evaluation of the best.safetensors that a run restarted earlier kept (with validation
+    accuracy `accuracy`, -1 for none), while it is still the one on disk; None otherwise."""
+    if accuracy < 0 or not run.best.exists():
+        return None
+    try:
         _, metadata = checkpoint.load_best(run.best)
-        record = metadata.get("evaluation") or {}
-        accuracy = record.get("val_accuracy") if isinstance(record, dict) else None
-        if is_number(accuracy) and math.isfinite(accuracy):
-            return float(accuracy), (f"; {run.best.name} (validation accuracy {accuracy:.2%} at "
-                                     f"step {record.get('step', '?')}) is kept until a better "
-                                     "model replaces it")
-    return -1.0, ""
+    except CheckpointError:
+        return None  # `npnn test` names the damage, unless training replaces the file first
+    record = _evaluation(metadata)
+    return record if record is not None and record.val_accuracy == accuracy else None
+
+
+def _evaluation(metadata: dict[str, Any]) -> EvalRecord | None:
+    """The evaluation record in a best checkpoint's metadata, if it holds a whole one."""
+    record = metadata.get("evaluation")
+    fields = [field.name for field in dataclasses.fields(EvalRecord)]
+    if not isinstance(record, dict) or set(record) != set(fields) or not all(
+            is_number(value) for value in record.values()) or not math.isfinite(record["val_accuracy"]):
+        return None
+    return EvalRecord(**record)

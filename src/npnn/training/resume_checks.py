@@ -9,6 +9,7 @@ from npnn.training import checkpoint
 from npnn.training.builders import l2_as_weight_decay
 from npnn.training.config import ConfigError, TrainConfig
 from npnn.training.errors import ResumeError, RunCompleteError
+from npnn.training.restore import Saved
 from npnn.training.run_dir import COMPLETE, DIVERGED, RunDir
 
 # settings that decide whether an L2 penalty is applied as weight decay, in its own param group
@@ -28,21 +29,22 @@ def check_resumable(run: RunDir, status: dict[str, Any], force: bool) -> None:
                           f"checkpoint with `npnn train --resume {run.path} --force --lr SMALLER`")
 
 
-def check_settings(run: RunDir, config: TrainConfig, force: bool, from_flags: bool
-                   ) -> dict[str, Any] | None:
+def check_settings(run: RunDir, checkpoint_read: Saved | None, config: TrainConfig, force: bool,
+                   from_flags: bool) -> dict[str, Any] | None:
     """The settings the run's checkpoints were saved with (None if they do not say), after
     refusing `config` where it cannot continue them.
 
-    Without `force`, any change since last.safetensors is a CheckpointError listing them all.
-    A change of a FIXED_SETTINGS field (or of the optimizer's parameter groups) is a
-    ConfigError naming it, forced or not, and also against best.safetensors when the run
-    starts again from scratch: the kept best model must be one of this run's. `from_flags`
-    blames the command line rather than config.json.
+    `checkpoint_read` is the run's last.safetensors, or its best.safetensors when the run starts
+    again from scratch (`read_saved`). Without `force`, any change since last.safetensors is a
+    CheckpointError listing them all. A change of a FIXED_SETTINGS field (or of the optimizer's
+    parameter groups) is a ConfigError naming it, forced or not, and also against
+    best.safetensors: the kept best model must be one of this run's. `from_flags` blames the
+    command line rather than config.json.
     """
-    source = run.last if run.last.exists() else run.best if run.best.exists() else None
-    if source is None:
+    if checkpoint_read is None:
         return None
-    saved = checkpoint.saved_config(source)
+    source = checkpoint_read.path
+    saved = checkpoint.saved_config(checkpoint_read.metadata)
     if saved is None:
         return None
     current = config.to_dict()

@@ -41,7 +41,14 @@ from npnn.training.machine import machine_info
 from npnn.training.memory import check_memory, check_memory_to_resume
 from npnn.training.metrics import evaluate
 from npnn.training.reporter import Reporter
-from npnn.training.restore import Position, kept_best, restart_reason, restore_last
+from npnn.training.restore import (
+    Position,
+    kept_best,
+    read_saved,
+    restart_reason,
+    restore_last,
+    still_kept,
+)
 from npnn.training.resume_checks import check_resumable, check_settings
 from npnn.training.run_dir import (
     COMPLETE,
@@ -101,6 +108,8 @@ class Trainer:
         self._skipped = 0  # steps with a non-finite loss in a row (on_nonfinite="skip")
         self._lock: RunLock | None = None  # held from create()/resume() until release()
         self.restarted: str | None = None  # why resume() started the run again from scratch
+        # the evaluation of the best.safetensors such a run keeps, until training beats it
+        self._kept_best: EvalRecord | None = None
 
     # ----- construction from the command line's point of view -----
     @classmethod
@@ -156,7 +165,8 @@ class Trainer:
             check_resumable(run, status, force)
             current = config or TrainConfig.load(run.config)
             restart = restart_reason(run, status["status"])
-            saved = check_settings(run, current, force, from_flags=config is not None)
+            read = read_saved(run)  # once: its settings are checked, then it is restored
+            saved = check_settings(run, read, current, force, from_flags=config is not None)
             check_memory_to_resume(current, run.path)  # its sizes cannot change: no setting to name
             try:
                 train, val = data if data is not None else load_datasets(current)
@@ -164,15 +174,18 @@ class Trainer:
                 raise (error if config is not None else error.in_file(run.config)) from None
             trainer = cls(current, run, train, val, reporter)
             trainer._lock = lock
-            if run.last.exists():
+            if read is not None and read.path == run.last:
                 changed = saved is None or bool(checkpoint.changed_settings(saved, current.to_dict()))
                 trainer.position, trainer.history = restore_last(
-                    run, trainer.model, trainer.optimizer, trainer.scheduler, current, status, force,
+                    run, read, trainer.model, trainer.optimizer, trainer.scheduler, status,
                     keep_settings=force and changed)
                 trainer._resumed, trainer._saved_step = True, trainer.position.step
+                trainer._kept_best = still_kept(run, trainer.position.kept_best_accuracy)
             elif restart is not None:
-                trainer.position.kept_best_accuracy, kept = kept_best(run)
-                trainer.restarted = restart + kept
+                trainer._kept_best, note = kept_best(run, read)
+                if trainer._kept_best is not None:
+                    trainer.position.kept_best_accuracy = trainer._kept_best.val_accuracy
+                trainer.restarted = restart + note
             if config is not None:
                 atomic_write_text(run.config, config.to_json())
         except BaseException:
@@ -199,8 +212,8 @@ class Trainer:
         try:
             self.run.write_status(RUNNING, step=position.step, seconds=round(position.seconds, 3))
             atomic_write_json(self.run.machine, machine_info())  # the latest session's machine
-            if self.restarted:
-                self._log(self.restarted)
+            if self.restarted:  # to train.log only: the caller tells its user (npnn train on stderr)
+                self._append_to_log(self.restarted)
             if self._resumed:
                 self._log(f"resumed at step {position.step} from {self.run.last.name}")
             self._log(f"training {self.config.hidden} on {len(self.train_set)} images, "
@@ -355,7 +368,7 @@ class Trainer:
             self._log(f"{status}: {reason}", ended=True)
 
     def _finish(self, status: str) -> FitResult:
-        position, best = self.position, self.history.best
+        position, best = self.position, self._best()
         detail: dict[str, Any] = {"step": position.step, "epoch": position.epoch,
                                   "seconds": round(position.seconds, 3)}
         if best is not None:
@@ -373,10 +386,22 @@ class Trainer:
         self.run.write_status(status, **detail)
         return FitResult(status, self.run.path, position.step, position.seconds, best, detail)
 
+    def _best(self) -> EvalRecord | None:
+        """The evaluation of the model in best.safetensors: the history's best, unless the run
+        restarted and has not beaten the model it kept from before."""
+        best, kept = self.history.best, self._kept_best
+        if kept is not None and (best is None or best.val_accuracy <= kept.val_accuracy):
+            return kept
+        return best
+
     def _log(self, message: str, ended: bool = False) -> None:
+        """`message` to train.log and to the reporter."""
+        self._append_to_log(message)
+        (self.reporter.ended if ended else self.reporter.message)(message)
+
+    def _append_to_log(self, message: str) -> None:
         try:
             with open(self.run.log, "a", encoding="utf-8") as log:
                 log.write(time.strftime("%Y-%m-%d %H:%M:%S ") + message + "\n")
         except OSError as error:
             raise naming_file(error, self.run.log) from error
-        (self.reporter.ended if ended else self.reporter.message)(message)
