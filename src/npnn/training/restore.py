@@ -23,7 +23,7 @@ from npnn.training.run_dir import CREATED, RunDir
 
 
 @dataclass
-class Saved:
+class CheckpointFile:
     """A checkpoint as a resume reads it, once: its path, (state, metadata) as loaded."""
 
     path: Path
@@ -56,26 +56,26 @@ def restart_reason(run: RunDir, state: str) -> str | None:
     return None
 
 
-def read_saved(run: RunDir) -> Saved | None:
+def read_checkpoint(run: RunDir) -> CheckpointFile | None:
     """The checkpoint a resume goes on from, read and checked once: last.safetensors, else the
     best.safetensors that a run starting again keeps; None when there is neither."""
     if run.last.exists():
-        return Saved(run.last, *checkpoint.read_last(run.last))
+        return CheckpointFile(run.last, *checkpoint.read_last(run.last))
     if run.best.exists():
-        return Saved(run.best, *checkpoint.load_best(run.best))
+        return CheckpointFile(run.best, *checkpoint.load_best(run.best))
     return None
 
 
-def restore_last(run: RunDir, saved: Saved, model: Module, optimizer: Optimizer,
+def restore_last(run: RunDir, stored: CheckpointFile, model: Module, optimizer: Optimizer,
                  scheduler: LRScheduler | None, status: dict[str, Any], keep_settings: bool = False
                  ) -> tuple[Position, History]:
-    """Load last.safetensors (`saved`, its settings checked against config.json already) into the
+    """Load last.safetensors (`stored`, its settings checked against config.json already) into the
     model, optimizer and scheduler; the position it saved and the history up to its step. With
     `keep_settings`, the optimizer's and the schedule's settings stay those of this (changed)
     config."""
     try:
-        state = checkpoint.load_last(saved.path, model, optimizer, scheduler, None, run.config,
-                                     keep_settings=keep_settings, read=(saved.state, saved.metadata))
+        state = checkpoint.load_last(stored.path, model, optimizer, scheduler, None, run.config,
+                                     keep_settings=keep_settings, read=(stored.state, stored.metadata))
         position = Position(**state)
     except CheckpointError:
         raise
@@ -99,10 +99,10 @@ def restore_last(run: RunDir, saved: Saved, model: Module, optimizer: Optimizer,
     return position, history
 
 
-def kept_best(run: RunDir, saved: Saved | None) -> tuple[EvalRecord | None, str]:
-    """The evaluation of the best.safetensors (`saved`) a restarted run keeps until a better
+def kept_best(run: RunDir, stored: CheckpointFile | None) -> tuple[EvalRecord | None, str]:
+    """The evaluation of the best.safetensors (`stored`) a restarted run keeps until a better
     model replaces it (None when there is none), and a note saying so for its log."""
-    record = _evaluation(saved.metadata) if saved is not None and saved.path == run.best else None
+    record = _evaluation(stored.metadata) if stored is not None and stored.path == run.best else None
     if record is None:
         return None, ""
     return record, (f"; {run.best.name} (validation accuracy {record.val_accuracy:.2%} at step "

@@ -9,7 +9,7 @@ from npnn.training import checkpoint
 from npnn.training.builders import l2_as_weight_decay
 from npnn.training.config import ConfigError, TrainConfig
 from npnn.training.errors import ResumeError, RunCompleteError
-from npnn.training.restore import Saved
+from npnn.training.restore import CheckpointFile
 from npnn.training.run_dir import COMPLETE, DIVERGED, RunDir
 
 # settings that decide whether an L2 penalty is applied as weight decay, in its own param group
@@ -29,22 +29,22 @@ def check_resumable(run: RunDir, status: dict[str, Any], force: bool) -> None:
                           f"checkpoint with `npnn train --resume {run.path} --force --lr SMALLER`")
 
 
-def check_settings(run: RunDir, checkpoint_read: Saved | None, config: TrainConfig, force: bool,
+def check_settings(run: RunDir, stored: CheckpointFile | None, config: TrainConfig, force: bool,
                    from_flags: bool) -> dict[str, Any] | None:
     """The settings the run's checkpoints were saved with (None if they do not say), after
     refusing `config` where it cannot continue them.
 
-    `checkpoint_read` is the run's last.safetensors, or its best.safetensors when the run starts
-    again from scratch (`read_saved`). Without `force`, any change since last.safetensors is a
+    `stored` is the run's last.safetensors, or its best.safetensors when the run starts
+    again from scratch (`read_checkpoint`). Without `force`, any change since last.safetensors is a
     CheckpointError listing them all. A change of a FIXED_SETTINGS field (or of the optimizer's
     parameter groups) is a ConfigError naming it, forced or not, and also against
     best.safetensors: the kept best model must be one of this run's. `from_flags` blames the
     command line rather than config.json.
     """
-    if checkpoint_read is None:
+    if stored is None:
         return None
-    source = checkpoint_read.path
-    saved = checkpoint.saved_config(checkpoint_read.metadata)
+    source = stored.path
+    saved = checkpoint.saved_config(stored.metadata)
     if saved is None:
         return None
     current = config.to_dict()

@@ -44,7 +44,7 @@ from npnn.training.reporter import Reporter
 from npnn.training.restore import (
     Position,
     kept_best,
-    read_saved,
+    read_checkpoint,
     restart_reason,
     restore_last,
     still_kept,
@@ -150,10 +150,12 @@ class Trainer:
         `create` (`with Trainer.resume(...) as trainer:`).
 
         Raises RunBusyError while another process works in the run, RunCompleteError for a
-        finished or early-stopped run, ResumeError for a diverged one unless `force`. A run
-        whose last checkpoint was never written (killed, or a full disk, before the first one)
-        or is gone starts again from scratch in its directory (`restarted` says so), keeping its
-        best.safetensors until a better model replaces it. A config.json changed since the
+        finished or early-stopped run, ResumeError for a diverged one unless `force`,
+        NotEnoughMemoryError when it no longer fits in the memory available. A run whose last
+        checkpoint was never written (killed, or a full disk, before the first one) or is gone
+        starts again from scratch in its directory (`restarted` says so, for the caller to show;
+        fit() writes it to train.log only), keeping its best.safetensors, reported as the run's
+        best, until a better model replaces it. A config.json changed since the
         checkpoint is refused (CheckpointError naming the settings) unless `force`; `config`
         (with `force`) holds new settings, written to config.json once they are known to
         apply. Even forced, a FIXED_SETTINGS change is refused (ConfigError naming it).
@@ -165,8 +167,8 @@ class Trainer:
             check_resumable(run, status, force)
             current = config or TrainConfig.load(run.config)
             restart = restart_reason(run, status["status"])
-            read = read_saved(run)  # once: its settings are checked, then it is restored
-            saved = check_settings(run, read, current, force, from_flags=config is not None)
+            stored = read_checkpoint(run)  # read once: its settings are checked, then it is restored
+            saved = check_settings(run, stored, current, force, from_flags=config is not None)
             check_memory_to_resume(current, run.path)  # its sizes cannot change: no setting to name
             try:
                 train, val = data if data is not None else load_datasets(current)
@@ -174,15 +176,15 @@ class Trainer:
                 raise (error if config is not None else error.in_file(run.config)) from None
             trainer = cls(current, run, train, val, reporter)
             trainer._lock = lock
-            if read is not None and read.path == run.last:
+            if stored is not None and stored.path == run.last:
                 changed = saved is None or bool(checkpoint.changed_settings(saved, current.to_dict()))
                 trainer.position, trainer.history = restore_last(
-                    run, read, trainer.model, trainer.optimizer, trainer.scheduler, status,
+                    run, stored, trainer.model, trainer.optimizer, trainer.scheduler, status,
                     keep_settings=force and changed)
                 trainer._resumed, trainer._saved_step = True, trainer.position.step
                 trainer._kept_best = still_kept(run, trainer.position.kept_best_accuracy)
             elif restart is not None:
-                trainer._kept_best, note = kept_best(run, read)
+                trainer._kept_best, note = kept_best(run, stored)
                 if trainer._kept_best is not None:
                     trainer.position.kept_best_accuracy = trainer._kept_best.val_accuracy
                 trainer.restarted = restart + note
