@@ -1,4 +1,4 @@
-"""Faults of the machine, not of a trial: a full disk, an I/O error, a refused write, a signal.
+"""Faults of the machine, not of a trial: a full disk, an I/O error, a refused write, no memory.
 
 Such a fault says nothing about the trial's configuration, so the trial in progress is queued
 again instead of failed, and the search stops with one message: rerunning the same command
