@@ -29,6 +29,20 @@ def test_version_and_help():
     assert result.returncode == 0 and "train" in result.stdout and "test" in result.stdout
 
 
+def test_the_cli_loads_no_training_or_search_until_a_command_needs_it(capsys):
+    """`npnn --help` paid for importing all of npnn.training and npnn.search (for one default)."""
+    loaded = subprocess.run([sys.executable, "-c", "import sys, npnn.cli; "
+                             "print(sorted(m for m in sys.modules if m.startswith(('npnn.training', "
+                             "'npnn.search'))))"], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
+    from npnn.cli import main
+    from npnn.search.study import MAX_GRID
+
+    with pytest.raises(SystemExit):
+        main(["search", "--help"])
+    assert f"(default: {MAX_GRID:,})" in " ".join(capsys.readouterr().out.split())
+
+
 def test_data_command_finds_and_verifies_the_real_files():
     result = npnn_cli("data")
     assert result.returncode == 0, result.stderr

@@ -99,7 +99,7 @@ def sweep_temp_files(path: Path, suffix: str = ".tmp") -> list[Path]:
             continue  # not a temp file of `path`
         pid = int(match[1]) if match[1] else None
         try:
-            if entry.stat(follow_symlinks=False).st_mtime >= _STARTED or _running(pid):
+            if entry.stat(follow_symlinks=False).st_mtime >= _STARTED or process_running(pid):
                 continue
             os.unlink(entry.path)
         except OSError:
@@ -108,7 +108,7 @@ def sweep_temp_files(path: Path, suffix: str = ".tmp") -> list[Path]:
     return swept
 
 
-def _running(pid: int | None) -> bool:
+def process_running(pid: int | None) -> bool:
     if pid is None:
         return False  # written before temp names carried a PID
     if pid == os.getpid():

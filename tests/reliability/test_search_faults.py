@@ -30,10 +30,14 @@ import pytest
 from fault_tools import ENV, npnn_cli
 from sqlalchemy.exc import OperationalError
 
-from npnn.search import SearchError, SearchOptions, read_csv, run_search
-from npnn.search.faults import environment_fault, faults_in_threads, stopped
+from npnn.search import SearchError, SearchOptions, read_csv, run_search, runner
+from npnn.search.faults import SearchStoppedError, fault_in_chain, faults_in_threads, stopped
 from npnn.search.space import Param, SearchSpace
+from npnn.search.workers import work_in_processes
+from npnn.serialization import CheckpointError
 from npnn.training import Trainer
+from npnn.training.errors import TrainingStoppedError
+from npnn.training.stop_signals import STOP_SIGNALS
 
 FIXED = {"hidden": [16], "batch_size": 100, "epochs": 1, "train_subset": 300, "dropout": 0.0,
          "schedule": "constant", "eval_every": 1}
@@ -308,7 +312,7 @@ def _disk_full_once(monkeypatch, where):
     def atomic_write_bytes(path, data):
         if where in Path(path).name and not failed:
             failed.append(path)
-            raise OSError(errno.ENOSPC, "No space left on device")
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))  # as the real one names it
         return real(path, data)
 
     monkeypatch.setattr(npnn.serialization, "atomic_write_bytes", atomic_write_bytes)
@@ -382,6 +386,19 @@ def _chained(error, cause):
     return error
 
 
+def _raised_while(error, handled, from_none=False):
+    """`error` as raised in an `except` clause of `handled` (`from None` if `from_none`)."""
+    try:
+        try:
+            raise handled
+        except OSError:
+            if from_none:
+                raise error from None
+            raise error  # noqa: B904 (the implicit context is the point)
+    except Exception as raised:
+        return raised
+
+
 @pytest.mark.parametrize("error, number", [
     (OSError(errno.ENOSPC, "No space left on device"), errno.ENOSPC),
     (OSError(errno.EDQUOT, "Disk quota exceeded"), errno.EDQUOT),
@@ -393,12 +410,19 @@ def _chained(error, cause):
     (OperationalError("UPDATE", {}, sqlite3.OperationalError("attempt to write a readonly database")),
      errno.EROFS),
     (_chained(RuntimeError("saving failed"), OSError(errno.ENOSPC, "No space left on device")), errno.ENOSPC),
+    (_raised_while(RuntimeError("saving failed"), OSError(errno.ENOSPC, "No space left on device")),
+     errno.ENOSPC),
+    (MemoryError("Unable to allocate 3 TiB"), errno.ENOMEM),
+    (TrainingStoppedError("ran out of memory (at step 4); ...", errno.ENOMEM), errno.ENOMEM),
+    # `from None`: serialization's CheckpointError for an unreadable file is the run's, not the machine's
+    (_raised_while(CheckpointError("f: not readable"),
+                   PermissionError(errno.EACCES, "Permission denied", "f"), from_none=True), None),
     (FileNotFoundError(errno.ENOENT, "No such file or directory", "f"), None),  # a real error of the run
     (ValueError("database or disk is full"), None),  # only SQLite's own errors are read as faults
     (OperationalError("SELECT", {}, sqlite3.OperationalError("database is locked")), None),
 ])
 def test_which_errors_are_faults_of_the_machine(error, number):
-    fault = environment_fault(error, "study.db")
+    fault = fault_in_chain(error, "study.db")
     assert (fault.errno if fault is not None else None) == number
     if fault is not None:
         message = str(stopped(fault, "runs/trial-0007", " and trial 7 is queued to run again"))
@@ -424,3 +448,81 @@ def test_a_fault_of_the_machine_in_a_background_thread_is_kept_not_printed(monke
             thread.join()
     assert [(f.errno, f.filename) for f in faults] == [(errno.ENOSPC, "s/study.db")]
     assert printed == [bug]  # a bug still shows
+
+
+def test_a_stopped_search_error_is_raised_as_it_is_not_as_its_own_cause(options, monkeypatch):
+    fault = SearchStoppedError("study.db: No space left on device; the search stopped: ...", errno.ENOSPC)
+
+    def work(*args):
+        raise fault
+
+    monkeypatch.setattr(runner, "_work", work)
+    with pytest.raises(SearchStoppedError) as raised:
+        run_search(options)
+    assert raised.value is fault and raised.value.__cause__ is not fault
+
+
+def test_a_stopped_search_error_keeps_its_errno_and_file_through_a_process_queue():
+    import pickle
+
+    sent = SearchStoppedError("s/study.db: full; ...", errno.ENOSPC, "s/study.db")
+    error = pickle.loads(pickle.dumps(sent))
+    assert (str(error), error.errno, error.filename) == ("s/study.db: full; ...", errno.ENOSPC, "s/study.db")
+
+
+def test_running_out_of_memory_in_a_trial_stops_the_search_resumable(options, monkeypatch):
+    """`npnn train` stops resumable when memory runs out; a search failed the trial for good."""
+    real = Trainer._train_step
+
+    def no_memory(self, images, labels):
+        if self.config.lr == 0.01 and self.position.step == 1:
+            raise MemoryError("Unable to allocate 3 TiB")
+        return real(self, images, labels)
+
+    monkeypatch.setattr(Trainer, "_train_step", no_memory)
+    with pytest.raises(SearchStoppedError, match=r"Cannot allocate memory; the search stopped and trial "
+                                                 r"\d is queued to run again: free memory") as raised:
+        run_search(options)
+    assert raised.value.errno == errno.ENOMEM
+    study = _study(options.out)
+    assert not [t for t in study.trials if t.state.name == "FAIL"]
+    assert [t for t in study.trials if "queued_again" in t.user_attrs]
+    monkeypatch.undo()
+    assert run_search(options)["complete"] == 4
+
+
+def test_workers_that_cannot_all_start_leave_no_handler_and_no_worker_behind(options, monkeypatch):
+    """Process.start() failing for the second worker left the forwarding handlers installed and
+    the first worker training."""
+    from dataclasses import replace
+    from multiprocessing.context import SpawnProcess
+
+    real, started = SpawnProcess.start, []
+
+    def start(self):
+        if started:
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+        real(self)
+        started.append(self)
+
+    monkeypatch.setattr(SpawnProcess, "start", start)
+    before = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+    with pytest.raises(OSError, match="Resource temporarily unavailable"):
+        work_in_processes(replace(options, jobs=2), None, runner._work)
+    assert {number: signal.getsignal(number) for number in STOP_SIGNALS} == before
+    assert started and started[0].exitcode is not None  # stopped, not training on
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_nohup_keeps_a_search_going_after_a_hangup(tmp_path, jobs):
+    """`nohup npnn search … &`: SIGHUP is ignored from the start, so a logout does not stop it."""
+    args, out = _slow_search(tmp_path), tmp_path / "s"
+    process = subprocess.Popen([sys.executable, "-m", "npnn", *map(str, args), "--jobs", str(jobs)],
+                               env=ENV, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    _wait_training(out, range(jobs), process)
+    os.killpg(process.pid, signal.SIGHUP)  # the terminal closing
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert "2 complete, 0 failed" in stdout

@@ -469,3 +469,104 @@ def _read(path):
         return path.read_text()
     except FileNotFoundError:
         return ""
+
+
+# ----- a signal ignored at the start stays ignored; a hung-up terminal loses no run -----
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGINT], ids=["nohup", "background-job"])
+def test_a_stop_signal_ignored_at_the_start_stays_ignored(tmp_path, signum):
+    """`nohup npnn train … &` ignores SIGHUP (a logout), a shell's background job SIGINT."""
+    import subprocess
+    import sys
+    import time
+
+    from fault_tools import ENV
+
+    run = tmp_path / "r"
+    process = subprocess.Popen([sys.executable, "-m", "npnn", "train", *LONG, "--out", str(tmp_path),
+                                "--run-id", "r"], env=ENV, text=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signum, signal.SIG_IGN))  # as nohup does
+    deadline = time.time() + 60
+    while time.time() < deadline and "step 20 " not in _read(run / "train.log"):
+        time.sleep(0.01)
+    os.kill(process.pid, signum)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    status = json.loads((run / "status.json").read_text())
+    assert (status["status"], status["step"]) == ("finished", 400)
+
+
+class _HungUp:
+    """A terminal after a hangup: every write fails with EIO."""
+
+    def write(self, text):
+        raise OSError(errno.EIO, "Input/output error")
+
+    def flush(self):
+        pass
+
+    def fileno(self):
+        import io
+
+        raise io.UnsupportedOperation("fileno")
+
+    def isatty(self):
+        return False
+
+
+def test_a_hangup_after_the_terminal_is_gone_stops_resumable_with_exit_129(tmp_path, monkeypatch):
+    """The stop handler printed to the dead terminal: EIO out of the training step, filed as a
+    disk fault (exit 1, no checkpoint of the step)."""
+    from npnn.cli import main
+    from npnn.training import trainer as trainer_module
+
+    step = trainer_module.Trainer._train_step
+
+    def hang_up_at_step_3(self, images, labels):
+        if self.position.step == 3:
+            os.kill(os.getpid(), signal.SIGHUP)
+        return step(self, images, labels)
+
+    monkeypatch.setattr(trainer_module.Trainer, "_train_step", hang_up_at_step_3)
+    monkeypatch.setattr("sys.stderr", _HungUp())
+    monkeypatch.setattr("sys.stdout", _HungUp())
+    assert main(["train", *STEPS, "--out", str(tmp_path), "--run-id", "r"]) == 128 + signal.SIGHUP
+    status = json.loads((tmp_path / "r" / "status.json").read_text())
+    assert status["status"] == "interrupted" and status["step"] == 4
+    assert (tmp_path / "r" / "last.safetensors").exists()
+    assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL  # put back
+
+
+def test_progress_lines_to_a_hung_up_terminal_do_not_stop_training(monkeypatch):
+    from npnn.cli.progress import TqdmReporter
+
+    monkeypatch.setattr("sys.stdout", _HungUp())
+    TqdmReporter().message("step 10 ...")  # raised OSError: EIO
+
+
+def test_a_nameless_io_error_is_the_terminal_not_the_disk():
+    from npnn.training.errors import machine_fault
+
+    assert machine_fault(OSError(errno.EIO, "Input/output error")) is None  # a write to the tty
+    assert machine_fault(BrokenPipeError(errno.EPIPE, "Broken pipe")) is None
+    disk = machine_fault(OSError(errno.EIO, "Input/output error", "r/last.safetensors"))
+    assert disk is not None and disk.fix == "check the disk" and disk.filename == "r/last.safetensors"
+    memory = machine_fault(MemoryError("Unable to allocate 3 TiB"))
+    assert memory is not None and memory.errno == errno.ENOMEM
+
+
+def test_stop_signals_leave_an_ignored_signal_ignored_and_put_the_others_back():
+    from npnn.training.stop_signals import StopSignals
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        before = signal.getsignal(signal.SIGTERM)
+        with StopSignals() as stop:
+            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is stop
+        assert signal.getsignal(signal.SIGTERM) == before
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)

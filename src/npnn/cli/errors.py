@@ -52,13 +52,17 @@ def known_errors() -> tuple[type[BaseException], ...]:
 
     # OSError: a missing or unreadable path, a full disk; the message names the file
     return (ReportError, DataNotFoundError, DownloadError, IdxError, ChecksumError, CheckpointError,
-            ConfigError, ResumeError, ResultsError, OSError)
+            ConfigError, ResumeError, ResultsError, OSError, MemoryError)
 
 
 def describe(error: BaseException) -> str:
     """The message of a known error, with the fix where the error itself cannot know it."""
     from npnn.training import ConfigError
+    from npnn.training.errors import machine_fault
 
     if isinstance(error, ConfigError) and error.source:
         return f"{error} (edit {error.source} back to a valid value)"
+    if isinstance(error, MemoryError):  # outside training (which says where it stopped)
+        fault = machine_fault(error)
+        return f"{fault.problem}; {fault.fix}" if fault is not None else str(error)
     return str(error)

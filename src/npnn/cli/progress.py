@@ -2,11 +2,13 @@
 
 The Trainer's log lines are echoed to stdout, all but its closing line (`Reporter.ended`):
 `npnn train` says how the run ended itself, from the FitResult or the error. Should the reader
-of stdout go away (`npnn train | head -1`), training goes on to its end with stdout discarded.
+of stdout go away (`npnn train | head -1`), or the terminal hang up (EIO), training goes on
+with the output discarded: the terminal is no reason to lose the run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
@@ -33,13 +35,17 @@ class TqdmReporter(Reporter):
     def step_done(self, loss: float) -> None:
         self.steps += 1
         if self.bar is not None:
-            self.bar.update(1)
-            if self.steps % POSTFIX_EVERY == 0:
-                self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+            try:
+                self.bar.update(1)
+                if self.steps % POSTFIX_EVERY == 0:
+                    self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+            except OSError:  # the terminal hung up: no more bars
+                self.bar, self.show_bar = None, False
 
     def epoch_done(self) -> None:
         if self.bar is not None:
-            self.bar.close()
+            with contextlib.suppress(OSError):
+                self.bar.close()
             self.bar = None
 
     def message(self, text: str) -> None:
@@ -50,5 +56,5 @@ class TqdmReporter(Reporter):
 def _write(text: str) -> None:
     try:
         tqdm.write(text, file=sys.stdout)
-    except BrokenPipeError:
-        discard_stdout()  # a broken pipe is no reason to lose the run
+    except OSError:  # a broken pipe, a terminal that hung up: no reason to lose the run
+        discard_stdout()

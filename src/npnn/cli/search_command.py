@@ -15,7 +15,8 @@ from typing import Any
 
 from npnn.cli.config_flags import add_config_flags, config_overrides
 from npnn.cli.errors import UsageError, check_folders
-from npnn.search.study import MAX_GRID
+
+MAX_GRID_HELP = "10,000"  # npnn.search.study.MAX_GRID, written out: `npnn --help` loads no search
 
 
 def register(commands: Any) -> None:
@@ -36,8 +37,8 @@ def register(commands: Any) -> None:
     how.add_argument("--jobs", type=int, default=1, help="trials at once, in separate processes")
     how.add_argument("--storage", help="Optuna storage URL shared by workers (default: SQLite in --out)")
     how.add_argument("--study", default="npnn-search", help="study name in the storage")
-    how.add_argument("--max-grid", type=int, default=MAX_GRID, metavar="N",
-                     help=f"refuse a grid of more than N points (default: {MAX_GRID:,})")
+    how.add_argument("--max-grid", type=int, metavar="N",
+                     help=f"refuse a grid of more than N points (default: {MAX_GRID_HELP})")
     how.add_argument("--summary", type=Path, metavar="DIR",
                      help="print the summary of an existing search directory and exit")
     how.add_argument("--top", type=int, default=4, help="trials per table in the summary (default: 4)")
@@ -47,7 +48,9 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from npnn.search import ResultsError, SearchError, SpaceError, read_csv, summary
+    from npnn.search import ResultsError, SearchError, SpaceError, read_csv, run_search, summary
+    from npnn.search.study import masked_url
+    from npnn.training.stop_signals import signal_name
 
     if args.top < 1:
         raise UsageError(f"--top must be at least 1, got {args.top}")
@@ -64,16 +67,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         options = _options(args)
-        from npnn.search import run_search
-        from npnn.search.study import masked_url
-
         print(f"search: {options.space.description or options.space_source}; sampler "
               f"{options.sampler_name}; {options.jobs} job(s); storage {masked_url(options.storage_url)}")
         result = run_search(options, echo=_echo)
     except (SearchError, SpaceError) as error:
         raise UsageError(str(error)) from None
-    from npnn.search.faults import signal_name
-
     print(result["summary"])
     print(f"{result['complete']} complete, {result['failed']} failed, {result['pruned']} pruned; "
           f"{result['seconds']:.0f}s; results in {result['csv']}")
@@ -108,7 +106,7 @@ def _options(args: argparse.Namespace) -> Any:
     return SearchOptions(out=out, space=space, space_source=name, sampler=args.sampler,
                          seed=args.sampler_seed, trials=args.trials, jobs=args.jobs, prune=args.prune,
                          storage=args.storage, study=args.study, overrides=overrides,
-                         max_grid=args.max_grid)
+                         **({} if args.max_grid is None else {"max_grid": args.max_grid}))
 
 
 def _echo(line: str) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from npnn.cli.config_flags import add_config_flags, config_overrides, flag_name
@@ -90,22 +90,10 @@ def _check_run_flags(args: argparse.Namespace) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        return _train(args)
-    except MemoryError:
-        # the estimate that refuses sizes up front (exit 2) cannot see every allocation
-        raise OutOfMemoryError("ran out of memory; free memory, or train a smaller model (--hidden) "
-                           "or smaller batches (--batch-size); an interrupted run continues with "
-                           "`npnn train --resume RUN_DIR`") from None
-
-
-class OutOfMemoryError(OSError):  # an OSError, so the CLI prints one line, exit 1
-    """The machine ran out of memory."""
-
-
-def _train(args: argparse.Namespace) -> int:
     from npnn.cli.progress import TqdmReporter
     from npnn.training import ConfigError, RunCompleteError, Trainer
+    from npnn.training.run_dir import INTERRUPTED
+    from npnn.training.stop_signals import StopSignals, signal_name
 
     reporter = TqdmReporter(quiet=args.quiet)
     if args.force and not args.resume:
@@ -125,17 +113,13 @@ def _train(args: argparse.Namespace) -> int:
             trainer = Trainer.create(config, out, args.run_id, reporter=reporter)
         except ConfigError as error:  # a setting only the data or the machine can refute
             raise _blame(error, args, base) from None
-    stop = _Stop(trainer)
-    previous = {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}
-    try:
+    with StopSignals(trainer) as stop:
         result = trainer.fit()
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    if result.status == INTERRUPTED_STATUS and stop.signum not in (None, signal.SIGINT):
-        print(f"stopped by {signal.Signals(stop.signum).name} at step {result.steps}; resume with: "
-              f"npnn train --resume {result.run_dir}", file=sys.stderr)
-        return 128 + stop.signum
+    if result.status == INTERRUPTED and stop.signal not in (0, signal.SIGINT):
+        with contextlib.suppress(OSError):  # the terminal may have hung up (SIGHUP)
+            print(f"stopped by {signal_name(stop.signal)} at step {result.steps}; resume with: "
+                  f"npnn train --resume {result.run_dir}", file=sys.stderr)
+        return 128 + stop.signal
     return _summarize(result, test=not args.no_test)
 
 
@@ -168,29 +152,6 @@ def _resume(args: argparse.Namespace, reporter: Any) -> Trainer:
     diff = changed_settings(before.to_dict(), config.to_dict())
     print(f"resuming with changed settings (--force): {'; '.join(diff) or 'none'}", file=sys.stderr)
     return trainer
-
-
-# Ctrl-C, `kill` and a closed terminal all stop training the same way: resumable
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
-                     if hasattr(signal, name))
-INTERRUPTED_STATUS = "interrupted"
-
-
-class _Stop:
-    """First signal: stop cleanly after this step, saving a checkpoint; a second one aborts at
-    once (as KeyboardInterrupt, which still leaves the run 'interrupted')."""
-
-    def __init__(self, trainer: Trainer) -> None:
-        self.trainer, self.signum = trainer, None
-
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
-        if self.signum is not None:
-            raise KeyboardInterrupt
-        self.signum = signum
-        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
-        print(f"\n{name}: stopping after this step and saving a checkpoint (again to abort)",
-              file=sys.stderr)
-        self.trainer.request_stop()
 
 
 def _summarize(result: FitResult, test: bool) -> int:

@@ -1,4 +1,4 @@
-"""Faults of the machine, not of a trial: a full disk, an I/O error, a refused write, a signal.
+"""Faults of the machine, not of a trial: a full disk, an I/O error, a refused write, no memory.
 
 Such a fault says nothing about the trial's configuration, so the trial in progress is queued
 again instead of failed, and the search stops with one message: rerunning the same command
@@ -10,46 +10,55 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-# errno values that a retry after fixing the machine (not the configuration) cures
-ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EACCES, errno.EPERM, errno.EROFS}
-# SQLite reports the same faults in words, inside SQLAlchemy's OperationalError
+from npnn.training.errors import MachineStoppedError, fix_for, machine_fault
+
+# SQLite reports the machine's faults in words, inside SQLAlchemy's OperationalError
 SQLITE_FAULTS = {"database or disk is full": errno.ENOSPC, "disk i/o error": errno.EIO,
                  "attempt to write a readonly database": errno.EROFS,
                  "unable to open database file": errno.EACCES}
-FIXES = {errno.ENOSPC: "free some space", errno.EDQUOT: "free some space (or raise the quota)",
-         errno.EIO: "check the disk", errno.EACCES: "fix its permissions", errno.EPERM: "fix its permissions",
-         errno.EROFS: "make the file system writable"}
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # all stop a search like Ctrl-C
 
 
-class SearchStoppedError(OSError):
-    """An environment fault stopped the search; its trial in progress was queued again."""
+class SearchStoppedError(MachineStoppedError):
+    """A fault of the machine stopped the search; its trial in progress was queued again."""
 
 
-def environment_fault(error: BaseException, study_db: str | None = None) -> OSError | None:
-    """The OSError behind `error` when it is an environment fault, else None.
+def fault_in_chain(error: BaseException, study_db: str | None = None) -> OSError | None:
+    """The fault of the machine behind `error` (an OSError), else None.
 
-    Looks through the exception's causes; SQLite's messages become an OSError on `study_db`.
+    Follows the exception's causes (and its context, unless raised `from None`): a stopped
+    training run, an OSError of a full disk or a refused write, no memory, or SQLite's words
+    for those (as an OSError on `study_db`).
     """
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, SearchStoppedError):
+        if isinstance(current, MachineStoppedError):
             return current
-        if isinstance(current, OSError) and current.errno in ENVIRONMENT_ERRNOS:
-            return current
+        fault = machine_fault(current)
+        if fault is not None:
+            return current if isinstance(current, OSError) else OSError(fault.errno, fault.problem)
         text = str(current).lower()
         for message, number in SQLITE_FAULTS.items():
             if message in text and type(current).__name__ in ("OperationalError", "DatabaseError"):
                 return OSError(number, os.strerror(number), study_db)
-        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+        current = _cause(current)
     return None
+
+
+def _cause(error: BaseException) -> BaseException | None:
+    """The exception behind `error`: SQLAlchemy's `orig`, the `from` cause, or the one being
+    handled when it was raised (unless raised `from None`)."""
+    orig = getattr(error, "orig", None)
+    if isinstance(orig, BaseException):
+        return orig
+    if error.__cause__ is not None or error.__suppress_context__:
+        return error.__cause__
+    return error.__context__
 
 
 @contextlib.contextmanager
@@ -60,7 +69,7 @@ def faults_in_threads(study_db: str | None = None) -> Iterator[list[OSError]]:
     previous = threading.excepthook
 
     def hook(args: threading.ExceptHookArgs) -> None:
-        fault = environment_fault(args.exc_value, study_db) if args.exc_value is not None else None
+        fault = fault_in_chain(args.exc_value, study_db) if args.exc_value is not None else None
         if fault is None:
             previous(args)
         else:
@@ -80,13 +89,5 @@ def stopped(fault: OSError, where: str | Path, queued: str = "") -> SearchStoppe
         return fault
     name = fault.filename if fault.filename is not None else where
     reason = fault.strerror or os.strerror(fault.errno or errno.EIO)
-    fix = FIXES.get(fault.errno or errno.EIO, "fix it")
-    return SearchStoppedError(f"{name}: {reason}; the search stopped{queued}: {fix}, then rerun the "
-                              "same command to continue")
-
-
-def signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
+    return SearchStoppedError(f"{name}: {reason}; the search stopped{queued}: {fix_for(fault.errno)}, "
+                              "then rerun the same command to continue", fault.errno, fault.filename)

@@ -56,11 +56,7 @@ def write_csv(path: str | Path, rows: list[dict[str, Any]]) -> None:
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    try:
-        atomic_write_text(path, buffer.getvalue())
-    except OSError as error:  # a failed write() names no file
-        error.filename = str(path) if error.filename is None else error.filename
-        raise
+    atomic_write_text(path, buffer.getvalue())  # an OSError of it names `path`
 
 
 class ResultsError(ValueError):

@@ -17,13 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from npnn.search.faults import (
-    SearchStoppedError,
-    environment_fault,
-    faults_in_threads,
-    signal_name,
-    stopped,
-)
+from npnn.search.faults import SearchStoppedError, fault_in_chain, faults_in_threads, stopped
 from npnn.search.results import summary, trial_rows, write_csv
 from npnn.search.space import SAMPLERS, SpaceError
 from npnn.search.study import (
@@ -35,9 +29,12 @@ from npnn.search.study import (
     enqueue_grid,
     open_study,
 )
-from npnn.search.workers import Stopper, retry_orphans, work_in_processes, worker_id
-from npnn.serialization import atomic_write_json, read_json
+from npnn.search.workers import retry_orphans, work_in_processes, worker_id
+from npnn.serialization import CheckpointError, atomic_write_json, read_json
+from npnn.training import ConfigError, ResumeError, TrainConfig, Trainer
+from npnn.training.evaluation import evaluate_run
 from npnn.training.run_dir import DIVERGED, INTERRUPTED
+from npnn.training.stop_signals import StopSignals, signal_name
 
 PRUNED = "pruned"  # a Trainer status of its own: the search stopped the trial
 
@@ -67,14 +64,16 @@ def run_search(options: SearchOptions, echo: Echo | None = None) -> dict[str, An
             enqueue_grid(study, options.space)
         started = time.time()
         if options.jobs == 1:
-            with Stopper() as stopper:
+            with StopSignals() as stopper:
                 stop = _work(options, 0, echo, stopper)
         else:
             stop = work_in_processes(options, echo, _work)
         rows = trial_rows(study.get_trials(deepcopy=False))
         write_csv(options.csv_path, rows)
+    except SearchStoppedError:
+        raise  # says already what stopped the search, and what to do
     except Exception as error:
-        fault = environment_fault(error, options.storage_name)
+        fault = fault_in_chain(error, options.storage_name)
         if fault is None:
             raise
         raise stopped(fault, out) from error
@@ -113,7 +112,7 @@ def _check_same_search(options: SearchOptions, path: Path) -> None:
     atomic_write_json(path, record)
 
 
-def _work(options: SearchOptions, worker: int, echo: Echo | None, stopper: Stopper) -> int:
+def _work(options: SearchOptions, worker: int, echo: Echo | None, stopper: StopSignals) -> int:
     """Pull trials until the grid is done, this worker's share of --trials is spent, or a stop
     signal (returned; 0 for none). SearchStoppedError for a fault of the machine."""
     study = open_study(options, worker)
@@ -128,7 +127,7 @@ def _work(options: SearchOptions, worker: int, echo: Echo | None, stopper: Stopp
         except _LeaveRunning:
             pass  # objective.fault says why
         except Exception as error:  # the CSV, or Optuna's own write of the trial's result
-            fault = environment_fault(error, options.storage_name)
+            fault = fault_in_chain(error, options.storage_name)
             if fault is None:
                 raise
             objective.fault = stopped(fault, options.out)
@@ -149,7 +148,7 @@ def _share(options: SearchOptions, worker: int) -> int | None:
     return trials // options.jobs + (1 if worker < trials % options.jobs else 0)
 
 
-def _more_to_do(options: SearchOptions, study: Any, stopper: Stopper) -> bool:
+def _more_to_do(options: SearchOptions, study: Any, stopper: StopSignals) -> bool:
     """For a grid: points are waiting, or still running elsewhere (waited for).
 
     If the worker of a RUNNING point died, Optuna's heartbeat check fails it after the grace
@@ -180,17 +179,14 @@ class _Objective:
     """Train one configuration; report its best validation accuracy to Optuna."""
 
     def __init__(self, options: SearchOptions, study: Any, echo: Echo | None,
-                 stopper: Stopper | None = None) -> None:
+                 stopper: StopSignals | None = None) -> None:
         self.options, self.study, self.echo = options, study, echo
-        self.stopper = stopper or Stopper()
+        self.stopper = stopper or StopSignals()
         self.fault: SearchStoppedError | None = None  # a fault of the machine: the search stops
         self.trials = 0  # trials this worker has finished
         self.durations: list[float] = []
 
     def __call__(self, trial: Any) -> float:
-        from npnn.training import TrainConfig
-        from npnn.training.evaluation import evaluate_run
-
         started = time.perf_counter()
         params = {param.name: param.suggest(trial) for param in self.options.space.params}
         original = _duplicate_of(self.study, trial)
@@ -228,7 +224,7 @@ class _Objective:
         except KeyboardInterrupt:  # a second Ctrl-C
             raise self._queue_again(trial, "aborted by Ctrl-C") from None
         except Exception as error:
-            fault = environment_fault(error, self.options.storage_name)
+            fault = fault_in_chain(error, self.options.storage_name)
             if fault is not None:
                 self.fault = stopped(fault, where, f" and trial {trial.number} is queued to run again")
                 raise self._queue_again(trial, f"{type(fault).__name__}: {fault}") from error
@@ -242,9 +238,6 @@ class _Objective:
     def _trainer(self, trial: Any, config: Any, reporter: Any) -> Any:
         """Continue the run that a stopped or killed earlier try of this point left (its
         `run_dir`, copied into the queued trial), else start a new one."""
-        from npnn.serialization import CheckpointError
-        from npnn.training import ConfigError, ResumeError, Trainer
-
         earlier = trial.user_attrs.get("run_dir")
         if earlier is not None:
             try:
@@ -278,7 +271,7 @@ class _Objective:
             ))
             trial.set_user_attr("queued_again", reason)
         except Exception as error:
-            fault = environment_fault(error, self.options.storage_name)
+            fault = fault_in_chain(error, self.options.storage_name)
             if fault is None:
                 raise
             self.fault = self.fault or stopped(fault, self.options.storage_name)

@@ -20,43 +20,21 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from npnn.search.faults import STOP_SIGNALS, SearchStoppedError, signal_name
+from npnn.search.faults import SearchStoppedError
 from npnn.search.study import SearchOptions, open_study
+from npnn.serialization import process_running
+from npnn.training.stop_signals import STOP_SIGNALS, StopSignals, install, restore, signal_name
 
 WORKER_FAULT = 3  # a worker process's exit status after a fault of the machine (disk full, ...)
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 # work(options, worker index, echo, stopper) -> the stop signal (0: none); module-level, so
 # that a spawned worker process can import it
-Work = Callable[[SearchOptions, int, Any, "Stopper"], int]
+Work = Callable[[SearchOptions, int, Any, StopSignals], int]
 
 
 class WorkerDiedError(ChildProcessError):
     """A search worker process was killed or crashed; the message says what became of its trial."""
-
-
-class Stopper:
-    """SIGINT, SIGTERM and SIGHUP: the first stops the trial in progress cleanly (it is queued
-    again); a second Ctrl-C aborts it at once (it is queued again all the same)."""
-
-    def __init__(self) -> None:
-        self.signal = 0  # the first stop signal received
-        self.trainer: Any = None  # the trainer of the trial in progress
-
-    def __call__(self, signum: int, frame: Any) -> None:
-        if self.signal and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.signal = self.signal or signum
-        if self.trainer is not None:
-            self.trainer.request_stop()
-
-    def __enter__(self) -> Stopper:
-        self.previous = {number: signal.signal(number, self) for number in STOP_SIGNALS}
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for number, handler in self.previous.items():
-            signal.signal(number, handler)
 
 
 def work_in_processes(options: SearchOptions, echo: Any, work: Work) -> int:
@@ -73,28 +51,33 @@ def work_in_processes(options: SearchOptions, echo: Any, work: Work) -> int:
     forward = _Forwarder(workers)
     # blocked until the handlers are in place, here and (inherited) in each new worker
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    previous = {number: signal.signal(number, forward) for number in STOP_SIGNALS}
+    previous = install(forward)
     try:
-        os.environ.update({name: str(threads) for name in BLAS_THREAD_VARIABLES})
-        for index in range(options.jobs):
-            workers.append(context.Process(target=_worker_main,
-                                           args=(options, index, echo, faults, os.getpid(), work)))
-            workers[-1].start()
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-    try:
+        try:
+            os.environ.update({name: str(threads) for name in BLAS_THREAD_VARIABLES})
+            for index in range(options.jobs):
+                workers.append(context.Process(target=_worker_main,
+                                               args=(options, index, echo, faults, os.getpid(), work)))
+                workers[-1].start()
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         deaths = _wait(options, workers, forward)
+    except BaseException:
+        forward.stop_workers()  # no worker trains on after its parent has given up
+        for worker in workers:
+            if worker.pid is not None:
+                worker.join()
+        raise
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        restore(previous)
     if not faults.empty():
         raise faults.get()
-    if deaths and not forward.signal:
+    if deaths:
         raise WorkerDiedError("; ".join(deaths))
     codes = [worker.exitcode for worker in workers]
     return forward.signal or next((code - 128 for code in codes if code and code > 128), 0)
@@ -102,7 +85,8 @@ def work_in_processes(options: SearchOptions, echo: Any, work: Work) -> int:
 
 def _wait(options: SearchOptions, workers: list[Any], forward: _Forwarder) -> list[str]:
     """Wait for every worker; stop the others when one hits a fault of the machine, retry at
-    once the trial of one that was killed. Returns what happened to workers that died."""
+    once the trial of one that was killed. Returns what happened to workers that died: killed
+    by a signal not sent through this process, or failed with an error."""
     deaths, pending = [], list(workers)
     while pending:
         multiprocessing.connection.wait([worker.sentinel for worker in pending])
@@ -110,11 +94,11 @@ def _wait(options: SearchOptions, workers: list[Any], forward: _Forwarder) -> li
             pending.remove(worker)
             number, code = workers.index(worker) + 1, worker.exitcode
             if code == WORKER_FAULT:
-                forward(signal.SIGTERM, None)  # the others would meet the same fault
-            elif code is not None and code < 0 and not forward.signal:
+                forward.stop_workers()  # the others would meet the same fault
+            elif code < 0 and not forward.signal:
                 deaths.append(f"search worker {number} was killed by {signal_name(-code)} "
                               f"(signal {-code}); {_retry_killed(options)}")
-            elif code not in (0, WORKER_FAULT) and not (code > 128 and code - 128 in STOP_SIGNALS):
+            elif code > 0 and code - 128 not in STOP_SIGNALS:
                 deaths.append(f"search worker {number} failed with exit status {code} (see its "
                               "error above); rerun the same command to continue")
     return deaths
@@ -128,9 +112,13 @@ class _Forwarder:
         self.workers, self.signal = workers, 0
 
     def __call__(self, signum: int, frame: Any) -> None:
-        sent = signal.SIGINT if self.signal and signum == signal.SIGINT else signal.SIGTERM
-        if frame is not None:  # a real signal, not a fault passed on by _wait
-            self.signal = self.signal or signum
+        again = bool(self.signal) and signum == signal.SIGINT
+        self.signal = self.signal or signum
+        self.stop_workers(signal.SIGINT if again else signal.SIGTERM)
+
+    def stop_workers(self, sent: int = signal.SIGTERM) -> None:
+        """Send `sent` to the workers still running: SIGTERM stops each after its step, and
+        queues its trial again."""
         for worker in self.workers:
             if worker.pid is not None and worker.exitcode is None:
                 with contextlib.suppress(ProcessLookupError):  # it has just ended
@@ -141,7 +129,7 @@ def _worker_main(options: SearchOptions, index: int, echo: Any, faults: Any, par
                  work: Work) -> None:
     os.setpgrp()  # the terminal's Ctrl-C reaches the parent only, which passes it on once
     _watch_parent(parent)
-    with Stopper() as stopper:
+    with StopSignals() as stopper:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by the parent
         try:
             stop = work(options, index, echo, stopper)
@@ -190,7 +178,7 @@ def retry_orphans(study: Any) -> list[int]:
     callback = study._storage.get_heartbeat_stale_trial_callback()
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         name, _, pid = str(trial.user_attrs.get("worker", "")).rpartition(":")
-        if name != host or not pid.isdigit() or _running(int(pid)):
+        if name != host or not pid.isdigit() or process_running(int(pid)):
             continue
         try:
             if not study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
@@ -201,16 +189,6 @@ def retry_orphans(study: Any) -> list[int]:
             callback(study, study._storage.get_trial(trial._trial_id))
         numbers.append(trial.number)
     return numbers
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
 
 
 def worker_id(pid: int | None = None) -> str:

@@ -31,10 +31,11 @@ from npnn.training.builders import (
 from npnn.training.config import ConfigError, TrainConfig
 from npnn.training.datasets import load_datasets
 from npnn.training.errors import (
+    MachineFault,
     ResumeError,
     RunCompleteError,
     TrainingStoppedError,
-    environment_fault,
+    machine_fault,
 )
 from npnn.training.history import EvalRecord, History
 from npnn.training.machine import machine_info
@@ -227,11 +228,11 @@ class Trainer:
             self._record_abort(INTERRUPTED, "aborted by Ctrl-C", started)
             raise
         except BaseException as error:
-            fault = environment_fault(error)
+            fault = machine_fault(error)
             if fault is None:
                 self._record_abort(FAILED, f"{type(error).__name__}: {error}", started)
                 raise
-            raise self._stopped(*fault, started) from error
+            raise self._stopped(fault, started) from error
         finally:
             self.release()
 
@@ -248,13 +249,14 @@ class Trainer:
     def __exit__(self, *exc_info: object) -> None:
         self.release()  # now, not when whatever still refers to the trainer is freed
 
-    def _stopped(self, problem: str, fix: str, started: float) -> TrainingStoppedError:
-        """Record the run as interrupted by `problem`; the error that says so and how to go on."""
-        self._record_abort(INTERRUPTED, problem, started)
+    def _stopped(self, fault: MachineFault, started: float) -> TrainingStoppedError:
+        """Record the run as interrupted by `fault`; the error that says so and how to go on."""
+        self._record_abort(INTERRUPTED, fault.problem, started)
         since = (f"from its last checkpoint (step {self._saved_step})"
                  if self._saved_step is not None else "from the start")
-        return TrainingStoppedError(f"{problem} (at step {self.position.step}); {fix}, then "
-                               f"`npnn train --resume {self.run.path}` continues {since}")
+        return TrainingStoppedError(f"{fault.problem} (at step {self.position.step}); {fault.fix}, then "
+                                    f"`npnn train --resume {self.run.path}` continues {since}",
+                                    fault.errno, fault.filename)
 
     def _loop(self, started: float) -> str:
         config, position = self.config, self.position
