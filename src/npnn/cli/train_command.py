@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
             trainer = Trainer.create(config, out, args.run_id, reporter=reporter)
         except ConfigError as error:  # a setting only the data or the machine can refute
             raise _blame(error, args, base) from None
-    with StopSignals(trainer) as stop:
+    with trainer, StopSignals(trainer) as stop:
         result = trainer.fit()
     if result.status == INTERRUPTED and stop.signal not in (0, signal.SIGINT):
         with contextlib.suppress(OSError):  # the terminal may have hung up (SIGHUP)

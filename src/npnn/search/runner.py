@@ -233,6 +233,8 @@ class _Objective:
                 trial.set_user_attr("fail_reason", f"{type(error).__name__}: {error}")
             raise
         finally:
+            if self.stopper.trainer is not None:
+                self.stopper.trainer.release()  # the run is free however the trial ended
             self.stopper.trainer = None
 
     def _trainer(self, trial: Any, config: Any, reporter: Any) -> Any:
