@@ -142,3 +142,47 @@ def test_bad_arguments_raise_clear_errors(build: Callable[[Any], Any], error: ty
                                           message: str) -> None:
     with pytest.raises(error, match=message):
         build(_optimizer())
+
+
+CLOSED_CASES = [case for case in SCHEDULER_CASES if case[2] is None]
+PLATEAU_CASES = [case for case in SCHEDULER_CASES if case[2] is not None]
+
+
+@pytest.mark.parametrize(("case", "build", "sign"), CLOSED_CASES, ids=[case[0] for case in CLOSED_CASES])
+def test_lrs_at_equals_stepping_exactly_and_changes_nothing(case: str, build: Callable[[Any, Any], Any],
+                                                            sign: None) -> None:
+    optimizer = _optimizer()
+    scheduler = build(lr_scheduler, optimizer)
+    epochs = [STEPS, 0, 3, 3, *range(1, STEPS)]  # any order, repeats allowed
+    before = (scheduler.state_dict(), optimizer.state_dict())
+    ahead = scheduler.lrs_at(epochs)
+    assert (scheduler.state_dict(), optimizer.state_dict()) == before  # read, not stepped
+
+    stepped = {0: [g["lr"] for g in optimizer.param_groups]}
+    stepped.update({t + 1: lrs[2:] for t, lrs in enumerate(advance(optimizer, scheduler, sign, 0, STEPS))})
+    assert ahead == [stepped[epoch] for epoch in epochs]  # bit for bit
+    assert scheduler.lr_at(STEPS) == stepped[STEPS]  # from the current epoch on
+    with pytest.raises(ValueError, match=f"before the scheduler's current epoch {STEPS}"):
+        scheduler.lr_at(STEPS - 1)
+
+    closed = scheduler.lrs_at(range(STEPS + 1), closed_form=True)  # any epoch, to rounding
+    np.testing.assert_allclose(closed, [stepped[e] for e in range(STEPS + 1)], rtol=1e-9, atol=1e-15)
+    assert scheduler.last_epoch == STEPS
+
+
+def test_lrs_at_continues_a_resumed_scheduler() -> None:
+    optimizer = _optimizer()
+    scheduler = lr_scheduler.CosineAnnealingLR(optimizer, T_max=30)
+    advance(optimizer, scheduler, None, 0, 12)
+    ahead = scheduler.lrs_at(range(12, 40))
+    assert ahead == [[g["lr"] for g in optimizer.param_groups]] + [
+        lrs[2:] for lrs in advance(optimizer, scheduler, None, 12, 39)]
+
+
+@pytest.mark.parametrize(("case", "build", "sign"), PLATEAU_CASES, ids=[case[0] for case in PLATEAU_CASES])
+def test_reduce_on_plateau_has_no_schedule_to_read(case: str, build: Callable[[Any, Any], Any],
+                                                   sign: float) -> None:
+    scheduler = build(lr_scheduler, _optimizer())
+    for closed_form in (False, True):
+        with pytest.raises(NotImplementedError, match=r"ReduceLROnPlateau .* depends on the metrics"):
+            scheduler.lr_at(3, closed_form=closed_form)

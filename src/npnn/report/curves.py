@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import textwrap
-from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +25,7 @@ LOSS_COLOR, ACCURACY_COLOR = "C0", "C3"
 MIN_ACCURACY_SPAN = 2.0  # percentage points: the least range the accuracy axis shows
 MIN_SMOOTHED = 30  # an EMA (α=0.2: ~5 evaluations of memory) visibly lags shorter histories: draw those raw
 LR_POINTS = 2000
-EXACT_STEPS = 200_000  # step the scheduler itself up to here (~0.3 s); beyond, its closed form
+EXACT_STEPS = 200_000  # step (a replica of) the scheduler up to here (~0.3 s); beyond, its closed form
 COMPLETE_STATES = ("finished", "early_stopped", "unknown")
 TITLE_WIDTH = 44  # characters of a panel title line that fit a 3.8-inch panel
 
@@ -180,37 +179,10 @@ def _sample_steps(config: TrainConfig, per_epoch: int, total: int, points: int) 
     return np.unique(np.clip(np.concatenate([steps, extra]), 0, total))
 
 
-def _stepped(scheduler: Any, group: dict[str, Any], steps: np.ndarray) -> np.ndarray:
-    values, done = [], 0
-    for target in steps:
-        for _ in range(int(target) - done):
-            scheduler.step()
-        done = int(target)
-        values.append(group["lr"])
-    return np.array(values)
-
-
-def _closed_form(scheduler: Any, steps: np.ndarray) -> np.ndarray:
-    """The same schedulers' closed forms (equal to stepping them, to rounding), for long runs."""
-    from npnn.optim.lr_scheduler import SequentialLR
-
-    if isinstance(scheduler, SequentialLR):
-        parts, starts = scheduler._schedulers, [0, *scheduler._milestones]
-    else:
-        parts, starts = [scheduler], [0]
-    values = []
-    for step in steps:
-        index = bisect_right(starts, int(step)) - 1
-        part = parts[index]
-        part.last_epoch = int(step) - starts[index]
-        values.append(part._get_closed_form_lr()[0])
-    return np.array(values)
-
-
 def lr_schedule(config: TrainConfig, points: int = LR_POINTS,
                 exact_steps: int = EXACT_STEPS) -> tuple[np.ndarray, np.ndarray]:
     """(epoch, lr) at about `points` steps: the rate after each step, as history.json records it,
-    from npnn's own scheduler built as the Trainer builds it."""
+    read with `lrs_at` from npnn's own scheduler built as the Trainer builds it."""
     from npnn import optim
     from npnn.tensor import Tensor
     from npnn.training.builders import build_scheduler
@@ -222,10 +194,9 @@ def lr_schedule(config: TrainConfig, points: int = LR_POINTS,
     scheduler = build_scheduler(config, optimizer, per_epoch)
     if scheduler is None:
         lr = np.full(len(steps), config.lr)
-    elif total <= exact_steps:
-        lr = _stepped(scheduler, optimizer.param_groups[0], steps)
     else:
-        lr = _closed_form(scheduler, steps)
+        lrs = scheduler.lrs_at(steps.tolist(), closed_form=total > exact_steps)
+        lr = np.array([group_lrs[0] for group_lrs in lrs])
     return steps / per_epoch, lr
 
 

@@ -7,6 +7,8 @@ the next lr from the current `group["lr"]`, so trajectories match torch's to rou
 Differs from PyTorch: `step()` takes no (deprecated) epoch argument, the optimizer's
 `step` is not wrapped to warn about call order, and `get_lr()` does not warn when
 called directly (it has no side effects; `get_last_lr()` is still the way to read the lr).
+An npnn addition: `lr_at(epoch)` / `lrs_at(epochs)` read a schedule ahead on a replica,
+without stepping the scheduler or its optimizer (ReduceLROnPlateau has none to read).
 """
 
 from npnn.optim.lr_scheduler.base import LRScheduler

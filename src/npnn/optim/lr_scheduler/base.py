@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 
 from npnn.optim.optimizer import Optimizer
@@ -75,3 +76,50 @@ class LRScheduler:
 
     def _current_lrs(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
+
+    def lr_at(self, epoch: int, closed_form: bool = False) -> list[float]:
+        """The lrs (one per param group) at `epoch` of the `last_epoch` count; see `lrs_at`."""
+        return self.lrs_at([epoch], closed_form)[0]
+
+    def lrs_at(self, epochs: Iterable[int], closed_form: bool = False) -> list[list[float]]:
+        """The lrs (one list per param group) this scheduler writes at each of `epochs` (values
+        of its `last_epoch` count), leaving it and its optimizer untouched.
+
+        An npnn addition: PyTorch has no public way to read a schedule ahead. By default a copy
+        on a stand-in optimizer is stepped on from the current epoch, so every value equals what
+        `step()` will write, bit for bit (an epoch before the current one is a ValueError).
+        `closed_form=True` evaluates the schedule's formula instead, at any epoch and in O(1)
+        each: for very long schedules, equal to stepping up to rounding (chainable schedulers
+        multiply their way there). Either way, as if this scheduler alone wrote the lr.
+        """
+        epochs = [int(epoch) for epoch in epochs]
+        replica = self._replica()
+        if closed_form:
+            return [replica._formula_lrs(epoch) for epoch in epochs]
+        if epochs and min(epochs) < self.last_epoch:
+            raise ValueError(f"epoch {min(epochs)} is before the scheduler's current epoch "
+                             f"{self.last_epoch}: step through a schedule before stepping the "
+                             "scheduler, or pass closed_form=True")
+        lrs: dict[int, list[float]] = {}
+        for epoch in sorted(set(epochs)):
+            while replica.last_epoch < epoch:
+                replica.step()
+            lrs[epoch] = replica._current_lrs()
+        return [list(lrs[epoch]) for epoch in epochs]
+
+    def _replica(self) -> LRScheduler:
+        """A deep copy driving a stand-in optimizer: copies of the param groups, no parameters."""
+        stand_in = copy.copy(self.optimizer)
+        stand_in.param_groups = [{key: value for key, value in group.items() if key != "params"}
+                                 for group in self.optimizer.param_groups]
+        stand_in.state = {}
+        return copy.deepcopy(self, {id(self.optimizer): stand_in})
+
+    def _formula_lrs(self, epoch: int) -> list[float]:
+        """The closed form at `epoch` (moves this scheduler's `last_epoch`: call on a replica)."""
+        closed_form = getattr(self, "_get_closed_form_lr", None)
+        if closed_form is None:
+            raise NotImplementedError(f"{type(self).__name__} has no closed form: call lrs_at "
+                                      "without closed_form=True")
+        self.last_epoch = epoch
+        return closed_form()

@@ -37,6 +37,8 @@ class LambdaLR(LRScheduler):
         return [base_lr * fn(self.last_epoch)
                 for fn, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)]
 
+    _get_closed_form_lr = get_lr  # the lambdas are the schedule's formula
+
     def state_dict(self) -> dict[str, Any]:
         return {key: copy.deepcopy(value) for key, value in self.__dict__.items()
                 if key not in ("optimizer", "lr_lambdas")}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from npnn.optim.lr_scheduler.base import LRScheduler
@@ -115,6 +115,11 @@ class ReduceLROnPlateau(LRScheduler):
             new_lr = max(old_lr * self.factor, min_lr)
             if old_lr - new_lr > self.eps:
                 group["lr"] = new_lr
+
+    def lrs_at(self, epochs: Iterable[int], closed_form: bool = False) -> list[list[float]]:
+        """Not available: the lr depends on the metrics that future `step` calls will see."""
+        raise NotImplementedError("ReduceLROnPlateau has no schedule to read ahead: its lr "
+                                  "depends on the metrics passed to step(); read get_last_lr()")
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)

@@ -56,6 +56,13 @@ class SequentialLR(LRScheduler):
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
+    def _formula_lrs(self, epoch: int) -> list[float]:
+        """The closed form of the scheduler in charge at `epoch`, counted from its milestone."""
+        index = bisect_right(self._milestones, epoch)
+        start = self._milestones[index - 1] if index > 0 else 0
+        self.last_epoch = epoch
+        return self._schedulers[index]._formula_lrs(epoch - start)
+
     def state_dict(self) -> dict[str, Any]:
         state = {key: copy.deepcopy(value) for key, value in self.__dict__.items()
                  if key not in ("optimizer", "_schedulers")}
