@@ -1,15 +1,21 @@
 """Confusion matrix, mistakes gallery and per-class table; predictions of a real (tiny) trained run."""
 
+import argparse
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
 
+from npnn.cli.plot_command import _confusion
 from npnn.report.confusion import per_class_table, plot_confusion, plot_misclassified, sample_mistakes
+from npnn.report.document import Report
 from npnn.report.figures import figure_bytes
+from npnn.report.model_sections import test_section as build_test_section
 from npnn.report.predictions import TestPredictions, predict_test, test_report
 from npnn.report.sources import load_run
+from npnn.training import evaluation, metrics
 from npnn.training.config import TrainConfig
 from npnn.training.evaluation import evaluate_run
 from npnn.training.metrics import confusion_matrix
@@ -173,3 +179,33 @@ def test_predictions_of_a_real_run_agree_with_its_test_evaluation(tiny_run):
     assert np.all((p.confidence > 0) & (p.confidence <= 1))
     assert np.all(p.confidence >= 0.1 - 1e-6)  # the argmax of 10 probabilities
     assert p.class_names == report["classes"] and not math.isnan(p.accuracy)
+
+
+def test_a_report_and_the_confusion_plots_evaluate_the_test_split_once(tiny_run, tmp_path, monkeypatch):
+    """The report's test section and `npnn plot confusion` need the metrics and every prediction:
+    one evaluation gives both, with test.json missing (then written as `npnn test` writes it) or not."""
+    path = tmp_path / "tiny"
+    shutil.copytree(tiny_run, path, ignore=shutil.ignore_patterns("test.json"))
+    evaluated = []
+    real_evaluate = evaluation.evaluate
+
+    def counting_evaluate(model, images, labels, *args, **kwargs):
+        evaluated.append(len(labels))
+        return real_evaluate(model, images, labels, *args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "evaluate", counting_evaluate)
+    monkeypatch.setattr(metrics, "evaluate", counting_evaluate)  # for a caller that imports it late
+    section = build_test_section(Report("r", ""), load_run(path), "Best", None, lambda line: None)
+    assert evaluated == [10000]
+    assert {"confusion", "misclassified"} <= {getattr(block, "name", None) for block in section.blocks}
+    written = (path / "test.json").read_text()
+    assert json.loads(written) == json.loads(json.dumps(evaluate_run(path, "test")))  # as `npnn test`
+    assert (path / "test.json").read_text() == written  # byte for byte
+
+    for stored in (False, True):  # without test.json, then with it
+        if not stored:
+            (path / "test.json").unlink()
+        evaluated.clear()
+        figures = dict(_confusion([path], argparse.Namespace(data_dir=None)))
+        assert evaluated == [10000] and set(figures) == {"confusion", "misclassified"}
+        assert (path / "test.json").read_text() == written

@@ -101,11 +101,12 @@ def _weights(paths: list[Path], args: argparse.Namespace) -> Figures:
 
 def _confusion(paths: list[Path], args: argparse.Namespace) -> Figures:
     from npnn.report.confusion import plot_confusion, plot_misclassified
-    from npnn.report.predictions import predict_test, test_report
+    from npnn.report.predictions import test_results
 
     run = _runs(paths)[0]
-    yield "confusion", plot_confusion(test_report(run, args.data_dir), title=run.label)
-    yield "misclassified", plot_misclassified(predict_test(run, args.data_dir), title=run.label)
+    results, predictions = test_results(run, args.data_dir)  # one evaluation of the test split
+    yield "confusion", plot_confusion(results, title=run.label)
+    yield "misclassified", plot_misclassified(predictions, title=run.label)
 
 
 _FIGURES: dict[str, Callable[[list[Path], argparse.Namespace], Figures]] = {

@@ -68,13 +68,12 @@ def weights_section(report: Report, runs: Sequence[tuple[str, Run]], echo: Echo)
 def test_section(report: Report, run: Run, heading: str, data_dir: str | None, echo: Echo) -> Section:
     """Confusion matrix, per-class table and misclassified images of `run`'s best checkpoint."""
     from npnn.report.confusion import per_class_table, plot_confusion, plot_misclassified
-    from npnn.report.predictions import predict_test, test_report
+    from npnn.report.predictions import test_results
 
     section = report.section("Test results")
     try:
         echo(f"report: testing {run.name} (inference only)")
-        results = test_report(run, data_dir)
-        predictions = predict_test(run, data_dir)
+        results, predictions = test_results(run, data_dir)  # one evaluation of the test split
     except (FileNotFoundError, OSError, ValueError) as error:
         section.add(Paragraph(f"{heading}: the test results could not be computed: {error}"))
         return section

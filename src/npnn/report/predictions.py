@@ -7,11 +7,15 @@ prepared exactly as the run's config says (the same standardization as in traini
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from npnn import backend
 from npnn.report.sources import Run
+
+if TYPE_CHECKING:
+    from npnn.training.evaluation import BestEvaluation
 
 IMAGE_SIDE = 28
 
@@ -44,19 +48,32 @@ class TestPredictions:
 
 def predict_test(run: Run, data_dir: str | None = None) -> TestPredictions:
     """Run the best checkpoint of `run` over the test split, in eval mode and without a graph."""
-    from npnn import backend
-    from npnn.training.datasets import load_split
-    from npnn.training.evaluation import load_best_model
-    from npnn.training.metrics import evaluate
+    from npnn.training.evaluation import evaluate_best
 
-    model, config, _ = load_best_model(run.path)
-    dataset = load_split(config, "test", data_dir=data_dir)
-    result = evaluate(model, dataset.images, dataset.labels)  # as `npnn test`, so accuracies agree
+    return _predictions(evaluate_best(run.path, "test", data_dir))
+
+
+def test_results(run: Run, data_dir: str | None = None) -> tuple[dict[str, Any], TestPredictions]:
+    """The run's test report and predictions from one evaluation of its best checkpoint.
+
+    The report is test.json's where `npnn test` wrote one; otherwise the evaluation's, written
+    to test.json as `npnn test` would (under the run's lock) and kept on `run`.
+    """
+    from npnn.training.evaluation import evaluate_best
+
+    best = evaluate_best(run.path, "test", data_dir, save=run.test is None)
+    if run.test is None:
+        run.test = best.report
+    return run.test, _predictions(best)
+
+
+def _predictions(best: BestEvaluation) -> TestPredictions:
+    dataset = best.dataset
     return TestPredictions(
         images=display_images(dataset.images, dataset.normalization),
         labels=backend.to_numpy(dataset.labels).astype(np.int64),
-        predictions=result.predictions.astype(np.int64),
-        confidence=result.confidence,
+        predictions=best.evaluation.predictions.astype(np.int64),
+        confidence=best.evaluation.confidence,
         class_names=list(dataset.class_names),
     )
 
@@ -86,3 +103,4 @@ def test_report(run: Run, data_dir: str | None = None) -> dict[str, Any]:
 
 
 test_report.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+test_results.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

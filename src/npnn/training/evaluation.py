@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from npnn.models import MLP
 from npnn.serialization import CheckpointError, atomic_write_json
@@ -11,42 +12,70 @@ from npnn.training.builders import build_model
 from npnn.training.checkpoint import FIXED_SETTINGS, describe_changes, fixed_changes, load_best
 from npnn.training.config import ConfigError, TrainConfig
 from npnn.training.datasets import load_split
-from npnn.training.metrics import confusion_matrix, evaluate, per_class_accuracy
+from npnn.training.metrics import Evaluation, confusion_matrix, evaluate, per_class_accuracy
 from npnn.training.run_dir import RunDir, open_run_dir
 from npnn.training.run_lock import RunLock
+
+if TYPE_CHECKING:
+    from npnn.data import ArrayDataset
 
 SPLITS = ("test", "val")
 
 
-def evaluate_run(run_path: str | Path, split: str = "test", data_dir: str | None = None) -> dict[str, Any]:
-    """Rebuild the model best.safetensors was saved from, load it, evaluate on `split`.
+@dataclass
+class BestEvaluation:
+    """The best checkpoint on one split: the report test.json (or val.json) holds, the split it
+    ran on (images as the model saw them) and its Evaluation (every example's predicted class
+    and that prediction's probability)."""
 
-    Writes test.json (or val.json for split='val') and returns the same report. Refuses
-    (RunBusyError) while another process trains the run, and (CheckpointError) a config.json
-    that no longer matches the checkpoint, writing nothing then.
+    report: dict[str, Any]
+    dataset: ArrayDataset
+    evaluation: Evaluation
+
+
+def evaluate_best(run_path: str | Path, split: str = "test", data_dir: str | None = None,
+                  save: bool = False) -> BestEvaluation:
+    """Rebuild the model best.safetensors was saved from, load it once and evaluate it once on
+    `split`: metrics and per-example predictions together, so no caller evaluates twice.
+
+    With `save`, as `npnn test`: under the run's lock (RunBusyError while another process
+    trains it), and the report is written to test.json (val.json for split='val'). A config.json
+    that no longer matches the checkpoint is a CheckpointError, and nothing is written then.
     """
-    from npnn.data import CLASS_NAMES
-
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    if not save:
+        return _evaluate_best(run_path, split, data_dir)
     with RunLock(open_run_dir(run_path).path, "tested"):
-        model, config, metadata = load_best_model(run_path)
+        best = _evaluate_best(run_path, split, data_dir)
         run = RunDir(Path(run_path))  # load_best_model has opened and checked it
-        dataset = load_split(config, split, data_dir=data_dir)
-        result = evaluate(model, dataset.images, dataset.labels)
-        confusion = confusion_matrix(dataset.labels, result.predictions, len(CLASS_NAMES))
-        report = {
-            "split": split,
-            "accuracy": result.accuracy,
-            "loss": result.loss,
-            "examples": len(dataset),
-            "checkpoint": metadata.get("evaluation", {}),
-            "classes": list(CLASS_NAMES),
-            "per_class_accuracy": dict(zip(CLASS_NAMES, per_class_accuracy(confusion).tolist(), strict=True)),
-            "confusion_matrix": confusion.tolist(),
-        }
-        atomic_write_json(run.test if split == "test" else run.val, report)
-    return report
+        atomic_write_json(run.test if split == "test" else run.val, best.report)
+    return best
+
+
+def _evaluate_best(run_path: str | Path, split: str, data_dir: str | None) -> BestEvaluation:
+    from npnn.data import CLASS_NAMES
+
+    model, config, metadata = load_best_model(run_path)
+    dataset = load_split(config, split, data_dir=data_dir)
+    result = evaluate(model, dataset.images, dataset.labels)
+    confusion = confusion_matrix(dataset.labels, result.predictions, len(CLASS_NAMES))
+    report = {
+        "split": split,
+        "accuracy": result.accuracy,
+        "loss": result.loss,
+        "examples": len(dataset),
+        "checkpoint": metadata.get("evaluation", {}),
+        "classes": list(CLASS_NAMES),
+        "per_class_accuracy": dict(zip(CLASS_NAMES, per_class_accuracy(confusion).tolist(), strict=True)),
+        "confusion_matrix": confusion.tolist(),
+    }
+    return BestEvaluation(report, dataset, result)
+
+
+def evaluate_run(run_path: str | Path, split: str = "test", data_dir: str | None = None) -> dict[str, Any]:
+    """`npnn test`: `evaluate_best(..., save=True)`'s report, written to test.json or val.json."""
+    return evaluate_best(run_path, split, data_dir, save=True).report
 
 
 def load_best_model(run_path: str | Path) -> tuple[MLP, TrainConfig, dict[str, Any]]:
