@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from npnn.tensor import Tensor
+from npnn._tensor import Tensor
 
 
 def numerical_grad(func: Callable[..., Tensor], inputs: Sequence[Tensor], grad_output: np.ndarray,
