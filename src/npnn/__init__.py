@@ -4,6 +4,8 @@ The public API mirrors PyTorch's paths and names: `npnn.tensor`, `npnn.nn`,
 `npnn.optim`, `npnn.no_grad`, `npnn.manual_seed`, ...
 """
 
+from npnn import nn, optim
+from npnn._tensor import Tensor
 from npnn.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -96,7 +98,6 @@ from npnn.ops import (
 )
 from npnn.random import Generator, get_rng_state, manual_seed, set_rng_state
 from npnn.serialization import load, save
-from npnn.tensor import Tensor
 
 __version__ = "0.1.0"
 
@@ -104,8 +105,6 @@ long = int64
 double = float64
 float = float32
 bool = bool_
-
-from npnn import nn, optim  # noqa: E402  (nn and optim build on the names above)
 
 __all__ = [
     "Generator", "Tensor", "abs", "add", "amax", "amin", "arange", "argmax", "argmin", "as_tensor",

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from npnn import backend, random
+from npnn._tensor import Tensor
 from npnn.ops.shape import shape_arg
-from npnn.tensor import Tensor
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:

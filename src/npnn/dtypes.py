@@ -1,4 +1,8 @@
-"""Dtype rules for turning Python and NumPy data into arrays (PyTorch's, see each function)."""
+"""Dtype rules (PyTorch's, see each function): arrays from Python and NumPy data, the dtype of a
+Python scalar next to tensors, and the promotion of an op's inputs to one dtype.
+
+Everything here works on arrays and dtypes, below Tensor and autograd, which both use it.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,11 @@ from npnn import backend
 
 
 def to_array(data: Any, dtype: Any = None) -> Any:
-    """Convert data to an array with torch.tensor's dtype rules.
+    """Convert data (not a Tensor: the caller unwraps it) to an array with torch.tensor's rules.
 
     Arrays keep their dtype (float64 stays float64); Python floats and float lists
     become the default dtype (float32); Python ints become int64; bools stay bool.
     """
-    data = getattr(data, "data", data) if hasattr(data, "grad_fn") else data
     xp = backend.get_array_module(data)
     if dtype is not None:
         return xp.asarray(data, dtype=np.dtype(dtype))
@@ -32,9 +35,11 @@ def to_array(data: Any, dtype: Any = None) -> Any:
     raise TypeError(f"cannot make a tensor from {type(data).__name__} with dtype {array.dtype}")
 
 
-def scalar_dtype(value: bool | int | float, like: Sequence[Any]) -> np.dtype:
-    """A Python scalar never upcasts a tensor (as in PyTorch): float32 * 0.5 stays float32."""
-    dtypes = [t.dtype for t in like if hasattr(t, "grad_fn")]
+def scalar_dtype(value: bool | int | float, dtypes: Sequence[np.dtype]) -> np.dtype:
+    """A Python scalar never upcasts a tensor (as in PyTorch): float32 * 0.5 stays float32.
+
+    `dtypes` are those of the tensors the scalar meets in the op.
+    """
     floats = [d for d in dtypes if d.kind == "f"]
     if floats:
         return floats[0]
@@ -43,3 +48,43 @@ def scalar_dtype(value: bool | int | float, like: Sequence[Any]) -> np.dtype:
     if dtypes and not isinstance(value, bool):
         return dtypes[0] if dtypes[0].kind in "iu" else np.dtype(np.int64)
     return np.dtype(np.bool_) if isinstance(value, bool) else np.dtype(np.int64)
+
+
+def promote(arrays: list[Any]) -> list[Any]:
+    """Bring an op's input arrays to one dtype with PyTorch's promotion rule.
+
+    Within a category (bool < integer < float < complex) a 0-d input never raises the
+    dtype of a dimensioned one: float32 (3,) * float64 () stays float32, int32 + int64 ()
+    stays int32; a 0-d input of a higher category wins (int64 (3,) * float32 () is float32).
+    Boolean inputs (masks, `where` conditions) are left as they are. The engine casts each
+    input's gradient back to that input's dtype.
+    """
+    first = arrays[0].dtype
+    for a in arrays:
+        if a.dtype != first:
+            break
+    else:  # the hot path: one dtype, nothing to do
+        return arrays
+    target = result_dtype(arrays)
+    return [a if a.dtype == target or a.dtype.kind == "b" else a.astype(target) for a in arrays]
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def result_dtype(arrays: Sequence[Any]) -> np.dtype:
+    """The dtype PyTorch gives an op on `arrays` (dimensioned ones first, then 0-d)."""
+    dimensioned = _promote_types([a.dtype for a in arrays if a.ndim])
+    zero_dim = _promote_types([a.dtype for a in arrays if not a.ndim])
+    if dimensioned is None or (zero_dim is not None
+                               and _CATEGORY[zero_dim.kind] > _CATEGORY[dimensioned.kind]):
+        return zero_dim  # type: ignore[return-value]
+    return dimensioned
+
+
+def _promote_types(dtypes: list[np.dtype]) -> np.dtype | None:
+    """NumPy's promotion within the highest category only: int64 with float32 gives float32."""
+    if not dtypes:
+        return None
+    top = max(_CATEGORY[d.kind] for d in dtypes)
+    return np.result_type(*[d for d in dtypes if _CATEGORY[d.kind] == top])

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from npnn import backend
+from npnn._tensor import Tensor
 
 METADATA_KEY = "npnn"
 DIGEST_KEY = "npnn_sha256"  # over the metadata and every array; absent in older files
@@ -260,7 +261,7 @@ def flatten(value: Any, prefix: str = "") -> tuple[Any, dict[str, np.ndarray]]:
 def _flatten_into(arrays: dict[str, np.ndarray], item: Any, key: str) -> Any:
     """`flatten`'s recursion, at module level: a nested function that calls itself is a reference
     cycle, which kept every array of a checkpoint alive until the garbage collector ran."""
-    if hasattr(item, "grad_fn"):  # a Tensor
+    if isinstance(item, Tensor):
         item = item.data
     if isinstance(item, np.ndarray) or backend.get_array_module(item) is not np:
         arrays[key] = np.ascontiguousarray(backend.to_numpy(item))

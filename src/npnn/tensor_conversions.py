@@ -17,7 +17,8 @@ from npnn.autograd.grad_mode import is_grad_enabled
 
 
 class TensorDataMethods:
-    """Mixed into Tensor: conversions (`.numpy()`, `.item()`, `.to()`, `.float()`, `.clone()`)
+    """Mixed into Tensor, its one subclass (so `isinstance(x, TensorDataMethods)` here means "x
+    is a Tensor"): conversions (`.numpy()`, `.item()`, `.float()`)
     and in-place updates (`zero_()`, `add_()`, `x += v`, `x[i] = v`) that record no graph."""
 
     data: Any
@@ -88,7 +89,7 @@ class TensorDataMethods:
 
     # ----- comparisons and logic: boolean tensors without a graph -----
     def _compare(self, other: Any, compare: Callable[[Any, Any], Any]) -> Any:
-        other = other.data if hasattr(other, "grad_fn") else other
+        other = other.data if isinstance(other, TensorDataMethods) else other
         return type(self)._from_op(compare(self.data, other), None)  # type: ignore[attr-defined]
 
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
@@ -127,30 +128,7 @@ class TensorDataMethods:
     def all(self) -> Any:
         return type(self)._from_op(self.data.all(), None)  # type: ignore[attr-defined]
 
-    # ----- dtype and device -----
-    def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
-           non_blocking: bool = False) -> Any:
-        """Convert dtype (differentiable) and/or move device, as torch's `Tensor.to`.
-
-        Accepts `to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)` and the
-        keywords `dtype=`, `device=`; returns self when nothing changes (unless copy=True).
-        """
-        from npnn.ops.elementwise import cast, clone, to_device
-
-        for arg in args:
-            if hasattr(arg, "grad_fn"):
-                dtype, device = arg.dtype, arg.device
-            elif backend.is_device(arg):
-                device = arg
-            else:
-                dtype = arg
-        result = self
-        if device is not None:
-            result = to_device(result, backend.device_name(device))
-        if dtype is not None:
-            result = cast(result, np.dtype(dtype))
-        return clone(result) if copy and result is self else result
-
+    # ----- dtype and device (`to` and `clone` are on Tensor: they are ops) -----
     def cpu(self) -> Any:
         return self.to("cpu")
 
@@ -179,11 +157,6 @@ class TensorDataMethods:
         """Convert to `other`'s dtype."""
         return self.to(other.dtype)
 
-    def clone(self) -> Any:
-        from npnn.ops.elementwise import clone
-
-        return clone(self)
-
     # ----- in-place updates (no autograd; for init, optimizers and manual updates) -----
     def _check_inplace(self, value: Any = None) -> Any:
         """Refuse an in-place change the graph cannot see; return `value` as raw data."""
@@ -193,14 +166,14 @@ class TensorDataMethods:
                     "in-place change of a tensor that requires grad is not supported while grad "
                     "is enabled; wrap it in `with npnn.no_grad():` (or write `x = x + y`)"
                 )
-            if getattr(value, "requires_grad", False):
+            if isinstance(value, TensorDataMethods) and value.requires_grad:
                 raise RuntimeError(
                     "in-place update with a value that requires grad would drop its gradient "
                     "(npnn has no in-place autograd); write `x = x + y` instead"
                 )
         if isinstance(self.data, np.generic):  # a NumPy scalar cannot change in place
             self.data = np.asarray(self.data)
-        return value.data if hasattr(value, "grad_fn") else value
+        return value.data if isinstance(value, TensorDataMethods) else value
 
     def _update(self, update: Callable[[Any, Any], Any], value: Any) -> Any:
         value = self._check_inplace(value)
@@ -253,10 +226,10 @@ class TensorDataMethods:
 
 def unwrap_index(index: Any) -> Any:
     """Replace Tensors inside an index by their arrays."""
-    if hasattr(index, "grad_fn"):
+    if isinstance(index, TensorDataMethods):
         return index.data
     if isinstance(index, tuple):
-        return tuple(i.data if hasattr(i, "grad_fn") else i for i in index)
+        return tuple(i.data if isinstance(i, TensorDataMethods) else i for i in index)
     if isinstance(index, list):
         return np.asarray(index)
     return index

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from npnn._tensor import Tensor
     from npnn.autograd.function import Function
-    from npnn.tensor import Tensor
 
 
 def topological_order(root: Function) -> list[Function]:

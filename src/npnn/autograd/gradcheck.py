@@ -1,4 +1,8 @@
-"""Gradient checking: analytic vector-Jacobian products against central finite differences."""
+"""Gradient checking: analytic vector-Jacobian products against central finite differences.
+
+A tool on Tensors, so it sits above the tensor layer: it lives in autograd by PyTorch's path
+(`torch.autograd.gradcheck`), and `npnn.autograd` does not load it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from npnn.tensor import Tensor
+from npnn._tensor import Tensor
 
 
 def numerical_grad(func: Callable[..., Tensor], inputs: Sequence[Tensor], grad_output: np.ndarray,

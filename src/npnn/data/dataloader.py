@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from npnn.tensor import Tensor
+from npnn._tensor import Tensor
 
 
 class IndexableDataset(Protocol):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from npnn._tensor import Tensor
 from npnn.nn import functional as F
 from npnn.nn import init
 from npnn.nn.module import Module
 from npnn.nn.parameter import weight_and_bias
 from npnn.ops.conv import Pair, as_pair
-from npnn.tensor import Tensor
 
 
 class Conv2d(Module):

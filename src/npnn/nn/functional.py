@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from npnn import backend, ops
+from npnn._tensor import Tensor
 from npnn.autograd.grad_mode import no_grad
 from npnn.ops import (
     binary_cross_entropy,
@@ -28,7 +29,6 @@ from npnn.ops import (
     softplus,
     tanh,
 )
-from npnn.tensor import Tensor
 
 __all__ = [
     "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d", "cross_entropy",

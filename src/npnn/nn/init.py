@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from npnn import backend, random
-from npnn.tensor import Tensor
+from npnn._tensor import Tensor
 
 Generator = random.Generator | np.random.Generator | None
 

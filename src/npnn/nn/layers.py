@@ -7,12 +7,12 @@ from typing import Any
 import numpy as np
 
 from npnn import backend, ops
+from npnn._tensor import Tensor
 from npnn.autograd.grad_mode import no_grad
 from npnn.nn import functional as F
 from npnn.nn import init
 from npnn.nn.module import Module
 from npnn.nn.parameter import Parameter, weight_and_bias
-from npnn.tensor import Tensor
 
 
 class Identity(Module):

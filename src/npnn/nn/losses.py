@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from npnn._tensor import Tensor
 from npnn.nn import functional as F
 from npnn.nn.module import Module
-from npnn.tensor import Tensor
 
 
 class _Loss(Module):

@@ -9,8 +9,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from npnn import backend
+from npnn._tensor import Tensor
 from npnn.nn.parameter import Parameter
-from npnn.tensor import Tensor
 
 
 class IncompatibleKeys(NamedTuple):

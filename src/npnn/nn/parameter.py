@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from npnn import backend
-from npnn.tensor import Tensor
+from npnn._tensor import Tensor
 
 
 class Parameter(Tensor):

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from npnn import ops
+from npnn._tensor import Tensor
 from npnn.nn.module import Module
 from npnn.nn.parameter import Parameter
-from npnn.tensor import Tensor
 
 KINDS = ("none", "l1", "l2")
 

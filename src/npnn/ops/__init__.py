@@ -30,6 +30,7 @@ from npnn.ops.elementwise import (
     sqrt,
     square,
     sub,
+    to_device,
 )
 from npnn.ops.linalg import linear, matmul
 from npnn.ops.loss import (
@@ -82,5 +83,5 @@ __all__ = [
     "log1p", "log_softmax", "masked_fill", "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum",
     "mse_loss", "mul", "neg", "nll_loss", "norm", "pad", "permute", "pow", "relu", "remainder",
     "reshape", "shape_arg", "sigmoid", "softmax", "softplus", "split", "sqrt", "square", "squeeze", "stack",
-    "std", "sub", "sum", "sum_of_squares", "tanh", "transpose", "unsqueeze", "var", "where",
+    "std", "sub", "sum", "sum_of_squares", "tanh", "to_device", "transpose", "unsqueeze", "var", "where",
 ]

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from npnn import backend
+from npnn._tensor import Tensor
 from npnn.autograd.function import Function
 from npnn.ops import special
-from npnn.tensor import Tensor
 
 
 class ReLU(Function):

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from npnn import backend
+from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
-from npnn.tensor import Tensor, to_tensor
 
 Pair = int | tuple[int, int]
 

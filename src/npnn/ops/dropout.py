@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from npnn import backend, random
+from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
-from npnn.tensor import Tensor, to_tensor
 
 
 class Dropout(Function):

@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 
 from npnn import backend
-from npnn.autograd.function import Function, promote
+from npnn._tensor import Tensor, to_tensor
+from npnn.autograd.function import Function
 from npnn.autograd.grad_mode import is_grad_enabled
-from npnn.tensor import Tensor, to_tensor
+from npnn.dtypes import promote
 
 
 class Add(Function):
@@ -225,8 +226,8 @@ def _no_grad_binary(name: str, compute: Any, input: Any, other: Any) -> Tensor:
     a, b = to_tensor(input, like=(input, other)), to_tensor(other, like=(input, other))
     if is_grad_enabled() and (a.requires_grad or b.requires_grad):
         raise RuntimeError(f"{name} is not differentiable in npnn; apply it to .detach()ed tensors")
-    a, b = promote((a, b))
-    return Tensor._from_op(compute(backend.get_array_module(a.data), a.data, b.data), None)
+    a_data, b_data = promote([a.data, b.data])
+    return Tensor._from_op(compute(backend.get_array_module(a_data), a_data, b_data), None)
 
 
 def floor_divide(input: Any, other: Any) -> Tensor:

@@ -11,13 +11,13 @@ from typing import Any
 import numpy as np
 
 from npnn import backend
+from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
 from npnn.ops.activation import log_softmax_array, sigmoid_array
 from npnn.ops.elementwise import abs as abs_
 from npnn.ops.elementwise import cast
 from npnn.ops.reduction import mean, sum
 from npnn.ops.shape import permute, reshape
-from npnn.tensor import Tensor, to_tensor
 
 REDUCTIONS = ("mean", "sum", "none")
 

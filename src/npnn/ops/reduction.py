@@ -8,8 +8,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from npnn import backend
+from npnn._tensor import Dim, Tensor, to_tensor
 from npnn.autograd.function import Function
-from npnn.tensor import Dim, Tensor, to_tensor
+from npnn.ops.elementwise import abs as abs_
+from npnn.ops.elementwise import sqrt
+from npnn.ops.selection import maximum, minimum
 
 
 def _normalize_dim(dim: Dim, keepdim: bool, numpy_style: dict[str, Any]) -> tuple[Any, bool]:
@@ -119,8 +122,6 @@ def var(input: Any, dim: Dim = None, keepdim: bool = False, *, correction: int =
 def std(input: Any, dim: Dim = None, keepdim: bool = False, *, correction: int = 1,
         unbiased: bool | None = None, **numpy_style: Any) -> Tensor:
     """Standard deviation: sqrt(var)."""
-    from npnn.ops.elementwise import sqrt
-
     return sqrt(var(input, dim, keepdim, correction=correction, unbiased=unbiased, **numpy_style))
 
 
@@ -144,8 +145,6 @@ class Norm2(Function):
 
 def norm(input: Any, p: Any = "fro", dim: Dim = None, keepdim: bool = False) -> Tensor:
     """Vector p-norm over `dim` (all elements by default): p = 2 ('fro'), 1, inf, -inf or any p > 0."""
-    from npnn.ops.elementwise import abs as abs_
-
     dim, keepdim = _normalize_dim(dim, keepdim, {})
     if p in ("fro", 2, 2.0):
         return Norm2.apply(input, dim=dim, keepdim=keepdim)
@@ -211,8 +210,6 @@ def max(input: Any, dim: Any = None, keepdim: bool = False, **numpy_style: Any) 
     Differs from PyTorch: with ties, the gradient is split between tied elements.
     """
     if isinstance(dim, Tensor):
-        from npnn.ops.selection import maximum
-
         return maximum(input, dim)
     dim, keepdim = _normalize_dim(dim, keepdim, numpy_style)
     if dim is None:
@@ -223,8 +220,6 @@ def max(input: Any, dim: Any = None, keepdim: bool = False, **numpy_style: Any) 
 def min(input: Any, dim: Any = None, keepdim: bool = False, **numpy_style: Any) -> Any:
     """Min of all elements, (values, indices) over `dim`, or `minimum(input, other)`."""
     if isinstance(dim, Tensor):
-        from npnn.ops.selection import minimum
-
         return minimum(input, dim)
     dim, keepdim = _normalize_dim(dim, keepdim, numpy_style)
     if dim is None:

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from npnn import backend
+from npnn._tensor import Tensor
 from npnn.autograd.function import Function
-from npnn.tensor import Tensor
 
 
 def shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:

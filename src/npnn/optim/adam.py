@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from npnn import backend
+from npnn._tensor import Tensor
 from npnn.optim.optimizer import Optimizer, ParamsT
-from npnn.tensor import Tensor
 
 # Moments of inputs that stop receiving gradient (e.g. never-lit pixels) decay towards
 # subnormal floats, and NumPy arithmetic on subnormals is about 2x slower. Every this many

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from npnn import backend
+from npnn._tensor import Tensor
 from npnn.autograd.grad_mode import enable_grad, no_grad
-from npnn.tensor import Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 

@@ -184,7 +184,7 @@ def lr_schedule(config: TrainConfig, points: int = LR_POINTS,
     """(epoch, lr) at about `points` steps: the rate after each step, as history.json records it,
     read with `lrs_at` from npnn's own scheduler built as the Trainer builds it."""
     from npnn import optim
-    from npnn.tensor import Tensor
+    from npnn._tensor import Tensor
     from npnn.training.builders import build_scheduler
 
     per_epoch = steps_per_epoch(config)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from npnn import optim
+from npnn._tensor import Tensor
 from npnn.autograd.grad_mode import no_grad
 from npnn.models import MLP
 from npnn.nn import functional as F
 from npnn.nn.regularization import penalized_parameters, penalty
 from npnn.optim import lr_scheduler
-from npnn.tensor import Tensor
 from npnn.training.config import TrainConfig
 
 IMAGE_FEATURES = 28 * 28

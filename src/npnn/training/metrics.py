@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from npnn import backend
+from npnn._tensor import Tensor
 from npnn.autograd.grad_mode import no_grad
 from npnn.nn import functional as F
 from npnn.nn.module import Module
-from npnn.tensor import Tensor
 
 EVAL_BATCH_SIZE = 2000
 

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from npnn import random
+from npnn._tensor import Tensor
 from npnn.nn.utils import clip_grad_norm_
 from npnn.serialization import atomic_write_json, atomic_write_text, naming_file
-from npnn.tensor import Tensor
 from npnn.training import checkpoint
 from npnn.training.builders import (
     build_model,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from npnn import backend
-from npnn.tensor import Tensor
+from npnn._tensor import Tensor
 
 
 def _with_grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:

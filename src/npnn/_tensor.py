@@ -1,7 +1,12 @@
 """`Tensor`: an array, its gradient, and the graph node that produced it.
 
 Dunder methods and tensor methods only call the op functions in `npnn.ops`;
-all differentiation lives in the ops' `Function` classes.
+all differentiation lives in the ops' `Function` classes. The ops sit above this module
+(they import Tensor), so the module `ops` that the methods call is bound by the one import
+at the bottom of this file: the one import in the core that points up.
+
+(The module is `_tensor`, as PyTorch's `torch/_tensor.py`, because `npnn.tensor` is the
+factory function, as `torch.tensor`.)
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from npnn import backend
-from npnn.autograd import engine
+from npnn.autograd import engine, function
 from npnn.autograd.function import Function
 from npnn.dtypes import scalar_dtype, to_array
 from npnn.tensor_conversions import TensorDataMethods, unwrap_index
@@ -28,7 +33,7 @@ def to_tensor(value: Any, like: Sequence[Any] = ()) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (bool, int, float)):
-        dtype = scalar_dtype(value, like)
+        dtype = scalar_dtype(value, [t.dtype for t in like if isinstance(t, Tensor)])
         xp = np
         for other in like:
             if isinstance(other, Tensor):
@@ -53,7 +58,7 @@ class Tensor(TensorDataMethods):
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected op
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
-        self.data = to_array(data, dtype)
+        self.data = to_array(data.data if isinstance(data, Tensor) else data, dtype)
         self.grad: Any = None
         self.grad_fn: Function | None = None
         self._requires_grad = False
@@ -114,7 +119,7 @@ class Tensor(TensorDataMethods):
                 )
             gradient = xp.ones_like(self.data)
         else:
-            gradient = to_array(gradient)
+            gradient = to_array(gradient.data if isinstance(gradient, Tensor) else gradient)
             if gradient.shape != self.shape:
                 raise RuntimeError(
                     f"backward(gradient) needs a gradient of the output's shape {self.shape}, "
@@ -344,6 +349,30 @@ class Tensor(TensorDataMethods):
             raise RuntimeError(f"t() expects a tensor with <= 2 dims, got {self.ndim}; use .mT or .T")
         return ops.permute(self, *reversed(range(self.ndim)))
 
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
+           non_blocking: bool = False) -> Tensor:
+        """Convert dtype (differentiable) and/or move device, as torch's `Tensor.to`.
+
+        Accepts `to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)` and the
+        keywords `dtype=`, `device=`; returns self when nothing changes (unless copy=True).
+        """
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype, device = arg.dtype, arg.device
+            elif backend.is_device(arg):
+                device = arg
+            else:
+                dtype = arg
+        result = self
+        if device is not None:
+            result = ops.to_device(result, backend.device_name(device))
+        if dtype is not None:
+            result = ops.cast(result, np.dtype(dtype))
+        return ops.clone(result) if copy and result is self else result
+
+    def clone(self) -> Tensor:
+        return ops.clone(self)
+
     def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         """Zeros of `size` with this tensor's dtype (unless given) and device."""
         xp = backend.get_array_module(self.data)
@@ -376,4 +405,8 @@ class Tensor(TensorDataMethods):
         return ops.log_softmax(self, dim)
 
 
-from npnn import ops  # noqa: E402  (ops import Tensor; bound after the class exists)
+function.set_tensor_class(Tensor, to_tensor)  # Function.apply makes Tensors (autograd is below)
+
+# The one import that closes the loop, as early tinygrad's "this registers all the operations":
+# the ops import Tensor, so they load after it exists; the methods above call them through `ops`.
+from npnn import ops  # noqa: E402
