@@ -33,7 +33,8 @@ def test_quick_speed_run_writes_every_framework_and_the_ratios(tmp_path):
     assert summary["npnn_over_numpy"] == ok["npnn"]["median_s"] / ok["numpy"]["median_s"]
     assert summary["npnn_over_numpy_pooled"] == summary["npnn_over_numpy"]
     assert summary["npnn_over_numpy_min"] == ok["npnn"]["min_s"] / ok["numpy"]["min_s"]
-    assert 0 < summary["npnn_outside_blas"] < 1
+    # derived from the two medians (its sign is the machine's: a busy moment can slow the products alone)
+    assert summary["npnn_outside_blas"] == 1 - ok["gemm"]["median_s"] / ok["npnn"]["median_s"] < 1
     assert "npnn/torch" in result.stdout and "784-256-10 b128 adam" in result.stdout
 
 
