@@ -35,6 +35,14 @@ def test_the_cli_loads_no_training_or_search_until_a_command_needs_it(capsys):
                              "print(sorted(m for m in sys.modules if m.startswith(('npnn.training', "
                              "'npnn.search'))))"], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"
+    # nor plotting or search libraries for a command that does not plot or search, even to report an error
+    heavy = ("matplotlib", "optuna", "sqlalchemy", "npnn.report", "npnn.search")
+    script = ("import sys\nfrom npnn.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n"
+              f"    pass\nprint(sorted(m for m in sys.modules if m.startswith({heavy!r})))")
+    missing = ["data", "--data-dir", "/nonexistent", "--no-download"]  # an error to report
+    for argv in (["--help"], ["data", "--no-download"], missing):
+        loaded = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True)
+        assert loaded.stdout.strip().splitlines()[-1] == "[]", (argv, loaded.stdout, loaded.stderr)
     from npnn.cli import main
     from npnn.search.study import MAX_GRID
 

@@ -303,7 +303,7 @@ def unflatten(skeleton: Any, arrays: Mapping[str, np.ndarray], depth: int = 0) -
 
 def save_file(path: str | os.PathLike[str], value: Any, metadata: Any = None) -> None:
     """Save nested dicts/lists of arrays and plain values to one safetensors file, atomically."""
-    from safetensors.numpy import save
+    from safetensors.numpy import save  # lazy: `import npnn` (which imports this module) loads no safetensors
 
     skeleton, arrays = flatten(value)
     text = json.dumps({"skeleton": skeleton, "metadata": metadata})
@@ -323,7 +323,7 @@ def _digest(text: str, arrays: Mapping[str, np.ndarray]) -> str:
 
 def load_file(path: str | os.PathLike[str]) -> tuple[Any, Any]:
     """Load what `save_file` wrote: (value, metadata)."""
-    from safetensors import SafetensorError, safe_open
+    from safetensors import SafetensorError, safe_open  # lazy, as in save_file
 
     path = Path(path)
     check_regular_file(path, "checkpoint file")

@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from npnn.cli.plot_command import _confusion
+from npnn.cli.plot_figures import _confusion
 from npnn.report.confusion import per_class_table, plot_confusion, plot_misclassified, sample_mistakes
 from npnn.report.document import Report
 from npnn.report.figures import figure_bytes

@@ -17,14 +17,6 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import npnn
-from npnn.cli import (
-    data_command,
-    plot_command,
-    report_command,
-    search_command,
-    test_command,
-    train_command,
-)
 from npnn.cli.errors import (
     EXIT_BROKEN_PIPE,
     EXIT_FAILURE,
@@ -33,9 +25,7 @@ from npnn.cli.errors import (
     EXIT_USAGE,
     UsageError,
     debugging,
-    describe,
     discard_stdout,
-    known_errors,
 )
 from npnn.cli.matplotlib_dir import ensure_writable_matplotlib_dir
 
@@ -81,6 +71,18 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # the commands import the workflow (npnn.training, npnn.data) at their tops: loaded once a
+    # command line is parsed, so `import npnn.cli` stays light (plot, report and search import
+    # matplotlib and Optuna only when they run)
+    from npnn.cli import (
+        data_command,
+        plot_command,
+        report_command,
+        search_command,
+        test_command,
+        train_command,
+    )
+
     parser = _Parser(
         prog="npnn",
         description="npnn: train, test and study neural networks on Fashion-MNIST with NumPy.",
@@ -116,6 +118,9 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
+    # the same boundary as build_parser's: the errors of the workflow its commands loaded
+    from npnn.cli.failures import describe, known_errors
+
     try:
         return args.run(args)
     except BrokenPipeError:

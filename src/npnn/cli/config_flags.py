@@ -8,6 +8,8 @@ import types
 import typing
 from typing import Any
 
+from npnn.training import TrainConfig
+
 HELP = {
     "hidden": "hidden layer sizes, e.g. --hidden 256 128",
     "activation": "relu, leaky_relu, elu, gelu, sigmoid or tanh",
@@ -42,8 +44,6 @@ HELP = {
 
 def add_config_flags(group: Any) -> None:
     """One flag per TrainConfig field; unset flags stay absent so other sources survive."""
-    from npnn.training import TrainConfig
-
     defaults = TrainConfig()
     hints = typing.get_type_hints(TrainConfig)
     for field in dataclasses.fields(TrainConfig):
@@ -52,8 +52,6 @@ def add_config_flags(group: Any) -> None:
 
 def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The TrainConfig fields given on the command line."""
-    from npnn.training import TrainConfig
-
     return {field.name: getattr(args, field.name) for field in dataclasses.fields(TrainConfig)
             if hasattr(args, field.name)}
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from npnn.cli.errors import EXIT_OK
+from npnn.data import CLASS_NAMES, load_fashion_mnist, locate
 
 
 def register(commands: Any) -> None:
@@ -20,8 +21,6 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from npnn.data import CLASS_NAMES, load_fashion_mnist, locate
-
     location = locate(args.data_dir, download=not args.no_download)
     print(f"Fashion-MNIST found in {location.directory} ({location.source}); checksums verified")
     for name, path in location.files.items():

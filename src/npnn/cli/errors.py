@@ -1,4 +1,5 @@
-"""Exit statuses, and the errors the CLI reports as one line without a traceback."""
+"""Exit statuses, UsageError and the CLI's error plumbing; the run-time errors it reports as one
+line are listed in failures.py. Imports nothing of the workflow: `import npnn.cli` stays light."""
 
 from __future__ import annotations
 
@@ -41,28 +42,3 @@ def debugging() -> bool:
     """True when $NPNN_DEBUG asks for tracebacks with the one-line messages."""
     return os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
-
-def known_errors() -> tuple[type[BaseException], ...]:
-    """Problems a user can fix from the message alone (exit status 1)."""
-    from npnn.data import ChecksumError, DataNotFoundError, DownloadError, IdxError
-    from npnn.report import ReportError
-    from npnn.search import ResultsError
-    from npnn.serialization import CheckpointError
-    from npnn.training import ConfigError, ResumeError
-
-    # OSError: a missing or unreadable path, a full disk; the message names the file
-    return (ReportError, DataNotFoundError, DownloadError, IdxError, ChecksumError, CheckpointError,
-            ConfigError, ResumeError, ResultsError, OSError, MemoryError)
-
-
-def describe(error: BaseException) -> str:
-    """The message of a known error, with the fix where the error itself cannot know it."""
-    from npnn.training import ConfigError
-    from npnn.training.errors import machine_fault
-
-    if isinstance(error, ConfigError) and error.source:
-        return f"{error} (edit {error.source} back to a valid value)"
-    if isinstance(error, MemoryError):  # outside training (which says where it stopped)
-        fault = machine_fault(error)
-        return f"{fault.problem}; {fault.fix}" if fault is not None else str(error)
-    return str(error)

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from npnn.cli.errors import EXIT_OK, check_folders
+from npnn.cli.errors import EXIT_OK, UsageError, check_folders
 
 
 def register(commands: Any) -> None:
@@ -25,7 +25,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from npnn.cli.errors import UsageError
+    # the CLI's one import of npnn.report, and so of matplotlib, for reports: only `npnn report` runs it
     from npnn.report import build_report, write_report
 
     if args.top < 1:

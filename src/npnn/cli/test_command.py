@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from npnn.cli.errors import EXIT_OK
+from npnn.training.evaluation import evaluate_run
 
 CORNER = "true \\ predicted"  # the confusion matrix's top-left cell
 
@@ -21,8 +22,6 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from npnn.training.evaluation import evaluate_run
-
     report = evaluate_run(args.run_dir, args.split, args.data_dir)
     print_report(report)
     written = "test.json" if args.split == "test" else "val.json"

@@ -7,13 +7,18 @@ import contextlib
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from npnn.cli.config_flags import add_config_flags, config_overrides, flag_name
 from npnn.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError, check_folders
-
-if TYPE_CHECKING:
-    from npnn.training import ConfigError, FitResult, TrainConfig, Trainer
+from npnn.cli.progress import TqdmReporter
+from npnn.cli.test_command import print_report
+from npnn.training import ConfigError, FitResult, RunCompleteError, TrainConfig, Trainer
+from npnn.training.checkpoint import changed_settings
+from npnn.training.config import parse_settings, read_settings_text
+from npnn.training.evaluation import evaluate_run
+from npnn.training.run_dir import DIVERGED, INTERRUPTED, is_run_dir, open_run_dir
+from npnn.training.stop_signals import StopSignals, signal_name
 
 DEFAULT_OUT = Path("runs")
 
@@ -44,8 +49,6 @@ def _config_from(args: argparse.Namespace, start: dict[str, Any] | None = None
                  ) -> tuple[TrainConfig, dict[str, Any]]:
     """The run's TrainConfig (`start`, then --config, then the setting flags over it), and the
     settings read from --config (to blame errors on)."""
-    from npnn.training import ConfigError, TrainConfig
-
     base = _settings_file(args)
     try:
         return TrainConfig.from_dict({**(start or {}), **base, **config_overrides(args)}), base
@@ -55,9 +58,6 @@ def _config_from(args: argparse.Namespace, start: dict[str, Any] | None = None
 
 def _settings_file(args: argparse.Namespace) -> dict[str, Any]:
     """The settings in --config (unvalidated), {} without it; UsageError naming the file."""
-    from npnn.training import ConfigError
-    from npnn.training.config import parse_settings, read_settings_text
-
     if not args.config:
         return {}
     try:
@@ -76,8 +76,6 @@ def _blame(error: ConfigError, args: argparse.Namespace, base: dict[str, Any]) -
 def _check_run_flags(args: argparse.Namespace) -> Path:
     """The --out folder, after refusing an --out that is a file or a --run-id that is a path."""
     out = args.out or DEFAULT_OUT
-    from npnn.training.run_dir import is_run_dir
-
     check_folders("--out", out, "give a folder to hold run directories")
     if is_run_dir(out):
         raise UsageError(f"--out: {out} is a run directory; give the folder that holds run "
@@ -90,11 +88,6 @@ def _check_run_flags(args: argparse.Namespace) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from npnn.cli.progress import TqdmReporter
-    from npnn.training import ConfigError, RunCompleteError, Trainer
-    from npnn.training.run_dir import INTERRUPTED
-    from npnn.training.stop_signals import StopSignals, signal_name
-
     reporter = TqdmReporter(quiet=args.quiet)
     if args.force and not args.resume:
         raise UsageError("--force only applies to --resume")
@@ -126,10 +119,6 @@ def run(args: argparse.Namespace) -> int:
 def _resume(args: argparse.Namespace, reporter: Any) -> Trainer:
     """Trainer.resume; with --force, setting flags and --config are new settings, which the
     trainer writes to config.json once it knows they can continue the run."""
-    from npnn.training import ConfigError, TrainConfig, Trainer
-    from npnn.training.checkpoint import changed_settings
-    from npnn.training.run_dir import open_run_dir
-
     given = [flag for flag, value in (("--out", args.out), ("--run-id", args.run_id)) if value is not None]
     changes = [flag_name(name) for name in config_overrides(args)]
     changes += ["--config"] if args.config is not None else []
@@ -155,10 +144,6 @@ def _resume(args: argparse.Namespace, reporter: Any) -> Trainer:
 
 
 def _summarize(result: FitResult, test: bool) -> int:
-    from npnn.cli.test_command import print_report
-    from npnn.training.evaluation import evaluate_run
-    from npnn.training.run_dir import DIVERGED, INTERRUPTED
-
     run_dir = result.run_dir
     if result.status == INTERRUPTED:
         print(f"interrupted at step {result.steps}; resume with: npnn train --resume {run_dir}",

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from npnn.report.document import Report, write_report
 from npnn.report.model_sections import Echo, quiet
+from npnn.report.run_report import build_run_report
+from npnn.report.search_report import build_search_report
 from npnn.report.sources import ReportError, Run, Search, Trial, is_search, load_run, load_search
 from npnn.training.run_dir import is_run_dir
 
@@ -19,9 +21,6 @@ __all__ = ["Report", "ReportError", "Run", "Search", "Trial", "build_report", "l
 
 def build_report(path: str | Path, top: int = 4, data_dir: str | None = None, echo: Echo = quiet) -> Report:
     """The report of a search directory (or its CSV) or of a run directory."""
-    from npnn.report.run_report import build_run_report
-    from npnn.report.search_report import build_search_report
-
     if is_search(path):
         return build_search_report(load_search(path), top=top, data_dir=data_dir, echo=echo)
     if is_run_dir(path):

@@ -11,14 +11,18 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
+import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from npnn import optim
+from npnn._tensor import Tensor
 from npnn.report.figures import ema, new_figure, styled
 from npnn.report.setup import TRAIN_IMAGES
 from npnn.report.sources import Run
+from npnn.training.builders import build_scheduler
 from npnn.training.config import TrainConfig
 
 LOSS_COLOR, ACCURACY_COLOR = "C0", "C3"
@@ -183,10 +187,6 @@ def lr_schedule(config: TrainConfig, points: int = LR_POINTS,
                 exact_steps: int = EXACT_STEPS) -> tuple[np.ndarray, np.ndarray]:
     """(epoch, lr) at about `points` steps: the rate after each step, as history.json records it,
     read with `lrs_at` from npnn's own scheduler built as the Trainer builds it."""
-    from npnn import optim
-    from npnn._tensor import Tensor
-    from npnn.training.builders import build_scheduler
-
     per_epoch = steps_per_epoch(config)
     total = config.epochs * per_epoch
     steps = _sample_steps(config, per_epoch, total, points)
@@ -245,8 +245,6 @@ def plot_lr_schedule(runs: Sequence[Run]) -> Figure:
     if not members:
         ax.text(0.5, 0.5, "no runs", transform=ax.transAxes, ha="center", va="center", color="0.4")
         return figure
-    import matplotlib
-
     cmap = matplotlib.colormaps["tab10" if len(members) <= 10 else "viridis"]
     colors = [cmap(i) if len(members) <= 10 else cmap(i / (len(members) - 1)) for i in range(len(members))]
     curves = []

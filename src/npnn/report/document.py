@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
 from npnn.serialization import atomic_write_bytes, atomic_write_text
 
 
@@ -87,8 +89,6 @@ class Report:
 
 
 def _environment() -> Any:
-    import jinja2
-
     return jinja2.Environment(
         loader=jinja2.PackageLoader("npnn.report", "templates"),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),

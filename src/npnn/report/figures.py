@@ -6,11 +6,13 @@ display, no global figure list grows, and plots can be drawn from any thread.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -36,18 +38,12 @@ STYLE: dict[str, Any] = {
 
 def new_figure(width: float = 7.0, height: float = 4.0, **subplot_kw: Any) -> Figure:
     """An empty figure in the house style (inches; about 110 dpi when saved)."""
-    import matplotlib
-
     with matplotlib.rc_context(STYLE):
         return Figure(figsize=(width, height), layout="constrained", **subplot_kw)
 
 
 def styled(function: Any) -> Any:
     """Decorator: draw inside the house style, so rcParams reach ticks, fonts and grids."""
-    import functools
-
-    import matplotlib
-
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with matplotlib.rc_context(STYLE):
@@ -60,8 +56,6 @@ def figure_bytes(figure: Figure, fmt: str = "png") -> bytes:
     """The figure encoded as PNG or SVG."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
-    import matplotlib
-
     buffer = io.BytesIO()
     with matplotlib.rc_context({**STYLE, "svg.hashsalt": "npnn", "svg.fonttype": "none"}):
         figure.savefig(buffer, format=fmt, dpi=DPI, metadata=_metadata(fmt))

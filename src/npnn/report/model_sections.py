@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
+from matplotlib.figure import Figure as MatplotlibFigure
+
+from npnn.report.confusion import per_class_table, plot_confusion, plot_misclassified
+from npnn.report.curves import plot_lr_schedule, plot_training_curves
 from npnn.report.document import Figure, Paragraph, Report, Section, Table
 from npnn.report.figures import figure_bytes
+from npnn.report.predictions import test_results
 from npnn.report.sources import Run
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure as MatplotlibFigure
+from npnn.report.weights import load_best_state, plot_first_layer_templates, plot_parameter_matrices
 
 Echo = Callable[[str], None]
 
@@ -28,8 +30,6 @@ def figure_block(name: str, caption: str, figure: MatplotlibFigure) -> Figure:
 
 def curves_section(report: Report, runs: Sequence[Run], title: str, intro: str) -> None:
     """The original's training curves (four runs a figure) and the learning-rate schedule."""
-    from npnn.report.curves import plot_lr_schedule, plot_training_curves
-
     section = report.section(title)
     section.add(Paragraph(intro))
     for index, figure in enumerate(plot_training_curves(runs), start=1):
@@ -42,8 +42,6 @@ def curves_section(report: Report, runs: Sequence[Run], title: str, intro: str) 
 
 def weights_section(report: Report, runs: Sequence[tuple[str, Run]], echo: Echo) -> None:
     """First-layer templates and every parameter matrix of each (heading, run) pair."""
-    from npnn.report.weights import load_best_state, plot_first_layer_templates, plot_parameter_matrices
-
     section = report.section("Weights")
     section.add(Paragraph("Each row of the first weight matrix is a 28×28 template the hidden unit matches "
                           "against the image: seen as a flat matrix (as in the original report) it looks "
@@ -67,9 +65,6 @@ def weights_section(report: Report, runs: Sequence[tuple[str, Run]], echo: Echo)
 
 def test_section(report: Report, run: Run, heading: str, data_dir: str | None, echo: Echo) -> Section:
     """Confusion matrix, per-class table and misclassified images of `run`'s best checkpoint."""
-    from npnn.report.confusion import per_class_table, plot_confusion, plot_misclassified
-    from npnn.report.predictions import test_results
-
     section = report.section("Test results")
     try:
         echo(f"report: testing {run.name} (inference only)")

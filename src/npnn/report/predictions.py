@@ -7,15 +7,13 @@ prepared exactly as the run's config says (the same standardization as in traini
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from npnn import backend
 from npnn.report.sources import Run
-
-if TYPE_CHECKING:
-    from npnn.training.evaluation import BestEvaluation
+from npnn.training.evaluation import BestEvaluation, evaluate_best, evaluate_run
 
 IMAGE_SIDE = 28
 
@@ -48,8 +46,6 @@ class TestPredictions:
 
 def predict_test(run: Run, data_dir: str | None = None) -> TestPredictions:
     """Run the best checkpoint of `run` over the test split, in eval mode and without a graph."""
-    from npnn.training.evaluation import evaluate_best
-
     return _predictions(evaluate_best(run.path, "test", data_dir))
 
 
@@ -59,8 +55,6 @@ def test_results(run: Run, data_dir: str | None = None) -> tuple[dict[str, Any],
     The report is test.json's where `npnn test` wrote one; otherwise the evaluation's, written
     to test.json as `npnn test` would (under the run's lock) and kept on `run`.
     """
-    from npnn.training.evaluation import evaluate_best
-
     best = evaluate_best(run.path, "test", data_dir, save=run.test is None)
     if run.test is None:
         run.test = best.report
@@ -96,8 +90,6 @@ def display_images(images: np.ndarray, normalization: Any | None) -> np.ndarray:
 def test_report(run: Run, data_dir: str | None = None) -> dict[str, Any]:
     """The run's test.json (written by `npnn test`); if missing, computed, written and kept on `run`."""
     if run.test is None:
-        from npnn.training.evaluation import evaluate_run
-
         run.test = evaluate_run(run.path, "test", data_dir)
     return run.test
 

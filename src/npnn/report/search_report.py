@@ -14,6 +14,7 @@ from npnn.report.model_sections import (
     test_section,
     weights_section,
 )
+from npnn.report.search_plots import plot_accuracy_vs_lr, plot_accuracy_vs_strength, plot_search_heatmap
 from npnn.report.setup import duration_text, fields_table, setup_section, varying_fields
 from npnn.report.sources import Run, Search, Trial, load_run, regularization_label
 from npnn.serialization import CheckpointError
@@ -22,12 +23,6 @@ from npnn.serialization import CheckpointError
 def build_search_report(search: Search, top: int = 4, data_dir: str | None = None,
                         echo: Echo = quiet) -> Report:
     """Setup, best-model tables per depth, search plots, curves, weights and test of the best."""
-    from npnn.report.search_plots import (
-        plot_accuracy_vs_lr,
-        plot_accuracy_vs_strength,
-        plot_search_heatmap,
-    )
-
     runs = _readable_runs(search, echo)
     name = search.meta.get("space") or search.path.name
     report = Report(f"Experiment report: search {name}",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from npnn.errors import ReportError, ResultsError
 from npnn.report.run_files import check_machine, check_search, check_status, check_test
 from npnn.serialization import CheckpointError, read_json
 from npnn.training.config import TrainConfig
@@ -20,10 +21,6 @@ from npnn.training.history import History
 from npnn.training.run_dir import open_run_dir
 
 RESULTS_CSV = "search_result.csv"
-
-
-class ReportError(ValueError):
-    """A path that holds neither a run nor a search; the message says what was expected."""
 
 
 @dataclass
@@ -134,7 +131,8 @@ def _optional_json(path: Path, check: Callable[[dict[str, Any], Path], dict[str,
 
 def load_search(path: str | Path) -> Search:
     """Read a search directory (or its search_result.csv directly)."""
-    from npnn.search.results import ResultsError, read_csv
+    # the report's one import of npnn.search, which loads Optuna: only a search's report reads its table
+    from npnn.search.results import read_csv
 
     path = Path(path)
     csv = path / RESULTS_CSV if path.is_dir() else path

@@ -17,6 +17,7 @@ from matplotlib.ticker import MaxNLocator
 
 from npnn.report.figures import new_figure, styled
 from npnn.report.sources import Run
+from npnn.training.checkpoint import load_best
 from npnn.training.run_dir import RunDir
 
 MATRIX_CMAP = "winter"  # the original report's
@@ -26,8 +27,6 @@ TILE_TITLES_UP_TO = 64  # more tiles than this get no unit numbers (they would c
 
 def load_best_state(run: Run) -> dict[str, np.ndarray]:
     """The weights of the run's best checkpoint (highest validation accuracy), by parameter name."""
-    from npnn.training.checkpoint import load_best
-
     path = RunDir(run.path).best
     if not path.is_file():
         raise FileNotFoundError(

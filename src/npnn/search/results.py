@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from npnn.errors import ResultsError
 from npnn.serialization import atomic_write_text, is_special_file
 
 COLUMNS = ["no", "train_id", "accuracy", "hidden_size", "batch_size", "learning_rate", "regularization",
@@ -57,11 +58,6 @@ def write_csv(path: str | Path, rows: list[dict[str, Any]]) -> None:
     writer.writeheader()
     writer.writerows(rows)
     atomic_write_text(path, buffer.getvalue())  # an OSError of it names `path`
-
-
-class ResultsError(ValueError):
-    """A file that is not a results table written by `npnn search`; the message names the file
-    and gives the reason (callers add what to do)."""
 
 
 def read_csv(path: str | Path) -> list[dict[str, str]]:

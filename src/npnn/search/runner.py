@@ -17,6 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import optuna
+from optuna.trial import TrialState
+
 from npnn.search.faults import SearchStoppedError, fault_in_chain, faults_in_threads, stopped
 from npnn.search.results import summary, trial_rows, write_csv
 from npnn.search.space import SAMPLERS, SpaceError
@@ -154,9 +157,6 @@ def _more_to_do(options: SearchOptions, study: Any, stopper: StopSignals) -> boo
     If the worker of a RUNNING point died, Optuna's heartbeat check fails it after the grace
     period and queues it again, and this worker then trains it.
     """
-    import optuna
-    from optuna.trial import TrialState
-
     if options.sampler_name != "grid":
         return True
     while not stopper.signal:
@@ -191,8 +191,6 @@ class _Objective:
         params = {param.name: param.suggest(trial) for param in self.options.space.params}
         original = _duplicate_of(self.study, trial)
         if original is not None:
-            import optuna
-
             trial.set_user_attr("duplicate_of", original)
             raise optuna.TrialPruned(f"grid point already trained by trial {original}")
         where: Path | str = Path(self.options.out) / "runs"
@@ -215,8 +213,6 @@ class _Objective:
             if result.status == DIVERGED:
                 raise TrialDivergedError(result.detail["reason"])
             if result.status == PRUNED:
-                import optuna
-
                 raise optuna.TrialPruned(f"pruned at step {result.steps}")
             trial.set_user_attr("test_accuracy", evaluate_run(result.run_dir, "test")["accuracy"])
             trial.set_user_attr("seconds", time.perf_counter() - started)
@@ -261,8 +257,6 @@ class _Objective:
         Returns the exception that ends the trial: _LeaveRunning if not even that could be
         written (the heartbeat check retries it then).
         """
-        import optuna
-
         try:
             frozen = _frozen(self.study, trial)
             earlier = {"run_dir": frozen.user_attrs["run_dir"]} if "run_dir" in frozen.user_attrs else {}
@@ -322,8 +316,6 @@ def _duplicate_of(study: Any, trial: Any) -> int | None:
     Workers that enqueued the same grid at the same moment leave duplicates in the queue;
     of two copies running at once, the one that started later yields.
     """
-    from optuna.trial import TrialState
-
     mine = _frozen(study, trial)
     for other in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING)):
         if other.number == trial.number or other.params != mine.params:

@@ -6,6 +6,7 @@ them atomically from the storage, so workers never train the same point twice at
 
 from __future__ import annotations
 
+import datetime
 import fcntl
 import itertools
 import json
@@ -17,8 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import optuna
+import sqlalchemy
+from sqlalchemy.exc import ArgumentError
+
 from npnn.search.results import ResultsError, read_csv
 from npnn.search.space import SearchSpace
+
+try:  # Optuna's own tables: private, so a change there only disables the check that reads them
+    from optuna.storages._rdb import models
+    from optuna.storages._rdb.storage import _create_scoped_session
+except ImportError:  # pragma: no cover - another Optuna: SearchStorage's extra check does nothing
+    models = _create_scoped_session = None
 
 HEARTBEAT_SECONDS = 5
 GRACE_SECONDS = 20  # a RUNNING trial without a heartbeat for this long belongs to a dead worker
@@ -94,8 +105,6 @@ def open_study(options: SearchOptions, worker: int = 0, attempts: int = 5) -> An
     Workers started at the same moment on a new storage race to create its tables and the
     study; the loser of such a race simply tries again.
     """
-    import optuna
-
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     # ERROR: a failed trial's reason is printed on its progress line, not as Optuna's traceback
     optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -105,7 +114,7 @@ def open_study(options: SearchOptions, worker: int = 0, attempts: int = 5) -> An
     _check_storage_url(url)  # a mistake in the URL is not worth retrying
     for attempt in range(attempts):
         try:
-            storage = _storage_class()(
+            storage = SearchStorage(
                 url, engine_kwargs=engine_kwargs, heartbeat_interval=options.heartbeat_seconds,
                 grace_period=options.grace_seconds,
                 heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
@@ -189,9 +198,6 @@ def _trial_number(name: str) -> int | None:
 
 def _check_storage_url(url: str) -> None:
     """SearchError for a URL SQLAlchemy cannot use: a typo or a database driver not installed."""
-    import sqlalchemy
-    from sqlalchemy.exc import ArgumentError
-
     try:
         dialect = sqlalchemy.engine.make_url(url).get_dialect()
         (getattr(dialect, "import_dbapi", None) or dialect.dbapi)()  # SQLAlchemy 2 or 1.4
@@ -201,54 +207,43 @@ def _check_storage_url(url: str) -> None:
                           "with its driver installed") from None
 
 
-def _storage_class() -> type:
+class SearchStorage(optuna.storages.RDBStorage):
     """Optuna's RDBStorage, also failing trials whose worker died before their first heartbeat.
 
     Optuna ignores a RUNNING trial with no heartbeat at all; a worker killed between taking a
     trial and its first heartbeat would leave that grid point RUNNING for ever.
     """
-    import datetime
 
-    import optuna
-
-    class SearchStorage(optuna.storages.RDBStorage):
-        def set_trial_state_values(self, trial_id: int, state: Any, values: Any = None) -> bool:
-            # SQLite ignores SELECT ... FOR UPDATE, so two processes could both take the same
-            # waiting trial; a file lock makes taking one atomic there.
-            if state != optuna.trial.TrialState.RUNNING or not self.url.startswith("sqlite:///"):
+    def set_trial_state_values(self, trial_id: int, state: Any, values: Any = None) -> bool:
+        # SQLite ignores SELECT ... FOR UPDATE, so two processes could both take the same
+        # waiting trial; a file lock makes taking one atomic there.
+        if state != optuna.trial.TrialState.RUNNING or not self.url.startswith("sqlite:///"):
+            return super().set_trial_state_values(trial_id, state, values)
+        with open(self.url[len("sqlite:///"):] + ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
                 return super().set_trial_state_values(trial_id, state, values)
-            with open(self.url[len("sqlite:///"):] + ".lock", "a") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                try:
-                    return super().set_trial_state_values(trial_id, state, values)
-                finally:
-                    fcntl.flock(lock, fcntl.LOCK_UN)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
-        def _get_stale_trial_ids(self, study_id: int) -> list[int]:
-            stale = super()._get_stale_trial_ids(study_id)
-            grace = self.grace_period or 2 * (self.heartbeat_interval or 0)
-            limit = datetime.datetime.now() - datetime.timedelta(seconds=grace)
-            try:  # Optuna's own tables: private, so any change there only disables this check
-                from optuna.storages._rdb import models
-                from optuna.storages._rdb.storage import _create_scoped_session
-
-                with _create_scoped_session(self.scoped_session, True) as session:
-                    running = (session.query(models.TrialModel)
-                               .filter(models.TrialModel.state == optuna.trial.TrialState.RUNNING)
-                               .filter(models.TrialModel.study_id == study_id).all())
-                    stale += [trial.trial_id for trial in running if not trial.heartbeats
-                              and trial.datetime_start is not None and trial.datetime_start < limit
-                              and trial.trial_id not in stale]
-            except Exception:  # the heartbeat-based check above still works
-                pass
-            return stale
-
-    return SearchStorage
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        stale = super()._get_stale_trial_ids(study_id)
+        grace = self.grace_period or 2 * (self.heartbeat_interval or 0)
+        limit = datetime.datetime.now() - datetime.timedelta(seconds=grace)
+        try:  # Optuna's own tables (imported above): an error there only disables this check
+            with _create_scoped_session(self.scoped_session, True) as session:
+                running = (session.query(models.TrialModel)
+                           .filter(models.TrialModel.state == optuna.trial.TrialState.RUNNING)
+                           .filter(models.TrialModel.study_id == study_id).all())
+                stale += [trial.trial_id for trial in running if not trial.heartbeats
+                          and trial.datetime_start is not None and trial.datetime_start < limit
+                          and trial.trial_id not in stale]
+        except Exception:  # the heartbeat-based check above still works
+            pass
+        return stale
 
 
 def _sampler(options: SearchOptions, worker: int) -> Any:
-    import optuna
-
     seed = options.seed + worker  # workers must not all propose the same random points
     if options.sampler_name in ("grid", "random"):  # grid trials are enqueued: never sampled
         return optuna.samplers.RandomSampler(seed=seed)

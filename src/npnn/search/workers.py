@@ -20,6 +20,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import optuna
+from optuna.trial import TrialState
+
 from npnn.search.faults import SearchStoppedError
 from npnn.search.study import SearchOptions, open_study
 from npnn.serialization import process_running
@@ -171,9 +174,6 @@ def retry_orphans(study: Any) -> list[int]:
     The heartbeat check would do the same after its grace period; a process that is gone is
     known to be dead now. Returns the numbers of the trials queued again.
     """
-    import optuna
-    from optuna.trial import TrialState
-
     host, numbers = socket.gethostname(), []
     callback = study._storage.get_heartbeat_stale_trial_callback()
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from npnn.data import ArrayDataset, ChecksumError, IdxError, load_fashion_mnist
 from npnn.training.config import ConfigError, TrainConfig
-
-if TYPE_CHECKING:
-    from npnn.data import ArrayDataset
 
 
 def load_split(config: TrainConfig, split: str, data_dir: str | None = None,
@@ -17,8 +13,6 @@ def load_split(config: TrainConfig, split: str, data_dir: str | None = None,
     `data_dir` overrides the config's; a `subset` larger than the split is a ConfigError
     on train_subset.
     """
-    from npnn.data import ChecksumError, IdxError, load_fashion_mnist
-
     options = config.data_options()
     if data_dir is not None:
         options["data_dir"] = data_dir

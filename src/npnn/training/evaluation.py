@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from npnn.data import CLASS_NAMES, ArrayDataset
 from npnn.models import MLP
 from npnn.serialization import CheckpointError, atomic_write_json
 from npnn.training.builders import build_model
@@ -15,9 +16,6 @@ from npnn.training.datasets import load_split
 from npnn.training.metrics import Evaluation, confusion_matrix, evaluate, per_class_accuracy
 from npnn.training.run_dir import RunDir, open_run_dir
 from npnn.training.run_lock import RunLock
-
-if TYPE_CHECKING:
-    from npnn.data import ArrayDataset
 
 SPLITS = ("test", "val")
 
@@ -54,8 +52,6 @@ def evaluate_best(run_path: str | Path, split: str = "test", data_dir: str | Non
 
 
 def _evaluate_best(run_path: str | Path, split: str, data_dir: str | None) -> BestEvaluation:
-    from npnn.data import CLASS_NAMES
-
     model, config, metadata = load_best_model(run_path)
     dataset = load_split(config, split, data_dir=data_dir)
     result = evaluate(model, dataset.images, dataset.labels)

@@ -12,12 +12,14 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from npnn import random
 from npnn._tensor import Tensor
+from npnn.data import ArrayDataset, DataLoader
+from npnn.data.augment import flip_and_shift
 from npnn.nn.utils import clip_grad_norm_
 from npnn.serialization import atomic_write_json, atomic_write_text, naming_file
 from npnn.training import checkpoint
@@ -67,9 +69,6 @@ from npnn.training.run_dir import (
 )
 from npnn.training.run_lock import RunLock
 
-if TYPE_CHECKING:
-    from npnn.data import ArrayDataset
-
 __all__ = ["COMPLETE", "CREATED", "DIVERGED", "EARLY_STOPPED", "FAILED", "FINISHED", "INTERRUPTED",
            "RUNNING", "FitResult", "ResumeError", "RunCompleteError", "Trainer", "TrainingStoppedError",
            "load_datasets"]
@@ -90,9 +89,6 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, run: RunDir, train: ArrayDataset, val: ArrayDataset,
                  reporter: Reporter | None = None) -> None:
-        from npnn.data import DataLoader
-        from npnn.data.augment import flip_and_shift
-
         self.config, self.run, self.train_set, self.val_set = config, run, train, val
         self.reporter = reporter or Reporter()
         random.manual_seed(config.seed)
