@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from fault_tools import fail_writes, model_arrays, npnn_cli, python
 
-from npnn.training import TrainConfig
+from npnn.training import ConfigError, TrainConfig
 
 CONFIG = TrainConfig(hidden=[32], epochs=3, train_subset=1000, batch_size=50, eval_every=7, seed=11,
                      dropout=0.2)  # 20 steps an epoch, 60 in all; checkpoints every 7 steps
@@ -181,7 +181,7 @@ def test_a_forced_change_of_the_optimization_applies_from_the_saved_step(interru
     from npnn.training import Trainer
 
     config = tiny_config.replace(**change)
-    trainer = Trainer.resume(interrupted, data=tiny_data, force=True, config=config)
+    trainer = Trainer.resume(interrupted, data=tiny_data, force=True, overrides=change)
     fresh = Trainer(config, None, *tiny_data)  # the schedule the new settings give at step 3
     for _ in range(3 if fresh.scheduler is not None else 0):
         fresh.scheduler.step()
@@ -190,6 +190,22 @@ def test_a_forced_change_of_the_optimization_applies_from_the_saved_step(interru
         assert group["lr"] == expected["lr"] and group["initial_lr"] == config.lr
     assert TrainConfig.load(interrupted / "config.json") == config
     assert trainer.fit().status == "finished"
+
+
+def test_overrides_that_change_a_setting_need_force(interrupted, tiny_data):
+    """Trainer.resume owns the forced change: without force it names the setting and changes
+    nothing; with it, changed_settings says what config.json now holds."""
+    from npnn.training import Trainer
+
+    before = (interrupted / "config.json").read_bytes()
+    with pytest.raises(ConfigError, match=r"^lr: differs from .*config.json \(0.001 -> 0.01\)"):
+        Trainer.resume(interrupted, data=tiny_data, overrides={"lr": 0.01})
+    assert (interrupted / "config.json").read_bytes() == before
+    with Trainer.resume(interrupted, data=tiny_data, overrides={"lr": 0.001}) as same:
+        assert same.changed_settings == []  # an override equal to config.json changes nothing
+    with Trainer.resume(interrupted, data=tiny_data, force=True, overrides={"lr": 0.01}) as trainer:
+        assert trainer.changed_settings == ["lr 0.001 -> 0.01"]
+    assert TrainConfig.load(interrupted / "config.json").lr == 0.01
 
 
 # ----- the machine stops training: a full disk, I/O and permission errors, no memory -----

@@ -14,10 +14,9 @@ from npnn.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError,
 from npnn.cli.progress import TqdmReporter
 from npnn.cli.test_command import print_report
 from npnn.training import ConfigError, FitResult, RunCompleteError, TrainConfig, Trainer
-from npnn.training.checkpoint import changed_settings
 from npnn.training.config import parse_settings, read_settings_text
 from npnn.training.evaluation import evaluate_run
-from npnn.training.run_dir import DIVERGED, INTERRUPTED, is_run_dir, open_run_dir
+from npnn.training.run_dir import DIVERGED, INTERRUPTED, is_run_dir
 from npnn.training.stop_signals import StopSignals, signal_name
 
 DEFAULT_OUT = Path("runs")
@@ -45,13 +44,12 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _config_from(args: argparse.Namespace, start: dict[str, Any] | None = None
-                 ) -> tuple[TrainConfig, dict[str, Any]]:
-    """The run's TrainConfig (`start`, then --config, then the setting flags over it), and the
-    settings read from --config (to blame errors on)."""
+def _config_from(args: argparse.Namespace) -> tuple[TrainConfig, dict[str, Any]]:
+    """The run's TrainConfig (--config, then the setting flags over it), and the settings read
+    from --config (to blame errors on)."""
     base = _settings_file(args)
     try:
-        return TrainConfig.from_dict({**(start or {}), **base, **config_overrides(args)}), base
+        return TrainConfig.from_dict({**base, **config_overrides(args)}), base
     except ConfigError as error:
         raise _blame(error, args, base) from None
 
@@ -117,8 +115,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _resume(args: argparse.Namespace, reporter: Any) -> Trainer:
-    """Trainer.resume; with --force, setting flags and --config are new settings, which the
-    trainer writes to config.json once it knows they can continue the run."""
+    """Trainer.resume; with --force, setting flags and --config are overrides of the run's
+    settings, which the trainer writes to config.json once it knows they can continue the run."""
     given = [flag for flag, value in (("--out", args.out), ("--run-id", args.run_id)) if value is not None]
     changes = [flag_name(name) for name in config_overrides(args)]
     changes += ["--config"] if args.config is not None else []
@@ -128,18 +126,16 @@ def _resume(args: argparse.Namespace, reporter: Any) -> Trainer:
                          + ("" if given else " (or add --force to change those settings)"))
     if not changes:
         return Trainer.resume(args.resume, reporter=reporter, force=args.force)
-    before = TrainConfig.load(open_run_dir(args.resume).config)
-    config, base = _config_from(args, before.to_dict())
-    if config.data_dir != before.data_dir:  # stored resolved, as create() does
-        config = config.with_resolved_data_dir()
+    base = _settings_file(args)
     try:
-        trainer = Trainer.resume(args.resume, reporter=reporter, force=True, config=config)
-    except ConfigError as error:  # a setting the run's checkpoints cannot continue with
+        trainer = Trainer.resume(args.resume, reporter=reporter, force=True,
+                                 overrides={**base, **config_overrides(args)})
+    except ConfigError as error:  # a value given here that the run cannot take or continue with
         if error.source is not None:
             raise
         raise _blame(error, args, base) from None
-    diff = changed_settings(before.to_dict(), config.to_dict())
-    print(f"resuming with changed settings (--force): {'; '.join(diff) or 'none'}", file=sys.stderr)
+    print(f"resuming with changed settings (--force): {'; '.join(trainer.changed_settings) or 'none'}",
+          file=sys.stderr)
     return trainer
 
 

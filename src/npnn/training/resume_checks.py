@@ -1,5 +1,6 @@
 """What a resume may continue and change: the run's status (nothing left to train, or diverged),
-and its settings against those its checkpoints were saved with."""
+new settings over its config.json, and its settings against those its checkpoints were saved
+with."""
 
 from __future__ import annotations
 
@@ -27,6 +28,28 @@ def check_resumable(run: RunDir, status: dict[str, Any], force: bool) -> None:
         raise ResumeError(f"{run.path} diverged at step {status.get('step', '?')}; "
                           "start a new run with a smaller --lr, or continue from its last "
                           f"checkpoint with `npnn train --resume {run.path} --force --lr SMALLER`")
+
+
+def resumed_config(run: RunDir, overrides: dict[str, Any], force: bool
+                   ) -> tuple[TrainConfig, list[str]]:
+    """The run's config.json with `overrides` (TrainConfig field values) over it, and
+    'name old -> new' for each setting that changes.
+
+    A changed data_dir is stored resolved, as `Trainer.create` does. A ConfigError about a value
+    of `overrides` names no file (the caller gave it); one about config.json names that file. A
+    change without `force` is a ConfigError naming the first changed setting.
+    """
+    before = TrainConfig.load(run.config)
+    config = TrainConfig.from_dict({**before.to_dict(), **overrides})
+    if config.data_dir != before.data_dir:
+        config = config.with_resolved_data_dir()
+    old, new = before.to_dict(), config.to_dict()
+    differ = [name for name in new if old[name] != new[name]]
+    if differ and not force:
+        name = differ[0]
+        raise ConfigError(name, f"differs from {run.config} ({old[name]!r} -> {new[name]!r}); "
+                          "resume with force=True to change the run's settings")
+    return config, checkpoint.changed_settings(old, new)
 
 
 def check_settings(run: RunDir, stored: CheckpointFile | None, config: TrainConfig, force: bool,

@@ -52,7 +52,7 @@ from npnn.training.restore import (
     restore_last,
     still_kept,
 )
-from npnn.training.resume_checks import check_resumable, check_settings
+from npnn.training.resume_checks import check_resumable, check_settings, resumed_config
 from npnn.training.run_dir import (
     COMPLETE,
     CREATED,
@@ -105,6 +105,8 @@ class Trainer:
         self._skipped = 0  # steps with a non-finite loss in a row (on_nonfinite="skip")
         self._lock: RunLock | None = None  # held from create()/resume() until release()
         self.restarted: str | None = None  # why resume() started the run again from scratch
+        # 'name old -> new' for each setting resume(overrides=...) changed in config.json
+        self.changed_settings: list[str] = []
         # the evaluation of the best.safetensors such a run keeps, until training beats it
         self._kept_best: EvalRecord | None = None
 
@@ -142,7 +144,7 @@ class Trainer:
     @classmethod
     def resume(cls, path: str | Path, reporter: Reporter | None = None,
                data: tuple[ArrayDataset, ArrayDataset] | None = None, force: bool = False,
-               config: TrainConfig | None = None) -> Trainer:
+               overrides: dict[str, Any] | None = None) -> Trainer:
         """Continue a run from its last checkpoint, exactly where it stopped; locked as by
         `create` (`with Trainer.resume(...) as trainer:`).
 
@@ -153,11 +155,16 @@ class Trainer:
         starts again from scratch in its directory (`restarted` says so, for the caller to show;
         fit() writes it to train.log only), keeping its best.safetensors, reported as the run's
         best, until a better model replaces it. A config.json changed since the
-        checkpoint is refused (CheckpointError naming the settings) unless `force`; `config`
-        (with `force`) holds new settings, written to config.json once they are known to
-        apply. Even forced, a FIXED_SETTINGS change is refused (ConfigError naming it).
+        checkpoint is refused (CheckpointError naming the settings) unless `force`.
+
+        `overrides` (TrainConfig field values, with `force` where they change a setting) go over
+        config.json, which is rewritten once they are known to apply; `changed_settings` lists
+        what they changed. A ConfigError about them names the field and no file (the caller
+        gave the values). Even forced, a FIXED_SETTINGS change is refused (ConfigError naming it).
         """
         run = open_run_dir(path)
+        given = overrides is not None
+        config, changed_settings = resumed_config(run, overrides, force) if given else (None, [])
         lock = RunLock(run.path)
         try:
             status = run.read_status()
@@ -165,14 +172,15 @@ class Trainer:
             current = config or TrainConfig.load(run.config)
             restart = restart_reason(run, status["status"])
             stored = read_checkpoint(run)  # read once: its settings are checked, then it is restored
-            saved = check_settings(run, stored, current, force, from_flags=config is not None)
+            saved = check_settings(run, stored, current, force, from_flags=given)
             check_memory_to_resume(current, run.path)  # its sizes cannot change: no setting to name
             try:
                 train, val = data if data is not None else load_datasets(current)
             except ConfigError as error:
-                raise (error if config is not None else error.in_file(run.config)) from None
+                raise (error if given else error.in_file(run.config)) from None
             trainer = cls(current, run, train, val, reporter)
             trainer._lock = lock
+            trainer.changed_settings = changed_settings
             if stored is not None and stored.path == run.last:
                 changed = saved is None or bool(checkpoint.changed_settings(saved, current.to_dict()))
                 trainer.position, trainer.history = restore_last(
