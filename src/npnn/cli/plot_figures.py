@@ -1,4 +1,5 @@
-"""`npnn plot` at work: the figures of each kind, written as PNG/SVG. matplotlib loads here (with
+"""`npnn plot` at work: each kind loads its source from the paths given and writes its group of
+npnn.report.catalogue (the figures the report embeds) as PNG/SVG. matplotlib loads here (with
 npnn.report), when the command runs; plot_command.py defines the command's flags without it."""
 
 from __future__ import annotations
@@ -9,13 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from npnn.cli.errors import EXIT_OK, UsageError, check_folders
-from npnn.report import Run, load_run, load_search
-from npnn.report.confusion import plot_confusion, plot_misclassified
-from npnn.report.curves import plot_lr_schedule, plot_training_curves
+from npnn.report import catalogue, load_run, load_search
 from npnn.report.figures import save_figure
 from npnn.report.predictions import test_results
-from npnn.report.search_plots import plot_accuracy_vs_lr, plot_accuracy_vs_strength, plot_search_heatmap
-from npnn.report.weights import load_best_state, plot_first_layer_templates, plot_parameter_matrices
+from npnn.report.weights import load_best_state
 
 Figures = Iterator[tuple[str, Any]]  # (file stem, matplotlib Figure)
 
@@ -40,41 +38,33 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _runs(paths: list[Path]) -> list[Run]:
-    return [load_run(path) for path in paths]
+def _draw(entries: tuple[catalogue.Entry, ...], source: Any, title: str = "") -> Figures:
+    for _, stem, figure in catalogue.draw(entries, source, title):
+        yield stem, figure
 
 
 def _curves(paths: list[Path], args: argparse.Namespace) -> Figures:
-    runs = _runs(paths)
-    for index, figure in enumerate(plot_training_curves(runs), start=1):
-        yield f"curves-{index}", figure
-    yield "lr-schedule", plot_lr_schedule(runs)
+    return _draw(catalogue.CURVES, [load_run(path) for path in paths])
 
 
 def _search(paths: list[Path], args: argparse.Namespace) -> Figures:
     search = load_search(paths[0])
     if not search.complete:
         raise UsageError(f"{paths[0]} has no complete trial yet: nothing to plot")
-    yield "search-heatmap", plot_search_heatmap(search)
-    yield "accuracy-vs-lr", plot_accuracy_vs_lr(search)
-    yield "accuracy-vs-strength", plot_accuracy_vs_strength(search)
+    return _draw(catalogue.SEARCH, search)
 
 
 def _weights(paths: list[Path], args: argparse.Namespace) -> Figures:
-    run = _runs(paths)[0]
-    state = load_best_state(run)
-    first = next(name for name, value in state.items() if value.ndim == 2)
-    yield "first-layer", plot_first_layer_templates(state[first], title=run.label)
-    yield "parameters", plot_parameter_matrices(state, title=run.label)
+    run = load_run(paths[0])
+    return _draw(catalogue.WEIGHTS, load_best_state(run), run.label)
 
 
 def _confusion(paths: list[Path], args: argparse.Namespace) -> Figures:
-    run = _runs(paths)[0]
-    results, predictions = test_results(run, args.data_dir)  # one evaluation of the test split
-    yield "confusion", plot_confusion(results, title=run.label)
-    yield "misclassified", plot_misclassified(predictions, title=run.label)
+    run = load_run(paths[0])
+    return _draw(catalogue.CONFUSION, test_results(run, args.data_dir), run.label)  # one test evaluation
 
 
+# each kind: its source loaded from the command's paths, then its group of the catalogue drawn
 FIGURES: dict[str, Callable[[list[Path], argparse.Namespace], Figures]] = {
     "curves": _curves, "search": _search, "weights": _weights, "confusion": _confusion,
 }

@@ -6,13 +6,13 @@ from collections.abc import Callable, Sequence
 
 from matplotlib.figure import Figure as MatplotlibFigure
 
-from npnn.report.confusion import per_class_table, plot_confusion, plot_misclassified
-from npnn.report.curves import plot_lr_schedule, plot_training_curves
+from npnn.report.catalogue import CONFUSION, CURVES, WEIGHTS, draw
+from npnn.report.confusion import per_class_table
 from npnn.report.document import Figure, Paragraph, Report, Section, Table
 from npnn.report.figures import figure_bytes
 from npnn.report.predictions import test_results
 from npnn.report.sources import Run
-from npnn.report.weights import load_best_state, plot_first_layer_templates, plot_parameter_matrices
+from npnn.report.weights import load_best_state
 
 Echo = Callable[[str], None]
 
@@ -32,12 +32,8 @@ def curves_section(report: Report, runs: Sequence[Run], title: str, intro: str) 
     """The original's training curves (four runs a figure) and the learning-rate schedule."""
     section = report.section(title)
     section.add(Paragraph(intro))
-    for index, figure in enumerate(plot_training_curves(runs), start=1):
-        section.add(figure_block(f"curves-{index}", "Train loss (dashed, left axis) and validation accuracy "
-                                 "(dotted, right axis) at each evaluation; smoothed lines over faint raw "
-                                 "values.", figure))
-    section.add(figure_block("lr-schedule", "Learning rate over training, as the scheduler set it.",
-                             plot_lr_schedule(runs)))
+    for entry, stem, figure in draw(CURVES, runs):
+        section.add(figure_block(stem, entry.caption, figure))
 
 
 def weights_section(report: Report, runs: Sequence[tuple[str, Run]], echo: Echo) -> None:
@@ -54,13 +50,9 @@ def weights_section(report: Report, runs: Sequence[tuple[str, Run]], echo: Echo)
             section.add(Paragraph(f"{heading}: no weights to show ({error})."))
             continue
         echo(f"report: weights of {run.name}")
-        first = next(name for name, value in state.items() if value.ndim == 2)
-        section.add(figure_block(f"templates-{index}", f"{heading} ({run.label}): first-layer weights, one "
-                                 "28×28 image per hidden unit (red positive, blue negative).",
-                                 plot_first_layer_templates(state[first], title=heading)))
-        section.add(figure_block(f"parameters-{index}", f"{heading}: every parameter matrix (winter "
-                                 "colormap, as the original).",
-                                 plot_parameter_matrices(state, title=heading)))
+        for entry, _, figure in draw(WEIGHTS, state, heading):
+            section.add(figure_block(f"{entry.report_stem or entry.stem}-{index}",
+                                     entry.caption.format(heading=heading, label=run.label), figure))
 
 
 def test_section(report: Report, run: Run, heading: str, data_dir: str | None, echo: Echo) -> Section:
@@ -75,15 +67,13 @@ def test_section(report: Report, run: Run, heading: str, data_dir: str | None, e
     run.test = results
     section.add(Paragraph(f"{heading} ({run.label}), best checkpoint, on the {results['examples']:,} test "
                           f"images: accuracy {100 * results['accuracy']:.2f}%."))
-    section.add(figure_block("confusion", "Confusion matrix (cells: % of the true class) and per-class "
-                             "accuracy.", plot_confusion(results, title=heading)))
     rows = [[row["class"], str(row["examples"]), str(row["correct"]),
              "–" if row["accuracy"] is None else f"{row['accuracy']:.2f}%", row["confusion"]]
             for row in per_class_table(results)]
-    section.add(Table("Per-class test accuracy", ["class", "images", "correct", "accuracy",
-                                                  "most common mistake"], rows, numeric={1, 2, 3}))
-    section.add(figure_block("misclassified", "A sample of misclassified test images: true and predicted "
-                             "class with the model's confidence.",
-                             plot_misclassified(predictions, title=heading)))
+    for entry, stem, figure in draw(CONFUSION, (results, predictions), heading):
+        section.add(figure_block(stem, entry.caption, figure))
+        if stem == "confusion":  # the per-class table sits under the matrix it details
+            section.add(Table("Per-class test accuracy", ["class", "images", "correct", "accuracy",
+                                                          "most common mistake"], rows, numeric={1, 2, 3}))
     return section
 

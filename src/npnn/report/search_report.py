@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from npnn.report.catalogue import SEARCH, draw
 from npnn.report.document import Bullets, Paragraph, Report, Table
 from npnn.report.findings import search_findings
 from npnn.report.model_sections import (
@@ -14,7 +15,6 @@ from npnn.report.model_sections import (
     test_section,
     weights_section,
 )
-from npnn.report.search_plots import plot_accuracy_vs_lr, plot_accuracy_vs_strength, plot_search_heatmap
 from npnn.report.setup import duration_text, fields_table, setup_section, varying_fields
 from npnn.report.sources import Run, Search, Trial, load_run, regularization_label
 from npnn.serialization import CheckpointError
@@ -57,15 +57,8 @@ def build_search_report(search: Search, top: int = 4, data_dir: str | None = Non
     echo("report: search plots")
     plots = report.section("Search results")
     if search.complete:
-        plots.add(figure_block("search-heatmap", "Validation accuracy over learning rate × regularization, "
-                               "one panel per hidden layout.", plot_search_heatmap(search)))
-        plots.add(figure_block("accuracy-vs-lr", "Accuracy against learning rate with hidden layout and "
-                               "regularization fixed (the original's second search plot).",
-                               plot_accuracy_vs_lr(search)))
-        plots.add(figure_block("accuracy-vs-strength", "Accuracy against regularization strength with "
-                               "hidden layout and learning rate fixed: one row per layout, one column per "
-                               "learning rate (the original's first search plot).",
-                               plot_accuracy_vs_strength(search)))
+        for entry, stem, figure in draw(SEARCH, search):
+            plots.add(figure_block(stem, entry.caption, figure))
     else:
         plots.add(Paragraph("No trial has finished yet, so there is nothing to plot."))
 
