@@ -37,6 +37,12 @@ def test_search_report_renders_in_chromium(browser, small_search, tmp_path):
     report = build_report(small_search)
     html_path, _ = write_report(report, tmp_path / "report.html")
     browser.get(html_path.resolve().as_uri())  # file:// — the report must work offline
+    from selenium.webdriver.support.wait import WebDriverWait  # selenium: checked by the fixture
+
+    # under a loaded machine the script once ran with 8 of 12 images parsed: wait for the document
+    WebDriverWait(browser, 60).until(lambda b: b.execute_script(
+        "return document.readyState === 'complete' && Array.from(document.images).every(i => i.complete)"
+        " && document.images.length") >= len(report.figures))
     images = browser.execute_script(
         "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight]);")
     assert len(images) == len(report.figures) >= 8
