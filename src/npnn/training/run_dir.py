@@ -48,6 +48,15 @@ class RunDir:
     def write_status(self, status: str, **details: Any) -> None:
         atomic_write_json(self.status, {"status": status, **details})
 
+    def record_stop(self, status: str, **details: Any) -> None:
+        """Best effort, for a run that is stopping on an error: `write_status`, else (the disk is
+        full) `overwrite_status` in place; never raises, as the error being raised says more."""
+        try:
+            self.write_status(status, **details)
+        except OSError:
+            with contextlib.suppress(OSError):
+                self.overwrite_status(status, **details)
+
     def overwrite_status(self, status: str, **details: Any) -> None:
         """`write_status` for a full disk, where even a small temp file cannot be made: rewrite
         status.json in place, within the blocks it already has (a long `reason` is cut short to

@@ -145,22 +145,15 @@ class Trainer:
     def resume(cls, path: str | Path, reporter: Reporter | None = None,
                data: tuple[ArrayDataset, ArrayDataset] | None = None, force: bool = False,
                overrides: dict[str, Any] | None = None) -> Trainer:
-        """Continue a run from its last checkpoint, exactly where it stopped; locked as by
-        `create` (`with Trainer.resume(...) as trainer:`).
+        """Continue a run from its last checkpoint, exactly where it stopped; locked as by `create`.
 
-        Raises RunBusyError while another process works in the run, RunCompleteError for a
-        finished or early-stopped run, ResumeError for a diverged one unless `force`,
-        NotEnoughMemoryError when it no longer fits in the memory available. A run whose last
-        checkpoint was never written (killed, or a full disk, before the first one) or is gone
-        starts again from scratch in its directory (`restarted` says so, for the caller to show;
-        fit() writes it to train.log only), keeping its best.safetensors, reported as the run's
-        best, until a better model replaces it. A config.json changed since the
-        checkpoint is refused (CheckpointError naming the settings) unless `force`.
-
-        `overrides` (TrainConfig field values, with `force` where they change a setting) go over
-        config.json, which is rewritten once they are known to apply; `changed_settings` lists
-        what they changed. A ConfigError about them names the field and no file (the caller
-        gave the values). Even forced, a FIXED_SETTINGS change is refused (ConfigError naming it).
+        Raises RunBusyError (another process works in the run), RunCompleteError, ResumeError
+        (diverged, unless `force`), NotEnoughMemoryError, CheckpointError (config.json changed
+        since the checkpoint, unless `force`). A run without a last checkpoint starts again from
+        scratch (`restarted` says so), keeping best.safetensors until a better model replaces it.
+        `overrides` (TrainConfig values; `force` where they change a setting) go over config.json,
+        rewritten once they apply; `changed_settings` lists them; a FIXED_SETTINGS change is
+        refused even forced (ConfigError naming the field).
         """
         run = open_run_dir(path)
         given = overrides is not None
@@ -201,10 +194,8 @@ class Trainer:
         return trainer
 
     def request_stop(self, status: str = INTERRUPTED) -> None:
-        """Ask fit() to save a resumable checkpoint and return `status` at the next step boundary.
-
-        Ctrl-C uses 'interrupted'; a search pruning a trial uses 'pruned'.
-        """
+        """Ask fit() to save a resumable checkpoint and return `status` ('interrupted' for a stop
+        signal, 'pruned' for a search's pruner) at the next step boundary."""
         self._stop_status = status
 
     # ----- the loop -----
@@ -367,11 +358,7 @@ class Trainer:
                        f"checkpoint (step {self._saved_step})")
         details = {"step": position.step, "epoch": position.epoch,
                    "seconds": round(position.seconds, 3), "reason": reason}
-        try:
-            self.run.write_status(status, **details)
-        except OSError:  # e.g. the disk is full: never leave it saying 'running'
-            with contextlib.suppress(OSError):  # the exception being raised says more
-                self.run.overwrite_status(status, **details)
+        self.run.record_stop(status, **details)  # never left saying 'running'
         with contextlib.suppress(OSError):
             self._log(f"{status}: {reason}", ended=True)
 
