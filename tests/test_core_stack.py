@@ -1,4 +1,4 @@
-"""The core is a stack (ARCHITECTURE.md): each layer imports only those below it, and the one
+"""The core is a stack (docs/architecture.md): each layer imports only those below it, and the one
 import that points up is `from npnn import ops` at the bottom of `npnn/_tensor.py`.
 
 Read from the source with `ast`, so a new late import, import inside a function or upward

@@ -386,6 +386,13 @@ case("nll_loss_weight_ignore",
      ref=lambda x, t, w: TF.nll_loss(x, t, weight=w, ignore_index=1))
 case("nll_loss_sum", lambda x, t: ops.nll_loss(x, t, reduction="sum"), Arg((N, K)),
      Arg((N,), labels(K)), ref=lambda x, t: TF.nll_loss(x, t, reduction="sum"))
+case("smoothed_nll_loss_of_log_softmax",
+     lambda x, t: ops.smoothed_nll_loss(ops.log_softmax(x, 1), t, label_smoothing=0.1),
+     Arg((N, K)), Arg((N,), labels(K)),
+     ref=lambda x, t: TF.cross_entropy(x, t, label_smoothing=0.1))
+case("smoothed_nll_loss_sum", lambda x, t: ops.smoothed_nll_loss(x, t, 0.3, reduction="sum"),
+     Arg((N, K)), Arg((N,), labels(K)),
+     ref=lambda x, t: 0.7 * TF.nll_loss(x, t, reduction="sum") - 0.3 * x.mean(1).sum())
 case("nll_loss_ncd_none", lambda x, t: ops.nll_loss(x, t, reduction="none"), Arg((2, K, 3)),
      Arg((2, 3), labels(K)), ref=lambda x, t: TF.nll_loss(x, t, reduction="none"))
 for reduction in ("mean", "sum", "none"):

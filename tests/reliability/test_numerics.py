@@ -19,7 +19,7 @@ from fault_tools import TINY, model_arrays
 import npnn
 import npnn.nn.functional as F
 from npnn.training import Trainer
-from npnn.training import trainer as trainer_module
+from npnn.training.recipe import Recipe
 
 EXTREME = np.array([
     [1e4, -1e4, 0.0, 5.0, -3.0],  # ±1e4 in one row
@@ -68,15 +68,15 @@ def test_cross_entropy_and_its_gradient_on_extreme_logits_match_float64(dtype, s
 
 def _poison(monkeypatch, steps):
     """Make the training loss NaN at the given (1-based) steps; return the calls seen."""
-    real = trainer_module.training_loss
+    real = Recipe.loss
     seen = {"calls": 0}
 
-    def poisoned(config, model, log_probs, labels):
+    def poisoned(recipe, log_probs, labels):
         seen["calls"] += 1
-        loss = real(config, model, log_probs, labels)
+        loss = real(recipe, log_probs, labels)
         return loss * float("nan") if seen["calls"] in steps else loss
 
-    monkeypatch.setattr(trainer_module, "training_loss", poisoned)
+    monkeypatch.setattr(Recipe, "loss", poisoned)
     return seen
 
 

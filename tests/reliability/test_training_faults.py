@@ -20,6 +20,7 @@ import pytest
 from fault_tools import fail_writes, model_arrays, npnn_cli, python
 
 from npnn.training import ConfigError, TrainConfig
+from npnn.training import recipe as recipe_module
 
 CONFIG = TrainConfig(hidden=[32], epochs=3, train_subset=1000, batch_size=50, eval_every=7, seed=11,
                      dropout=0.2)  # 20 steps an epoch, 60 in all; checkpoints every 7 steps
@@ -363,7 +364,7 @@ def test_running_out_of_memory_at_run_time_is_one_line_and_resumable(tmp_path, c
     def no_memory(config):
         raise MemoryError("Unable to allocate 3 TiB")
 
-    monkeypatch.setattr(trainer_module, "build_model", no_memory)
+    monkeypatch.setattr(recipe_module, "build_model", no_memory)
     code, _, err = _main(capsys, "train", *STEPS, "--out", tmp_path)
     assert code == 1 and "ran out of memory; free memory" in _one_line(err)
 

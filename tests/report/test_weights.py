@@ -9,9 +9,9 @@ from npnn.report.figures import figure_bytes
 from npnn.report.sources import Run, load_run
 from npnn.report.weights import load_best_state, plot_first_layer_templates, plot_parameter_matrices
 from npnn.training import checkpoint
-from npnn.training.builders import build_model
 from npnn.training.config import TrainConfig
 from npnn.training.history import History
+from npnn.training.recipe import build_model
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -25,6 +25,7 @@ from npnn.ops import (
     pad,
     relu,
     sigmoid,
+    smoothed_nll_loss,
     softmax,
     softplus,
     tanh,
@@ -33,8 +34,8 @@ from npnn.ops import (
 __all__ = [
     "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d", "cross_entropy",
     "dropout", "elu", "gelu", "l1_loss", "leaky_relu", "linear", "log_softmax", "max_pool2d", "mse_loss",
-    "layer_norm", "nll_loss", "normalize", "one_hot", "pad", "relu", "sigmoid", "silu", "softmax",
-    "softplus", "tanh",
+    "layer_norm", "nll_loss", "normalize", "one_hot", "pad", "relu", "sigmoid", "silu", "smoothed_nll_loss",
+    "softmax", "softplus", "tanh",
 ]
 
 

@@ -40,6 +40,7 @@ from npnn.ops.loss import (
     l1_loss,
     mse_loss,
     nll_loss,
+    smoothed_nll_loss,
 )
 from npnn.ops.reduction import (
     amax,
@@ -82,6 +83,7 @@ __all__ = [
     "floor_divide", "gather", "gelu", "getitem", "l1_loss", "leaky_relu", "linear", "log",
     "log1p", "log_softmax", "masked_fill", "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum",
     "mse_loss", "mul", "neg", "nll_loss", "norm", "pad", "permute", "pow", "relu", "remainder",
-    "reshape", "shape_arg", "sigmoid", "softmax", "softplus", "split", "sqrt", "square", "squeeze", "stack",
+    "reshape", "shape_arg", "sigmoid", "smoothed_nll_loss", "softmax", "softplus", "split", "sqrt",
+    "square", "squeeze", "stack",
     "std", "sub", "sum", "sum_of_squares", "tanh", "to_device", "transpose", "unsqueeze", "var", "where",
 ]

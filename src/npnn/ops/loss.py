@@ -200,6 +200,23 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
                        from_log_probs=True, op="nll_loss")
 
 
+def smoothed_nll_loss(input: Any, target: Any, label_smoothing: float = 0.0,
+                      reduction: str = "mean") -> Tensor:
+    """npnn only: cross_entropy's label smoothing for input that is already log-probabilities.
+
+    A model ending in LogSoftmax would otherwise take log_softmax twice per step through
+    cross_entropy (the same value: log_softmax of log-probabilities is themselves). PyTorch's
+    nll_loss has no `label_smoothing`; with 0 this is nll_loss.
+    """
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    target = to_tensor(target)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"smoothed_nll_loss needs integer class-index targets, got dtype {target.dtype}")
+    return _class_loss(input, target, None, -100, reduction, label_smoothing,
+                       from_log_probs=True, op="smoothed_nll_loss")
+
+
 class BinaryCrossEntropy(Function):
     def forward(self, probs, target=None):
         xp = backend.get_array_module(probs)

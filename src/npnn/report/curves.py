@@ -22,8 +22,8 @@ from npnn._tensor import Tensor
 from npnn.report.figures import ema, new_figure, styled
 from npnn.report.setup import TRAIN_IMAGES
 from npnn.report.sources import Run
-from npnn.training.builders import build_scheduler
 from npnn.training.config import TrainConfig
+from npnn.training.recipe import build_scheduler
 
 LOSS_COLOR, ACCURACY_COLOR = "C0", "C3"
 MIN_ACCURACY_SPAN = 2.0  # percentage points: the least range the accuracy axis shows

@@ -9,11 +9,11 @@ from typing import Any
 from npnn.data import CLASS_NAMES, ArrayDataset
 from npnn.models import MLP
 from npnn.serialization import CheckpointError, atomic_write_json
-from npnn.training.builders import build_model
 from npnn.training.checkpoint import FIXED_SETTINGS, describe_changes, fixed_changes, load_best
 from npnn.training.config import ConfigError, TrainConfig
 from npnn.training.datasets import load_split
 from npnn.training.metrics import Evaluation, confusion_matrix, evaluate, per_class_accuracy
+from npnn.training.recipe import build_model
 from npnn.training.run_dir import RunDir, open_run_dir
 from npnn.training.run_lock import RunLock
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from npnn.training import checkpoint
-from npnn.training.builders import l2_as_weight_decay
 from npnn.training.config import ConfigError, TrainConfig
 from npnn.training.errors import ResumeError, RunCompleteError
+from npnn.training.recipe import l2_as_weight_decay
 from npnn.training.restore import CheckpointFile
 from npnn.training.run_dir import COMPLETE, DIVERGED, RunDir
 

@@ -1,6 +1,6 @@
 """`Trainer`: runs one configuration and keeps its run directory up to date.
 
-It orchestrates small collaborators (builders, metrics, history, checkpoints, restore, a
+It orchestrates small collaborators (the recipe, metrics, history, checkpoints, restore, a
 reporter) and hands each of them one plain record per evaluation.
 """
 
@@ -23,13 +23,6 @@ from npnn.data.augment import flip_and_shift
 from npnn.nn.utils import clip_grad_norm_
 from npnn.serialization import atomic_write_json, atomic_write_text, naming_file
 from npnn.training import checkpoint
-from npnn.training.builders import (
-    build_model,
-    build_optimizer,
-    build_scheduler,
-    penalty_value,
-    training_loss,
-)
 from npnn.training.config import ConfigError, TrainConfig
 from npnn.training.datasets import load_datasets
 from npnn.training.errors import (
@@ -43,6 +36,7 @@ from npnn.training.history import EvalRecord, History
 from npnn.training.machine import machine_info
 from npnn.training.memory import check_memory, check_memory_to_resume
 from npnn.training.metrics import evaluate
+from npnn.training.recipe import Recipe
 from npnn.training.reporter import Reporter
 from npnn.training.restore import (
     Position,
@@ -92,11 +86,11 @@ class Trainer:
         self.config, self.run, self.train_set, self.val_set = config, run, train, val
         self.reporter = reporter or Reporter()
         random.manual_seed(config.seed)
-        self.model = build_model(config)
-        self.optimizer = build_optimizer(config, self.model)
         self.loader = DataLoader(train, config.batch_size, shuffle=True, drop_last=False,
                                  seed=config.seed, augment=flip_and_shift if config.augment else None)
-        self.scheduler = build_scheduler(config, self.optimizer, len(self.loader))
+        self.recipe = Recipe.build(config, len(self.loader))
+        self.model, self.optimizer = self.recipe.model, self.recipe.optimizer
+        self.scheduler = self.recipe.scheduler
         self.position = Position()
         self.history = History()
         self._stop_status: str | None = None
@@ -297,8 +291,8 @@ class Trainer:
 
     def _train_step_unchecked(self, images: Tensor, labels: Tensor) -> float:
         # overflow shows up as a non-finite loss, which fit() reports as divergence
-        loss = training_loss(self.config, self.model, self.model(images), labels)
-        value = float(loss.item()) + penalty_value(self.config, self.model)
+        loss = self.recipe.loss(self.model(images), labels)
+        value = float(loss.item())
         if not math.isfinite(value) and self.config.on_nonfinite == "skip":
             if self.scheduler is not None:
                 self.scheduler.step()  # the schedule stays a function of the step
@@ -319,7 +313,7 @@ class Trainer:
         record = EvalRecord(
             step=position.step,
             epoch=round(position.epoch + position.batch / len(self.loader), 4),
-            train_loss=position.loss_sum / max(position.loss_count, 1),
+            train_loss=self._train_loss(),
             val_loss=result.loss,
             val_accuracy=result.accuracy,
             lr=self.optimizer.param_groups[0]["lr"],
@@ -342,6 +336,14 @@ class Trainer:
         self.reporter.evaluated(record, improved)
         patience = self.config.patience
         return patience is not None and position.evals_since_best >= patience
+
+    def _train_loss(self) -> float:
+        """The mean step loss since the last evaluation, plus an L2 penalty that the optimizer
+        applies as weight decay, taken at the weights being evaluated."""
+        position = self.position
+        if not position.loss_count:
+            return 0.0
+        return position.loss_sum / position.loss_count + self.recipe.penalty_outside_loss()
 
     def _save_last(self) -> None:
         checkpoint.save_last(self.run.last, self.model, self.optimizer, self.scheduler,

@@ -1,6 +1,8 @@
-"""Build the model, optimizer, scheduler and loss of a run from its TrainConfig."""
+"""The training recipe of a run — model, loss, optimizer, schedule — built once from its TrainConfig."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from npnn import optim
 from npnn._tensor import Tensor
@@ -29,9 +31,11 @@ def l2_as_weight_decay(config: TrainConfig) -> bool:
             and config.clip_grad_norm is None)
 
 
-def build_optimizer(config: TrainConfig, model: MLP) -> optim.Optimizer:
+def build_optimizer(config: TrainConfig, model: MLP, l2_folded: bool) -> optim.Optimizer:
+    """The configured optimizer; with `l2_folded`, the weights in a group of their own that
+    decays them by 2λ more."""
     params: list[dict] | list = list(model.parameters())
-    if l2_as_weight_decay(config):
+    if l2_folded:
         weights = list(penalized_parameters(model))
         chosen = {id(w) for w in weights}
         params = [{"params": weights, "weight_decay": config.weight_decay + 2 * config.reg_strength},
@@ -63,24 +67,39 @@ def build_scheduler(config: TrainConfig, optimizer: optim.Optimizer,
     return lr_scheduler.SequentialLR(optimizer, [ramp, main], milestones=[warmup])
 
 
-def training_loss(config: TrainConfig, model: MLP, log_probs: Tensor, labels: Tensor) -> Tensor:
-    """NLL of the labels (with optional label smoothing), plus the L1/L2 penalty if configured.
+@dataclass
+class Recipe:
+    """What a run trains with. `l2_folded` is the one place the L2 decision is made: the
+    penalty is then the optimizer's weight decay, outside the graph (`l2_as_weight_decay`)."""
 
-    An L2 penalty that the optimizer applies as weight decay is left out of the graph; add
-    `penalty_value` to report the full loss.
-    """
-    if config.label_smoothing:
-        loss = F.cross_entropy(log_probs, labels, label_smoothing=config.label_smoothing)
-    else:
-        loss = F.nll_loss(log_probs, labels)
-    if config.regularization != "none" and not l2_as_weight_decay(config):
-        loss = loss + penalty(model, config.regularization, config.reg_strength)
-    return loss
+    config: TrainConfig
+    model: MLP
+    optimizer: optim.Optimizer
+    scheduler: lr_scheduler.LRScheduler | None
+    l2_folded: bool
 
+    @classmethod
+    def build(cls, config: TrainConfig, steps_per_epoch: int) -> Recipe:
+        """Model (from the current global seed), optimizer and a schedule of `steps_per_epoch`."""
+        model = build_model(config)
+        l2_folded = l2_as_weight_decay(config)
+        optimizer = build_optimizer(config, model, l2_folded)
+        return cls(config, model, optimizer, build_scheduler(config, optimizer, steps_per_epoch),
+                   l2_folded)
 
-def penalty_value(config: TrainConfig, model: MLP) -> float:
-    """The part of the loss that `training_loss` left to the optimizer (0.0 if none)."""
-    if not l2_as_weight_decay(config):
-        return 0.0
-    with no_grad():
-        return float(penalty(model, "l2", config.reg_strength).item())
+    def loss(self, log_probs: Tensor, labels: Tensor) -> Tensor:
+        """The loss to differentiate: NLL of the labels (label-smoothed if configured) of the
+        model's log-probabilities, plus the L1/L2 penalty unless the optimizer applies it."""
+        config = self.config
+        loss = F.smoothed_nll_loss(log_probs, labels, config.label_smoothing)
+        if config.regularization != "none" and not self.l2_folded:
+            loss = loss + penalty(self.model, config.regularization, config.reg_strength)
+        return loss
+
+    def penalty_outside_loss(self) -> float:
+        """The folded L2 penalty at the current weights (0.0 if none): what `loss` left out, for
+        reporting the full objective. Evaluated when asked, not every step."""
+        if not self.l2_folded:
+            return 0.0
+        with no_grad():
+            return float(penalty(self.model, "l2", self.config.reg_strength).item())
