@@ -16,98 +16,19 @@ import numpy as np
 import pytest
 
 import npnn
+from npnn.vision import datasets
+
+TUTORIALS = Path(__file__).parent / "tutorials"  # the code as published, torch imports and all
 
 # "Datasets & DataLoaders" (pytorch.org/tutorials/beginner/basics/data_tutorial.html), figures drawn
 # on matplotlib's Agg backend. Its custom-dataset section only defines CustomImageDataset (with
 # pandas and torchvision.io.read_image, neither of which npnn has or needs for the definition), so
 # those two imports are dropped by `port`.
-DATA_TUTORIAL = '''
-import torch
-from torch.utils.data import Dataset
-from torchvision import datasets
-from torchvision.transforms import ToTensor
-import matplotlib.pyplot as plt
-
-
-training_data = datasets.FashionMNIST(
-    root="data",
-    train=True,
-    download=True,
-    transform=ToTensor()
-)
-
-test_data = datasets.FashionMNIST(
-    root="data",
-    train=False,
-    download=True,
-    transform=ToTensor()
-)
-
-labels_map = {
-    0: "T-Shirt",
-    1: "Trouser",
-    2: "Pullover",
-    3: "Dress",
-    4: "Coat",
-    5: "Sandal",
-    6: "Shirt",
-    7: "Sneaker",
-    8: "Bag",
-    9: "Ankle Boot",
-}
-figure = plt.figure(figsize=(8, 8))
-cols, rows = 3, 3
-for i in range(1, cols * rows + 1):
-    sample_idx = torch.randint(len(training_data), size=(1,)).item()
-    img, label = training_data[sample_idx]
-    figure.add_subplot(rows, cols, i)
-    plt.title(labels_map[label])
-    plt.axis("off")
-    plt.imshow(img.squeeze(), cmap="gray")
-plt.show()
-
-import os
-import pandas as pd
-from torchvision.io import read_image
-
-class CustomImageDataset(Dataset):
-    def __init__(self, annotations_file, img_dir, transform=None, target_transform=None):
-        self.img_labels = pd.read_csv(annotations_file)
-        self.img_dir = img_dir
-        self.transform = transform
-        self.target_transform = target_transform
-
-    def __len__(self):
-        return len(self.img_labels)
-
-    def __getitem__(self, idx):
-        img_path = os.path.join(self.img_dir, self.img_labels.iloc[idx, 0])
-        image = read_image(img_path)
-        label = self.img_labels.iloc[idx, 1]
-        if self.transform:
-            image = self.transform(image)
-        if self.target_transform:
-            label = self.target_transform(label)
-        return image, label
-
-from torch.utils.data import DataLoader
-
-train_dataloader = DataLoader(training_data, batch_size=64, shuffle=True)
-test_dataloader = DataLoader(test_data, batch_size=64, shuffle=True)
-
-# Display image and label.
-train_features, train_labels = next(iter(train_dataloader))
-print(f"Feature batch shape: {train_features.size()}")
-print(f"Labels batch shape: {train_labels.size()}")
-img = train_features[0].squeeze()
-label = train_labels[0]
-plt.imshow(img, cmap="gray")
-plt.show()
-print(f"Label: {label}")
-'''
+DATA_TUTORIAL = (TUTORIALS / "data_tutorial.txt").read_text()
 
 IMPORTS = {
     "import torch": "import npnn as torch",
+    "from torch import nn": "from npnn import nn",
     "from torch.utils.data import Dataset": "from npnn.utils.data import Dataset",
     "from torch.utils.data import DataLoader": "from npnn.utils.data import DataLoader",
     "from torchvision import datasets": "from npnn.vision import datasets",
@@ -147,3 +68,66 @@ def test_datasets_and_dataloaders_tutorial(tmp_path: Path, monkeypatch: pytest.M
     assert namespace["img"].shape == (28, 28)
     assert issubclass(namespace["CustomImageDataset"], npnn.utils.data.Dataset)
     assert not os.path.exists("data")  # found in Debian's directory: nothing downloaded
+
+
+# "Quickstart" (pytorch.org/tutorials/beginner/basics/quickstart_tutorial.html)
+QUICKSTART = (TUTORIALS / "quickstart_tutorial.txt").read_text()
+
+# Lines that need npnn core features outside npnn.utils.data / npnn.vision, with the stand-in used
+# to run the rest of the tutorial meanwhile. test_quickstart_verbatim fails (strict xfail) until
+# the core has them; then drop the entry.
+CORE_GAPS = {
+    'device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"':
+        'device = "cpu"',  # npnn has no torch.accelerator
+    'model.load_state_dict(torch.load("model.pth", weights_only=True))':
+        'model.load_state_dict(torch.load("model.pth"))',  # npnn.load has no weights_only
+}
+
+
+class SmallFashionMNIST(datasets.FashionMNIST):
+    """The first 640 training / 320 test images, so five epochs take seconds."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        size = 640 if self.train else 320
+        self.data, self.targets = self.data[:size], self.targets[:size]
+
+
+def run(source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(datasets, "FashionMNIST", SmallFashionMNIST)
+    npnn.manual_seed(0)
+    namespace: dict[str, object] = {"__name__": "tutorial"}
+    exec(compile(source, "tutorial.py", "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.xfail(raises=(AttributeError, TypeError), strict=True,
+                   reason="needs npnn.accelerator and npnn.load(weights_only=...), outside npnn.utils.data")
+def test_quickstart_verbatim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run(port(QUICKSTART), tmp_path, monkeypatch)
+
+
+def test_quickstart_with_the_core_gaps_stood_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    source = port(QUICKSTART)
+    for line, stand_in in CORE_GAPS.items():
+        assert line in source
+        source = source.replace(line, stand_in)
+    run(source, tmp_path, monkeypatch)
+    out = capsys.readouterr().out
+    assert "Shape of X [N, C, H, W]: (64, 1, 28, 28)\nShape of y: (64,) int64" in out
+    losses = [float(m) for m in re.findall(r"Avg loss: ([0-9.]+)", out)]
+    assert len(losses) == 5 and losses[-1] < losses[0]  # SGD at lr 1e-3 learns, slowly
+    assert re.search(r'Predicted: "[^"]+", Actual: "Ankle boot"', out)  # test image 0 is an ankle boot
+
+
+# "Transforms" (pytorch.org/tutorials/beginner/basics/transforms_tutorial.html)
+TRANSFORMS = (TUTORIALS / "transforms_tutorial.txt").read_text()
+
+
+@pytest.mark.xfail(raises=AttributeError, strict=True,
+                   reason="needs Tensor.scatter_, outside npnn.utils.data")
+def test_transforms_tutorial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    namespace = run(port(TRANSFORMS), tmp_path, monkeypatch)
+    assert namespace["target"].tolist() == [0.0] * 9 + [1.0]  # the first training image is an ankle boot
