@@ -95,3 +95,21 @@ def test_frozen_attributes() -> None:
     loader = DataLoader(tensor_dataset(), batch_size=2)
     with pytest.raises(ValueError, match="batch_size attribute should not be set"):
         loader.batch_size = 3
+
+
+def test_getitems_fetches_a_batch_in_one_call() -> None:
+    calls = []
+
+    class Batched:
+        def __len__(self) -> int:
+            return 5
+
+        def __getitem__(self, index: int) -> int:
+            raise AssertionError("DataLoader should use __getitems__")
+
+        def __getitems__(self, indices: list[int]) -> list[int]:
+            calls.append(list(indices))
+            return [10 * i for i in indices]
+
+    assert [b.tolist() for b in DataLoader(Batched(), batch_size=2)] == [[0, 10], [20, 30], [40]]
+    assert calls == [[0, 1], [2, 3], [4]]
