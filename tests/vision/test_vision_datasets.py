@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REAL_DIR, raw_idx
+from real_files import REAL_DIR, raw_idx
 
 import npnn
 from npnn.data import fashion_mnist
