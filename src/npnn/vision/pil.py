@@ -1,7 +1,8 @@
 """The one boundary to Pillow: torchvision's datasets and transforms speak PIL Images.
 
 Pillow is optional (matplotlib depends on it, so it is usually there); it is imported here,
-on first use, and nowhere else.
+on first use, and nowhere else. Tested with Pillow 13.0 (the venv's); `Image.fromarray` is called
+without the `mode` argument that Pillow 11.3 deprecated (an HxW uint8 array gives mode "L").
 """
 
 from __future__ import annotations
