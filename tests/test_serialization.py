@@ -122,7 +122,7 @@ def test_checkpoint_loads_in_a_fresh_process(tmp_path):
             "print(repr(float(np.abs(s['weight']).sum())))")
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.safetensors")],
                             capture_output=True, text=True, check=True, env={**os.environ})
-    assert float(result.stdout) == float(np.abs(model.weight.data).sum())
+    assert float(result.stdout) == float(np.abs(model.weight.array).sum())
 
 
 def test_atomic_write_gives_new_files_the_umask_mode_not_private(tmp_path):

@@ -37,29 +37,31 @@ def to_tensor(value: Any, like: Sequence[Any] = ()) -> Tensor:
         xp = np
         for other in like:
             if isinstance(other, Tensor):
-                xp = backend.get_array_module(other.data)
+                xp = backend.get_array_module(other.array)
                 break
         return Tensor(xp.asarray(value, dtype=dtype))
     return Tensor(value)
 
 
 class Tensor(TensorDataMethods):
-    """An N-d array with reverse-mode autograd; `data` is a plain NumPy (or CuPy) array.
+    """An N-d array with reverse-mode autograd.
 
-    As in PyTorch, `reshape`/`view`, `permute`/`transpose`, basic indexing, `expand` and
-    `detach` return tensors that share memory with their input where NumPy can.
+    As in PyTorch, `grad` is a Tensor (or None), `data` is a Tensor that shares memory and
+    records no graph, and `reshape`/`view`, `permute`/`transpose`, basic indexing, `expand`
+    and `detach` share memory with their input where NumPy can. npnn only: `array` is the
+    NumPy (or CuPy) array itself, as Chainer's `Variable.array`; `numpy()` as PyTorch's.
     Differs from PyTorch: no autograd through in-place changes, and no version counter.
     In-place updates (`x += y`, `add_`, `x[i] = v`) are refused while grad is on for a
-    tensor that needs it; under `no_grad()` they write `data` directly. Changing in place
-    an array that a graph saved for backward (an input of `x * y`, or a view of it)
-    silently corrupts the gradient: PyTorch would raise, npnn cannot tell.
+    tensor that needs it; under `no_grad()` (or on `x.data`) they write the array directly.
+    Changing in place an array that a graph saved for backward (an input of `x * y`, or a
+    view of it) silently corrupts the gradient: PyTorch would raise, npnn cannot tell.
     """
 
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected op
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
-        self.data = to_array(data.data if isinstance(data, Tensor) else data, dtype)
-        self.grad: Any = None
+        self.array = to_array(data.array if isinstance(data, Tensor) else data, dtype)
+        self._grad: Tensor | None = None
         self.grad_fn: Function | None = None
         self._requires_grad = False
         self.requires_grad = requires_grad
@@ -67,11 +69,41 @@ class Tensor(TensorDataMethods):
     @classmethod
     def _from_op(cls, data: Any, node: Function | None) -> Tensor:
         tensor = cls.__new__(cls)
-        tensor.data = data
-        tensor.grad = None
+        tensor.array = data
+        tensor._grad = None
         tensor.grad_fn = node
         tensor._requires_grad = node is not None
         return tensor
+
+    # ----- PyTorch's data model: .data and .grad are Tensors -----
+    @property
+    def data(self) -> Tensor:
+        """The same memory as a Tensor outside autograd: in-place changes to it are allowed
+        while grad is on and are not recorded (as PyTorch's `.data`; prefer `no_grad()`)."""
+        return Tensor._from_op(self.array, None)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self.array = value.array if isinstance(value, Tensor) else to_array(value)
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient, a Tensor of this tensor's shape and dtype, or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}; wrap an array with npnn.tensor(...)")
+            if value.shape != self.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size {list(value.shape)} to "
+                                   f"a tensor of size {list(self.shape)}; they must be the same")
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype {value.dtype} to a "
+                                   f"tensor of dtype {self.dtype}; convert it with .to({self.dtype})")
+        self._grad = value
 
     # ----- autograd state -----
     @property
@@ -80,9 +112,9 @@ class Tensor(TensorDataMethods):
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        if value and self.data.dtype.kind not in "fc":
+        if value and self.array.dtype.kind not in "fc":
             raise RuntimeError(
-                f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
+                f"only floating-point tensors can require gradients, got dtype {self.array.dtype}; "
                 "convert with .float() first (integer tensors such as labels never need grad)"
             )
         if not value and self.grad_fn is not None:
@@ -109,17 +141,17 @@ class Tensor(TensorDataMethods):
                 "backward() on a tensor that does not require grad: no input of the "
                 "computation had requires_grad=True (or it ran inside no_grad())"
             )
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self.array)
         if gradient is None:
-            if self.data.size != 1:
+            if self.array.size != 1:
                 raise RuntimeError(
                     f"backward() without a gradient works only for a scalar output, but this "
                     f"tensor has shape {self.shape}; pass gradient=<tensor of shape {self.shape}> "
                     "(e.g. npnn.ones_like(out)) or reduce it first (out.sum(), out.mean())"
                 )
-            gradient = xp.ones_like(self.data)
+            gradient = xp.ones_like(self.array)
         else:
-            gradient = to_array(gradient.data if isinstance(gradient, Tensor) else gradient)
+            gradient = to_array(gradient.array if isinstance(gradient, Tensor) else gradient)
             if gradient.shape != self.shape:
                 raise RuntimeError(
                     f"backward(gradient) needs a gradient of the output's shape {self.shape}, "
@@ -130,34 +162,34 @@ class Tensor(TensorDataMethods):
 
     def detach(self) -> Tensor:
         """The same data without a graph (shares memory, as in PyTorch)."""
-        return Tensor._from_op(self.data, None)
+        return Tensor._from_op(self.array, None)
 
     # ----- array facts -----
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape  # a tuple already, for NumPy and CuPy arrays
+        return self.array.shape  # a tuple already, for NumPy and CuPy arrays
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self) -> str:
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     def size(self, dim: int | None = None) -> Any:
         """The shape as a tuple, or one dimension's length (PyTorch's `size()`; see `numel`)."""
         return self.shape if dim is None else self.shape[dim]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     __hash__ = object.__hash__
 
@@ -325,6 +357,9 @@ class Tensor(TensorDataMethods):
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return ops.flatten(self, start_dim, end_dim)
 
+    def ravel(self) -> Tensor:
+        return ops.flatten(self)
+
     def squeeze(self, dim: Dim = None) -> Tensor:
         return ops.squeeze(self, dim)
 
@@ -375,7 +410,7 @@ class Tensor(TensorDataMethods):
 
     def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         """Zeros of `size` with this tensor's dtype (unless given) and device."""
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self.array)
         dtype = self.dtype if dtype is None else dtype
         return Tensor(xp.zeros(ops.shape_arg(size), dtype=dtype), requires_grad=requires_grad)
 

@@ -13,7 +13,7 @@ from npnn.ops.shape import shape_arg
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor with a copy of `data` (floats -> float32, ints -> int64, arrays keep dtype)."""
-    data = data.data if isinstance(data, Tensor) else data
+    data = data.array if isinstance(data, Tensor) else data
     source = data.copy() if hasattr(data, "copy") and not np.isscalar(data) else data
     return Tensor(source, dtype=dtype, requires_grad=requires_grad)
 
@@ -108,7 +108,7 @@ def eye(n: int, m: int | None = None, dtype: Any = None) -> Tensor:
 
 
 def _like(input: Tensor, fill: Any, dtype: Any, requires_grad: bool) -> Tensor:
-    xp = backend.get_array_module(input.data)
+    xp = backend.get_array_module(input.array)
     dtype = input.dtype if dtype is None else np.dtype(dtype)
     return Tensor(fill(xp, input.shape, dtype), requires_grad=requires_grad)
 

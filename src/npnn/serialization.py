@@ -262,7 +262,7 @@ def _flatten_into(arrays: dict[str, np.ndarray], item: Any, key: str) -> Any:
     """`flatten`'s recursion, at module level: a nested function that calls itself is a reference
     cycle, which kept every array of a checkpoint alive until the garbage collector ran."""
     if isinstance(item, Tensor):
-        item = item.data
+        item = item.array
     if isinstance(item, np.ndarray) or backend.get_array_module(item) is not np:
         arrays[key] = np.ascontiguousarray(backend.to_numpy(item))
         return {"__array__": key}

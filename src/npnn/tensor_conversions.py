@@ -15,13 +15,15 @@ import numpy as np
 from npnn import backend
 from npnn.autograd.grad_mode import is_grad_enabled
 
+_ARRAY_LIKE = (int, float, complex, bool, np.ndarray, np.generic, list, tuple)
+
 
 class TensorDataMethods:
     """Mixed into Tensor, its one subclass (so `isinstance(x, TensorDataMethods)` here means "x
     is a Tensor"): conversions (`.numpy()`, `.item()`, `.float()`)
     and in-place updates (`zero_()`, `add_()`, `x += v`, `x[i] = v`) that record no graph."""
 
-    data: Any
+    array: Any
     grad_fn: Any
     requires_grad: bool
     shape: tuple[int, ...]
@@ -32,7 +34,7 @@ class TensorDataMethods:
     # ----- to NumPy, Python values and text -----
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array (shared memory on CPU; a copy from the GPU)."""
-        return backend.to_numpy(self.data)
+        return backend.to_numpy(self.array)
 
     def tolist(self) -> Any:
         return self.numpy().tolist()
@@ -42,9 +44,9 @@ class TensorDataMethods:
         return array if dtype is None else array.astype(dtype, copy=False)
 
     def item(self) -> Any:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
-        return self.data.reshape(()).item()
+        return self.array.reshape(()).item()
 
     def __len__(self) -> int:
         if not self.shape:
@@ -56,12 +58,12 @@ class TensorDataMethods:
             yield self[i]
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"the truth value of a tensor with {self.array.size} elements is ambiguous; "
                 "use .any() or .all()"
             )
-        return bool(self.data.reshape(()))
+        return bool(self.array.reshape(()))
 
     def __float__(self) -> float:
         return float(self.item())
@@ -89,8 +91,11 @@ class TensorDataMethods:
 
     # ----- comparisons and logic: boolean tensors without a graph -----
     def _compare(self, other: Any, compare: Callable[[Any, Any], Any]) -> Any:
-        other = other.data if isinstance(other, TensorDataMethods) else other
-        return type(self)._from_op(compare(self.data, other), None)  # type: ignore[attr-defined]
+        if isinstance(other, TensorDataMethods):
+            other = other.array
+        elif not isinstance(other, _ARRAY_LIKE) and not hasattr(other, "__cuda_array_interface__"):
+            return NotImplemented  # e.g. pytest.approx, None, a string: their own __eq__ decides
+        return type(self)._from_op(compare(self.array, other), None)  # type: ignore[attr-defined]
 
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
         return self._compare(other, operator.eq)
@@ -120,13 +125,13 @@ class TensorDataMethods:
     ne = __ne__
 
     def __invert__(self) -> Any:
-        return type(self)._from_op(~self.data, None)  # type: ignore[attr-defined]
+        return type(self)._from_op(~self.array, None)  # type: ignore[attr-defined]
 
     def any(self) -> Any:
-        return type(self)._from_op(self.data.any(), None)  # type: ignore[attr-defined]
+        return type(self)._from_op(self.array.any(), None)  # type: ignore[attr-defined]
 
     def all(self) -> Any:
-        return type(self)._from_op(self.data.all(), None)  # type: ignore[attr-defined]
+        return type(self)._from_op(self.array.all(), None)  # type: ignore[attr-defined]
 
     # ----- dtype and device (`to` and `clone` are on Tensor: they are ops) -----
     def cpu(self) -> Any:
@@ -171,31 +176,31 @@ class TensorDataMethods:
                     "in-place update with a value that requires grad would drop its gradient "
                     "(npnn has no in-place autograd); write `x = x + y` instead"
                 )
-        if isinstance(self.data, np.generic):  # a NumPy scalar cannot change in place
-            self.data = np.asarray(self.data)
-        return value.data if isinstance(value, TensorDataMethods) else value
+        if isinstance(self.array, np.generic):  # a NumPy scalar cannot change in place
+            self.array = np.asarray(self.array)
+        return value.array if isinstance(value, TensorDataMethods) else value
 
     def _update(self, update: Callable[[Any, Any], Any], value: Any) -> Any:
         value = self._check_inplace(value)
-        self.data = update(self.data, value)  # in place: returns the same array
+        self.array = update(self.array, value)  # in place: returns the same array
         return self
 
     def zero_(self) -> Any:
         self._check_inplace()
-        self.data[...] = 0
+        self.array[...] = 0
         return self
 
     def fill_(self, value: float) -> Any:
-        self.data[...] = self._check_inplace(value)
+        self.array[...] = self._check_inplace(value)
         return self
 
     def copy_(self, source: Any) -> Any:
-        self.data[...] = self._check_inplace(source)
+        self.array[...] = self._check_inplace(source)
         return self
 
     def add_(self, other: Any, alpha: float = 1.0) -> Any:
         other = self._check_inplace(other)
-        self.data += alpha * other if alpha != 1.0 else other
+        self.array += alpha * other if alpha != 1.0 else other
         return self
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Any:
@@ -221,15 +226,15 @@ class TensorDataMethods:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         value = self._check_inplace(value)
-        self.data[unwrap_index(index)] = value
+        self.array[unwrap_index(index)] = value
 
 
 def unwrap_index(index: Any) -> Any:
     """Replace Tensors inside an index by their arrays."""
     if isinstance(index, TensorDataMethods):
-        return index.data
+        return index.array
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, TensorDataMethods) else i for i in index)
+        return tuple(i.array if isinstance(i, TensorDataMethods) else i for i in index)
     if isinstance(index, list):
         return np.asarray(index)
     return index

@@ -26,11 +26,11 @@ UPDATES = [
                          ids=[u[0] for u in UPDATES])
 def test_inplace_operator_under_no_grad_updates_the_same_array(update, other, expected) -> None:
     param = npnn.nn.Parameter(np.array([1.0, 2.0, 4.0], dtype=np.float32))
-    before, array = param, param.data
+    before, array = param, param.array
     with npnn.no_grad():
         param = update(param, other)
     assert param is before  # not rebound to a new tensor (an optimizer's reference stays valid)
-    assert param.data is array and param.dtype == np.float32
+    assert param.array is array and param.dtype == np.float32
     np.testing.assert_array_equal(array, expected)
 
 
@@ -38,12 +38,12 @@ def test_sgd_style_update_keeps_the_parameter_in_the_optimizer() -> None:
     model = npnn.nn.Linear(3, 2)
     weight = model.weight
     model(npnn.ones(4, 3)).sum().backward()
-    expected = weight.data - 0.1 * weight.grad
+    expected = weight.array - 0.1 * weight.grad
     with npnn.no_grad():
         for p in model.parameters():
             p -= 0.1 * npnn.tensor(p.grad)
     assert model.weight is weight
-    np.testing.assert_allclose(weight.data, expected)
+    np.testing.assert_allclose(weight.array, expected)
 
 
 @pytest.mark.parametrize("update", [operator.iadd, operator.isub, operator.imul, operator.itruediv],
@@ -55,7 +55,7 @@ def test_inplace_operator_on_a_tensor_needing_grad_raises_with_grad_on(update) -
     hidden = leaf * 2
     with pytest.raises(RuntimeError, match="in-place"):
         update(hidden, 2.0)
-    np.testing.assert_array_equal(hidden.data, [2.0, 2.0, 2.0])  # unchanged
+    np.testing.assert_array_equal(hidden.array, [2.0, 2.0, 2.0])  # unchanged
 
 
 def test_inplace_update_with_a_value_needing_grad_raises() -> None:
@@ -64,7 +64,7 @@ def test_inplace_update_with_a_value_needing_grad_raises() -> None:
         plain += weight
     with npnn.no_grad():
         plain += weight  # no graph is being recorded: fine
-    np.testing.assert_array_equal(plain.data, [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(plain.array, [1.0, 1.0, 1.0])
 
 
 def test_inplace_on_a_plain_tensor_works_with_grad_on() -> None:
@@ -93,4 +93,4 @@ def test_inplace_on_a_reduction_result_updates_it() -> None:
 ], ids=["reshape", "view", "permute", "T", "index", "slice", "expand", "detach"])
 def test_views_share_memory_as_in_pytorch(view) -> None:
     base = npnn.tensor(np.arange(6.0).reshape(2, 3))
-    assert np.shares_memory(view(base).data, base.data)
+    assert np.shares_memory(view(base).array, base.array)

@@ -14,7 +14,7 @@ def make_dataset(n: int = 10) -> ArrayDataset:
 
 
 def labels_of(batches: object) -> list[list[int]]:
-    return [y.data.tolist() for _, y in batches]  # type: ignore[attr-defined]
+    return [y.array.tolist() for _, y in batches]  # type: ignore[attr-defined]
 
 
 def test_batches_are_tensors_in_order() -> None:
@@ -44,7 +44,7 @@ def test_shuffle_depends_only_on_seed_and_epoch() -> None:
     b.set_epoch(0)
     assert labels_of(b) == first
     assert labels_of(DataLoader(make_dataset(50), 7, shuffle=True, seed=4).iter_from(0)) != first
-    ids = np.concatenate([x.data[:, 0] for x, _ in a.iter_from(0)])
+    ids = np.concatenate([x.array[:, 0] for x, _ in a.iter_from(0)])
     assert sorted(ids.tolist()) == list(range(50)) and ids.tolist() != list(range(50))
 
 

@@ -71,7 +71,7 @@ def test_standardized_train_has_mean_0_std_1() -> None:
 
 
 def labels_of(batches: object) -> list[list[int]]:
-    return [y.data.tolist() for _, y in batches]  # type: ignore[attr-defined]
+    return [y.array.tolist() for _, y in batches]  # type: ignore[attr-defined]
 
 
 def test_loader_determinism_and_resume(splits: dict[str, ArrayDataset]) -> None:
@@ -81,14 +81,14 @@ def test_loader_determinism_and_resume(splits: dict[str, ArrayDataset]) -> None:
     epoch0 = list(loader.iter_from(0))
     assert len(epoch0) == len(loader) == 94 and len(epoch0[-1][1]) == 48000 - 93 * 512
     first_x, first_y = next(iter(again))
-    np.testing.assert_array_equal(first_x.data, epoch0[0][0].data)
-    np.testing.assert_array_equal(first_y.data, epoch0[0][1].data)
+    np.testing.assert_array_equal(first_x.array, epoch0[0][0].array)
+    np.testing.assert_array_equal(first_y.array, epoch0[0][1].array)
     assert labels_of(loader.iter_from(1)) != labels_of(epoch0)
     tail = list(loader.iter_from(0, 90))
     assert len(tail) == 4
     for (x, y), (x_full, y_full) in zip(tail, epoch0[90:], strict=True):
-        np.testing.assert_array_equal(x.data, x_full.data)
-        np.testing.assert_array_equal(y.data, y_full.data)
+        np.testing.assert_array_equal(x.array, x_full.array)
+        np.testing.assert_array_equal(y.array, y_full.array)
     dropped = DataLoader(train, batch_size=512, shuffle=True, seed=7, drop_last=True)
     assert len(dropped) == len(list(dropped.iter_from(0))) == 93
     assert labels_of(dropped.iter_from(0)) == labels_of(epoch0[:93])

@@ -21,7 +21,7 @@ def params_with_grads(*grads: list[float]) -> list[nn.Parameter]:
     params = []
     for grad in grads:
         param = nn.Parameter(np.zeros(len(grad)))
-        param.grad = np.array(grad, dtype=np.float64)
+        param.grad = npnn.tensor(np.array(grad, dtype=np.float64))
         params.append(param)
     return params
 
@@ -31,7 +31,7 @@ def test_clip_grad_norm_returns_the_norm_before_clipping(norm_type: float, total
     params = params_with_grads([3.0, -4.0], [12.0])
     result = clip_grad_norm_(params, max_norm=1.0, norm_type=norm_type)
     assert isinstance(result, npnn.Tensor)
-    assert float(result.data) == pytest.approx(total, rel=1e-12)
+    assert float(result.array) == pytest.approx(total, rel=1e-12)
     grads = np.concatenate([p.grad for p in params])
     norm = np.linalg.norm(grads, ord=norm_type)
     assert norm == pytest.approx(1.0, rel=1e-5)  # clipped to max_norm
@@ -40,9 +40,9 @@ def test_clip_grad_norm_returns_the_norm_before_clipping(norm_type: float, total
 
 def test_clip_grad_norm_leaves_small_gradients_alone_and_accepts_one_tensor() -> None:
     (param,) = params_with_grads([0.3, 0.4])
-    assert float(clip_grad_norm_(param, max_norm=1.0).data) == pytest.approx(0.5)
+    assert float(clip_grad_norm_(param, max_norm=1.0).array) == pytest.approx(0.5)
     np.testing.assert_array_equal(param.grad, [0.3, 0.4])
-    assert float(clip_grad_norm_([nn.Parameter(np.zeros(2))], 1.0).data) == 0.0  # no grads at all
+    assert float(clip_grad_norm_([nn.Parameter(np.zeros(2))], 1.0).array) == 0.0  # no grads at all
 
 
 def test_clip_grad_norm_error_if_nonfinite_mentions_the_way_out() -> None:
@@ -64,6 +64,6 @@ def test_parameters_to_vector_and_back() -> None:
     vector = parameters_to_vector(model.parameters())
     assert vector.shape == (11,)
     vector_to_parameters(vector * 2, model.parameters())
-    np.testing.assert_allclose(parameters_to_vector(model.parameters()).data, 2 * vector.data)
+    np.testing.assert_allclose(parameters_to_vector(model.parameters()).array, 2 * vector.array)
     with pytest.raises(ValueError, match="12 elements"):
         vector_to_parameters(npnn.zeros(12), model.parameters())

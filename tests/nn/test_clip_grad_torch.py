@@ -21,7 +21,7 @@ def make_params(dtype, rng, scale=1.0, with_grad_none=True):
     ours, theirs = [], []
     for grad in grads:
         ours.append(npnn.nn.Parameter(np.zeros(grad.shape, dtype=dtype)))
-        ours[-1].grad = grad.copy()
+        ours[-1].grad = npnn.tensor(grad.copy())
         theirs.append(torch.zeros(grad.shape, dtype=getattr(torch, str(np.dtype(dtype))), requires_grad=True))
         theirs[-1].grad = torch.from_numpy(grad.copy())
     if with_grad_none:
@@ -75,7 +75,7 @@ def test_norm_is_computed_in_the_gradient_dtype_as_torch(norm_type) -> None:
     """float32 gradients whose squares overflow float32: torch's norm is inf, not a float64 value."""
     grad = np.array([3e19, -4e19, 1.0], dtype=np.float32)
     ours = npnn.nn.Parameter(np.zeros(3, dtype=np.float32))
-    ours.grad = grad.copy()
+    ours.grad = npnn.tensor(grad.copy())
     theirs = torch.zeros(3, requires_grad=True)
     theirs.grad = torch.from_numpy(grad.copy())
     with np.errstate(over="ignore", invalid="ignore"):

@@ -37,7 +37,7 @@ def test_sequential_applies_modules_in_order() -> None:
     seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
     x = npnn.randn(4, 2)
     expected = seq[2](seq[1](seq[0](x)))
-    np.testing.assert_array_equal(seq(x).data, expected.data)
+    np.testing.assert_array_equal(seq(x).array, expected.array)
 
 
 def test_sequential_from_ordered_dict_keeps_names() -> None:

@@ -76,5 +76,5 @@ def test_a_small_cnn_learns_fashion_mnist() -> None:
             loss.backward()
             optimizer.step()
     with npnn.no_grad():
-        predicted = model(npnn.tensor(val.images.reshape(-1, 1, 28, 28))).data.argmax(axis=1)
+        predicted = model(npnn.tensor(val.images.reshape(-1, 1, 28, 28))).array.argmax(axis=1)
     assert (predicted == val.labels).mean() > 0.75

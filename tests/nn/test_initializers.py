@@ -77,10 +77,10 @@ def assert_distribution(sample: np.ndarray, expected: tuple[str, float, float]) 
                          ids=[entry[0] for entry in INITIALIZERS])
 def test_initializer_statistics_match_the_formula(name, kwargs, expected) -> None:
     tensor = npnn.empty(*SHAPE)
-    data = tensor.data
+    data = tensor.array
     assert getattr(init, name)(tensor, **kwargs, generator=npnn.Generator(0)) is tensor
-    assert tensor.data is data and tensor.dtype == np.float32  # filled in place
-    assert_distribution(tensor.data, expected)
+    assert tensor.array is data and tensor.dtype == np.float32  # filled in place
+    assert_distribution(tensor.array, expected)
 
 
 @pytest.mark.parametrize("name, args, value", [("zeros_", (), 0.0), ("ones_", (), 1.0),
@@ -88,7 +88,7 @@ def test_initializer_statistics_match_the_formula(name, kwargs, expected) -> Non
 def test_constant_initializers(name: str, args: tuple, value: float) -> None:
     param = nn.Parameter(np.random.default_rng(0).standard_normal((3, 4)))
     assert getattr(init, name)(param, *args) is param
-    np.testing.assert_array_equal(param.data, np.full((3, 4), value))
+    np.testing.assert_array_equal(param.array, np.full((3, 4), value))
     assert param.dtype == np.float64 and param.is_leaf and param.grad is None
 
 
@@ -120,13 +120,13 @@ def test_initializer_errors(call, match: str) -> None:
 @pytest.mark.parametrize("name", ["uniform_", "normal_", "xavier_uniform_", "kaiming_normal_"])
 def test_generator_gives_reproducible_draws_and_leaves_the_global_one_alone(make_generator, name) -> None:
     def draw(seed: int) -> np.ndarray:
-        return getattr(init, name)(npnn.empty(20, 30), generator=make_generator(seed)).data
+        return getattr(init, name)(npnn.empty(20, 30), generator=make_generator(seed)).array
 
     npnn.manual_seed(0)
-    expected_global = npnn.rand(5).data
+    expected_global = npnn.rand(5).array
     npnn.manual_seed(0)
     first = draw(1)
-    np.testing.assert_array_equal(npnn.rand(5).data, expected_global)
+    np.testing.assert_array_equal(npnn.rand(5).array, expected_global)
     np.testing.assert_array_equal(draw(1), first)
     assert not np.array_equal(draw(2), first)
 
@@ -140,7 +140,7 @@ def test_manual_seed_makes_linear_init_reproducible() -> None:
     for key in first:
         np.testing.assert_array_equal(first[key], second[key])
         assert not np.array_equal(first[key], third[key])
-    generated = [nn.Linear(6, 5, generator=npnn.Generator(3)).weight.data for _ in range(2)]
+    generated = [nn.Linear(6, 5, generator=npnn.Generator(3)).weight.array for _ in range(2)]
     np.testing.assert_array_equal(*generated)
 
 
@@ -148,6 +148,6 @@ def test_linear_default_init_bound_is_one_over_sqrt_in_features() -> None:
     npnn.manual_seed(0)
     layer = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
-    assert_distribution(layer.weight.data, uniform(-bound, bound))
-    assert np.abs(layer.bias.data).max() <= bound
-    assert np.abs(layer.bias.data).max() > 0.9 * bound
+    assert_distribution(layer.weight.array, uniform(-bound, bound))
+    assert np.abs(layer.bias.array).max() <= bound
+    assert np.abs(layer.bias.array).max() > 0.9 * bound

@@ -16,10 +16,10 @@ def test_linear_output_shape_and_formula(shape: tuple[int, ...], bias: bool,
                                          rng: np.random.Generator) -> None:
     layer = nn.Linear(5, 4, bias=bias, dtype=np.float64)
     x = rng.standard_normal(shape)
-    expected = x @ layer.weight.data.T + (layer.bias.data if bias else 0.0)
+    expected = x @ layer.weight.array.T + (layer.bias.array if bias else 0.0)
     out = layer(npnn.tensor(x))
     assert out.shape == (*shape[:-1], 4)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(out.array, expected, rtol=1e-12)
     assert (layer.bias is None) == (not bias)
 
 
@@ -35,7 +35,7 @@ def test_flatten_shapes(start_dim: int, end_dim: int, shape: tuple[int, ...]) ->
     x = npnn.arange(24).reshape(2, 3, 4)
     out = nn.Flatten(start_dim, end_dim)(x)
     assert out.shape == shape
-    np.testing.assert_array_equal(out.data.reshape(-1), np.arange(24))
+    np.testing.assert_array_equal(out.array.reshape(-1), np.arange(24))
 
 
 @pytest.mark.parametrize("p", [-0.1, 1.5])
@@ -49,20 +49,20 @@ def test_dropout_train_mode_keeps_the_expectation(p: float) -> None:
     npnn.manual_seed(3)
     x = npnn.ones(400, 250, requires_grad=True)
     out = nn.Dropout(p)(x)
-    kept = out.data != 0
+    kept = out.array != 0
     assert abs(kept.mean() - (1 - p)) < 0.01
     if p < 1:
-        np.testing.assert_allclose(out.data[kept], 1 / (1 - p), rtol=1e-6)
+        np.testing.assert_allclose(out.array[kept], 1 / (1 - p), rtol=1e-6)
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad, out.data)  # the gradient is the same scaled mask
+    np.testing.assert_array_equal(x.grad, out.array)  # the gradient is the same scaled mask
 
 
 def test_dropout_draws_are_reproducible_with_manual_seed() -> None:
     x = npnn.ones(10, 10)
     npnn.manual_seed(11)
-    first = nn.Dropout(0.5)(x).data
+    first = nn.Dropout(0.5)(x).array
     npnn.manual_seed(11)
-    np.testing.assert_array_equal(nn.Dropout(0.5)(x).data, first)
+    np.testing.assert_array_equal(nn.Dropout(0.5)(x).array, first)
 
 
 @pytest.mark.parametrize("shape", [(4,), (3, 5), (2, 4, 5)])
@@ -83,15 +83,15 @@ def test_batchnorm_training_needs_more_than_one_value_per_channel(track_running_
 def test_batchnorm_without_running_stats_always_uses_batch_stats(rng: np.random.Generator) -> None:
     bn = nn.BatchNorm1d(2, track_running_stats=False, dtype=np.float64).eval()
     x = rng.normal(5.0, 2.0, size=(10, 2))
-    np.testing.assert_allclose(bn(npnn.tensor(x)).data, (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5),
+    np.testing.assert_allclose(bn(npnn.tensor(x)).array, (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5),
                                rtol=1e-12)
 
 
 @pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5)])
 def test_batchnorm_gradients_pass_gradcheck(shape: tuple[int, ...], rng: np.random.Generator) -> None:
     bn = nn.BatchNorm1d(3, dtype=np.float64)
-    bn.weight.data[...] = rng.uniform(0.5, 1.5, 3)
-    bn.bias.data[...] = rng.standard_normal(3)
+    bn.weight.array[...] = rng.uniform(0.5, 1.5, 3)
+    bn.bias.array[...] = rng.standard_normal(3)
     x = npnn.tensor(rng.standard_normal(shape), requires_grad=True)
     assert gradcheck(lambda x, weight, bias: bn(x), (x, bn.weight, bn.bias))
 

@@ -30,7 +30,7 @@ def test_mse_reductions(rng: np.random.Generator) -> None:
     squares = (x - y) ** 2
     for reduction, expected in [("mean", squares.mean()), ("sum", squares.sum()), ("none", squares)]:
         out = nn.MSELoss(reduction=reduction)(npnn.tensor(x), npnn.tensor(y))
-        np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+        np.testing.assert_allclose(out.array, expected, rtol=1e-12)
 
 
 def test_class_weight_and_pos_weight_are_buffers() -> None:

@@ -220,7 +220,7 @@ def test_batchnorm_uses_batch_stats_in_train_and_running_stats_in_eval(rng: np.r
     np.testing.assert_allclose(bn.running_var.data, 0.9 + 0.1 * x.var(0, ddof=1), rtol=1e-12)
 
     model.eval()
-    running_mean, running_var = bn.running_mean.data.copy(), bn.running_var.data.copy()
+    running_mean, running_var = bn.running_mean.data.clone(), bn.running_var.data.clone()
     out = model(npnn.tensor(x)).data
     np.testing.assert_allclose(out, (x - running_mean) / np.sqrt(running_var + 1e-5), rtol=1e-12)
     np.testing.assert_array_equal(bn.running_mean.data, running_mean)
@@ -367,4 +367,4 @@ def test_deepcopy_makes_an_independent_snapshot() -> None:
 def test_state_dict_holds_parameters_and_persistent_buffers_of_every_module() -> None:
     state = Net().state_dict()
     assert list(state) == NET_STATE  # "cache" is non-persistent
-    assert all(type(value) is np.ndarray for value in state.values())
+    assert all(type(value) is npnn.Tensor and not value.requires_grad for value in state.values())

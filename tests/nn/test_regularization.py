@@ -16,7 +16,7 @@ def make_model() -> nn.Sequential:
 
 
 def expected_penalty(model: nn.Module, kind: str, include_bias: bool) -> float:
-    arrays = [p.data for name, p in model.named_parameters() if include_bias or not name.endswith("bias")]
+    arrays = [p.array for name, p in model.named_parameters() if include_bias or not name.endswith("bias")]
     if kind == "l1":
         return sum(np.abs(a).sum() for a in arrays)
     return sum((a * a).sum() for a in arrays)
@@ -37,14 +37,14 @@ def test_penalty_value_and_gradient(kind, function, include_bias) -> None:
     for value in (function(model, strength, include_bias=include_bias),
                   reg.penalty(model, kind, strength, include_bias=include_bias)):
         model.zero_grad()
-        assert float(value.data) == pytest.approx(strength * expected_penalty(model, kind, include_bias),
+        assert float(value.array) == pytest.approx(strength * expected_penalty(model, kind, include_bias),
                                                   rel=1e-12)
         value.backward()
         for name, param in model.named_parameters():
             if name.endswith("bias") and not include_bias:
                 assert param.grad is None
             else:
-                np.testing.assert_allclose(param.grad, expected_grad(kind, param.data, strength),
+                np.testing.assert_allclose(param.grad, expected_grad(kind, param.array, strength),
                                            rtol=1e-12)
 
 
@@ -53,29 +53,29 @@ def test_penalty_adds_to_a_loss() -> None:
     x = npnn.randn(5, 3, dtype=np.float64)
     loss = model(x).sum()
     loss.backward()
-    data_grad = model[0].weight.grad.copy()
+    data_grad = model[0].weight.grad.clone()
     model.zero_grad()
     (model(x).sum() + reg.l2_penalty(model, 0.5)).backward()
-    np.testing.assert_allclose(model[0].weight.grad, data_grad + model[0].weight.data, rtol=1e-12)
+    np.testing.assert_allclose(model[0].weight.grad, data_grad + model[0].weight.array, rtol=1e-12)
 
 
 def test_shared_weights_are_penalized_once() -> None:
     model = make_model()
     tied = nn.Sequential(model[0], model[0])
-    assert float(reg.l2_penalty(tied, 1.0).data) == pytest.approx((model[0].weight.data ** 2).sum())
+    assert float(reg.l2_penalty(tied, 1.0).array) == pytest.approx((model[0].weight.array ** 2).sum())
 
 
 def test_penalty_none_is_zero_and_keeps_the_loss_differentiable() -> None:
     model = make_model()
     zero = reg.penalty(model, "none", 0.1)
-    assert float(zero.data) == 0.0
+    assert float(zero.array) == 0.0
     loss = model(npnn.randn(2, 3, dtype=np.float64)).sum() + zero
     loss.backward()
     assert model[0].weight.grad is not None
 
 
 def test_zero_strength_gives_zero() -> None:
-    assert float(reg.penalty(make_model(), "l2", 0.0).data) == 0.0
+    assert float(reg.penalty(make_model(), "l2", 0.0).array) == 0.0
 
 
 @pytest.mark.parametrize("kind, strength, match", [
@@ -90,4 +90,4 @@ def test_bad_kind_or_negative_strength_raise(kind: str, strength: float, match: 
 
 
 def test_module_without_weights_gives_zero() -> None:
-    assert float(reg.l2_penalty(nn.ReLU(), 1.0).data) == 0.0
+    assert float(reg.l2_penalty(nn.ReLU(), 1.0).array) == 0.0

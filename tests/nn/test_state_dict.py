@@ -19,11 +19,13 @@ MODEL_KEYS = ["0.weight", "0.bias", "2.weight", "2.bias", "2.running_mean", "2.r
               "2.num_batches_tracked", "3.weight", "3.bias"]
 
 
-def test_state_dict_keys_and_plain_arrays() -> None:
-    state = make_model().state_dict()
+def test_state_dict_keys_and_detached_tensors_sharing_memory() -> None:
+    model = make_model()
+    state = model.state_dict()
     assert isinstance(state, OrderedDict)
     assert list(state) == MODEL_KEYS
-    assert all(type(value) is np.ndarray for value in state.values())
+    assert all(type(value) is npnn.Tensor and not value.requires_grad for value in state.values())
+    assert np.shares_memory(state["0.weight"].array, model[0].weight.array)  # as PyTorch's
     assert state["2.num_batches_tracked"].dtype == np.int64
     assert state["2.num_batches_tracked"].shape == ()
     assert state["0.weight"].shape == (3, 4)
@@ -61,7 +63,7 @@ def test_load_state_dict_round_trip_copies_values() -> None:
     source, target = make_model(), make_model()
     source.train()
     source(npnn.randn(8, 4))  # move the running statistics off their initial values
-    state = {key: value.copy() for key, value in source.state_dict().items()}
+    state = {key: value.clone() for key, value in source.state_dict().items()}
     result = target.load_state_dict(state)
     assert result.missing_keys == [] and result.unexpected_keys == []
     for key, value in target.state_dict().items():
@@ -71,7 +73,7 @@ def test_load_state_dict_round_trip_copies_values() -> None:
     assert not np.array_equal(target.state_dict()["0.weight"], state["0.weight"])
     source.eval(), target.eval()
     x = npnn.randn(5, 4)
-    np.testing.assert_array_equal(source(x).data, target(x).data)
+    np.testing.assert_array_equal(source(x).array, target(x).array)
 
 
 def test_load_state_dict_keeps_the_model_dtype_and_accepts_tensors() -> None:
@@ -79,12 +81,12 @@ def test_load_state_dict_keeps_the_model_dtype_and_accepts_tensors() -> None:
     weight = np.arange(6, dtype=np.float64).reshape(2, 3)
     model.load_state_dict({"weight": npnn.tensor(weight), "bias": np.zeros(2)})
     assert model.weight.dtype == np.float32
-    np.testing.assert_array_equal(model.weight.data, weight)
+    np.testing.assert_array_equal(model.weight.array, weight)
 
 
 def test_strict_load_names_missing_unexpected_and_mis_shaped_keys_in_one_message() -> None:
     model = make_model()
-    before = {key: value.copy() for key, value in model.state_dict().items()}
+    before = {key: value.clone() for key, value in model.state_dict().items()}
     state = make_model().state_dict()
     del state["3.bias"]
     state["extra.weight"] = np.zeros(1)
@@ -108,7 +110,7 @@ def test_mis_shaped_keys_are_an_error_even_when_not_strict(strict: bool) -> None
 
 def test_non_strict_load_returns_missing_and_unexpected_keys_and_loads_the_rest() -> None:
     model = make_model()
-    state = {key: value.copy() for key, value in make_model().state_dict().items()}
+    state = {key: value.clone() for key, value in make_model().state_dict().items()}
     del state["0.bias"], state["2.num_batches_tracked"]
     state["head.weight"] = np.zeros(2)
     result = model.load_state_dict(state, strict=False)

@@ -254,7 +254,7 @@ def test_targets_get_no_gradient(loss: str) -> None:
 
 def test_gradcheck_perturbs_non_contiguous_inputs() -> None:
     x = npnn.Tensor(np.random.default_rng(0).standard_normal((3, 4)).T, requires_grad=True)
-    assert not x.data.flags.c_contiguous
+    assert not x.array.flags.c_contiguous
     assert gradcheck(lambda t: (t * t).sum(0), [x])
 
 

@@ -63,7 +63,7 @@ def _run_npnn(name: str, kwargs: dict[str, Any], dtype: Any) -> np.ndarray:
     optimizer = getattr(npnn.optim, name)(params, **kwargs)
 
     def write_grad(p: Any, g: np.ndarray) -> None:
-        p.grad = g
+        p.grad = npnn.tensor(g)
 
     sign = -1.0 if kwargs.get("maximize") else 1.0
     out = _trajectory(params, optimizer, lambda p: p.data, write_grad, sign)
@@ -105,7 +105,7 @@ def test_param_groups_with_different_lrs_match_torch(name: str) -> None:
             optimizer.step()
         return np.concatenate([read(p).ravel() for p in (first, second, third)])
 
-    ours = run(npnn, npnn.nn.Parameter, lambda p: p.data, lambda g: g)
+    ours = run(npnn, npnn.nn.Parameter, lambda p: p.numpy(), npnn.tensor)
     theirs = run(torch, lambda x: torch.nn.Parameter(torch.from_numpy(x)),
                  lambda p: p.detach().numpy(), torch.from_numpy)
     np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
@@ -123,7 +123,7 @@ def test_state_dict_layout_matches_torch(name: str, kwargs: dict[str, Any]) -> N
         return optimizer.state_dict()
 
     ours = state_dict(npnn, [npnn.nn.Parameter(x) for x in initial_values(np.float64)],
-                      lambda g: g)
+                      npnn.tensor)
     theirs = state_dict(torch, [torch.nn.Parameter(torch.from_numpy(x))
                                 for x in initial_values(np.float64)], torch.from_numpy)
     assert ours["state"].keys() == theirs["state"].keys()

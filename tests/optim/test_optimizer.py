@@ -34,22 +34,22 @@ def _params(dtype: Any = np.float32) -> list[Parameter]:
 def _run(optimizer: Optimizer, params: list[Parameter], start: int, stop: int) -> None:
     for t in range(start, stop):
         for p in params:
-            p.grad = gradient(p.data, t)
+            p.grad = npnn.tensor(gradient(p.array, t))
         optimizer.step()
 
 
 @pytest.mark.parametrize("make", MAKERS, ids=OPTIMIZER_IDS)
 def test_update_is_in_place_and_keeps_float32(make: MakeOptimizer) -> None:
     params = _params(np.float32)
-    arrays = [p.data for p in params]
+    arrays = [p.array for p in params]
     optimizer = make(params)
     _run(optimizer, params, 0, 5)
     for p, array in zip(params, arrays, strict=True):
-        assert p.data is array
+        assert p.array is array
         assert p.dtype == np.float32
         assert all(v.dtype == np.float32 for v in optimizer.state[p].values()
                    if isinstance(v, np.ndarray))
-    assert not np.allclose(params[0].data, initial_values(np.float32)[0])
+    assert not np.allclose(params[0].array, initial_values(np.float32)[0])
 
 
 @pytest.mark.parametrize("make", MAKERS, ids=OPTIMIZER_IDS)
@@ -65,11 +65,11 @@ def test_state_lives_in_the_optimizer_not_on_tensors(make: MakeOptimizer) -> Non
 @pytest.mark.parametrize("make", MAKERS, ids=OPTIMIZER_IDS)
 def test_parameter_without_grad_is_skipped(make: MakeOptimizer) -> None:
     used, unused = _params()[:2]
-    before = unused.data.copy()
+    before = unused.array.copy()
     optimizer = make([used, unused])
-    used.grad = np.ones_like(used.data)
+    used.grad = npnn.tensor(np.ones_like(used.array))
     optimizer.step()
-    np.testing.assert_array_equal(unused.data, before)
+    np.testing.assert_array_equal(unused.array, before)
     assert unused not in optimizer.state
 
 
@@ -80,7 +80,7 @@ def test_state_dict_round_trip_continues_exactly(make: MakeOptimizer, json_keys:
     optimizer = make(params)
     _run(optimizer, params, 0, 30)
     saved = optimizer.state_dict()
-    saved_values = [p.data.copy() for p in params]
+    saved_values = [p.array.copy() for p in params]
     _run(optimizer, params, 30, 80)  # the uninterrupted run; must not change `saved`
 
     resumed = [Parameter(v) for v in saved_values]
@@ -90,14 +90,14 @@ def test_state_dict_round_trip_continues_exactly(make: MakeOptimizer, json_keys:
     fresh.load_state_dict(saved)
     _run(fresh, resumed, 30, 80)
     for p, q in zip(params, resumed, strict=True):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.array, q.array)
 
 
 def test_state_dict_format() -> None:
     first, second, third = _params()
     optimizer = Adam([{"params": [first, second]}, {"params": [third], "lr": 0.5}], lr=0.1)
     for p in (second, third):
-        p.grad = np.ones_like(p.data)
+        p.grad = npnn.tensor(np.ones_like(p.array))
     optimizer.step()
     state = optimizer.state_dict()
     assert [g["params"] for g in state["param_groups"]] == [[0, 1], [2]]
@@ -112,7 +112,7 @@ def test_state_dict_format() -> None:
 def test_load_state_dict_overrides_hyperparameters_and_casts_state() -> None:
     source = Adam(_params(np.float64), lr=0.25, betas=(0.8, 0.99))
     for p in source.param_groups[0]["params"]:
-        p.grad = np.ones_like(p.data)
+        p.grad = npnn.tensor(np.ones_like(p.array))
     source.step()
     target_params = _params(np.float32)
     target = Adam(target_params, lr=0.001)
@@ -158,7 +158,7 @@ def test_adamw_stays_decoupled_after_loading_an_adam_state() -> None:
 def test_zero_grad(set_to_none: bool) -> None:
     params = _params()
     optimizer = SGD(params)
-    grads = [np.ones_like(p.data) for p in params]
+    grads = [npnn.tensor(np.ones_like(p.array)) for p in params]
     for p, g in zip(params, grads, strict=True):
         p.grad = g
     optimizer.zero_grad(set_to_none=set_to_none)
@@ -172,7 +172,7 @@ def test_zero_grad(set_to_none: bool) -> None:
 
 def test_zero_grad_defaults_to_none() -> None:
     param = _params()[0]
-    param.grad = np.ones_like(param.data)
+    param.grad = npnn.tensor(np.ones_like(param.array))
     SGD([param]).zero_grad()
     assert param.grad is None
 
@@ -181,10 +181,10 @@ def test_param_groups_use_their_own_lr() -> None:
     fast, slow = (Parameter(np.ones(3)) for _ in range(2))
     optimizer = SGD([{"params": [fast]}, {"params": [slow], "lr": 0.01}], lr=0.5, momentum=0.0)
     for p in (fast, slow):
-        p.grad = np.full(3, 2.0)
+        p.grad = npnn.tensor(np.full(3, 2.0))
     optimizer.step()
     np.testing.assert_array_equal(fast.data, np.zeros(3))
-    np.testing.assert_array_equal(slow.data, np.full(3, 0.98))
+    np.testing.assert_array_equal(slow.array, np.full(3, 0.98))
 
 
 def test_groups_get_every_default() -> None:
@@ -221,8 +221,8 @@ def test_a_larger_parameter_added_later_is_updated_as_if_alone(make: MakeOptimiz
     alone_small, alone_large = Parameter(small_values), Parameter(large_values)
     _run(make([alone_small]), [alone_small], 0, 6)
     _run(make([alone_large]), [alone_large], 3, 6)
-    np.testing.assert_array_equal(small.data, alone_small.data)
-    np.testing.assert_array_equal(large.data, alone_large.data)
+    np.testing.assert_array_equal(small.array, alone_small.array)
+    np.testing.assert_array_equal(large.array, alone_large.array)
 
 
 BAD_ARGUMENTS: list[tuple[str, MakeOptimizer, type, str]] = [
@@ -269,7 +269,7 @@ def test_step_runs_the_closure_with_grad_enabled() -> None:
     with npnn.no_grad():
         loss = optimizer.step(closure)
     assert loss.item() == 25.0
-    np.testing.assert_array_equal(param.data, [1.5, -2.0])  # p - 0.25 * 2p
+    np.testing.assert_array_equal(param.array, [1.5, -2.0])  # p - 0.25 * 2p
 
 
 def test_adam_flushes_subnormal_moments() -> None:
@@ -277,7 +277,7 @@ def test_adam_flushes_subnormal_moments() -> None:
     optimizer = Adam([param])
     tiny = np.finfo(np.float32).tiny
     for step in range(1, 201):
-        param.grad = np.full(4, 1e-30 if step == 1 else 0.0, dtype=np.float32)
+        param.grad = npnn.tensor(np.full(4, 1e-30 if step == 1 else 0.0, dtype=np.float32))
         optimizer.step()
         exp_avg = optimizer.state[param]["exp_avg"]
         if step == 199:  # 1e-31 * 0.9**198 has decayed below the smallest normal float32

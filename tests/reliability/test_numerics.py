@@ -41,10 +41,10 @@ def _log_softmax64(logits: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_log_softmax_of_extreme_logits_is_finite_and_matches_float64(dtype):
     logits = EXTREME.astype(dtype)
-    out = F.log_softmax(npnn.tensor(logits), dim=1).data
+    out = F.log_softmax(npnn.tensor(logits), dim=1).array
     assert out.dtype == dtype and np.isfinite(out).all()
     np.testing.assert_allclose(out, _log_softmax64(logits), rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(npnn.nn.LogSoftmax(dim=1)(npnn.tensor(logits)).data, out)
+    np.testing.assert_allclose(npnn.nn.LogSoftmax(dim=1)(npnn.tensor(logits)).array, out)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -151,7 +151,7 @@ def test_a_skipped_step_changes_no_weight_and_no_optimizer_state(
     """A skipped step changes nothing: no update, and the optimizer state is untouched."""
     config = tiny_config.replace(on_nonfinite="skip", epochs=1, eval_every=0, dropout=0.0)
     trainer = Trainer.create(config, tmp_path, run_id="s", data=tiny_data)
-    before = {k: v.copy() for k, v in trainer.model.state_dict().items()}
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
     _poison(monkeypatch, {1})
     images, labels = next(iter(trainer.loader))
     assert math.isnan(trainer._train_step(images, labels))

@@ -71,7 +71,7 @@ def test_the_loss_equals_cross_entropy_of_the_logits_with_one_log_softmax():
     logits = before_softmax(x)
     expected = F.cross_entropy(logits, y, label_smoothing=0.1)
     expected.backward()
-    expected_grads = [p.grad.copy() for p in recipe.model.parameters()]
+    expected_grads = [p.grad.clone() for p in recipe.model.parameters()]
     recipe.optimizer.zero_grad()
     loss = recipe.loss(recipe.model(x), y)
     loss.backward()

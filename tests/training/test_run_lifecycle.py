@@ -225,7 +225,7 @@ def test_a_train_subset_larger_than_the_split_is_a_config_error():
 def test_evaluating_a_diverged_model_prints_no_numpy_warnings(small_data, quick_config):
     trainer = Trainer(quick_config, None, *small_data)
     for parameter in trainer.model.parameters():
-        parameter.data[...] = 1e30
+        parameter.array[...] = 1e30
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         result = evaluate(trainer.model, small_data[1].images, small_data[1].labels)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from npnn.autograd.function import detached_tensor
+
 if TYPE_CHECKING:
     from npnn._tensor import Tensor
     from npnn.autograd.function import Function
@@ -71,7 +73,7 @@ def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> 
     """Accumulate d(root)/d(leaf) · grad_output into every leaf that requires grad."""
     borrowed: list[Tensor] = []
     if root.grad_fn is None:  # a leaf: the sweep's cast below does not apply
-        _accumulate(root, grad_output.astype(root.data.dtype, copy=False), borrowed)
+        _accumulate(root, grad_output.astype(root.array.dtype, copy=False), borrowed)
         _unshare(borrowed)
         return
     order = topological_order(root.grad_fn)
@@ -96,7 +98,7 @@ def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> 
                     continue
                 # shape and dtype read from the array, not the Tensor properties: this loop
                 # runs for every edge of every step
-                data = tensor.data
+                data = tensor.array
                 input_grad = unbroadcast(input_grad, data.shape, node.name)
                 if input_grad.dtype != data.dtype:
                     input_grad = input_grad.astype(data.dtype)
@@ -112,29 +114,30 @@ def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> 
 
 
 def _accumulate(leaf: Tensor, grad: Any, borrowed: list[Tensor]) -> None:
-    """Write or add `grad` into `leaf.grad`.
+    """Write or add `grad` into `leaf.grad`, a Tensor made at the first backward.
 
     A first gradient that is a fresh array is taken as it is (no copy: a backward's result
     belongs to nobody else); views and read-only arrays are copied. Later ones are added out
-    of place, since a taken array may still be pending for another node of this sweep.
-    `grad` already has the leaf's dtype.
+    of place into the same Tensor, since a taken array may still be pending for another node
+    of this sweep. `grad` already has the leaf's dtype.
     """
     if not leaf._requires_grad:
         return
-    if leaf.grad is None:
+    if leaf._grad is None:
         if grad.base is not None or not getattr(grad.flags, "writeable", True):
             grad = grad.copy()
         else:
             borrowed.append(leaf)
-        leaf.grad = grad
+        leaf._grad = detached_tensor(grad)
     else:
-        leaf.grad = leaf.grad + grad
+        leaf._grad.array = leaf._grad.array + grad
 
 
 def _unshare(borrowed: list[Tensor]) -> None:
     """Give each leaf its own array where one backward result went to several leaves (x + y)."""
     seen: set[int] = set()
     for leaf in borrowed:
-        if id(leaf.grad) in seen:
-            leaf.grad = leaf.grad.copy()
-        seen.add(id(leaf.grad))
+        grad = leaf._grad
+        if id(grad.array) in seen:
+            grad.array = grad.array.copy()
+        seen.add(id(grad.array))

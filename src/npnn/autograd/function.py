@@ -45,7 +45,7 @@ class Function:
             if not isinstance(value, Tensor):
                 tensors = tuple(_to_tensor(x, inputs) for x in inputs)
                 break
-        arrays = [t.data for t in tensors]
+        arrays = [t.array for t in tensors]
         if len(arrays) > 1:
             arrays = promote(arrays)
         node = cls()
@@ -77,3 +77,8 @@ def set_tensor_class(tensor_class: type, to_tensor: Callable[[Any, Sequence[Any]
     """Name the class `Function.apply` makes its outputs of, and how it converts other inputs."""
     global _tensor_class, _to_tensor
     _tensor_class, _to_tensor = tensor_class, to_tensor
+
+
+def detached_tensor(array: Any) -> Tensor:
+    """`array` as a Tensor outside any graph (a gradient, for the engine)."""
+    return _tensor_class._from_op(array, None)

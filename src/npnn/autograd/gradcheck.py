@@ -19,14 +19,14 @@ def numerical_grad(func: Callable[..., Tensor], inputs: Sequence[Tensor], grad_o
     """d<func(inputs), grad_output>/d inputs[index] by central differences (float64)."""
     target = inputs[index]
     grad = np.zeros(target.shape, dtype=np.float64)
-    data = target.data
+    data = target.array
     # index the array itself: reshape(-1) of a non-contiguous array is a copy
     for i in np.ndindex(*target.shape):
         original = data[i]
         data[i] = original + eps
-        plus = np.sum(func(*inputs).data * grad_output)
+        plus = np.sum(func(*inputs).array * grad_output)
         data[i] = original - eps
-        minus = np.sum(func(*inputs).data * grad_output)
+        minus = np.sum(func(*inputs).array * grad_output)
         data[i] = original
         grad[i] = (plus - minus) / (2 * eps)
     return grad

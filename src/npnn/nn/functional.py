@@ -87,10 +87,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         var = ops.var(input, axes, keepdim=True, correction=0)
         if running_mean is not None and running_var is not None:
             with no_grad():
-                running_mean.data[...] = ((1 - momentum) * running_mean.data
-                                          + momentum * mean.data.reshape(-1))
-                unbiased = var.data.reshape(-1) * (count / (count - 1))
-                running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+                running_mean.array[...] = ((1 - momentum) * running_mean.array
+                                          + momentum * mean.array.reshape(-1))
+                unbiased = var.array.reshape(-1) * (count / (count - 1))
+                running_var.array[...] = (1 - momentum) * running_var.array + momentum * unbiased
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm in eval mode needs running_mean and running_var")
@@ -106,7 +106,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Class indices in [0, num_classes) to one-hot int64 rows (num_classes=-1: max + 1)."""
-    data = tensor.data
+    data = tensor.array
     if data.dtype.kind not in "iu":
         raise TypeError(f"one_hot needs integer class indices, got dtype {data.dtype}; use .long()")
     if data.size == 0 and num_classes < 0:

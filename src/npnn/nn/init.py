@@ -45,8 +45,8 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    xp = backend.get_array_module(tensor.data)
-    tensor.data[...] = xp.asarray(values, dtype=tensor.dtype)
+    xp = backend.get_array_module(tensor.array)
+    tensor.array[...] = xp.asarray(values, dtype=tensor.dtype)
     return tensor
 
 
@@ -61,7 +61,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Gene
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    tensor.data[...] = val
+    tensor.array[...] = val
     return tensor
 
 

@@ -109,9 +109,9 @@ class BatchNorm1d(Module):
         momentum = self.momentum
         if self.training and self.track_running_stats:
             with no_grad():
-                self.num_batches_tracked.data += 1
+                self.num_batches_tracked.array += 1
             if momentum is None:  # cumulative moving average
-                momentum = 1.0 / float(self.num_batches_tracked.data)
+                momentum = 1.0 / float(self.num_batches_tracked.array)
         return F.batch_norm(
             input, self.running_mean, self.running_var, self.weight, self.bias,
             training=use_batch_stats, momentum=0.0 if momentum is None else momentum,

@@ -221,20 +221,21 @@ class Module:
             if set_to_none or param.grad is None:
                 param.grad = None
             else:
-                param.grad[...] = 0
+                param.grad.array[...] = 0
 
     # ----- state -----
     def state_dict(self, prefix: str = "") -> OrderedDict[str, Any]:
-        """Dotted names to plain arrays (parameters, then persistent buffers, per module).
+        """Dotted names to detached Tensors (parameters, then persistent buffers, per module).
 
         `prefix` is prepended as given (e.g. "model."), and a shared sub-module appears under
-        each of its names, as in PyTorch. The arrays share memory with the module, as
-        PyTorch's tensors do: copy them to keep a snapshot while training goes on.
+        each of its names, as in PyTorch. The Tensors share memory with the module, as
+        PyTorch's do: `clone()` them to keep a snapshot while training goes on.
         """
-        return OrderedDict((prefix + key, tensor.data) for key, tensor in self._state_tensors().items())
+        return OrderedDict((prefix + key, tensor.detach())
+                           for key, tensor in self._state_tensors().items())
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy arrays into this module's parameters and buffers, in place.
+        """Copy Tensors (or arrays) into this module's parameters and buffers, in place.
 
         Mis-shaped keys are always an error; missing and unexpected keys are errors when
         `strict`, and are returned either way. All problems are reported at once.
@@ -263,9 +264,9 @@ class Module:
         for key, tensor in own.items():
             if key in state_dict:
                 value = state_dict[key]
-                value = value.data if isinstance(value, Tensor) else value
-                xp = backend.get_array_module(tensor.data)
-                tensor.data[...] = xp.asarray(value, dtype=tensor.dtype)
+                value = value.array if isinstance(value, Tensor) else value
+                xp = backend.get_array_module(tensor.array)
+                tensor.array[...] = xp.asarray(value, dtype=tensor.dtype)
         return IncompatibleKeys(missing, unexpected)
 
     def _state_tensors(self) -> OrderedDict[str, Tensor]:
@@ -294,12 +295,13 @@ class Module:
                 dtype = arg
         for tensor in list(self.parameters()) + list(self.buffers()):
             if device is not None:
-                tensor.data = backend.to_device(tensor.data, device)
+                tensor.array = backend.to_device(tensor.array, device)
                 if tensor.grad is not None:
-                    tensor.grad = backend.to_device(tensor.grad, device)
+                    tensor.grad.array = backend.to_device(tensor.grad.array, device)
             if dtype is not None and tensor.dtype.kind == "f":
-                tensor.data = tensor.data.astype(np.dtype(dtype))
-                tensor.grad = None if tensor.grad is None else tensor.grad.astype(np.dtype(dtype))
+                tensor.array = tensor.array.astype(np.dtype(dtype))
+                if tensor.grad is not None:
+                    tensor.grad.array = tensor.grad.array.astype(np.dtype(dtype))
         return self
 
     def float(self) -> Module:

@@ -226,7 +226,7 @@ def _no_grad_binary(name: str, compute: Any, input: Any, other: Any) -> Tensor:
     a, b = to_tensor(input, like=(input, other)), to_tensor(other, like=(input, other))
     if is_grad_enabled() and (a.requires_grad or b.requires_grad):
         raise RuntimeError(f"{name} is not differentiable in npnn; apply it to .detach()ed tensors")
-    a_data, b_data = promote([a.data, b.data])
+    a_data, b_data = promote([a.array, b.array])
     return Tensor._from_op(compute(backend.get_array_module(a_data), a_data, b_data), None)
 
 
@@ -255,7 +255,7 @@ def cast(input: Tensor, dtype: Any) -> Tensor:
     if dtype == input.dtype:
         return input
     if dtype.kind != "f":
-        return Tensor._from_op(input.data.astype(dtype), None)
+        return Tensor._from_op(input.array.astype(dtype), None)
     return Cast.apply(input, dtype=dtype)
 
 
@@ -283,8 +283,8 @@ class ToDevice(Function):
 
 def to_device(input: Tensor, device: str) -> Tensor:
     """Move to 'cpu' or 'cuda' (CuPy), keeping the graph."""
-    if backend.device_of(input.data) == ("cuda" if device in ("cuda", "gpu") else device):
+    if backend.device_of(input.array) == ("cuda" if device in ("cuda", "gpu") else device):
         return input
     if not input.requires_grad:
-        return Tensor._from_op(backend.to_device(input.data, device), None)
+        return Tensor._from_op(backend.to_device(input.array, device), None)
     return ToDevice.apply(input, device=device)

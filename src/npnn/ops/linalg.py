@@ -43,7 +43,7 @@ class MatMul(Function):
 
 def _check_same_dtype(a: Tensor, b: Tensor, op: str, names: str) -> None:
     """As PyTorch, a product of floats of different dtypes is an error, not a silent upcast."""
-    if a.data.dtype == b.data.dtype:  # the usual case, read without the dtype property
+    if a.array.dtype == b.array.dtype:  # the usual case, read without the dtype property
         return
     if "f" in (a.dtype.kind, b.dtype.kind):
         raise RuntimeError(
@@ -101,7 +101,7 @@ class Linear(Function):
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     """x @ weight.T + bias, fused: one matmul forward, two backward."""
     x, weight = to_tensor(input), to_tensor(weight)
-    x_shape, weight_data = x.data.shape, weight.data
+    x_shape, weight_data = x.array.shape, weight.array
     if not x_shape or x_shape[-1] != weight_data.shape[-1]:
         raise RuntimeError(
             f"linear: input of shape {x.shape} does not match weight of shape {weight.shape} "

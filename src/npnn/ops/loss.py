@@ -131,9 +131,9 @@ def _smoothed_one_hot(target: Any, num_classes: int, dtype: Any, label_smoothing
 
 def _as_rows(input: Tensor, target: Tensor, op: str) -> tuple[Tensor, Any, tuple[int, ...]]:
     """Bring (C,), (N, C) or (N, C, d1, …) inputs to rows (M, C); keep the per-sample shape."""
-    data = target.data
+    data = target.array
     probabilities = data.dtype.kind == "f"
-    shape = input.data.shape
+    shape = input.array.shape
     if not shape:
         raise ValueError(f"{op}: input needs a class dimension, got a 0-d tensor")
     sample_shape = (shape[0], *shape[2:]) if len(shape) > 1 else ()
@@ -169,7 +169,7 @@ def _class_loss(input: Any, target: Any, weight: Any, ignore_index: int, reducti
         targets = {"q": _smoothed_one_hot(rows_target, classes, rows.dtype, label_smoothing),
                    "divisor": count}
     else:
-        weight_data = None if weight is None else to_tensor(weight).data
+        weight_data = None if weight is None else to_tensor(weight).array
         q, divisor = _target_distribution(rows_target, classes, rows.dtype, weight_data,
                                           ignore_index, label_smoothing)
         targets = {"q": q, "divisor": divisor}
@@ -239,11 +239,11 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
     _check_reduction(reduction, "binary_cross_entropy")
     input, target = to_tensor(input), to_tensor(target)
     _check_same_shape(input, target, "binary_cross_entropy")
-    data = input.data
+    data = input.array
     if data.size and (data.min() < 0 or data.max() > 1):
         raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1]; "
                          "for logits use binary_cross_entropy_with_logits")
-    losses = BinaryCrossEntropy.apply(input, target=target.data.astype(input.dtype))
+    losses = BinaryCrossEntropy.apply(input, target=target.array.astype(input.dtype))
     return _weighted_reduce(losses, weight, reduction)
 
 
@@ -271,9 +271,9 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     input, target = to_tensor(input), to_tensor(target)
     _check_same_shape(input, target, "binary_cross_entropy_with_logits")
-    pw = None if pos_weight is None else to_tensor(pos_weight).data.astype(input.dtype)
+    pw = None if pos_weight is None else to_tensor(pos_weight).array.astype(input.dtype)
     losses = BinaryCrossEntropyWithLogits.apply(
-        input, target=target.data.astype(input.dtype), pos_weight=pw
+        input, target=target.array.astype(input.dtype), pos_weight=pw
     )
     return _weighted_reduce(losses, weight, reduction)
 

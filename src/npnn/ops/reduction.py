@@ -229,13 +229,13 @@ def min(input: Any, dim: Any = None, keepdim: bool = False, **numpy_style: Any) 
 
 def argmax(input: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the maximum (of the flattened tensor if dim is None); no gradient."""
-    data = to_tensor(input).data
+    data = to_tensor(input).array
     out = data.argmax(axis=dim, keepdims=keepdim) if dim is not None else data.argmax()
     return Tensor._from_op(out.astype(np.int64), None)
 
 
 def argmin(input: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the minimum (of the flattened tensor if dim is None); no gradient."""
-    data = to_tensor(input).data
+    data = to_tensor(input).array
     out = data.argmin(axis=dim, keepdims=keepdim) if dim is not None else data.argmin()
     return Tensor._from_op(out.astype(np.int64), None)

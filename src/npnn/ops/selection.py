@@ -97,7 +97,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     if not isinstance(condition, Tensor):
         condition = Tensor(backend.get_array_module(condition).asarray(condition, dtype=bool))
     elif condition.dtype != np.bool_:
-        condition = Tensor(condition.data.astype(bool))
+        condition = Tensor(condition.array.astype(bool))
     return Where.apply(condition, input, other)
 
 

@@ -173,7 +173,7 @@ def getitem(input: Tensor, index: Any) -> Tensor:
 
 def gather(input: Tensor, dim: int, index: Any) -> Tensor:
     """out[..., i, ...] = input[..., index[..., i, ...], ...] along `dim` (as torch.gather)."""
-    index = index.data if isinstance(index, Tensor) else np.asarray(index)
+    index = index.array if isinstance(index, Tensor) else np.asarray(index)
     dim = _wrap_dim(dim, input.ndim, "gather")
     if index.ndim != input.ndim or index.dtype.kind not in "iu" or any(
         i > s for d, (i, s) in enumerate(zip(index.shape, input.shape, strict=True)) if d != dim

@@ -134,7 +134,7 @@ class Adam(Optimizer):
 
     def _loaded_value(self, name: str, value: Any, param: Tensor, saved_group: dict[str, Any]) -> Any:
         """PyTorch's moments scaled back (exactly, from float64) for a float32 parameter."""
-        if name in SCALED_MOMENTS and _scaled(param.data) and hasattr(value, "dtype") and \
+        if name in SCALED_MOMENTS and _scaled(param.array) and hasattr(value, "dtype") and \
                 np.issubdtype(value.dtype, np.floating):
             beta = tuple(saved_group.get("betas", (0.9, 0.999)))[SCALED_MOMENTS[name]]
             return np.asarray(backend.to_numpy(value), np.float64) / (1 - beta)

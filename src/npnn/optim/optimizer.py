@@ -97,7 +97,7 @@ class Optimizer:
                 if set_to_none:
                     param.grad = None
                 else:
-                    param.grad[...] = 0
+                    param.grad.array[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a grad; `closure` recomputes and returns the loss."""
@@ -110,7 +110,7 @@ class Optimizer:
                 for param in group["params"]:
                     if param.grad is not None:
                         state = self.state.setdefault(param, {})
-                        self._update(param.data, param.grad, state, group)
+                        self._update(param.array, param.grad.array, state, group)
         return loss
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
@@ -230,6 +230,6 @@ def _to_param_like(value: Any, param: Tensor, index: int, name: str) -> Any:
             f"state {name!r} of parameter {index} has shape {tuple(value.shape)} but the parameter "
             f"has shape {param.shape}; the model must match the one the state was saved from"
         )
-    xp = backend.get_array_module(param.data)
+    xp = backend.get_array_module(param.array)
     array = backend.to_device(backend.to_numpy(value), param.device) if xp is not np else value
     return xp.array(array, dtype=param.dtype, copy=True)

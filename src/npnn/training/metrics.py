@@ -38,8 +38,8 @@ def evaluate(model: Module, images: Any, labels: Any, batch_size: int = EVAL_BAT
                 log_probs = model(Tensor(images[start:start + batch_size]))
                 target = Tensor(labels[start:start + batch_size])
                 total_loss += float(F.nll_loss(log_probs, target, reduction="sum").item())
-                predictions.append(backend.to_numpy(log_probs.data.argmax(axis=1)))
-                top_log_probs.append(backend.to_numpy(log_probs.data.max(axis=1)))
+                predictions.append(backend.to_numpy(log_probs.array.argmax(axis=1)))
+                top_log_probs.append(backend.to_numpy(log_probs.array.max(axis=1)))
     finally:
         model.train(was_training)
     predicted = np.concatenate(predictions) if predictions else np.zeros(0, dtype=np.int64)

@@ -39,9 +39,10 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     params = _with_grads(parameters)
     if not params:
         return Tensor(0.0)
-    xp = backend.get_array_module(params[0].grad)
+    grads = [p.grad.array for p in params]
+    xp = backend.get_array_module(grads[0])
     norm_type = float(norm_type)
-    norms = xp.stack([xp.asarray(_vector_norm(xp, p.grad, norm_type)) for p in params])
+    norms = xp.stack([xp.asarray(_vector_norm(xp, grad, norm_type)) for grad in grads])
     total_array = _vector_norm(xp, norms, norm_type)
     total = float(total_array)
     if error_if_nonfinite and not math.isfinite(total):
@@ -51,12 +52,13 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
         )
     coefficient = max_norm / (total + 1e-6)
     if coefficient < 1.0:
-        for p in params:
-            p.grad *= p.grad.dtype.type(coefficient)
+        for grad in grads:
+            grad *= grad.dtype.type(coefficient)
     return Tensor(xp.asarray(total_array, dtype=params[0].dtype))
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
     """Clamp every gradient element into [-clip_value, clip_value]."""
     for p in _with_grads(parameters):
-        backend.get_array_module(p.grad).clip(p.grad, -clip_value, clip_value, out=p.grad)
+        grad = p.grad.array
+        backend.get_array_module(grad).clip(grad, -clip_value, clip_value, out=grad)
