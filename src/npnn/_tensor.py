@@ -50,14 +50,14 @@ class Tensor(TensorDataMethods):
     records no graph, and `reshape`/`view`, `permute`/`transpose`, basic indexing, `expand`
     and `detach` share memory with their input where NumPy can. npnn only: `array` is the
     NumPy (or CuPy) array itself, as Chainer's `Variable.array`; `numpy()` as PyTorch's.
-    Differs from PyTorch: no autograd through in-place changes, and no version counter.
-    In-place updates (`x += y`, `add_`, `x[i] = v`) are refused while grad is on for a
-    tensor that needs it; under `no_grad()` (or on `x.data`) they write the array directly.
-    Changing in place an array that a graph saved for backward (an input of `x * y`, or a
-    view of it) silently corrupts the gradient: PyTorch would raise, npnn cannot tell.
+    In-place updates (`x += y`, `add_`, `x[i] = v`) are recorded in the graph and counted
+    in a version counter shared with views, as PyTorch's: backward refuses a graph whose saved
+    values were changed since, and a leaf that requires grad changes only under `no_grad()`.
     """
 
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected op
+    # [version], shared with this tensor's views; made on first use (None reads as version 0)
+    _version_box: list[int] | None = None
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
         self.array = to_array(data.array if isinstance(data, Tensor) else data, dtype)
@@ -161,8 +161,26 @@ class Tensor(TensorDataMethods):
         engine.run_backward(self, gradient, retain_graph=retain_graph)
 
     def detach(self) -> Tensor:
-        """The same data without a graph (shares memory, as in PyTorch)."""
-        return Tensor._from_op(self.array, None)
+        """The same data without a graph (shares memory and the version counter, as in PyTorch)."""
+        out = Tensor._from_op(self.array, None)
+        out._version_box = self._shared_version_box()
+        return out
+
+    # ----- the version counter: how many in-place changes this memory has seen -----
+    @property
+    def _version(self) -> int:
+        return self._version_box[0] if self._version_box else 0
+
+    def _shared_version_box(self) -> list[int]:
+        if self._version_box is None:
+            self._version_box = [0]
+        return self._version_box
+
+    def _bump_version(self) -> None:
+        self._shared_version_box()[0] += 1
+
+    def _update_(self, kind: str, value: Any = None, index: Any = Ellipsis) -> Tensor:
+        return ops.update_(self, kind, value, index)
 
     # ----- array facts -----
     @property

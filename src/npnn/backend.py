@@ -98,3 +98,16 @@ def device_of(array: Any) -> str:
 def to_numpy(array: Any) -> np.ndarray:
     """A NumPy view/copy of an array from either backend."""
     return array.get() if _is_cupy_array(array) else np.asarray(array)
+
+
+def may_share_memory(a: Any, b: Any) -> bool:
+    """Whether two arrays may overlap in memory (bounds only: cheap, never a false "no")."""
+    if _is_cupy_array(a) or _is_cupy_array(b):
+        return _is_cupy_array(a) and _is_cupy_array(b) and get_array_module(a).may_share_memory(a, b)
+    return bool(np.may_share_memory(a, b))
+
+
+def is_writeable(array: Any) -> bool:
+    """False for read-only NumPy arrays (a broadcast view, a memory-mapped file)."""
+    flags = getattr(array, "flags", None)
+    return getattr(flags, "writeable", True)

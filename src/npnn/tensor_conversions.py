@@ -1,7 +1,7 @@
 """Tensor methods that work on the data itself rather than build a graph.
 
-Conversions (NumPy, Python values, text, dtype, device) and in-place updates, which
-bypass autograd and are therefore refused while grad is on for a tensor that needs it.
+Conversions (NumPy, Python values, text, dtype, device), comparisons, and the names of the
+in-place updates, which `npnn.ops.inplace` carries out (recording them in the graph).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from npnn import backend
-from npnn.autograd.grad_mode import is_grad_enabled
 
 _ARRAY_LIKE = (int, float, complex, bool, np.ndarray, np.generic, list, tuple)
 
@@ -21,7 +20,7 @@ _ARRAY_LIKE = (int, float, complex, bool, np.ndarray, np.generic, list, tuple)
 class TensorDataMethods:
     """Mixed into Tensor, its one subclass (so `isinstance(x, TensorDataMethods)` here means "x
     is a Tensor"): conversions (`.numpy()`, `.item()`, `.float()`)
-    and in-place updates (`zero_()`, `add_()`, `x += v`, `x[i] = v`) that record no graph."""
+    and in-place updates (`zero_()`, `add_()`, `x += v`, `x[i] = v`)."""
 
     array: Any
     grad_fn: Any
@@ -30,6 +29,7 @@ class TensorDataMethods:
     dtype: np.dtype
     device: str
     __getitem__: Callable[[Any, Any], Any]
+    _update_: Callable[..., Any]
 
     # ----- to NumPy, Python values and text -----
     def numpy(self) -> np.ndarray:
@@ -162,71 +162,42 @@ class TensorDataMethods:
         """Convert to `other`'s dtype."""
         return self.to(other.dtype)
 
-    # ----- in-place updates (no autograd; for init, optimizers and manual updates) -----
-    def _check_inplace(self, value: Any = None) -> Any:
-        """Refuse an in-place change the graph cannot see; return `value` as raw data."""
-        if is_grad_enabled():
-            if self.requires_grad or self.grad_fn is not None:
-                raise RuntimeError(
-                    "in-place change of a tensor that requires grad is not supported while grad "
-                    "is enabled; wrap it in `with npnn.no_grad():` (or write `x = x + y`)"
-                )
-            if isinstance(value, TensorDataMethods) and value.requires_grad:
-                raise RuntimeError(
-                    "in-place update with a value that requires grad would drop its gradient "
-                    "(npnn has no in-place autograd); write `x = x + y` instead"
-                )
-        if isinstance(self.array, np.generic):  # a NumPy scalar cannot change in place
-            self.array = np.asarray(self.array)
-        return value.array if isinstance(value, TensorDataMethods) else value
-
-    def _update(self, update: Callable[[Any, Any], Any], value: Any) -> Any:
-        value = self._check_inplace(value)
-        self.array = update(self.array, value)  # in place: returns the same array
-        return self
-
+    # ----- in-place updates: npnn.ops.inplace records them in the graph as PyTorch does -----
     def zero_(self) -> Any:
-        self._check_inplace()
-        self.array[...] = 0
-        return self
+        return self._update_("assign", 0)
 
-    def fill_(self, value: float) -> Any:
-        self.array[...] = self._check_inplace(value)
-        return self
+    def fill_(self, value: Any) -> Any:
+        return self._update_("assign", value)
 
     def copy_(self, source: Any) -> Any:
-        self.array[...] = self._check_inplace(source)
-        return self
+        return self._update_("assign", source)
 
     def add_(self, other: Any, alpha: float = 1.0) -> Any:
-        other = self._check_inplace(other)
-        self.array += alpha * other if alpha != 1.0 else other
-        return self
+        return self._update_("add", other if alpha == 1.0 else other * alpha)
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Any:
-        return self.add_(other, -alpha)
+        return self._update_("sub", other if alpha == 1.0 else other * alpha)
 
     def mul_(self, other: Any) -> Any:
-        return self._update(operator.imul, other)
+        return self._update_("mul", other)
 
     def div_(self, other: Any) -> Any:
-        return self._update(operator.itruediv, other)
+        return self._update_("div", other)
 
     def __iadd__(self, other: Any) -> Any:
-        return self._update(operator.iadd, other)
+        return self._update_("add", other)
 
     def __isub__(self, other: Any) -> Any:
-        return self._update(operator.isub, other)
+        return self._update_("sub", other)
 
     def __imul__(self, other: Any) -> Any:
-        return self._update(operator.imul, other)
+        return self._update_("mul", other)
 
     def __itruediv__(self, other: Any) -> Any:
-        return self._update(operator.itruediv, other)
+        return self._update_("div", other)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        value = self._check_inplace(value)
-        self.array[unwrap_index(index)] = value
+        self._update_("assign", value, unwrap_index(index))
 
 
 def unwrap_index(index: Any) -> Any:

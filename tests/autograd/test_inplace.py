@@ -1,6 +1,6 @@
-"""In-place updates: `x += y` and friends change `data` in place and return the same tensor;
-they are refused while grad is on for a tensor that needs it (npnn has no in-place autograd),
-and views share memory as PyTorch's do."""
+"""In-place updates: `x += y` and friends change the array in place and return the same tensor;
+with grad on they are recorded in the graph (a leaf that needs grad is refused, as in PyTorch),
+and views share memory as PyTorch's do. Autograd through them: test_inplace_autograd.py."""
 
 from __future__ import annotations
 
@@ -48,23 +48,30 @@ def test_sgd_style_update_keeps_the_parameter_in_the_optimizer() -> None:
 
 @pytest.mark.parametrize("update", [operator.iadd, operator.isub, operator.imul, operator.itruediv],
                          ids=["iadd", "isub", "imul", "itruediv"])
-def test_inplace_operator_on_a_tensor_needing_grad_raises_with_grad_on(update) -> None:
+def test_inplace_on_a_leaf_needing_grad_raises_and_on_a_graph_tensor_is_recorded(update) -> None:
     leaf = npnn.ones(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match="no_grad"):
+    with pytest.raises(RuntimeError, match=r"leaf Variable that requires grad .* in-place"):
         update(leaf, 2.0)
+    np.testing.assert_array_equal(leaf.array, [1.0, 1.0, 1.0])  # unchanged
     hidden = leaf * 2
-    with pytest.raises(RuntimeError, match="in-place"):
-        update(hidden, 2.0)
-    np.testing.assert_array_equal(hidden.array, [2.0, 2.0, 2.0])  # unchanged
+    array = hidden.array
+    assert update(hidden, 2.0) is hidden and hidden.array is array  # the same tensor and memory
+    hidden.sum().backward()
+    expected = {"iadd": 2.0, "isub": 2.0, "imul": 4.0, "itruediv": 1.0}[update.__name__]
+    np.testing.assert_allclose(leaf.grad.numpy(), [expected] * 3)
 
 
-def test_inplace_update_with_a_value_needing_grad_raises() -> None:
+def test_inplace_update_with_a_value_needing_grad_is_recorded() -> None:
     plain, weight = npnn.zeros(3), npnn.ones(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match="x = x \\+ y"):
-        plain += weight
+    plain += weight * 3
+    assert plain.requires_grad and plain.grad_fn is not None
+    plain.sum().backward()
+    np.testing.assert_array_equal(weight.grad.numpy(), [3.0, 3.0, 3.0])
     with npnn.no_grad():
-        plain += weight  # no graph is being recorded: fine
-    np.testing.assert_array_equal(plain.array, [1.0, 1.0, 1.0])
+        other = npnn.zeros(3)
+        other += weight  # no graph is being recorded: a plain update
+    assert not other.requires_grad
+    np.testing.assert_array_equal(other.array, [1.0, 1.0, 1.0])
 
 
 def test_inplace_on_a_plain_tensor_works_with_grad_on() -> None:

@@ -142,3 +142,36 @@ case("max_pool2d_overlapping_dilated", lambda x: ops.max_pool2d(x, (2, 3), strid
      Arg((1, 2, 7, 8)), ref=lambda x: TF.max_pool2d(x, (2, 3), stride=1, dilation=2))
 case("max_pool2d_odd_size_drops_the_edge", lambda x: ops.max_pool2d(x, 2), Arg((1, 1, 5, 7)),
      ref=lambda x: TF.max_pool2d(x, 2))
+
+
+# ----- in-place updates recorded in the graph (the same code runs on torch's tensors) -----
+def _iadd_imul(x, y):
+    z = x * 1.5
+    z += y
+    z *= y
+    return z
+
+
+def _methods_with_alpha(x, y):
+    z = x + 0
+    return z.sub_(y, alpha=0.5).div_(y).add_(x, alpha=2.0)
+
+
+def _row_update(x, v):
+    z = x * 2
+    z[1].mul_(v)
+    z[0] = z[0] + v * v
+    return z * x
+
+
+def _copy_and_fill(x, v):
+    z = x * 1
+    z[:, 0].copy_(v)
+    z[1].fill_(0.5)
+    return z.exp()
+
+
+case("inplace_iadd_imul", _iadd_imul, Arg((3, 4)), Arg((3, 4)), ref=SAME)
+case("inplace_methods_with_alpha", _methods_with_alpha, Arg((3, 4)), Arg((3, 4), away(0.0)), ref=SAME)
+case("inplace_row_update", _row_update, Arg((2, 3)), Arg((3,)), ref=SAME)
+case("inplace_copy_and_fill", _copy_and_fill, Arg((2, 3)), Arg((2,)), ref=SAME)

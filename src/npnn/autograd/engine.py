@@ -25,8 +25,8 @@ def topological_order(root: Function) -> list[Function]:
             continue
         visited.add(node)
         stack.append((node, True))
-        for tensor in _inputs_of(node):
-            parent = tensor.grad_fn
+        _inputs_of(node)
+        for parent in node.parents:
             if parent is not None and parent not in visited:
                 stack.append((parent, False))
     post_order.reverse()
@@ -82,6 +82,7 @@ def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> 
         grad = pending.pop(node, None)
         inputs = _inputs_of(node)
         if grad is not None:
+            node.check_versions()
             input_grads = node.backward(grad)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
@@ -91,8 +92,8 @@ def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> 
                     f"{len(inputs)} inputs; it must return one per input (None where not "
                     f"needed) — a bug in {node.name}.backward"
                 )
-            for tensor, needed, input_grad in zip(
-                inputs, node.needs_input_grad, input_grads, strict=True
+            for tensor, parent, needed, input_grad in zip(
+                inputs, node.parents, node.needs_input_grad, input_grads, strict=True
             ):
                 if not needed or input_grad is None:
                     continue
@@ -102,7 +103,6 @@ def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> 
                 input_grad = unbroadcast(input_grad, data.shape, node.name)
                 if input_grad.dtype != data.dtype:
                     input_grad = input_grad.astype(data.dtype)
-                parent = tensor.grad_fn
                 if parent is None:
                     _accumulate(tensor, input_grad, borrowed)
                 else:

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from npnn import backend
 from npnn.autograd.grad_mode import is_grad_enabled
 from npnn.dtypes import promote
 
@@ -53,8 +56,53 @@ class Function:
         output = node.forward(*arrays, **kwargs)
         if any(needs) and is_grad_enabled():
             node.inputs = tensors
-            return Tensor._from_op(output, node)
-        return Tensor._from_op(output, None)
+            # what each input was at this moment: its node (an in-place update may give the
+            # tensor another one later) and its version (checked before backward)
+            node.parents = [t.grad_fn for t in tensors]
+            node.versions = [box[0] if (box := t._version_box) else 0 for t in tensors]
+            out = Tensor._from_op(output, node)
+            out._version_box = node.output_box = [0]  # adopt_output, inlined: every op runs this
+            node.output, node.output_version = output, 0
+        else:
+            out = Tensor._from_op(output, None)
+        if getattr(output, "base", None) is not None:
+            _share_version_with_source(out, tensors)
+        return out
+
+    def adopt_output(self, tensor: Tensor) -> None:
+        """Remember `tensor` (its array and version) as this node's output."""
+        if tensor._version_box is None:
+            tensor._version_box = [0]
+        self.output, self.output_box = tensor.array, tensor._version_box
+        self.output_version = tensor._version_box[0]
+
+    def check_versions(self) -> None:
+        """Refuse backward when an array this node saved was changed in place since (PyTorch's
+        error); a changed input or output that the node did not save is fine."""
+        for tensor, then in zip(self.inputs, self.versions, strict=True):
+            box = tensor._version_box
+            if box is not None and box[0] != then:
+                self._refuse_if_saved(tensor.array, then, box[0])
+        if self.output_box[0] != self.output_version:
+            self._refuse_if_saved(self.output, self.output_version, self.output_box[0])
+
+    def _refuse_if_saved(self, array: Any, then: int, now: int) -> None:
+        if self._saves(array):
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{array.dtype} {list(array.shape)}], used by {self.name}, is "
+                f"at version {now}; expected version {then} instead. Hint: change a copy "
+                f"(x = x + y, or x.clone()) instead of the tensor in place"
+            )
+
+    def _saves(self, array: Any) -> bool:
+        own = {"inputs", "parents", "versions", "output", "output_box", "output_version",
+               "needs_input_grad"}
+        for key, value in vars(self).items():
+            values = value if isinstance(value, (tuple, list)) else (value,)
+            if key not in own and any(_overlaps(v, array) for v in values):
+                return True
+        return False
 
     def release(self) -> None:
         """Drop inputs and saved arrays so the graph can be freed."""
@@ -64,6 +112,9 @@ class Function:
     @property
     def name(self) -> str:
         return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name}Backward object>"
 
 
 # The tensor layer sits above autograd: npnn/_tensor.py hands its class and its converter of
@@ -77,6 +128,25 @@ def set_tensor_class(tensor_class: type, to_tensor: Callable[[Any, Sequence[Any]
     """Name the class `Function.apply` makes its outputs of, and how it converts other inputs."""
     global _tensor_class, _to_tensor
     _tensor_class, _to_tensor = tensor_class, to_tensor
+
+
+def _share_version_with_source(view: Tensor, sources: Sequence[Tensor]) -> None:
+    """A view output shares the version counter of the input it views, as PyTorch's views."""
+    base = view.array.base
+    for source in sources:
+        array = source.array
+        if base is array or (base is not None and base is getattr(array, "base", None)):
+            if source._version_box is None:
+                source._version_box = [0]
+            view._version_box = source._version_box
+            return
+
+
+def _overlaps(value: Any, array: Any) -> bool:
+    if value is array:
+        return True
+    return hasattr(value, "shape") and hasattr(value, "base") and not isinstance(value, np.generic) \
+        and backend.may_share_memory(value, array)
 
 
 def detached_tensor(array: Any) -> Tensor:

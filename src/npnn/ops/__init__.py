@@ -32,6 +32,7 @@ from npnn.ops.elementwise import (
     sub,
     to_device,
 )
+from npnn.ops.inplace import update_
 from npnn.ops.linalg import linear, matmul
 from npnn.ops.loss import (
     binary_cross_entropy,
@@ -84,6 +85,6 @@ __all__ = [
     "log1p", "log_softmax", "masked_fill", "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum",
     "mse_loss", "mul", "neg", "nll_loss", "norm", "pad", "permute", "pow", "relu", "remainder",
     "reshape", "shape_arg", "sigmoid", "smoothed_nll_loss", "softmax", "softplus", "split", "sqrt",
-    "square", "squeeze", "stack",
-    "std", "sub", "sum", "sum_of_squares", "tanh", "to_device", "transpose", "unsqueeze", "var", "where",
+    "square", "squeeze", "stack", "std", "sub", "sum", "sum_of_squares", "tanh", "to_device",
+    "transpose", "unsqueeze", "update_", "var", "where",
 ]

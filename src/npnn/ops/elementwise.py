@@ -45,7 +45,10 @@ def sub(input: Any, other: Any) -> Tensor:
 
 class Mul(Function):
     def forward(self, a, b):
-        self.a, self.b = a, b
+        # save only what a needed gradient uses (as PyTorch), so an in-place change of the
+        # other operand does not stop backward
+        needs_a, needs_b = self.needs_input_grad
+        self.a, self.b = (a if needs_b else None), (b if needs_a else None)
         return a * b
 
     def backward(self, grad_output):
@@ -66,8 +69,9 @@ class Div(Function):
             a = a.astype(backend.get_default_dtype())
             b = b.astype(a.dtype)
         self.b = b
-        self.out = a / b
-        return self.out
+        out = a / b
+        self.out = out if self.needs_input_grad[1] else None
+        return out
 
     def backward(self, grad_output):
         grad_a = grad_output / self.b

@@ -144,7 +144,7 @@ def expand(input: Tensor, *shape: Any) -> Tensor:
     return Expand.apply(input, shape=full)
 
 
-def _is_advanced(index: Any) -> bool:
+def is_advanced(index: Any) -> bool:
     parts = index if isinstance(index, tuple) else (index,)
     return any(not isinstance(p, (int, np.integer, slice, type(None), type(Ellipsis)))
                for p in parts)
@@ -153,12 +153,18 @@ def _is_advanced(index: Any) -> bool:
 class GetItem(Function):
     def forward(self, a, index=None):
         self.shape, self.dtype, self.index = a.shape, a.dtype, index
+        if not is_advanced(index):
+            parts = index if isinstance(index, tuple) else (index,)
+            if not any(p is Ellipsis for p in parts):
+                # x[0] of a vector is a 0-d view, not NumPy's scalar copy: x[0].add_(1)
+                # changes x, as in PyTorch
+                return a[(*parts, Ellipsis)]
         return a[index]
 
     def backward(self, grad_output):
         xp = backend.get_array_module(grad_output)
         grad = xp.zeros(self.shape, dtype=grad_output.dtype)
-        if _is_advanced(self.index):
+        if is_advanced(self.index):
             # repeated integer indices must add up, which plain assignment would not do
             xp.add.at(grad, self.index, grad_output)
         else:

@@ -111,6 +111,7 @@ class Optimizer:
                     if param.grad is not None:
                         state = self.state.setdefault(param, {})
                         self._update(param.array, param.grad.array, state, group)
+                        param._bump_version()  # a graph that saved the old values refuses backward
         return loss
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
