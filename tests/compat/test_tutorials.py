@@ -1,0 +1,170 @@
+"""PyTorch's "Learn the Basics" tutorials run on npnn with only their imports changed.
+
+Each `tutorials/<name>.py` is the published code with npnn's imports. Two changes are made at run
+time, both listed here: the datasets are the first 640/320 images (conftest) and `SHORTER` runs
+fewer epochs. `STAND_INS` replaces the lines that need a core feature still being built, so the
+rest of the tutorial runs meanwhile; the verbatim run is a strict xfail until the feature lands.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+import pytest
+from porting import npnn_source, numbers, replace_lines, run
+
+import npnn
+
+TUTORIALS = ["quickstart_tutorial", "tensorqs_tutorial", "data_tutorial", "transforms_tutorial",
+             "buildmodel_tutorial", "autogradqs_tutorial", "optimization_tutorial",
+             "saveloadrun_tutorial"]
+
+# fewer epochs on the subset: the only change to a tutorial's own lines, in npnn and torch runs alike
+SHORTER = {
+    "quickstart_tutorial": {"epochs = 5": "epochs = 2"},
+    "optimization_tutorial": {"epochs = 10": "epochs = 2"},
+}
+
+ACCELERATOR = ('device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() '
+               'else "cpu"')
+STAND_INS = {  # line -> the stand-in used until the feature lands (issue 16, in progress)
+    "quickstart_tutorial": {
+        ACCELERATOR: 'device = "cpu"',
+        'model.load_state_dict(torch.load("model.pth", weights_only=True))':
+            'model.load_state_dict(torch.load("model.pth"))',
+    },
+    "tensorqs_tutorial": {"if torch.accelerator.is_available():": "if False:"},
+    "transforms_tutorial": {
+        "target_transform=Lambda(lambda y: torch.zeros(10, dtype=torch.float)"
+        ".scatter_(0, torch.tensor(y), value=1))":
+            "target_transform=Lambda(lambda y: torch.nn.functional.one_hot(torch.tensor(y), 10).float())",
+    },
+    "buildmodel_tutorial": {
+        ACCELERATOR: 'device = "cpu"',
+        "X = torch.rand(1, 28, 28, device=device)": "X = torch.rand(1, 28, 28)",
+    },
+    "saveloadrun_tutorial": {
+        "model.load_state_dict(torch.load('model_weights.pth', weights_only=True))":
+            "model.load_state_dict(torch.load('model_weights.pth'))",
+    },
+}
+NEEDS = {  # why the verbatim run fails today, and how
+    "quickstart_tutorial": ("needs npnn.accelerator and npnn.load(weights_only=) (issue 16, in progress)",
+                            (AttributeError, TypeError)),
+    "tensorqs_tutorial": ("needs npnn.accelerator (issue 16, in progress)", AttributeError),
+    "transforms_tutorial": ("needs Tensor.scatter_ (issue 16, in progress)", AttributeError),
+    "buildmodel_tutorial": ("needs npnn.accelerator and device= on npnn.rand (issue 16, in progress)",
+                            (AttributeError, TypeError)),
+    "saveloadrun_tutorial": ("needs npnn.load(weights_only=) (issue 16, in progress)", TypeError),
+}
+
+# "Save and Load the Model" saves the whole model with pickle; npnn refuses (no pickle, by design)
+WHOLE_MODEL = "torch.save(model, 'model.pth')"
+
+
+def tutorial(name: str, stand_ins: bool = True) -> str:
+    """The tutorial's code as npnn runs it here: shortened, and with the stand-ins if asked."""
+    source = replace_lines(npnn_source(name), SHORTER.get(name, {}))
+    return replace_lines(source, STAND_INS.get(name, {})) if stand_ins else source
+
+
+def before_whole_model_save(source: str) -> str:
+    assert source.count(WHOLE_MODEL) == 1
+    return source.split(WHOLE_MODEL)[0]
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=NEEDS[name][0], raises=NEEDS[name][1]))
+    if name in NEEDS
+    else name for name in TUTORIALS])
+def test_tutorial_runs_verbatim(name: str) -> None:
+    source = tutorial(name, stand_ins=False)
+    if name == "saveloadrun_tutorial":
+        source = before_whole_model_save(source)  # the refusal has its own test below
+    run(source, f"{name}.py")
+
+
+def test_quickstart(capsys: pytest.CaptureFixture[str]) -> None:
+    run(tutorial("quickstart_tutorial"), "quickstart_tutorial.py")
+    out = capsys.readouterr().out
+    assert "Shape of X [N, C, H, W]: (64, 1, 28, 28)\nShape of y: (64,) int64" in out
+    losses = numbers(out, "Avg loss:")
+    assert len(losses) == 2 and losses[-1] < losses[0]  # SGD at lr 1e-3 learns, slowly
+    assert re.search(r'Predicted: "[^"]+", Actual: "Ankle boot"', out)  # test image 0 is an ankle boot
+
+
+def test_tensors() -> None:
+    ns = run(tutorial("tensorqs_tutorial"), "tensorqs_tutorial.py")
+    assert ns["x_data"].dtype == np.int64 and ns["x_rand"].dtype == np.float32
+    assert ns["tensor"].device == "cpu" or str(ns["tensor"].device) == "cpu"
+    for name in ("y2", "y3"):
+        np.testing.assert_array_equal(ns[name].numpy(), ns["y1"].numpy())
+    for name in ("z2", "z3"):
+        np.testing.assert_array_equal(ns[name].numpy(), ns["z1"].numpy())
+    assert ns["agg_item"] == 12.0 and type(ns["agg_item"]) is float
+    np.testing.assert_array_equal(ns["t"].numpy(), np.full(5, 2.0))  # from_numpy shares memory
+    assert ns["t"].dtype == np.float64
+
+
+def test_datasets_and_dataloaders(capsys: pytest.CaptureFixture[str]) -> None:
+    ns = run(tutorial("data_tutorial"), "data_tutorial.py")
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "Feature batch shape: (64, 1, 28, 28)"
+    assert printed[1] == "Labels batch shape: (64,)"
+    assert printed[2].startswith("Label: ") and 0 <= int(ns["label"]) <= 9
+    features = ns["train_features"]
+    assert features.dtype == np.float32 and float(features.min()) >= 0 and float(features.max()) <= 1
+    assert ns["img"].shape == (28, 28)
+    assert issubclass(ns["CustomImageDataset"], npnn.utils.data.Dataset)
+    assert not os.path.exists("data")  # found in Debian's directory: nothing downloaded
+
+
+def test_transforms() -> None:
+    ns = run(tutorial("transforms_tutorial"), "transforms_tutorial.py")
+    assert ns["target"].tolist() == [0.0] * 9 + [1.0]  # the first training image is an ankle boot
+    assert ns["image"].shape == (1, 28, 28) and ns["image"].dtype == np.float32
+
+
+def test_build_the_neural_network(capsys: pytest.CaptureFixture[str]) -> None:
+    ns = run(tutorial("buildmodel_tutorial"), "buildmodel_tutorial.py")
+    out = capsys.readouterr().out
+    assert "Using cpu device" in out and "(linear_relu_stack): Sequential(" in out
+    np.testing.assert_allclose(ns["pred_probab"].sum(1).numpy(), np.ones(3), rtol=1e-6)
+    assert ns["flat_image"].shape == (3, 784) and ns["hidden1"].shape == (3, 20)
+    assert float(ns["hidden1"].min()) >= 0  # after ReLU
+    assert out.count("Layer: linear_relu_stack.") == 6
+
+
+def test_automatic_differentiation(capsys: pytest.CaptureFixture[str]) -> None:
+    ns = run(tutorial("autogradqs_tutorial"), "autogradqs_tutorial.py")
+    out = capsys.readouterr().out
+    assert [line for line in out.splitlines() if line in ("True", "False")] == ["True", "False", "False"]
+    x, w, b = ns["x"].numpy(), ns["w"].detach().numpy(), ns["b"].detach().numpy()
+    grad_z = (1 / (1 + np.exp(-(x @ w + b)))) / 3  # d mean(BCE-with-logits against 0) / dz
+    np.testing.assert_allclose(ns["w"].grad.numpy(), np.outer(x, grad_z), rtol=1e-5)
+    np.testing.assert_allclose(ns["b"].grad.numpy(), grad_z, rtol=1e-5)
+    np.testing.assert_array_equal(ns["inp"].grad.numpy(), 2 * (np.eye(4, 5) + 1))  # after zero_()
+
+
+def test_optimizing_model_parameters(capsys: pytest.CaptureFixture[str]) -> None:
+    run(tutorial("optimization_tutorial"), "optimization_tutorial.py")
+    out = capsys.readouterr().out
+    losses = numbers(out, "Avg loss:")
+    assert len(losses) == 2 and losses[-1] < losses[0]
+    assert out.rstrip().endswith("Done!")
+
+
+def test_save_and_load_the_model() -> None:
+    source = tutorial("saveloadrun_tutorial")
+    ns = run(before_whole_model_save(source), "saveloadrun_tutorial.py")
+    assert os.path.exists("model_weights.pth") and not ns["model"].training  # model.eval() ran
+    saved = npnn.load("model_weights.pth")
+    for key, value in ns["model"].state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), np.asarray(saved[key]))
+    # Known difference: torch.save(model) pickles the module; npnn has no pickle, by design.
+    with pytest.raises(TypeError, match=r"cannot save a whole Sequential: .* has no pickle by design; "
+                                        r"save model\.state_dict\(\) instead"):
+        exec(WHOLE_MODEL, ns)
+    assert not os.path.exists("model.pth")
