@@ -44,7 +44,8 @@ def torch_source(name: str) -> str:
     source = npnn_source(name)
     for pattern, replacement in TORCH_IMPORTS:
         source = re.sub(pattern, replacement, source, flags=re.MULTILINE)
-    assert "npnn" not in source, "an npnn import line has no torch counterpart in TORCH_IMPORTS"
+    left = re.search(r"^(from|import) npnn.*$", source, flags=re.MULTILINE)
+    assert left is None, f"no torch counterpart in TORCH_IMPORTS for {left and left.group(0)!r}"
     return source
 
 
@@ -141,5 +142,5 @@ class Twin:
 
 
 def numbers(text: str, label: str) -> list[float]:
-    """Every number printed after `label` (as "loss: 2.301" or "Avg loss: 2.2")."""
-    return [float(value) for value in re.findall(rf"{label}\s*([-0-9.]+)", text)]
+    """Every number printed after `label`, a regex ("^loss:" for the batch lines, "Avg loss:")."""
+    return [float(value) for value in re.findall(rf"{label}\s*([-0-9.]+)", text, flags=re.MULTILINE)]

@@ -1,9 +1,8 @@
 """PyTorch's "Learn the Basics" tutorials run on npnn with only their imports changed.
 
-Each `tutorials/<name>.py` is the published code with npnn's imports. Two changes are made at run
-time, both listed here: the datasets are the first 640/320 images (conftest) and `SHORTER` runs
-fewer epochs. `STAND_INS` replaces the lines that need a core feature still being built, so the
-rest of the tutorial runs meanwhile; the verbatim run is a strict xfail until the feature lands.
+Each `tutorials/<name>.py` is the published code with npnn's imports; `tutorial_changes` lists
+every other change (fewer epochs; stand-ins while a core feature is in progress). These tests
+check what each tutorial computes on npnn alone; test_tutorials_torch compares it with torch.
 """
 
 from __future__ import annotations
@@ -13,66 +12,10 @@ import re
 
 import numpy as np
 import pytest
-from porting import npnn_source, numbers, replace_lines, run
+from porting import numbers, run
+from tutorial_changes import NEEDS, TUTORIALS, WHOLE_MODEL, before_whole_model_save, tutorial
 
 import npnn
-
-TUTORIALS = ["quickstart_tutorial", "tensorqs_tutorial", "data_tutorial", "transforms_tutorial",
-             "buildmodel_tutorial", "autogradqs_tutorial", "optimization_tutorial",
-             "saveloadrun_tutorial"]
-
-# fewer epochs on the subset: the only change to a tutorial's own lines, in npnn and torch runs alike
-SHORTER = {
-    "quickstart_tutorial": {"epochs = 5": "epochs = 2"},
-    "optimization_tutorial": {"epochs = 10": "epochs = 2"},
-}
-
-ACCELERATOR = ('device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() '
-               'else "cpu"')
-STAND_INS = {  # line -> the stand-in used until the feature lands (issue 16, in progress)
-    "quickstart_tutorial": {
-        ACCELERATOR: 'device = "cpu"',
-        'model.load_state_dict(torch.load("model.pth", weights_only=True))':
-            'model.load_state_dict(torch.load("model.pth"))',
-    },
-    "tensorqs_tutorial": {"if torch.accelerator.is_available():": "if False:"},
-    "transforms_tutorial": {
-        "target_transform=Lambda(lambda y: torch.zeros(10, dtype=torch.float)"
-        ".scatter_(0, torch.tensor(y), value=1))":
-            "target_transform=Lambda(lambda y: torch.nn.functional.one_hot(torch.tensor(y), 10).float())",
-    },
-    "buildmodel_tutorial": {
-        ACCELERATOR: 'device = "cpu"',
-        "X = torch.rand(1, 28, 28, device=device)": "X = torch.rand(1, 28, 28)",
-    },
-    "saveloadrun_tutorial": {
-        "model.load_state_dict(torch.load('model_weights.pth', weights_only=True))":
-            "model.load_state_dict(torch.load('model_weights.pth'))",
-    },
-}
-NEEDS = {  # why the verbatim run fails today, and how
-    "quickstart_tutorial": ("needs npnn.accelerator and npnn.load(weights_only=) (issue 16, in progress)",
-                            (AttributeError, TypeError)),
-    "tensorqs_tutorial": ("needs npnn.accelerator (issue 16, in progress)", AttributeError),
-    "transforms_tutorial": ("needs Tensor.scatter_ (issue 16, in progress)", AttributeError),
-    "buildmodel_tutorial": ("needs npnn.accelerator and device= on npnn.rand (issue 16, in progress)",
-                            (AttributeError, TypeError)),
-    "saveloadrun_tutorial": ("needs npnn.load(weights_only=) (issue 16, in progress)", TypeError),
-}
-
-# "Save and Load the Model" saves the whole model with pickle; npnn refuses (no pickle, by design)
-WHOLE_MODEL = "torch.save(model, 'model.pth')"
-
-
-def tutorial(name: str, stand_ins: bool = True) -> str:
-    """The tutorial's code as npnn runs it here: shortened, and with the stand-ins if asked."""
-    source = replace_lines(npnn_source(name), SHORTER.get(name, {}))
-    return replace_lines(source, STAND_INS.get(name, {})) if stand_ins else source
-
-
-def before_whole_model_save(source: str) -> str:
-    assert source.count(WHOLE_MODEL) == 1
-    return source.split(WHOLE_MODEL)[0]
 
 
 @pytest.mark.parametrize("name", [
