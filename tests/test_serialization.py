@@ -169,3 +169,11 @@ def test_json_files_hold_null_for_non_finite_numbers(tmp_path):
         raise ValueError(f"invalid JSON constant {name}")
 
     assert json.loads(text, parse_constant=refuse) == {"loss": None, "values": [1.5, None]}
+
+
+def test_a_whole_module_is_refused_with_what_to_save_instead(tmp_path):
+    with pytest.raises(TypeError, match=r"cannot save a whole Linear: .*no pickle.*model\.state_dict\(\)"):
+        npnn.save(nn.Linear(2, 2), tmp_path / "m.pth")
+    with pytest.raises(TypeError, match="saves a dict"):
+        npnn.save([np.zeros(2)], tmp_path / "l.pth")
+    assert not (tmp_path / "m.pth").exists() and not (tmp_path / "l.pth").exists()
