@@ -30,9 +30,11 @@ def test_tutorial_runs_verbatim(name: str) -> None:
 
 
 def test_quickstart(capsys: pytest.CaptureFixture[str]) -> None:
-    run(tutorial("quickstart_tutorial"), "quickstart_tutorial.py")
+    ns = run(tutorial("quickstart_tutorial"), "quickstart_tutorial.py")
     out = capsys.readouterr().out
-    assert "Shape of X [N, C, H, W]: (64, 1, 28, 28)\nShape of y: (64,) int64" in out
+    # the shape's printed form (a tuple today, npnn.Size soon) is not what is checked here
+    assert re.search(r"Shape of X \[N, C, H, W\]: \S*64, 1, 28, 28\S*\nShape of y: \S*64\S* \S*int64", out)
+    assert ns["X"].shape == (64, 1, 28, 28)  # the first test batch
     losses = numbers(out, "Avg loss:")
     assert len(losses) == 2 and losses[-1] < losses[0]  # SGD at lr 1e-3 learns, slowly
     assert re.search(r'Predicted: "[^"]+", Actual: "Ankle boot"', out)  # test image 0 is an ankle boot
@@ -54,8 +56,9 @@ def test_tensors() -> None:
 def test_datasets_and_dataloaders(capsys: pytest.CaptureFixture[str]) -> None:
     ns = run(tutorial("data_tutorial"), "data_tutorial.py")
     printed = capsys.readouterr().out.splitlines()
-    assert printed[0] == "Feature batch shape: (64, 1, 28, 28)"
-    assert printed[1] == "Labels batch shape: (64,)"
+    assert re.fullmatch(r"Feature batch shape: \S*64, 1, 28, 28\S*", printed[0])
+    assert re.fullmatch(r"Labels batch shape: \S*64\S*", printed[1])
+    assert ns["train_features"].shape == (64, 1, 28, 28) and ns["train_labels"].shape == (64,)
     assert printed[2].startswith("Label: ") and 0 <= int(ns["label"]) <= 9
     features = ns["train_features"]
     assert features.dtype == np.float32 and float(features.min()) >= 0 and float(features.max()) <= 1
