@@ -35,7 +35,7 @@ COMPARED = {
     "buildmodel_tutorial": ["model", "X", "y_pred", "input_image", "flat_image", "hidden1", "layer1",
                             "seq_modules", "logits", "pred_probab"],
     "autogradqs_tutorial": ["x", "y", "w", "b", "z", "loss", "z_det", "inp", "out"],
-    "optimization_tutorial": ["model", "loss_fn"],
+    "optimization_tutorial": ["model"],
 }
 # printed numbers that must agree: per-batch losses, test accuracy and loss per epoch
 PRINTED = ["^loss:", "Accuracy:", "Avg loss:"]
@@ -49,6 +49,7 @@ def assert_same(ours: Any, theirs: Any, name: str) -> None:
         for key in theirs_params:
             assert_same(ours_params[key], theirs_params[key], f"{name}.{key}")
     elif isinstance(theirs, torch.Tensor):
+        assert tuple(ours.shape) == tuple(theirs.shape), name
         assert isinstance(ours, npnn.Tensor), f"{name}: npnn gave a {type(ours).__name__}"
         assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), name
         assert ours.requires_grad == theirs.requires_grad, name
@@ -95,6 +96,17 @@ def test_tutorial_gives_torchs_numbers(name: str, tmp_path: Path, monkeypatch: p
     for label in PRINTED:
         np.testing.assert_allclose(numbers(ours_out, label), numbers(theirs_out, label), RTOL, 1e-6,
                                    err_msg=label)
+    if "train_dataloader" in theirs:  # and the trained model's gradients on the first batch
+        for ns in (ours, theirs):
+            X, y = next(iter(ns["train_dataloader"]))
+            ns["loss_fn"](ns["model"](X), y).backward()
+        pairs = zip(ours["model"].named_parameters(), theirs["model"].parameters(), strict=True)
+        for (key, param), theirs_param in pairs:
+            # a sum of 64 terms that nearly cancel can move one element by ~1e-6: tolerance
+            # relative to the gradient's largest element (a wrong backward is off by O(1))
+            scale = float(theirs_param.grad.abs().max())
+            np.testing.assert_allclose(param.grad.numpy(), theirs_param.grad.numpy(), RTOL, 1e-3 * scale,
+                                       err_msg=f"{key}.grad of the trained model")
 
 
 def test_the_compared_training_moved_the_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
