@@ -103,8 +103,8 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None) -> Tensor:
     return Tensor(np.linspace(start, end, steps, dtype=backend.resolve_float_dtype(dtype)))
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None) -> Tensor:
-    return Tensor(np.eye(n, m, dtype=backend.resolve_float_dtype(dtype)))
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.eye(n, m, dtype=backend.resolve_float_dtype(dtype)), requires_grad=requires_grad)
 
 
 def _like(input: Tensor, fill: Any, dtype: Any, requires_grad: bool) -> Tensor:

@@ -376,12 +376,19 @@ def _check_header(path: Path) -> None:
 
 
 def save(obj: Any, path: str | os.PathLike[str], metadata: Any = None) -> None:
-    """Save a Module's state_dict (or any dict of arrays) to a safetensors file.
+    """Save a state_dict (or any dict of arrays) to a safetensors file.
 
-    Differs from torch.save: no pickle, so only arrays, numbers, strings, lists and dicts.
+    Differs from torch.save: no pickle, so only arrays, numbers, strings, lists and dicts; a whole
+    Module (which torch.save pickles) is refused, as torch.load would have to run code to rebuild it.
     """
     if hasattr(obj, "state_dict") and callable(obj.state_dict):
-        obj = obj.state_dict()
+        raise TypeError(
+            f"npnn.save cannot save a whole {type(obj).__name__}: torch.save(model) pickles the "
+            "module, and npnn has no pickle by design; save model.state_dict() instead and load it "
+            "with model.load_state_dict(npnn.load(path)) into a freshly built model"
+        )
+    if not isinstance(obj, Mapping):
+        raise TypeError(f"npnn.save saves a dict (a state_dict), got {type(obj).__name__}")
     save_file(path, dict(obj), metadata)
 
 

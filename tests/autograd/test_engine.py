@@ -1,6 +1,7 @@
 """The backward engine: deep graphs, accumulation, freeing, retain_graph, grad mode, errors."""
 
 import gc
+import re
 import weakref
 
 import numpy as np
@@ -224,3 +225,9 @@ def test_broadcast_gradient_views_are_copied_into_writable_grads():
     npnn.ones(4, 5).mul(x).sum().backward()
     x.grad += 1  # must be a writable array of its own
     assert float(x.grad) == 21.0
+
+
+def test_grad_fn_prints_as_torchs():
+    x = npnn.ones(2, requires_grad=True)
+    assert re.fullmatch(r"<AddBackward object at 0x[0-9a-f]+>", repr((x + 1).grad_fn))
+    assert "grad_fn=<AddBackward>" in repr(x + 1)

@@ -114,7 +114,8 @@ class Function:
         return type(self).__name__
 
     def __repr__(self) -> str:
-        return f"<{self.name}Backward object>"
+        # as torch's grad_fn prints (<AddBackward0 object at 0x...>), without torch's overload number
+        return f"<{self.name}Backward object at {id(self):#x}>"
 
 
 # The tensor layer sits above autograd: npnn/_tensor.py hands its class and its converter of

@@ -15,6 +15,7 @@ from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
 from npnn.autograd.grad_mode import is_grad_enabled
 from npnn.dtypes import promote
+from npnn.ops.out import write_out
 
 
 class Add(Function):
@@ -57,9 +58,9 @@ class Mul(Function):
         return grad_a, grad_b
 
 
-def mul(input: Any, other: Any) -> Tensor:
+def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """input * other, with broadcasting."""
-    return Mul.apply(input, other)
+    return write_out(Mul.apply(input, other), out, "mul")
 
 
 class Div(Function):

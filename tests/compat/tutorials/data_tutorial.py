@@ -1,7 +1,7 @@
-import torch
-from torch.utils.data import Dataset
-from torchvision import datasets
-from torchvision.transforms import ToTensor
+import npnn as torch
+from npnn.utils.data import Dataset
+from npnn.vision import datasets
+from npnn.vision.transforms import ToTensor
 import matplotlib.pyplot as plt
 
 
@@ -43,8 +43,9 @@ for i in range(1, cols * rows + 1):
 plt.show()
 
 import os
-import pandas as pd
-from torchvision.io import read_image
+# import pandas as pd                       (compat: pandas is not installed here)
+# from torchvision.io import read_image     (compat: npnn has no image-file reader)
+# Both are used only inside CustomImageDataset's methods, which the tutorial never calls.
 
 class CustomImageDataset(Dataset):
     def __init__(self, annotations_file, img_dir, transform=None, target_transform=None):
@@ -66,7 +67,7 @@ class CustomImageDataset(Dataset):
             label = self.target_transform(label)
         return image, label
 
-from torch.utils.data import DataLoader
+from npnn.utils.data import DataLoader
 
 train_dataloader = DataLoader(training_data, batch_size=64, shuffle=True)
 test_dataloader = DataLoader(test_data, batch_size=64, shuffle=True)

@@ -1,6 +1,6 @@
-import torch
-from torchvision import datasets
-from torchvision.transforms import ToTensor, Lambda
+import npnn as torch
+from npnn.vision import datasets
+from npnn.vision.transforms import ToTensor, Lambda
 
 ds = datasets.FashionMNIST(
     root="data",

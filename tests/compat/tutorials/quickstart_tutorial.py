@@ -1,8 +1,8 @@
-import torch
-from torch import nn
-from torch.utils.data import DataLoader
-from torchvision import datasets
-from torchvision.transforms import ToTensor
+import npnn as torch
+from npnn import nn
+from npnn.utils.data import DataLoader
+from npnn.vision import datasets
+from npnn.vision.transforms import ToTensor
 
 training_data = datasets.FashionMNIST(
     root="data",

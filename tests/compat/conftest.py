@@ -1,0 +1,30 @@
+"""Tutorial runs: Debian's real Fashion-MNIST (a subset), a fresh directory, figures off-screen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import matplotlib
+import pytest
+from porting import SmallFashionMNIST
+
+import npnn
+from npnn.vision import datasets
+
+matplotlib.use("Agg")  # before pyplot is imported by a tutorial: plt.show() draws nothing
+import matplotlib.pyplot as plt
+
+
+@pytest.fixture(autouse=True)
+def tutorial_setting(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+                     monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """npnn's search sees neither $NPNN_DATA nor the user's cache (Debian's directory stays);
+    root="data" and the saved files land in tmp_path; the datasets are the small subset."""
+    monkeypatch.delenv("NPNN_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(datasets, "FashionMNIST", SmallFashionMNIST)
+    npnn.manual_seed(0)
+    yield
+    plt.close("all")
