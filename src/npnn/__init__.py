@@ -4,7 +4,7 @@ The public API mirrors PyTorch's paths and names: `npnn.tensor`, `npnn.nn`,
 `npnn.optim`, `npnn.no_grad`, `npnn.manual_seed`, ...
 """
 
-from npnn import nn, optim
+from npnn import accelerator, backends, cuda, nn, optim, utils
 from npnn._tensor import Tensor
 from npnn.autograd.grad_mode import (
     enable_grad,
@@ -46,6 +46,7 @@ from npnn.creation import (
     zeros,
     zeros_like,
 )
+from npnn.device import device
 from npnn.ops import (
     abs,
     add,
@@ -80,6 +81,7 @@ from npnn.ops import (
     relu,
     remainder,
     reshape,
+    scatter,
     sigmoid,
     softmax,
     split,
@@ -97,7 +99,8 @@ from npnn.ops import (
     where,
 )
 from npnn.random import Generator, get_rng_state, manual_seed, set_rng_state
-from npnn.serialization import load, save
+from npnn.save_load import load, save
+from npnn.size import Size
 
 __version__ = "0.1.0"
 
@@ -107,7 +110,8 @@ float = float32
 bool = bool_
 
 __all__ = [
-    "Generator", "Tensor", "abs", "add", "amax", "amin", "arange", "argmax", "argmin", "as_tensor",
+    "Generator", "Size", "Tensor", "abs", "accelerator", "backends", "cuda", "device",
+    "add", "amax", "amin", "arange", "argmax", "argmin", "as_tensor",
     "bool", "bool_", "cat", "chunk", "clamp", "clip", "concatenate", "div", "double", "empty",
     "empty_like", "enable_grad", "exp", "eye", "flatten", "float", "float16", "float32", "float64",
     "floor_divide", "from_numpy", "full", "full_like", "gather", "get_default_dtype",
@@ -115,8 +119,8 @@ __all__ = [
     "linspace", "load", "log", "log1p", "log_softmax", "long", "manual_seed", "masked_fill",
     "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "nn", "no_grad", "norm", "ones",
     "ones_like", "optim", "permute", "pow", "rand", "rand_like", "randint", "randn", "randn_like",
-    "randperm", "relu", "remainder", "reshape", "save", "set_default_dtype", "set_grad_enabled",
+    "randperm", "relu", "remainder", "reshape", "save", "scatter", "set_default_dtype", "set_grad_enabled",
     "set_rng_state", "sigmoid", "softmax", "split", "sqrt", "square", "squeeze", "stack", "std",
-    "sub", "sum", "tanh", "tensor", "transpose", "unsqueeze", "var", "where", "zeros",
-    "zeros_like",
+    "sub", "sum", "tanh", "tensor", "transpose", "unsqueeze", "utils", "var", "where",
+    "zeros", "zeros_like",
 ]

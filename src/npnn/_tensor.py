@@ -20,6 +20,7 @@ from npnn import backend
 from npnn.autograd import engine, function
 from npnn.autograd.function import Function
 from npnn.dtypes import scalar_dtype, to_array
+from npnn.size import Size
 from npnn.tensor_conversions import TensorDataMethods, unwrap_index
 
 Dim = int | Sequence[int] | None  # the `dim` argument of reductions: one, several or all dims
@@ -164,6 +165,12 @@ class Tensor(TensorDataMethods):
         """The same data without a graph (shares memory, as in PyTorch)."""
         return Tensor._from_op(self.array, None)
 
+    def detach_(self) -> Tensor:
+        """Cut this tensor out of its graph in place: it becomes a leaf that needs no grad."""
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
     # ----- array facts -----
     @property
     def shape(self) -> tuple[int, ...]:
@@ -182,8 +189,8 @@ class Tensor(TensorDataMethods):
         return backend.device_of(self.array)
 
     def size(self, dim: int | None = None) -> Any:
-        """The shape as a tuple, or one dimension's length (PyTorch's `size()`; see `numel`)."""
-        return self.shape if dim is None else self.shape[dim]
+        """The shape as an `npnn.Size` (a tuple, as torch.Size), or one dimension's length."""
+        return Size(self.shape) if dim is None else self.shape[dim]
 
     def numel(self) -> int:
         return int(self.array.size)
@@ -371,6 +378,13 @@ class Tensor(TensorDataMethods):
 
     def gather(self, dim: int, index: Any) -> Tensor:
         return ops.gather(self, dim, index)
+
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+        return ops.scatter(self, dim, index, src, value=value)
+
+    def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+        """In-place scatter (no autograd, as `copy_`): `zeros(10).scatter_(0, y, value=1)`."""
+        return self.copy_(ops.scatter(self.detach(), dim, index, src, value=value))
 
     def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
         return ops.split(self, split_size_or_sections, dim)

@@ -373,25 +373,3 @@ def _check_header(path: Path) -> None:
     except JSONFormatError as error:
         raise CheckpointError(f"{path}: not a readable safetensors file (its header: {error}); the "
                               "file is damaged") from None
-
-
-def save(obj: Any, path: str | os.PathLike[str], metadata: Any = None) -> None:
-    """Save a Module's state_dict (or any dict of arrays) to a safetensors file.
-
-    Differs from torch.save: no pickle, so only arrays, numbers, strings, lists and dicts.
-    """
-    if hasattr(obj, "state_dict") and callable(obj.state_dict):
-        obj = obj.state_dict()
-    save_file(path, dict(obj), metadata)
-
-
-def load(path: str | os.PathLike[str]) -> Any:
-    """Load what `save` wrote (a state_dict of NumPy arrays), ready for `load_state_dict`.
-
-    Differs from torch.load: never unpickles, so loading a file from anyone cannot run code.
-    """
-    value, _ = load_file(path)
-    if not isinstance(value, dict):
-        raise CheckpointError(f"{path}: holds no state_dict (a dict of arrays) but a "
-                              f"{type(value).__name__}")
-    return value

@@ -56,6 +56,7 @@ from npnn.ops.reduction import (
     sum_of_squares,
     var,
 )
+from npnn.ops.scatter import scatter
 from npnn.ops.selection import clamp, clip, masked_fill, maximum, minimum, where
 from npnn.ops.shape import (
     cat,
@@ -83,7 +84,7 @@ __all__ = [
     "floor_divide", "gather", "gelu", "getitem", "l1_loss", "leaky_relu", "linear", "log",
     "log1p", "log_softmax", "masked_fill", "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum",
     "mse_loss", "mul", "neg", "nll_loss", "norm", "pad", "permute", "pow", "relu", "remainder",
-    "reshape", "shape_arg", "sigmoid", "smoothed_nll_loss", "softmax", "softplus", "split", "sqrt",
+    "reshape", "scatter", "shape_arg", "sigmoid", "smoothed_nll_loss", "softmax", "softplus", "split", "sqrt",
     "square", "squeeze", "stack",
     "std", "sub", "sum", "sum_of_squares", "tanh", "to_device", "transpose", "unsqueeze", "var", "where",
 ]
