@@ -19,10 +19,10 @@ from npnn.serialization import CheckpointError, load_file, save_file
 def save(obj: Any, f: str | os.PathLike[str], metadata: Any = None) -> None:
     """Save a state_dict (or any dict of tensors/arrays and plain values) to a safetensors file."""
     if not isinstance(obj, Mapping):
-        hint = (" a whole model cannot be saved without pickle: save model.state_dict() and "
+        hint = (" it cannot save a whole model: save model.state_dict() and "
                 "load it with model.load_state_dict(npnn.load(path))"
                 if callable(getattr(obj, "state_dict", None)) else
-                " save a dict (such as a state_dict) instead")
+                " it saves a dict (such as a state_dict) only")
         raise TypeError(f"npnn.save() takes a dict, got a {type(obj).__name__}: unlike torch.save, "
                         f"npnn never pickles, so{hint}")
     save_file(f, dict(obj), metadata)

@@ -9,6 +9,7 @@ import numpy as np
 from npnn import backend
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
+from npnn.ops.out import write_out
 
 
 class MatMul(Function):
@@ -52,7 +53,7 @@ def _check_same_dtype(a: Tensor, b: Tensor, op: str, names: str) -> None:
         )
 
 
-def matmul(input: Any, other: Any) -> Tensor:
+def matmul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """Matrix product with NumPy/PyTorch rules for 1-D and batched (broadcast) operands."""
     a, b = to_tensor(input), to_tensor(other)
     _check_same_dtype(a, b, "matmul", "both operands")
@@ -72,7 +73,7 @@ def matmul(input: Any, other: Any) -> Tensor:
             f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied: batch dims "
             f"{batch_a} and {batch_b} do not broadcast"
         ) from None
-    return MatMul.apply(a, b)
+    return write_out(MatMul.apply(a, b), out, "matmul")
 
 
 class Linear(Function):
