@@ -22,15 +22,16 @@ def _positions(index: Any, dim: int) -> tuple[Any, ...]:
     grid = [xp.arange(n).reshape([-1 if d == axis else 1 for d in range(index.ndim)])
             for axis, n in enumerate(index.shape)]
     grid[dim] = index
-    return tuple(grid)
+    return tuple(xp.broadcast_to(g, index.shape) for g in grid)  # each of index's shape
 
 
 class Scatter(Function):
     def forward(self, a, src, positions=None):
         self.positions = positions
         self.src_shape = src.shape
+        self.read = tuple(slice(0, n) for n in positions[0].shape) if src.ndim else ()
         out = a.copy()
-        out[positions] = src if src.ndim == 0 else src[tuple(slice(0, n) for n in positions[0].shape)]
+        out[positions] = src[self.read]  # the part of src that index covers
         return out
 
     def backward(self, grad_output):
@@ -40,12 +41,11 @@ class Scatter(Function):
             grad_a[self.positions] = 0  # overwritten positions do not depend on input
         if self.needs_input_grad[1]:
             picked = grad_output[self.positions]
-            if len(self.src_shape) == 0:
+            if not self.src_shape:
                 grad_src = picked.sum()
             else:
-                xp = backend.get_array_module(grad_output)
-                grad_src = xp.zeros(self.src_shape, dtype=grad_output.dtype)
-                grad_src[tuple(slice(0, n) for n in picked.shape)] = picked
+                grad_src = backend.get_array_module(grad_output).zeros(self.src_shape, picked.dtype)
+                grad_src[self.read] = picked
         return grad_a, grad_src
 
 
