@@ -60,8 +60,8 @@ def test_datasets_and_dataloaders_tutorial(tmp_path: Path, monkeypatch: pytest.M
     finally:
         plt.close("all")
     printed = capsys.readouterr().out.splitlines()
-    assert printed[0] == "Feature batch shape: (64, 1, 28, 28)"
-    assert printed[1] == "Labels batch shape: (64,)"
+    assert printed[0] == "Feature batch shape: npnn.Size([64, 1, 28, 28])"  # torch.Size([...]) in torch
+    assert printed[1] == "Labels batch shape: npnn.Size([64])"
     assert printed[2].startswith("Label: ") and 0 <= int(namespace["label"]) <= 9
     features = namespace["train_features"]
     assert features.dtype == np.float32 and float(features.min()) >= 0 and float(features.max()) <= 1
@@ -74,14 +74,10 @@ def test_datasets_and_dataloaders_tutorial(tmp_path: Path, monkeypatch: pytest.M
 QUICKSTART = (TUTORIALS / "quickstart_tutorial.txt").read_text()
 
 # Lines that need npnn core features outside npnn.utils.data / npnn.vision, with the stand-in used
-# to run the rest of the tutorial meanwhile. test_quickstart_verbatim fails (strict xfail) until
-# the core has them; then drop the entry.
-CORE_GAPS = {
-    'device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"':
-        'device = "cpu"',  # npnn has no torch.accelerator
-    'model.load_state_dict(torch.load("model.pth", weights_only=True))':
-        'model.load_state_dict(torch.load("model.pth"))',  # npnn.load has no weights_only
-}
+# to run the rest of the tutorial meanwhile (none left: npnn.accelerator and
+# npnn.load(weights_only=...) are in the core; a new gap goes here with a strict xfail on
+# test_quickstart_verbatim).
+CORE_GAPS: dict[str, str] = {}
 
 
 class SmallFashionMNIST(datasets.FashionMNIST):
@@ -102,8 +98,6 @@ def run(source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[st
     return namespace
 
 
-@pytest.mark.xfail(raises=(AttributeError, TypeError), strict=True,
-                   reason="needs npnn.accelerator and npnn.load(weights_only=...), outside npnn.utils.data")
 def test_quickstart_verbatim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run(port(QUICKSTART), tmp_path, monkeypatch)
 
@@ -126,8 +120,6 @@ def test_quickstart_with_the_core_gaps_stood_in(tmp_path: Path, monkeypatch: pyt
 TRANSFORMS = (TUTORIALS / "transforms_tutorial.txt").read_text()
 
 
-@pytest.mark.xfail(raises=AttributeError, strict=True,
-                   reason="needs Tensor.scatter_, outside npnn.utils.data")
 def test_transforms_tutorial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     namespace = run(port(TRANSFORMS), tmp_path, monkeypatch)
     assert namespace["target"].tolist() == [0.0] * 9 + [1.0]  # the first training image is an ankle boot
