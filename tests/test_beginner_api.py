@@ -254,3 +254,43 @@ def test_load_refuses_pytorch_only_map_locations(tmp_path):
         npnn.load(tmp_path / "w.pth", map_location=lambda storage, loc: storage)
     with pytest.raises(TypeError, match="no pickle options"):
         npnn.load(tmp_path / "w.pth", encoding="latin1")
+
+
+# ----- smaller API from the tutorials' neighbourhood -----
+def test_sort_and_topk_indices_match_torch():
+    data = np.array([[3.0, 1.0, 2.0, 1.0], [0.5, 4.0, 4.0, -1.0]], dtype=np.float32)
+    for descending in (False, True):
+        ours = npnn.sort(npnn.tensor(data), dim=1, descending=descending)
+        theirs = torch.sort(torch.tensor(data), dim=1, descending=descending, stable=True)
+        np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+        np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+    ours, theirs = npnn.tensor(data).topk(2), torch.tensor(data).topk(2)
+    np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+    assert ours.indices.dtype == np.int64 and ours.indices.shape == tuple(theirs.indices.shape)
+    with pytest.raises(RuntimeError, match="out of range"):
+        npnn.tensor(data).topk(5)
+
+
+def test_whole_tensor_comparisons_as_torch():
+    a, b = np.array([1.0, 2.0], np.float32), np.array([1.0, 2.0 + 1e-6], np.float32)
+    for lib in (npnn, torch):
+        x, y = lib.tensor(a), lib.tensor(b)
+        assert lib.allclose(x, y) is True and lib.equal(x, x) is True and lib.equal(x, y) is False
+        assert lib.equal(x, lib.tensor([1.0, 2.0, 3.0])) is False
+        assert bool(lib.all(x > 0)) and not bool(lib.any(x > 5))
+    np.testing.assert_array_equal(npnn.any(npnn.tensor(a) > 1.5, dim=0, keepdim=True).numpy(), [True])
+
+
+def test_new_tensor_methods_half_is_cuda_unbind_repeat_as_torch():
+    data = np.arange(6, dtype=np.float64).reshape(2, 3)
+    ours, theirs = npnn.tensor(data), torch.tensor(data)
+    for name, call in {"new_ones": lambda t: t.new_ones(2, 3), "new_full": lambda t: t.new_full((2,), 7),
+                       "new_empty": lambda t: t.new_empty(2).zero_(),
+                       "new_tensor": lambda t: t.new_tensor([1, 2]), "half": lambda t: t.half(),
+                       "repeat": lambda t: t.repeat(2, 1, 2)}.items():
+        got, want = call(ours), call(theirs)
+        assert str(got.dtype) == str(want.dtype).removeprefix("torch."), name
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    assert ours.is_cuda is theirs.is_cuda is False
+    for got, want in zip(ours.unbind(1), theirs.unbind(1), strict=True):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())

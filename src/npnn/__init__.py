@@ -23,6 +23,7 @@ from npnn.backend import (
     int64,
     set_default_dtype,
 )
+from npnn.comparison import all, allclose, any, equal
 from npnn.creation import (
     arange,
     as_tensor,
@@ -80,10 +81,12 @@ from npnn.ops import (
     pow,
     relu,
     remainder,
+    repeat,
     reshape,
     scatter,
     sigmoid,
     softmax,
+    sort,
     split,
     sqrt,
     square,
@@ -93,7 +96,9 @@ from npnn.ops import (
     sub,
     sum,
     tanh,
+    topk,
     transpose,
+    unbind,
     unsqueeze,
     var,
     where,
@@ -110,7 +115,8 @@ float = float32
 bool = bool_
 
 __all__ = [
-    "Generator", "Size", "Tensor", "abs", "accelerator", "backends", "cuda", "device",
+    "Generator", "Size", "Tensor", "abs", "accelerator", "all", "allclose", "any", "equal", "repeat", "sort",
+    "topk", "unbind", "backends", "cuda", "device",
     "add", "amax", "amin", "arange", "argmax", "argmin", "as_tensor",
     "bool", "bool_", "cat", "chunk", "clamp", "clip", "concatenate", "div", "double", "empty",
     "empty_like", "enable_grad", "exp", "eye", "flatten", "float", "float16", "float32", "float64",

@@ -428,6 +428,43 @@ class Tensor(TensorDataMethods):
         dtype = self.dtype if dtype is None else dtype
         return Tensor(xp.zeros(ops.shape_arg(size), dtype=dtype), requires_grad=requires_grad)
 
+    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(ops.shape_arg(size), 1, dtype=dtype, requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        xp = backend.get_array_module(self.array)
+        dtype = self.dtype if dtype is None else dtype
+        return Tensor(xp.full(ops.shape_arg((size,)), fill_value, dtype=dtype), requires_grad=requires_grad)
+
+    new_empty = new_zeros  # zero-filled, as npnn.empty
+
+    def new_tensor(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """A copy of `data` with this tensor's dtype (unless given) and device."""
+        data = data.array if isinstance(data, Tensor) else data
+        result = Tensor(backend.to_numpy(data).copy() if hasattr(data, "shape") else data,
+                        dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+        return result if self.device == "cpu" else result.to(self.device)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device == "cuda"
+
+    def half(self) -> Tensor:
+        return self.to(np.float16)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        return ops.sort(self, dim, descending, stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return ops.topk(self, k, dim, largest, sorted)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.unbind(self, dim)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return ops.repeat(self, *sizes)
+
     @property
     def T(self) -> Tensor:
         """Reverse all dimensions (PyTorch's `.T`; for 2-D, the matrix transpose)."""
