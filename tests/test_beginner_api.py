@@ -4,6 +4,7 @@ Compared with torch where it is installed."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -294,3 +295,10 @@ def test_new_tensor_methods_half_is_cuda_unbind_repeat_as_torch():
     assert ours.is_cuda is theirs.is_cuda is False
     for got, want in zip(ours.unbind(1), theirs.unbind(1), strict=True):
         np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_grad_fn_prints_as_a_backward_node():
+    z = npnn.ones(5) @ npnn.randn(5, 3, requires_grad=True) + npnn.randn(3, requires_grad=True)
+    assert re.fullmatch(r"<AddBackward object at 0x[0-9a-f]+>", repr(z.grad_fn))
+    assert re.fullmatch(r"<AddBackward0 object at 0x[0-9a-f]+>",
+                        repr((torch.ones(5) + torch.ones(5, requires_grad=True)).grad_fn))

@@ -65,6 +65,10 @@ class Function:
     def name(self) -> str:
         return type(self).__name__
 
+    def __repr__(self) -> str:
+        """`<AddBackward object at 0x...>`, as PyTorch prints `z.grad_fn` (AddBackward0 there)."""
+        return f"<{self.name}Backward object at {id(self):#x}>"
+
 
 # The tensor layer sits above autograd: npnn/_tensor.py hands its class and its converter of
 # Python scalars and arrays here once, when it defines them, so that `apply` can wrap its
