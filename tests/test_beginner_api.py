@@ -4,6 +4,7 @@ Compared with torch where it is installed."""
 
 from __future__ import annotations
 
+import pickle
 import re
 import subprocess
 import sys
@@ -155,6 +156,9 @@ def test_size_is_a_tuple_printed_as_torch_size():
     assert repr(ours) == repr(theirs).replace("torch", "npnn") and str(ours) == repr(ours)
     assert isinstance(ours[1:], npnn.Size) and ours[1:] == theirs[1:] and ours[0] == 64
     assert ours.numel() == theirs.numel() and npnn.rand(2, 3).size(1) == 3
+    longer, torch_longer = ours.__add__((2,)), theirs.__add__((2,))  # `ours + (2,)`
+    assert type(longer) is npnn.Size and tuple(longer) == tuple(torch_longer)
+    assert pickle.loads(pickle.dumps(ours)) == ours and npnn.zeros(ours[1:]).shape == (1, 28, 28)
 
 
 @pytest.mark.parametrize(("value", "spec"), [(1, ""), (2.5, ""), (0.123456789, ">7f"),

@@ -26,6 +26,9 @@ class Size(tuple):
         item = super().__getitem__(index)
         return Size(item) if isinstance(index, slice) else item
 
+    def __add__(self, other: Any) -> Size:
+        return Size(tuple(self) + tuple(other))
+
     def numel(self) -> int:
         """The number of elements of a tensor of this shape."""
         return math.prod(self)
