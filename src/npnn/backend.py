@@ -57,12 +57,7 @@ def get_array_module(*arrays: Any) -> ModuleType:
 
 def cupy_available() -> bool:
     """True when CuPy imports and sees at least one GPU."""
-    try:
-        import cupy
-
-        return cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:
-        return False
+    return gpu_count() > 0
 
 
 def gpu_count() -> int:
