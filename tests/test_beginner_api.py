@@ -306,3 +306,16 @@ def test_grad_fn_prints_as_a_backward_node():
     assert re.fullmatch(r"<AddBackward object at 0x[0-9a-f]+>", repr(z.grad_fn))
     assert re.fullmatch(r"<AddBackward0 object at 0x[0-9a-f]+>",
                         repr((torch.ones(5) + torch.ones(5, requires_grad=True)).grad_fn))
+
+
+def test_linalg_norms_as_torch():
+    data = np.array([[3.0, -4.0], [1.0, 2.0]], dtype=np.float32)
+    calls = [lambda lib, x: lib.linalg.norm(x), lambda lib, x: lib.linalg.norm(x, dim=1),
+             lambda lib, x: lib.linalg.norm(x, "fro"), lambda lib, x: lib.linalg.norm(x[0], 1),
+             lambda lib, x: lib.linalg.vector_norm(x, 1),
+             lambda lib, x: lib.linalg.vector_norm(x, float("inf"))]
+    for call in calls:
+        np.testing.assert_allclose(call(npnn, npnn.tensor(data)).numpy(),
+                                   call(torch, torch.tensor(data)).numpy(), rtol=1e-6)
+    with pytest.raises(NotImplementedError, match="no SVD"):
+        npnn.linalg.norm(npnn.tensor(data), "nuc")

@@ -32,7 +32,8 @@ LAYERS = {
     "npnn.tensor_conversions": 3,
     "npnn.ops": 4,
     "npnn.creation": 4,
-    "npnn.comparison": 4,  # factories use ops.shape_arg
+    "npnn.comparison": 4,
+    "npnn.linalg": 4,  # factories use ops.shape_arg
     "npnn.nn": 5,
     "npnn.optim": 6,
 }
