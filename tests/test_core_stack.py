@@ -20,13 +20,20 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS = {
     "npnn.backend": 0,
     "npnn.random": 0,
+    "npnn.device": 0,  # torch.device: a str with .type/.index; backend's devices are these
+    "npnn.size": 0,
+    "npnn.backends": 0,  # backends.mps: always False
+    "npnn.cuda": 1,  # GPU queries through backend (CuPy only when asked)
+    "npnn.accelerator": 1,
     "npnn.dtypes": 1,
     "npnn.autograd": 2,
     "npnn.autograd.gradcheck": 3,  # a tool on Tensors: not loaded by npnn.autograd itself
     "npnn._tensor": 3,
     "npnn.tensor_conversions": 3,
     "npnn.ops": 4,
-    "npnn.creation": 4,  # factories use ops.shape_arg
+    "npnn.creation": 4,
+    "npnn.comparison": 4,
+    "npnn.linalg": 4,  # factories use ops.shape_arg
     "npnn.nn": 5,
     "npnn.optim": 6,
 }

@@ -4,7 +4,7 @@ The public API mirrors PyTorch's paths and names: `npnn.tensor`, `npnn.nn`,
 `npnn.optim`, `npnn.no_grad`, `npnn.manual_seed`, ...
 """
 
-from npnn import nn, optim
+from npnn import accelerator, backends, cuda, linalg, nn, optim, utils
 from npnn._tensor import Tensor
 from npnn.autograd.grad_mode import (
     enable_grad,
@@ -23,6 +23,7 @@ from npnn.backend import (
     int64,
     set_default_dtype,
 )
+from npnn.comparison import all, allclose, any, equal
 from npnn.creation import (
     arange,
     as_tensor,
@@ -46,6 +47,7 @@ from npnn.creation import (
     zeros,
     zeros_like,
 )
+from npnn.device import device
 from npnn.ops import (
     abs,
     add,
@@ -79,9 +81,12 @@ from npnn.ops import (
     pow,
     relu,
     remainder,
+    repeat,
     reshape,
+    scatter,
     sigmoid,
     softmax,
+    sort,
     split,
     sqrt,
     square,
@@ -91,13 +96,16 @@ from npnn.ops import (
     sub,
     sum,
     tanh,
+    topk,
     transpose,
+    unbind,
     unsqueeze,
     var,
     where,
 )
 from npnn.random import Generator, get_rng_state, manual_seed, set_rng_state
-from npnn.serialization import load, save
+from npnn.save_load import load, save
+from npnn.size import Size
 
 __version__ = "0.1.0"
 
@@ -107,16 +115,17 @@ float = float32
 bool = bool_
 
 __all__ = [
-    "Generator", "Tensor", "abs", "add", "amax", "amin", "arange", "argmax", "argmin", "as_tensor",
-    "bool", "bool_", "cat", "chunk", "clamp", "clip", "concatenate", "div", "double", "empty",
-    "empty_like", "enable_grad", "exp", "eye", "flatten", "float", "float16", "float32", "float64",
-    "floor_divide", "from_numpy", "full", "full_like", "gather", "get_default_dtype",
-    "get_rng_state", "inference_mode", "int32", "int64", "is_grad_enabled", "is_tensor",
-    "linspace", "load", "log", "log1p", "log_softmax", "long", "manual_seed", "masked_fill",
-    "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "nn", "no_grad", "norm", "ones",
-    "ones_like", "optim", "permute", "pow", "rand", "rand_like", "randint", "randn", "randn_like",
-    "randperm", "relu", "remainder", "reshape", "save", "set_default_dtype", "set_grad_enabled",
-    "set_rng_state", "sigmoid", "softmax", "split", "sqrt", "square", "squeeze", "stack", "std",
-    "sub", "sum", "tanh", "tensor", "transpose", "unsqueeze", "var", "where", "zeros",
-    "zeros_like",
+    "abs", "accelerator", "add", "all", "allclose", "amax", "amin", "any", "arange", "argmax",
+    "argmin", "as_tensor", "backends", "bool", "bool_", "cat", "chunk", "clamp", "clip",
+    "concatenate", "cuda", "device", "div", "double", "empty", "empty_like", "enable_grad", "equal",
+    "exp", "eye", "flatten", "float", "float16", "float32", "float64", "floor_divide", "from_numpy",
+    "full", "full_like", "gather", "Generator", "get_default_dtype", "get_rng_state",
+    "inference_mode", "int32", "int64", "is_grad_enabled", "is_tensor", "linalg", "linspace",
+    "load", "log", "log1p", "log_softmax", "long", "manual_seed", "masked_fill", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "mul", "nn", "no_grad", "norm", "ones", "ones_like",
+    "optim", "permute", "pow", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
+    "relu", "remainder", "repeat", "reshape", "save", "scatter", "set_default_dtype",
+    "set_grad_enabled", "set_rng_state", "sigmoid", "Size", "softmax", "sort", "split", "sqrt",
+    "square", "squeeze", "stack", "std", "sub", "sum", "tanh", "Tensor", "tensor", "topk",
+    "transpose", "unbind", "unsqueeze", "utils", "var", "where", "zeros", "zeros_like",
 ]

@@ -20,6 +20,7 @@ from npnn import backend
 from npnn.autograd import engine, function
 from npnn.autograd.function import Function
 from npnn.dtypes import scalar_dtype, to_array
+from npnn.size import Size
 from npnn.tensor_conversions import TensorDataMethods, unwrap_index
 
 Dim = int | Sequence[int] | None  # the `dim` argument of reductions: one, several or all dims
@@ -182,6 +183,12 @@ class Tensor(TensorDataMethods):
     def _update_(self, kind: str, value: Any = None, index: Any = Ellipsis) -> Tensor:
         return ops.update_(self, kind, value, index)
 
+    def detach_(self) -> Tensor:
+        """Cut this tensor out of its graph in place: it becomes a leaf that needs no grad."""
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
     # ----- array facts -----
     @property
     def shape(self) -> tuple[int, ...]:
@@ -200,8 +207,8 @@ class Tensor(TensorDataMethods):
         return backend.device_of(self.array)
 
     def size(self, dim: int | None = None) -> Any:
-        """The shape as a tuple, or one dimension's length (PyTorch's `size()`; see `numel`)."""
-        return self.shape if dim is None else self.shape[dim]
+        """The shape as an `npnn.Size` (a tuple, as torch.Size), or one dimension's length."""
+        return Size(self.shape) if dim is None else self.shape[dim]
 
     def numel(self) -> int:
         return int(self.array.size)
@@ -390,6 +397,14 @@ class Tensor(TensorDataMethods):
     def gather(self, dim: int, index: Any) -> Tensor:
         return ops.gather(self, dim, index)
 
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+        return ops.scatter(self, dim, index, src, value=value)
+
+    def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+        """In-place scatter, recorded in the graph as the other in-place updates:
+        `zeros(10).scatter_(0, y, value=1)`."""
+        return self.copy_(ops.scatter(self, dim, index, src, value=value))
+
     def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
         return ops.split(self, split_size_or_sections, dim)
 
@@ -431,6 +446,43 @@ class Tensor(TensorDataMethods):
         xp = backend.get_array_module(self.array)
         dtype = self.dtype if dtype is None else dtype
         return Tensor(xp.zeros(ops.shape_arg(size), dtype=dtype), requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(ops.shape_arg(size), 1, dtype=dtype, requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        xp = backend.get_array_module(self.array)
+        dtype = self.dtype if dtype is None else dtype
+        return Tensor(xp.full(ops.shape_arg((size,)), fill_value, dtype=dtype), requires_grad=requires_grad)
+
+    new_empty = new_zeros  # zero-filled, as npnn.empty
+
+    def new_tensor(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """A copy of `data` with this tensor's dtype (unless given) and device."""
+        data = data.array if isinstance(data, Tensor) else data
+        result = Tensor(backend.to_numpy(data).copy() if hasattr(data, "shape") else data,
+                        dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+        return result if self.device == "cpu" else result.to(self.device)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device == "cuda"
+
+    def half(self) -> Tensor:
+        return self.to(np.float16)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        return ops.sort(self, dim, descending, stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return ops.topk(self, k, dim, largest, sorted)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.unbind(self, dim)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return ops.repeat(self, *sizes)
 
     @property
     def T(self) -> Tensor:

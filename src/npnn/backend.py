@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from npnn.device import device
+
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
 float16 = np.dtype(np.float16)
@@ -55,23 +57,35 @@ def get_array_module(*arrays: Any) -> ModuleType:
 
 def cupy_available() -> bool:
     """True when CuPy imports and sees at least one GPU."""
+    return gpu_count() > 0
+
+
+def gpu_count() -> int:
+    """How many GPUs CuPy sees (0 when CuPy is missing or sees none)."""
     try:
         import cupy
 
-        return cupy.cuda.runtime.getDeviceCount() > 0
+        return int(cupy.cuda.runtime.getDeviceCount())
     except Exception:
-        return False
+        return 0
+
+
+NO_DEVICE = ("mps", "xpu", "meta")  # PyTorch device types npnn names in its error message
 
 
 def is_device(value: Any) -> bool:
-    """True for a device name such as 'cpu', 'cuda', 'cuda:0' (what `.to()` tells from a dtype)."""
-    return isinstance(value, str) and (value in ("cpu", "gpu") or value.split(":")[0] == "cuda")
+    """True for a device name such as 'cpu', 'cuda', 'cuda:0' or an `npnn.device`
+    (what `.to()` tells from a dtype); 'mps' too, so that it gets device_name's message."""
+    return isinstance(value, str) and value.split(":")[0] in ("cpu", "gpu", "cuda", *NO_DEVICE)
 
 
 def device_name(device: Any) -> str:
     """'cpu' or 'cuda' for a device name; 'cuda:N' and 'gpu' mean the current GPU."""
     if not is_device(device):
         raise ValueError(f"unknown device {device!r}: use 'cpu' or 'cuda'")
+    if device.split(":")[0] in NO_DEVICE:
+        raise RuntimeError(f"npnn has no {device!r} device: it runs on 'cpu' (NumPy) or 'cuda' "
+                           "(an NVIDIA GPU through CuPy); use 'cpu' (on a Mac, npnn runs on the CPU)")
     return "cpu" if device == "cpu" else "cuda"
 
 
@@ -79,8 +93,12 @@ def to_device(array: Any, device: str) -> Any:
     """Move an array to 'cpu' (NumPy) or 'cuda' (CuPy)."""
     if device_name(device) == "cpu":
         return array.get() if _is_cupy_array(array) else array
-    import cupy
-
+    try:
+        import cupy
+    except ImportError:
+        raise RuntimeError("device 'cuda' needs CuPy and an NVIDIA GPU (npnn runs on the GPU through "
+                           "CuPy, not its own CUDA build): install cupy-cuda12x, or use 'cpu' "
+                           "(npnn.cuda.is_available() tells which)") from None
     return cupy.asarray(array)
 
 
@@ -91,8 +109,12 @@ def cupyx_special() -> ModuleType:
     return cupyx.scipy.special
 
 
-def device_of(array: Any) -> str:
-    return "cuda" if _is_cupy_array(array) else "cpu"
+CPU, CUDA = device("cpu"), device("cuda")
+
+
+def device_of(array: Any) -> device:
+    """Where an array lives: `device("cpu")` or `device("cuda")` (the current GPU; no index)."""
+    return CUDA if _is_cupy_array(array) else CPU
 
 
 def to_numpy(array: Any) -> np.ndarray:

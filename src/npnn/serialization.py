@@ -373,32 +373,3 @@ def _check_header(path: Path) -> None:
     except JSONFormatError as error:
         raise CheckpointError(f"{path}: not a readable safetensors file (its header: {error}); the "
                               "file is damaged") from None
-
-
-def save(obj: Any, path: str | os.PathLike[str], metadata: Any = None) -> None:
-    """Save a state_dict (or any dict of arrays) to a safetensors file.
-
-    Differs from torch.save: no pickle, so only arrays, numbers, strings, lists and dicts; a whole
-    Module (which torch.save pickles) is refused, as torch.load would have to run code to rebuild it.
-    """
-    if hasattr(obj, "state_dict") and callable(obj.state_dict):
-        raise TypeError(
-            f"npnn.save cannot save a whole {type(obj).__name__}: torch.save(model) pickles the "
-            "module, and npnn has no pickle by design; save model.state_dict() instead and load it "
-            "with model.load_state_dict(npnn.load(path)) into a freshly built model"
-        )
-    if not isinstance(obj, Mapping):
-        raise TypeError(f"npnn.save saves a dict (a state_dict), got {type(obj).__name__}")
-    save_file(path, dict(obj), metadata)
-
-
-def load(path: str | os.PathLike[str]) -> Any:
-    """Load what `save` wrote (a state_dict of NumPy arrays), ready for `load_state_dict`.
-
-    Differs from torch.load: never unpickles, so loading a file from anyone cannot run code.
-    """
-    value, _ = load_file(path)
-    if not isinstance(value, dict):
-        raise CheckpointError(f"{path}: holds no state_dict (a dict of arrays) but a "
-                              f"{type(value).__name__}")
-    return value

@@ -89,6 +89,15 @@ class TensorDataMethods:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
+    def __format__(self, format_spec: str) -> str:
+        """A 0-d tensor formats as its Python number (`f"{loss:>7f}"`), as in PyTorch."""
+        if self.array.ndim == 0:
+            return format(self.item(), format_spec)
+        if format_spec:
+            raise TypeError(f"unsupported format string {format_spec!r} passed to Tensor.__format__: "
+                            f"only a 0-d tensor formats as a number (this one has shape {self.shape})")
+        return str(self)
+
     # ----- comparisons and logic: boolean tensors without a graph -----
     def _compare(self, other: Any, compare: Callable[[Any, Any], Any]) -> Any:
         if isinstance(other, TensorDataMethods):

@@ -448,3 +448,29 @@ case("chain_mlp_ce",
 case("chain_reuse", lambda x: (x * x.exp()).sum(1) / x.var(), Arg((3, 4)), ref=SAME)
 
 import op_table_more  # noqa: E402, F401  (registers the rest of the rows)
+
+# ----- scatter: the gradient reaches input where nothing was written and src where it was read -----
+case("scatter_dim1_src", lambda x, i, s: ops.scatter(x, 1, i, s), Arg((3, 4)), C([[0, 2], [3, 1], [2, 0]]),
+     Arg((3, 2)), ref=lambda x, i, s: torch.scatter(x, 1, i, s))
+case("scatter_dim0_larger_src", lambda x, i, s: x.scatter(0, i, s), Arg((3, 4)),
+     C([[2, 0, 1, 1], [0, 1, 2, 0]]), Arg((3, 5)),
+     ref=lambda x, i, s: x.scatter(0, i, s[:2, :4]))  # torch's backward fails for a larger src
+case("scatter_value", lambda x, i: ops.scatter(x, 1, i, value=0.5), Arg((3, 4)), C([[1], [0], [3]]),
+     ref=lambda x, i: torch.scatter(x, 1, i, value=0.5))
+case("scatter_0d_src_dim_minus1", lambda x, i, s: ops.scatter(x, -1, i, s), Arg((2, 3)), C([[2], [0]]),
+     Arg(()), ref=lambda x, i, s: torch.scatter(x, -1, i, s.expand(2, 1)))
+case("scatter_1d_0d_index", lambda x: npnn.scatter(x, 0, npnn.tensor(3), value=1.0), Arg((5,)),
+     ref=lambda x: torch.scatter(x, 0, torch.tensor([3]), value=1.0))
+
+# ----- sort, topk, unbind, repeat (composites of gather, indexing, expand, reshape) -----
+case("sort_values", lambda x: ops.sort(x, 1).values, Arg((3, 4), spaced),
+     ref=lambda x: torch.sort(x, 1).values)
+case("sort_descending_dim0", lambda x: x.sort(0, descending=True)[0], Arg((4, 3), spaced), ref=SAME)
+case("topk_largest", lambda x: ops.topk(x, 2).values, Arg((3, 5), spaced),
+     ref=lambda x: torch.topk(x, 2).values)
+case("topk_smallest_dim0", lambda x: x.topk(2, dim=0, largest=False).values, Arg((4, 3), spaced),
+     ref=SAME)
+case("unbind_dim1", lambda x: ops.unbind(x, 1)[2] * 2 + ops.unbind(x, 1)[0], Arg((3, 4)),
+     ref=lambda x: torch.unbind(x, 1)[2] * 2 + torch.unbind(x, 1)[0])
+case("repeat_2d", lambda x: x.repeat(2, 3), Arg((2, 3)), ref=SAME)
+case("repeat_new_dims", lambda x: x.repeat(2, 1, 2), Arg((3,)), ref=SAME)

@@ -114,7 +114,7 @@ class Function:
         return type(self).__name__
 
     def __repr__(self) -> str:
-        # as torch's grad_fn prints (<AddBackward0 object at 0x...>), without torch's overload number
+        """`<AddBackward object at 0x...>`, as PyTorch prints `z.grad_fn` (AddBackward0 there)."""
         return f"<{self.name}Backward object at {id(self):#x}>"
 
 

@@ -57,6 +57,7 @@ from npnn.ops.reduction import (
     sum_of_squares,
     var,
 )
+from npnn.ops.scatter import scatter
 from npnn.ops.selection import clamp, clip, masked_fill, maximum, minimum, where
 from npnn.ops.shape import (
     cat,
@@ -76,15 +77,17 @@ from npnn.ops.shape import (
     transpose,
     unsqueeze,
 )
+from npnn.ops.sorting import repeat, sort, topk, unbind
 
 __all__ = [
     "abs", "add", "amax", "amin", "argmax", "argmin", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cast", "cat", "chunk", "clamp", "clip", "clone",
     "concatenate", "conv2d", "cross_entropy", "div", "dropout", "elu", "exp", "expand", "flatten",
-    "floor_divide", "gather", "gelu", "getitem", "l1_loss", "leaky_relu", "linear", "log",
-    "log1p", "log_softmax", "masked_fill", "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum",
-    "mse_loss", "mul", "neg", "nll_loss", "norm", "pad", "permute", "pow", "relu", "remainder",
-    "reshape", "shape_arg", "sigmoid", "smoothed_nll_loss", "softmax", "softplus", "split", "sqrt",
-    "square", "squeeze", "stack", "std", "sub", "sum", "sum_of_squares", "tanh", "to_device",
-    "transpose", "unsqueeze", "update_", "var", "where",
+    "floor_divide", "gather", "gelu", "getitem", "l1_loss", "leaky_relu", "linear", "log", "log1p",
+    "log_softmax", "masked_fill", "matmul", "max", "max_pool2d", "maximum", "mean", "min",
+    "minimum", "mse_loss", "mul", "neg", "nll_loss", "norm", "pad", "permute", "pow", "relu",
+    "remainder", "repeat", "reshape", "scatter", "shape_arg", "sigmoid", "smoothed_nll_loss",
+    "softmax", "softplus", "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "sub",
+    "sum", "sum_of_squares", "tanh", "to_device", "topk", "transpose", "unbind", "unsqueeze", "update_",
+    "var", "where",
 ]

@@ -26,9 +26,9 @@ class Add(Function):
         return grad_output, grad_output
 
 
-def add(input: Any, other: Any) -> Tensor:
+def add(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """input + other, with broadcasting."""
-    return Add.apply(input, other)
+    return write_out(Add.apply(input, other), out, "add")
 
 
 class Sub(Function):
@@ -39,9 +39,9 @@ class Sub(Function):
         return grad_output, (-grad_output if self.needs_input_grad[1] else None)
 
 
-def sub(input: Any, other: Any) -> Tensor:
+def sub(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """input - other, with broadcasting."""
-    return Sub.apply(input, other)
+    return write_out(Sub.apply(input, other), out, "sub")
 
 
 class Mul(Function):
@@ -80,9 +80,9 @@ class Div(Function):
         return grad_a, grad_b
 
 
-def div(input: Any, other: Any) -> Tensor:
+def div(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """input / other (true division), with broadcasting."""
-    return Div.apply(input, other)
+    return write_out(Div.apply(input, other), out, "div")
 
 
 class Neg(Function):

@@ -1,25 +1,22 @@
-"""PyTorch's `out=` argument: the result written into an existing tensor."""
+"""PyTorch's `out=` keyword (`torch.mul(a, b, out=c)`): write a result into an existing tensor."""
 
 from __future__ import annotations
 
 from npnn._tensor import Tensor
+from npnn.autograd.grad_mode import is_grad_enabled
 
 
 def write_out(result: Tensor, out: Tensor | None, op: str) -> Tensor:
-    """`result` itself, or copied into `out` (same shape and dtype) and `out` returned.
-
-    Differs from PyTorch: `out` is not resized to the result's shape; a mismatch raises.
-    """
+    """`result` itself when `out` is None, else `out` holding a copy of it (no graph, as PyTorch)."""
     if out is None:
         return result
-    if result.requires_grad:
-        raise RuntimeError(
-            f"{op}(): functions with out=... arguments don't support automatic differentiation, "
-            "but one of the arguments requires grad; drop out= (write `y = ...`) or use npnn.no_grad()"
-        )
-    if out.shape != result.shape or out.dtype != result.dtype:
-        raise RuntimeError(
-            f"{op}(): out has shape {out.shape} and dtype {out.dtype}, the result {result.shape} "
-            f"and {result.dtype}; npnn does not resize out= tensors, so pass one shaped like the result"
-        )
-    return out.copy_(result)
+    if is_grad_enabled() and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad; drop out= "
+                           "(write `c = op(a, b)`) or call it under npnn.no_grad()")
+    if out.shape != result.shape:
+        raise RuntimeError(f"{op}(): out= has shape {out.shape} but the result has shape "
+                           f"{result.shape}; npnn does not resize out (PyTorch does, with a "
+                           "deprecation warning): pass an out of the result's shape")
+    out.array[...] = result.array
+    return out
