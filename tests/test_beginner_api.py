@@ -319,3 +319,18 @@ def test_linalg_norms_as_torch():
                                    call(torch, torch.tensor(data)).numpy(), rtol=1e-6)
     with pytest.raises(NotImplementedError, match="no SVD"):
         npnn.linalg.norm(npnn.tensor(data), "nuc")
+
+
+_RNG = np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("array", [
+    np.array([0.885, 0.1, 2.0], np.float32), np.array([1.0, 2.0, 3.0], np.float32),
+    np.array(0.5, np.float32), _RNG.standard_normal((3, 4)).astype(np.float32),
+    np.array([1e-5, 1.0], np.float32), np.array([1e5, 1.0, 0.5], np.float32),
+    _RNG.standard_normal(30).astype(np.float32), np.array([np.nan, 1.5, np.inf], np.float32),
+    np.array([1, 2, 3]), np.array(6), np.array([[True, False]]),
+    _RNG.standard_normal((2, 3, 4)).astype(np.float32), np.zeros((0, 3), np.float32),
+], ids=lambda a: f"{a.dtype}{list(a.shape)}")
+def test_a_tensor_prints_as_pytorch_prints_it(array: np.ndarray) -> None:
+    assert repr(npnn.tensor(array)) == repr(torch.from_numpy(array.copy()))

@@ -77,8 +77,10 @@ class TensorDataMethods:
         return int(self.item())
 
     def __repr__(self) -> str:
-        body = np.array2string(self.numpy(), separator=", ", precision=4, prefix="tensor(")
+        array = self.numpy()
         extras = []
+        if array.size == 0 and array.ndim != 1:
+            extras.append(f"size={array.shape}")
         if self.dtype not in (backend.get_default_dtype(), np.dtype(np.int64), np.dtype(np.bool_)):
             extras.append(f"dtype={self.dtype}")
         if self.device != "cpu":
@@ -87,7 +89,7 @@ class TensorDataMethods:
             extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body, *extras]) + ")"
+        return "tensor(" + ", ".join([_array_text(array), *extras]) + ")"
 
     def __format__(self, format_spec: str) -> str:
         """A 0-d tensor formats as its Python number (`f"{loss:>7f}"`), as in PyTorch."""
@@ -207,6 +209,18 @@ class TensorDataMethods:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._update_("assign", value, unwrap_index(index))
+
+
+def _array_text(array: np.ndarray) -> str:
+    """The values as PyTorch prints them: 4 decimals (scientific where NumPy and PyTorch both
+    switch), integer-valued floats as `1.`, 80 columns."""
+    mode = "fixed"
+    if array.dtype.kind == "f":
+        finite = array[np.isfinite(array)]
+        if finite.size == 0 or bool(np.all(finite == np.round(finite))):
+            mode = "maxprec"
+    return np.array2string(array, separator=", ", precision=4, floatmode=mode, prefix="tensor(",
+                           max_line_width=80)
 
 
 def unwrap_index(index: Any) -> Any:
