@@ -15,7 +15,7 @@ from npnn.nn.activation import (
 )
 from npnn.nn.containers import ModuleList, Sequential
 from npnn.nn.conv import Conv2d, MaxPool2d
-from npnn.nn.layers import BatchNorm1d, Dropout, Flatten, Identity, LayerNorm, Linear
+from npnn.nn.layers import Dropout, Dropout2d, Flatten, Identity, LayerNorm, Linear
 from npnn.nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -25,11 +25,14 @@ from npnn.nn.losses import (
     NLLLoss,
 )
 from npnn.nn.module import Module
+from npnn.nn.normalization import BatchNorm1d, BatchNorm2d
 from npnn.nn.parameter import Parameter
+from npnn.nn.pooling import AdaptiveAvgPool2d, AvgPool2d
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "Conv2d", "CrossEntropyLoss", "Dropout", "ELU",
-    "Flatten", "GELU", "Identity", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
-    "MSELoss", "MaxPool2d", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "SiLU",
-    "Sigmoid", "Softmax", "Softplus", "Tanh", "functional", "init", "regularization", "utils",
+    "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
+    "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Flatten", "GELU", "Identity",
+    "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module",
+    "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax",
+    "Softplus", "Tanh", "functional", "init", "regularization", "utils",
 ]

@@ -6,13 +6,16 @@ from collections.abc import Sequence
 
 from npnn import backend, ops
 from npnn._tensor import Tensor
-from npnn.autograd.grad_mode import no_grad
 from npnn.ops import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    batch_norm,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     conv2d,
     cross_entropy,
     dropout,
+    dropout2d,
     elu,
     gelu,
     l1_loss,
@@ -32,10 +35,11 @@ from npnn.ops import (
 )
 
 __all__ = [
-    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d", "cross_entropy",
-    "dropout", "elu", "gelu", "l1_loss", "leaky_relu", "linear", "log_softmax", "max_pool2d", "mse_loss",
-    "layer_norm", "nll_loss", "normalize", "one_hot", "pad", "relu", "sigmoid", "silu", "smoothed_nll_loss",
-    "softmax", "softplus", "tanh",
+    "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "conv2d", "cross_entropy", "dropout", "dropout2d", "elu",
+    "gelu", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d",
+    "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu", "sigmoid", "silu",
+    "smoothed_nll_loss", "softmax", "softplus", "tanh",
 ]
 
 
@@ -65,43 +69,6 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """input / max(‖input‖_p over dim, eps): unit-norm vectors along `dim`."""
     return input / ops.clamp(ops.norm(input, p, dim, keepdim=True), min=eps)
-
-
-def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
-               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
-               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Normalize over the batch (and length) dims; update running stats in training.
-
-    Running variance uses the unbiased batch variance, normalization the biased one (as PyTorch).
-    """
-    axes = (0,) if input.ndim == 2 else (0, 2)
-    shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
-    if training:
-        count = input.numel() // input.shape[1]
-        if count < 2:
-            raise ValueError(
-                f"batch_norm in training needs more than one value per channel, got input "
-                f"of shape {input.shape}; use a larger batch or call .eval()"
-            )
-        mean = ops.mean(input, axes, keepdim=True)
-        var = ops.var(input, axes, keepdim=True, correction=0)
-        if running_mean is not None and running_var is not None:
-            with no_grad():
-                running_mean.array[...] = ((1 - momentum) * running_mean.array
-                                          + momentum * mean.array.reshape(-1))
-                unbiased = var.array.reshape(-1) * (count / (count - 1))
-                running_var.array[...] = (1 - momentum) * running_var.array + momentum * unbiased
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm in eval mode needs running_mean and running_var")
-        mean = ops.reshape(running_mean, *shape)
-        var = ops.reshape(running_var, *shape)
-    out = (input - mean) / ops.sqrt(var + eps)
-    if weight is not None:
-        out = out * ops.reshape(weight, *shape)
-    if bias is not None:
-        out = out + ops.reshape(bias, *shape)
-    return out
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -1,4 +1,4 @@
-"""Layers: Identity, Linear, Flatten, Dropout, BatchNorm1d, LayerNorm."""
+"""Layers: Identity, Linear, Flatten, Dropout, Dropout2d, LayerNorm (batch norm: normalization.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import numpy as np
 
 from npnn import backend, ops
 from npnn._tensor import Tensor
-from npnn.autograd.grad_mode import no_grad
 from npnn.nn import functional as F
 from npnn.nn import init
 from npnn.nn.module import Module
@@ -73,55 +72,23 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-class BatchNorm1d(Module):
-    """Batch normalization over (N, C) or (N, C, L), with running statistics as buffers."""
+class Dropout2d(Module):
+    """Zero whole channels of (N, C, H, W) in training mode, scaling the rest by 1/(1-p); the
+    identity in eval mode."""
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, device: Any = None,
-                 dtype: Any = None, *, bias: bool = True) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = backend.resolve_float_dtype(dtype)
-        # affine=True gives a learnable scale, and a shift unless bias=False (as PyTorch 2.13)
-        self.register_parameter("weight", Parameter(np.ones(num_features, dtype=dtype)) if affine else None)
-        self.register_parameter(
-            "bias", Parameter(np.zeros(num_features, dtype=dtype)) if affine and bias else None
-        )
-        if track_running_stats:
-            self.register_buffer("running_mean", np.zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", np.ones(num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-        if device is not None:
-            self.to(device)
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        if inplace:
+            raise NotImplementedError("Dropout2d: inplace=True is not implemented; use inplace=False")
+        self.p, self.inplace = p, inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim not in (2, 3) or input.shape[1] != self.num_features:
-            raise ValueError(
-                f"BatchNorm1d({self.num_features}) expects input of shape (N, {self.num_features}) "
-                f"or (N, {self.num_features}, L), got {input.shape}"
-            )
-        use_batch_stats = self.training or not self.track_running_stats
-        momentum = self.momentum
-        if self.training and self.track_running_stats:
-            with no_grad():
-                self.num_batches_tracked.array += 1
-            if momentum is None:  # cumulative moving average
-                momentum = 1.0 / float(self.num_batches_tracked.array)
-        return F.batch_norm(
-            input, self.running_mean, self.running_var, self.weight, self.bias,
-            training=use_batch_stats, momentum=0.0 if momentum is None else momentum,
-            eps=self.eps,
-        )
+        return F.dropout2d(input, self.p, self.training)
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class LayerNorm(Module):

@@ -12,7 +12,7 @@ from npnn.ops.activation import (
     tanh,
 )
 from npnn.ops.conv import conv2d, max_pool2d
-from npnn.ops.dropout import dropout
+from npnn.ops.dropout import dropout, dropout2d
 from npnn.ops.elementwise import (
     abs,
     add,
@@ -43,6 +43,8 @@ from npnn.ops.loss import (
     nll_loss,
     smoothed_nll_loss,
 )
+from npnn.ops.normalization import batch_norm
+from npnn.ops.pooling import adaptive_avg_pool2d, avg_pool2d
 from npnn.ops.reduction import (
     amax,
     amin,
@@ -80,14 +82,14 @@ from npnn.ops.shape import (
 from npnn.ops.sorting import repeat, sort, topk, unbind
 
 __all__ = [
-    "abs", "add", "amax", "amin", "argmax", "argmin", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "cast", "cat", "chunk", "clamp", "clip", "clone",
-    "concatenate", "conv2d", "cross_entropy", "div", "dropout", "elu", "exp", "expand", "flatten",
-    "floor_divide", "gather", "gelu", "getitem", "l1_loss", "leaky_relu", "linear", "log", "log1p",
-    "log_softmax", "masked_fill", "matmul", "max", "max_pool2d", "maximum", "mean", "min",
-    "minimum", "mse_loss", "mul", "neg", "nll_loss", "norm", "pad", "permute", "pow", "relu",
-    "remainder", "repeat", "reshape", "scatter", "shape_arg", "sigmoid", "smoothed_nll_loss",
-    "softmax", "softplus", "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "sub",
-    "sum", "sum_of_squares", "tanh", "to_device", "topk", "transpose", "unbind", "unsqueeze", "update_",
-    "var", "where",
+    "abs", "adaptive_avg_pool2d", "add", "amax", "amin", "argmax", "argmin", "avg_pool2d",
+    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cast", "cat",
+    "chunk", "clamp", "clip", "clone", "concatenate", "conv2d", "cross_entropy", "div", "dropout",
+    "dropout2d", "elu", "exp", "expand", "flatten", "floor_divide", "gather", "gelu", "getitem",
+    "l1_loss", "leaky_relu", "linear", "log", "log1p", "log_softmax", "masked_fill", "matmul",
+    "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mse_loss", "mul", "neg", "nll_loss",
+    "norm", "pad", "permute", "pow", "relu", "remainder", "repeat", "reshape", "scatter",
+    "shape_arg", "sigmoid", "smoothed_nll_loss", "softmax", "softplus", "sort", "split", "sqrt",
+    "square", "squeeze", "stack", "std", "sub", "sum", "sum_of_squares", "tanh", "to_device",
+    "topk", "transpose", "unbind", "unsqueeze", "update_", "var", "where",
 ]

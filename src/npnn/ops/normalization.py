@@ -1,0 +1,111 @@
+"""Batch normalization over (N, C, *) as one fused op, as torch.nn.functional.batch_norm.
+
+One Function instead of a composition of mean/var/sub/div/mul/add: the statistics are per-channel
+reductions over every axis but C, and the backward needs only two more (Σg and Σg·(x - mean)), so
+forward and backward each make a few passes over the activations and allocate no graph of
+intermediates. Composed ops measured about three times slower at (128, 32, 28, 28).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from npnn import backend
+from npnn._tensor import Tensor, to_tensor
+from npnn.autograd.function import Function
+
+
+def _channel_sum(a: Any, b: Any = None) -> Any:
+    """Σ a (or Σ a·b) per channel of (N, C, L) arrays, without a temporary for the product."""
+    xp = backend.get_array_module(a)
+    return xp.einsum("ncl->c", a) if b is None else xp.einsum("ncl,ncl->c", a, b)
+
+
+class BatchNorm(Function):
+    """y = (x - mean) / √(var + eps) · weight + bias, per channel of (N, C, *)."""
+
+    def forward(self, x, *affine, has_weight=True, has_bias=True, running_mean=None, running_var=None,
+                training=True, momentum=0.1, eps=1e-5):
+        weight = affine[0] if has_weight else None
+        bias = affine[-1] if has_bias else None
+        n, c = x.shape[:2]
+        x3 = x.reshape(n, c, -1)  # (N, C, L): reductions over axes 0 and 2
+        scalar = x.dtype.type
+        if training:
+            count = n * x3.shape[2]
+            mean = _channel_sum(x3) / scalar(count)
+            centered = x3 - mean[:, None]
+            var = _channel_sum(centered, centered) / scalar(count)  # biased, for normalization
+            if running_mean is not None:
+                running_mean *= 1 - momentum
+                running_mean += (momentum * mean).astype(running_mean.dtype)
+            if running_var is not None:
+                unbiased = var * scalar(count / (count - 1))
+                running_var *= 1 - momentum
+                running_var += (momentum * unbiased).astype(running_var.dtype)
+        else:
+            mean, var = running_mean.astype(x.dtype), running_var.astype(x.dtype)
+            centered = x3 - mean[:, None]
+        xp = backend.get_array_module(x)
+        inv_std = scalar(1) / xp.sqrt(var + scalar(eps))
+        scale = inv_std if weight is None else inv_std * weight
+        out = centered * scale[:, None]
+        if bias is not None:
+            out += bias[:, None]
+        self.centered, self.inv_std, self.scale, self.training = centered, inv_std, scale, training
+        self.has_weight, self.has_bias, self.shape = has_weight, has_bias, x.shape
+        return out.reshape(x.shape)
+
+    def backward(self, grad_output):
+        n, c = self.shape[:2]
+        g = grad_output.reshape(n, c, -1)
+        scalar = g.dtype.type
+        grad_sum = _channel_sum(g)  # Σg: the bias gradient
+        grad_dot = _channel_sum(g, self.centered)  # Σg·(x - mean); times inv_std: the weight gradient
+        grads = []
+        if self.needs_input_grad[0]:
+            grad_x = g * self.scale[:, None]
+            if self.training:  # mean and var depend on x too
+                count = scalar(n * g.shape[2])
+                grad_x -= self.centered * (self.scale * self.inv_std**2 * grad_dot / count)[:, None]
+                grad_x -= (self.scale * grad_sum / count)[:, None]
+            grads.append(grad_x.reshape(self.shape))
+        else:
+            grads.append(None)
+        if self.has_weight:
+            grads.append(grad_dot * self.inv_std)
+        if self.has_bias:
+            grads.append(grad_sum)
+        return tuple(grads)
+
+
+def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel of (N, C, *) by its batch statistics (training) or the running ones.
+
+    In training the running statistics, when given, move `momentum` of the way to the batch's:
+    the unbiased variance for running_var, the biased one for normalization (as PyTorch).
+    """
+    x = to_tensor(input)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm expects input of shape (N, C, *), got {x.shape}")
+    channels = x.shape[1]
+    for name, value in (("running_mean", running_mean), ("running_var", running_var),
+                        ("weight", weight), ("bias", bias)):
+        if value is not None and tuple(value.shape) != (channels,):
+            raise RuntimeError(f"batch_norm: {name} should contain {channels} elements not "
+                               f"{value.numel()} (one per channel of input {x.shape})")
+    if training:
+        if x.numel() // max(channels, 1) < 2:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"{x.shape}; use a larger batch or call .eval()")
+    elif running_mean is None or running_var is None:
+        raise ValueError("batch_norm in eval mode needs running_mean and running_var")
+    affine = [to_tensor(t) for t in (weight, bias) if t is not None]
+    return BatchNorm.apply(
+        x, *affine, has_weight=weight is not None, has_bias=bias is not None,
+        running_mean=None if running_mean is None else running_mean.array,
+        running_var=None if running_var is None else running_var.array,
+        training=training, momentum=momentum, eps=eps,
+    )
