@@ -31,49 +31,64 @@ class BatchNorm(Function):
         n, c = x.shape[:2]
         x3 = x.reshape(n, c, -1)  # (N, C, L): reductions over axes 0 and 2
         scalar = x.dtype.type
+        xp = backend.get_array_module(x)
         if training:
             count = n * x3.shape[2]
             mean = _channel_sum(x3) / scalar(count)
             centered = x3 - mean[:, None]
             var = _channel_sum(centered, centered) / scalar(count)  # biased, for normalization
-            if running_mean is not None:
-                running_mean *= 1 - momentum
-                running_mean += (momentum * mean).astype(running_mean.dtype)
-            if running_var is not None:
-                unbiased = var * scalar(count / (count - 1))
-                running_var *= 1 - momentum
-                running_var += (momentum * unbiased).astype(running_var.dtype)
+            self._update_running(running_mean, running_var, mean, var, count, momentum)
         else:
             mean, var = running_mean.astype(x.dtype), running_var.astype(x.dtype)
-            centered = x3 - mean[:, None]
-        xp = backend.get_array_module(x)
+            centered = None  # made in backward, and only for the weight's gradient
         inv_std = scalar(1) / xp.sqrt(var + scalar(eps))
         scale = inv_std if weight is None else inv_std * weight
-        out = centered * scale[:, None]
-        if bias is not None:
-            out += bias[:, None]
-        self.centered, self.inv_std, self.scale, self.training = centered, inv_std, scale, training
-        self.has_weight, self.has_bias, self.shape = has_weight, has_bias, x.shape
+        if training:
+            out = centered * scale[:, None]
+            if bias is not None:
+                out += bias[:, None]
+        else:  # x·scale + (bias - mean·scale): two passes over x
+            shift = -mean * scale if bias is None else bias - mean * scale
+            out = x3 * scale[:, None]
+            out += shift[:, None]
+        self.x3, self.mean, self.centered, self.inv_std, self.scale = x3, mean, centered, inv_std, scale
+        self.training, self.has_weight, self.has_bias, self.shape = training, has_weight, has_bias, x.shape
         return out.reshape(x.shape)
+
+    @staticmethod
+    def _update_running(running_mean, running_var, mean, var, count, momentum):
+        """running = (1 - momentum)·running + momentum·batch, in place (unbiased batch variance)."""
+        if running_mean is not None:
+            running_mean *= 1 - momentum
+            running_mean += (momentum * mean).astype(running_mean.dtype)
+        if running_var is not None:
+            unbiased = var * var.dtype.type(count / (count - 1))
+            running_var *= 1 - momentum
+            running_var += (momentum * unbiased).astype(running_var.dtype)
 
     def backward(self, grad_output):
         n, c = self.shape[:2]
         g = grad_output.reshape(n, c, -1)
         scalar = g.dtype.type
         grad_sum = _channel_sum(g)  # Σg: the bias gradient
-        grad_dot = _channel_sum(g, self.centered)  # Σg·(x - mean); times inv_std: the weight gradient
+        weight_grad = self.has_weight and self.needs_input_grad[1]
+        centered = self.centered
+        if centered is None and weight_grad:
+            centered = self.x3 - self.mean[:, None]
+        # Σg·(x - mean): times inv_std, the weight gradient
+        grad_dot = None if centered is None else _channel_sum(g, centered)
         grads = []
         if self.needs_input_grad[0]:
             grad_x = g * self.scale[:, None]
             if self.training:  # mean and var depend on x too
                 count = scalar(n * g.shape[2])
-                grad_x -= self.centered * (self.scale * self.inv_std**2 * grad_dot / count)[:, None]
+                grad_x -= centered * (self.scale * self.inv_std**2 * grad_dot / count)[:, None]
                 grad_x -= (self.scale * grad_sum / count)[:, None]
             grads.append(grad_x.reshape(self.shape))
         else:
             grads.append(None)
         if self.has_weight:
-            grads.append(grad_dot * self.inv_std)
+            grads.append(grad_dot * self.inv_std if weight_grad else None)
         if self.has_bias:
             grads.append(grad_sum)
         return tuple(grads)
