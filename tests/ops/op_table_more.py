@@ -175,3 +175,52 @@ case("inplace_iadd_imul", _iadd_imul, Arg((3, 4)), Arg((3, 4)), ref=SAME)
 case("inplace_methods_with_alpha", _methods_with_alpha, Arg((3, 4)), Arg((3, 4), away(0.0)), ref=SAME)
 case("inplace_row_update", _row_update, Arg((2, 3)), Arg((3,)), ref=SAME)
 case("inplace_copy_and_fill", _copy_and_fill, Arg((2, 3)), Arg((2,)), ref=SAME)
+
+
+# ----- batch norm over (N, C, *), average pooling, channel dropout (the CNN layers) -----
+RUNNING_MEAN, RUNNING_VAR = [0.5, -1.0, 0.25], [1.5, 0.5, 2.0]
+case("batch_norm_train_4d", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+     Arg((4, 3, 3, 2)), Arg((3,)), Arg((3,)),
+     ref=lambda x, w, b: TF.batch_norm(x, None, None, w, b, training=True))
+case("batch_norm_train_running_stats_momentum_eps",
+     lambda x, w, b, m, v: F.batch_norm(x, m, v, w, b, True, 0.3, 1e-3),
+     Arg((3, 3, 2, 2)), Arg((3,)), Arg((3,)), C(RUNNING_MEAN), C(RUNNING_VAR),
+     ref=lambda x, w, b, m, v: TF.batch_norm(x, m, v, w, b, True, 0.3, 1e-3))
+case("batch_norm_train_no_affine_3d", lambda x: F.batch_norm(x, None, None, training=True),
+     Arg((4, 3, 5)), ref=lambda x: TF.batch_norm(x, None, None, training=True))
+case("batch_norm_train_2d_weight_only", lambda x, w: F.batch_norm(x, None, None, w, training=True),
+     Arg((6, 3)), Arg((3,)), ref=lambda x, w: TF.batch_norm(x, None, None, w, training=True))
+case("batch_norm_train_constant_weight", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+     Arg((2, 3, 2, 3)), Arg((3,), grad=False), Arg((3,)),
+     ref=lambda x, w, b: TF.batch_norm(x, None, None, w, b, training=True))
+case("batch_norm_eval_4d", lambda x, w, b, m, v: F.batch_norm(x, m, v, w, b),
+     Arg((2, 3, 3, 2)), Arg((3,)), Arg((3,)), C(RUNNING_MEAN), C(RUNNING_VAR),
+     ref=lambda x, w, b, m, v: TF.batch_norm(x, m, v, w, b))
+case("batch_norm_eval_bias_only", lambda x, b, m, v: F.batch_norm(x, m, v, None, b, eps=0.1),
+     Arg((2, 3, 4)), Arg((3,)), C(RUNNING_MEAN), C(RUNNING_VAR),
+     ref=lambda x, b, m, v: TF.batch_norm(x, m, v, None, b, eps=0.1))
+case("avg_pool2d", lambda x: F.avg_pool2d(x, 2), Arg((2, 3, 6, 5)), ref=lambda x: TF.avg_pool2d(x, 2))
+case("avg_pool2d_stride_padding", lambda x: F.avg_pool2d(x, 3, stride=2, padding=1), Arg((2, 2, 7, 8)),
+     ref=lambda x: TF.avg_pool2d(x, 3, stride=2, padding=1))
+case("avg_pool2d_ceil_exclude_pad", lambda x: F.avg_pool2d(x, (3, 2), (2, 1), 1, True, False),
+     Arg((1, 2, 8, 5)), ref=lambda x: TF.avg_pool2d(x, (3, 2), (2, 1), 1, True, False))
+case("avg_pool2d_divisor_override_3d_input", lambda x: F.avg_pool2d(x, 2, 1, divisor_override=3),
+     Arg((2, 4, 5)), ref=lambda x: TF.avg_pool2d(x, 2, 1, divisor_override=3))
+case("adaptive_avg_pool2d_global", lambda x: F.adaptive_avg_pool2d(x, 1), Arg((2, 3, 4, 5)),
+     ref=lambda x: TF.adaptive_avg_pool2d(x, 1))
+case("adaptive_avg_pool2d_divides", lambda x: F.adaptive_avg_pool2d(x, (2, 3)), Arg((2, 2, 6, 6)),
+     ref=lambda x: TF.adaptive_avg_pool2d(x, (2, 3)))
+case("adaptive_avg_pool2d_uneven_windows", lambda x: F.adaptive_avg_pool2d(x, (3, None)), Arg((1, 2, 7, 5)),
+     ref=lambda x: TF.adaptive_avg_pool2d(x, (3, None)))
+case("adaptive_avg_pool2d_larger_than_input", lambda x: F.adaptive_avg_pool2d(x, (5, 4)), Arg((1, 2, 3, 3)),
+     ref=lambda x: TF.adaptive_avg_pool2d(x, (5, 4)))
+
+
+def _seeded_dropout2d(x: npnn.Tensor) -> npnn.Tensor:  # reseeded: finite differences see one mask
+    npnn.manual_seed(1234)
+    return F.dropout2d(x, 0.4)
+
+
+case("dropout2d", _seeded_dropout2d, Arg((3, 4, 2, 2)))
+case("dropout2d_eval", lambda x: F.dropout2d(x, 0.5, training=False), Arg((2, 3, 2, 2)),
+     ref=lambda x: TF.dropout2d(x, 0.5, training=False))
