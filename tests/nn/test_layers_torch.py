@@ -43,15 +43,16 @@ BATCHNORM_CONFIGS = {
 
 
 @pytest.mark.parametrize("kwargs", BATCHNORM_CONFIGS.values(), ids=BATCHNORM_CONFIGS.keys())
-@pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5)], ids=["NC", "NCL"])
-def test_batchnorm1d_train_steps_then_eval(kwargs, shape, dtype, rng, close, compare_with_torch) -> None:
-    reference = torch.nn.BatchNorm1d(3, dtype=torch_dtype(dtype), **kwargs)
+@pytest.mark.parametrize("name, shape", [("BatchNorm1d", (8, 3)), ("BatchNorm1d", (4, 3, 5)),
+                                         ("BatchNorm2d", (4, 3, 5, 6))], ids=["1d-NC", "1d-NCL", "2d-NCHW"])
+def test_batchnorm_train_steps_then_eval(kwargs, name, shape, dtype, rng, close, compare_with_torch) -> None:
+    reference = getattr(torch.nn, name)(3, dtype=torch_dtype(dtype), **kwargs)
     if reference.affine:  # non-trivial affine parameters
         with torch.no_grad():
             reference.weight.uniform_(0.5, 1.5)
             if reference.bias is not None:
                 reference.bias.normal_()
-    layer = nn.BatchNorm1d(3, dtype=dtype, **kwargs)
+    layer = getattr(nn, name)(3, dtype=dtype, **kwargs)
     layer.load_state_dict({k: v.numpy() for k, v in reference.state_dict().items()})
     for step in range(4):
         layer.zero_grad()
@@ -68,6 +69,7 @@ def test_batchnorm1d_train_steps_then_eval(kwargs, shape, dtype, rng, close, com
     reference.zero_grad()
     compare_with_torch(layer, reference, [rng.standard_normal(shape).astype(dtype)], dtype,
                        copy_weights=False)
+    assert repr(layer) == repr(reference)
 
 
 @pytest.mark.parametrize("config", [

@@ -109,7 +109,8 @@ def adaptive_avg_pool2d(input: Any, output_size: int | Sequence[int | None] | No
     sizes = (output_size, output_size) if output_size is None or isinstance(output_size, int) \
         else tuple(output_size)
     if len(sizes) != 2:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
+        raise RuntimeError(f"adaptive_avg_pool2d: output_size must be 2 (an int or a pair), "
+                           f"got {output_size!r}")
     out = tuple(x.shape[-2 + a] if s is None else s for a, s in enumerate(sizes))
     if any(not isinstance(s, int) or s < 0 for s in out):
         raise ValueError(f"adaptive_avg_pool2d: output_size must be non-negative ints, got {output_size!r}")
