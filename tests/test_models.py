@@ -1,5 +1,7 @@
 """npnn.models: the MLP (the original FNN's layout, minus its ReLU on the output layer) and the CNN."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -7,7 +9,8 @@ import npnn
 from npnn import nn
 from npnn.models import CNN, MLP
 from npnn.training import TrainConfig
-from npnn.training.memory import parameter_count
+from npnn.training.memory import FLOAT_BYTES, PARAMETER_COPIES, estimate_bytes, parameter_count
+from npnn.training.metrics import EVAL_BATCH_SIZE, evaluate
 from npnn.training.recipe import build_model
 
 
@@ -91,3 +94,23 @@ def test_memory_estimate_counts_the_parameters_the_model_has(settings):
 def test_cnn_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         CNN(**kwargs)
+
+
+def test_memory_estimate_of_a_cnn_bounds_what_an_evaluation_and_a_step_use():
+    config = TrainConfig(model="cnn", channels=[8, 16], cnn_hidden=[32], dropout=0.0)
+    model = build_model(config)
+    fixed, per_example = estimate_bytes(config)
+    parameters = parameter_count(config) * PARAMETER_COPIES * FLOAT_BYTES
+    images = np.random.default_rng(0).standard_normal((EVAL_BATCH_SIZE, 784)).astype(np.float32)
+    tracemalloc.start()
+    try:
+        evaluate(model, images, np.arange(EVAL_BATCH_SIZE) % 10)
+        evaluation = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        model(npnn.tensor(images[:64])).sum().backward()
+        step = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert evaluation <= fixed - parameters <= 3 * evaluation  # an upper bound, not a wild one
+    assert step <= 64 * per_example <= 3 * step
