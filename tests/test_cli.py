@@ -75,6 +75,18 @@ def test_train_then_test_on_real_data(tmp_path):
     assert sum(map(sum, again["confusion_matrix"])) == 10000
 
 
+def test_train_a_cnn_then_test_it(tmp_path):
+    result = npnn_cli("train", "--model", "cnn", "--channels", "4", "--cnn-hidden", "16", "--epochs", "1",
+                      "--train-subset", "500", "--batch-size", "25", "--lr", "0.003", "--augment",
+                      "--augment-erase", "0.3", "--quiet", "--no-test", "--out", tmp_path, "--run-id", "cnn")
+    assert result.returncode == 0, result.stderr
+    config = json.loads((tmp_path / "cnn" / "config.json").read_text())
+    assert (config["model"], config["channels"], config["augment_erase"]) == ("cnn", [4], 0.3)
+    tested = npnn_cli("test", tmp_path / "cnn")
+    assert tested.returncode == 0, tested.stderr
+    assert json.loads((tmp_path / "cnn" / "test.json").read_text())["accuracy"] > 0.3  # chance: 0.1
+
+
 def test_config_file_with_flag_overrides(tmp_path):
     (tmp_path / "c.json").write_text(json.dumps({"hidden": [16], "lr": 0.01, "epochs": 3}))
     result = npnn_cli("train", "--config", tmp_path / "c.json", "--epochs", "1", "--train-subset", "500",
@@ -91,6 +103,11 @@ def test_config_file_with_flag_overrides(tmp_path):
     (["--optimizer", "rmsprop"], "--optimizer"),
     (["--epochs", "two"], "--epochs"),
     (["--regularization", "l2"], "--reg-strength"),
+    (["--model", "cnn", "--kernel-size", "4"], "--kernel-size"),
+    (["--model", "cnn", "--channels", "8", "8", "8", "8", "8"], "--channels"),
+    (["--model", "transformer"], "--model"),
+    (["--augment-erase", "0.5"], "--augment-erase"),  # without --augment
+    (["--batch-norm"], "--batch-norm"),  # the MLP has none (and nn.BatchNorm2d is still to come)
 ])
 def test_invalid_arguments_exit_2_with_one_line(tmp_path, args, flag):
     result = npnn_cli("train", *args, "--out", tmp_path)

@@ -1,4 +1,4 @@
-"""Model builders used by the workflow: the original's feed-forward network (MLP)."""
+"""Model builders used by the workflow: the original's feed-forward network (MLP) and a small CNN."""
 
 from __future__ import annotations
 
@@ -15,6 +15,33 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "sigmoid": nn.Sigmoid,
     "tanh": nn.Tanh,
 }
+# the CNN's pooling after each block, by the nn layer it needs
+POOLS = {"max": "MaxPool2d", "avg": "AvgPool2d"}
+BATCH_NORM = "BatchNorm2d"
+
+
+def missing_layer(name: str) -> str | None:
+    """`name` when this npnn has no `nn.<name>` (a layer still to come), else None."""
+    return None if hasattr(nn, name) else name
+
+
+def _check_activation(activation: str) -> None:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}: choose one of {sorted(ACTIVATIONS)}")
+
+
+def _dense_layers(width: int, hidden: Sequence[int], num_classes: int, activation: str,
+                  dropout: float) -> list[nn.Module]:
+    """(Linear, activation[, Dropout]) per hidden size, then Linear and LogSoftmax."""
+    if any(size < 1 for size in hidden):
+        raise ValueError(f"hidden sizes must be positive, got {list(hidden)}")
+    layers: list[nn.Module] = []
+    for size in hidden:
+        layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        width = size
+    return [*layers, nn.Linear(width, num_classes), nn.LogSoftmax(dim=1)]
 
 
 class MLP(nn.Module):
@@ -28,22 +55,58 @@ class MLP(nn.Module):
     def __init__(self, in_features: int = 784, hidden: Sequence[int] = (256,), num_classes: int = 10,
                  activation: str = "relu", dropout: float = 0.0) -> None:
         super().__init__()
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}: choose one of {sorted(ACTIVATIONS)}")
-        if any(size < 1 for size in hidden):
-            raise ValueError(f"hidden sizes must be positive, got {list(hidden)}")
+        _check_activation(activation)
         self.in_features, self.hidden, self.num_classes = in_features, list(hidden), num_classes
-        layers: list[nn.Module] = []
-        width = in_features
-        for size in hidden:
-            layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
-            width = size
-        layers += [nn.Linear(width, num_classes), nn.LogSoftmax(dim=1)]
-        self.layers = nn.Sequential(*layers)
+        self.layers = nn.Sequential(*_dense_layers(in_features, hidden, num_classes, activation, dropout))
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim > 2:
             input = input.flatten(1)
         return self.layers(input)
+
+
+class CNN(nn.Module):
+    """Blocks of Conv2d (odd kernel, padded to keep the size) → [BatchNorm2d] → activation →
+    pool(2), one block per entry of `channels`; then Flatten → (Linear, activation[, Dropout])
+    per `hidden` size → Linear → LogSoftmax, returning log-probabilities like the MLP.
+
+    Takes (N, C, H, W) images, or rows of C·H·W pixels (the workflow's loader), which it
+    reshapes to `image_shape`. The convolutions have no bias when batch norm follows them.
+    """
+
+    def __init__(self, image_shape: tuple[int, int, int] = (1, 28, 28), channels: Sequence[int] = (32, 64),
+                 kernel_size: int = 3, hidden: Sequence[int] = (128,), num_classes: int = 10,
+                 activation: str = "relu", dropout: float = 0.0, batch_norm: bool = False,
+                 pool: str = "max") -> None:
+        super().__init__()
+        _check_activation(activation)
+        if not channels or any(c < 1 for c in channels):
+            raise ValueError(f"channels must be one or more positive counts, got {list(channels)}")
+        if kernel_size < 1 or kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd (padding (k-1)/2 keeps the size), got {kernel_size}")
+        if pool not in POOLS:
+            raise ValueError(f"unknown pool {pool!r}: choose one of {sorted(POOLS)}")
+        needed = [POOLS[pool], *([BATCH_NORM] if batch_norm else [])]
+        missing = [name for name in needed if missing_layer(name)]
+        if missing:
+            raise ValueError(f"this npnn has no nn.{missing[0]} yet: use pool 'max' without batch norm")
+        depth, height, width = image_shape
+        if min(height, width) >> len(channels) < 1:
+            raise ValueError(f"{len(channels)} blocks halve {height}×{width} images to nothing; "
+                             f"use at most {min(height, width).bit_length() - 1}")
+        self.image_shape, self.channels = tuple(image_shape), list(channels)
+        blocks: list[nn.Module] = []
+        for out in channels:
+            blocks.append(nn.Conv2d(depth, out, kernel_size, padding=kernel_size // 2, bias=not batch_norm))
+            if batch_norm:
+                blocks.append(getattr(nn, BATCH_NORM)(out))
+            blocks += [ACTIVATIONS[activation](), getattr(nn, POOLS[pool])(2)]
+            depth, height, width = out, height // 2, width // 2
+        self.features = nn.Sequential(*blocks)
+        self.classifier = nn.Sequential(nn.Flatten(), *_dense_layers(
+            depth * height * width, hidden, num_classes, activation, dropout))
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim == 2:
+            input = input.reshape(input.shape[0], *self.image_shape)
+        return self.classifier(self.features(input))

@@ -158,7 +158,8 @@ def test_a_forced_change_the_saved_state_cannot_take_is_refused_by_name(interrup
     config = (interrupted / "config.json").read_bytes()
     for flags in (["--batch-size", "1000"], ["--hidden", "8"], ["--activation", "tanh"],
                   ["--optimizer", "sgd"], ["--train-subset", "500"], ["--seed", "6"],
-                  ["--regularization", "l2", "--reg-strength", "1e-4"]):
+                  ["--regularization", "l2", "--reg-strength", "1e-4"], ["--model", "cnn"],
+                  ["--channels", "8"], ["--kernel-size", "5"], ["--cnn-hidden", "64"]):
         code, _, err = _main(capsys, "train", "--resume", interrupted, *flags, "--force", "--quiet")
         line = _one_line(err)
         assert code == 2 and line.startswith(f"npnn train: error: {flags[0]}: cannot change on --resume")

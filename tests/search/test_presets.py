@@ -57,3 +57,17 @@ def test_unknown_preset_lists_the_known_ones():
 def test_table_choices_decode_to_several_fields():
     assert decode("layout", '{"batch_size":3,"hidden":[384]}') == {"batch_size": 3, "hidden": [384]}
     assert decode("lr", 0.01) == {"lr": 0.01}
+
+
+def test_cnn_preset_builds_valid_cnn_configs():
+    space = preset("cnn")
+    assert space.sampler == "tpe" and space.fixed["model"] == "cnn"
+    searched = {param.name: param for param in space.params}
+    assert {"channels", "kernel_size", "cnn_hidden", "augmentation"} <= set(searched)
+    first = {p.name: p.labels()[0] if p.choices else p.low for p in space.params}
+    for param in space.params:  # every choice (and each end of a range) builds a valid config
+        for value in param.labels() if param.choices else (param.low, param.high):
+            config = space.config({**first, param.name: value})
+            assert config.model == "cnn"
+    erasing = space.config({**first, "augmentation": searched["augmentation"].labels()[2]})
+    assert erasing.augment and erasing.augment_erase == 0.5

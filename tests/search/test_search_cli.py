@@ -91,3 +91,12 @@ def test_a_space_nested_past_the_parser_is_one_line(tmp_path):
     assert result.stderr == (f"npnn search: error: {space} is not a search space: its arrays or tables "
                              "nest too deeply (a space needs two levels)\n")
     assert not (tmp_path / "s").exists()
+
+
+def test_cnn_preset_runs_a_trial_with_overrides(tmp_path):
+    result = npnn_cli("search", "--preset", "cnn", "--out", tmp_path / "s", "--trials", "1", "--epochs", "1",
+                      "--train-subset", "300", "--channels", "4", "--cnn-hidden", "16", "--batch-size", "100")
+    assert result.returncode == 0, result.stderr
+    assert "complete cnn [4] kernel" in result.stdout
+    rows = read_csv(tmp_path / "s" / "search_result.csv")
+    assert len(rows) == 1 and rows[0]["state"] == "complete" and float(rows[0]["val_accuracy"]) > 0.1

@@ -2,6 +2,7 @@
 
 import pytest
 
+from npnn import nn
 from npnn.training import ConfigError, TrainConfig
 
 
@@ -29,6 +30,18 @@ def test_json_round_trip_is_exact(tmp_path):
     ({"patience": 0}, "patience"),
     ({"lr": float("nan")}, "lr"),
     ({"batch_size": 2.5}, "batch_size"),
+    ({"model": "resnet"}, "model"),
+    ({"model": "cnn", "channels": []}, "channels"),
+    ({"model": "cnn", "channels": [32, -1]}, "channels"),
+    ({"model": "cnn", "channels": [8] * 5}, "channels"),  # 28 → 14 → 7 → 3 → 1 → 0
+    ({"model": "cnn", "kernel_size": 4}, "kernel_size"),
+    ({"model": "cnn", "kernel_size": 29}, "kernel_size"),
+    ({"model": "cnn", "cnn_hidden": [0]}, "cnn_hidden"),
+    ({"pool": "min"}, "pool"),
+    ({"augment_erase": 0.5}, "augment_erase"),  # without augment
+    ({"augment_flip": True}, "augment_flip"),
+    ({"augment": True, "augment_shift": 9}, "augment_shift"),
+    ({"augment": True, "augment_erase": 1.5}, "augment_erase"),
 ])
 def test_invalid_values_name_the_field(changes, field):
     with pytest.raises(ConfigError) as error:
@@ -82,3 +95,29 @@ def test_split_seed_defaults_to_the_seed_and_reaches_the_data_options():
     assert TrainConfig(seed=3, split_seed=0).data_options()["seed"] == 0
     with pytest.raises(ConfigError):
         TrainConfig(split_seed=-1)
+
+
+def test_cnn_settings_round_trip_and_lists_from_tuples(tmp_path):
+    config = TrainConfig(model="cnn", channels=(16, 32, 64), kernel_size=5, cnn_hidden=(256, 64),
+                         augment=True, augment_shift=4, augment_flip=True, augment_erase=0.25)
+    assert config.channels == [16, 32, 64] and config.cnn_hidden == [256, 64]
+    path = tmp_path / "config.json"
+    path.write_text(config.to_json())
+    assert TrainConfig.load(path) == config
+
+
+def test_layers_still_to_come_are_refused_with_a_clear_message():
+    """batch_norm and avg pooling are accepted fields; they build once nn has the layer."""
+    for changes, layer in (({"batch_norm": True}, "BatchNorm2d"), ({"pool": "avg"}, "AvgPool2d")):
+        if hasattr(nn, layer):  # landed: the field builds the layer
+            assert TrainConfig(model="cnn", **changes)
+            continue
+        with pytest.raises(ConfigError, match=f"needs nn.{layer}.*not have yet"):
+            TrainConfig(model="cnn", **changes)
+
+
+def test_batch_norm_is_for_the_cnn_only():
+    if not hasattr(nn, "BatchNorm2d"):
+        pytest.skip("nn.BatchNorm2d has not landed: batch_norm is refused for every model")
+    with pytest.raises(ConfigError, match="--model cnn only"):
+        TrainConfig(batch_norm=True)

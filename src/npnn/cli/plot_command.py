@@ -2,7 +2,8 @@
 
   npnn plot curves RUN_DIR...        training curves (four runs a figure) and lr schedule
   npnn plot search SEARCH_DIR|CSV    heatmap, accuracy vs lr, accuracy vs regularization strength
-  npnn plot weights RUN_DIR          first-layer templates and every parameter matrix
+  npnn plot weights RUN_DIR          first-layer templates (a CNN's filters and feature maps of one
+                                     test image) and every parameter matrix
   npnn plot confusion RUN_DIR        confusion matrix and misclassified test images
 """
 
@@ -30,7 +31,7 @@ def register(commands: Any) -> None:
                          help="folder for the figures (default: plots/ inside the (first) directory given)")
         sub.add_argument("--format", nargs="+", choices=("png", "svg"), default=["png"],
                          help="file formats to write (default: png)")
-        if kind == "confusion":
+        if kind in ("confusion", "weights"):
             sub.add_argument("--data-dir", help="folder with the Fashion-MNIST files (default: as trained)")
         sub.set_defaults(run=run)
 

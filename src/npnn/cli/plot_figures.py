@@ -11,6 +11,7 @@ from typing import Any
 
 from npnn.cli.errors import EXIT_OK, UsageError, check_folders
 from npnn.report import catalogue, load_run, load_search
+from npnn.report.feature_maps import first_test_sample
 from npnn.report.figures import save_figure
 from npnn.report.predictions import test_results
 from npnn.report.weights import load_best_state
@@ -56,7 +57,10 @@ def _search(paths: list[Path], args: argparse.Namespace) -> Figures:
 
 def _weights(paths: list[Path], args: argparse.Namespace) -> Figures:
     run = load_run(paths[0])
-    return _draw(catalogue.WEIGHTS, load_best_state(run), run.label)
+    state = load_best_state(run)
+    yield from _draw(catalogue.weights_entries(state), state, run.label)
+    if run.config.model == "cnn":  # and what its filters make of one test image
+        yield from _draw(catalogue.FEATURES, first_test_sample(run, args.data_dir), run.label)
 
 
 def _confusion(paths: list[Path], args: argparse.Namespace) -> Figures:

@@ -1,9 +1,9 @@
 """`npnn search`: hyperparameter search on Optuna, resumable and parallel.
 
-Presets reproduce the original system's two grids (original-1, original-2) or search widely
-(wide); `--space FILE.toml` gives your own. Rerun the same command to continue a search:
-after Ctrl-C, SIGTERM or SIGHUP (exit status 130, 143, 129), a full disk or a killed worker
-(exit status 1), the trials that were running are queued again.
+Presets reproduce the original system's two grids (original-1, original-2), search widely for
+the best MLP (wide) or the best CNN (cnn); `--space FILE.toml` gives your own. Rerun the same
+command to continue a search: after Ctrl-C, SIGTERM or SIGHUP (exit status 130, 143, 129), a
+full disk or a killed worker (exit status 1), the trials that were running are queued again.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def register(commands: Any) -> None:
     parser = commands.add_parser("search", help="hyperparameter search on Optuna", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     what = parser.add_argument_group("what to search")
-    what.add_argument("--preset", help="original-1, original-2 or wide (default: original-2)")
+    what.add_argument("--preset", help="original-1, original-2, wide or cnn (default: original-2)")
     what.add_argument("--space", type=Path, help="a TOML search space ([fixed], [params.NAME])")
     what.add_argument("--sampler", choices=("grid", "random", "tpe"),
                       help="default: the preset's (grid for the original presets)")

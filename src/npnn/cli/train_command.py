@@ -1,4 +1,5 @@
-"""`npnn train`: train an MLP on Fashion-MNIST into a run directory (or resume one)."""
+"""`npnn train`: train an MLP (or, with --model cnn, a CNN) on Fashion-MNIST into a run directory
+(or resume one)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ DEFAULT_OUT = Path("runs")
 
 def register(commands: Any) -> None:
 
-    parser = commands.add_parser("train", help="train an MLP on Fashion-MNIST",
+    parser = commands.add_parser("train", help="train an MLP or a CNN on Fashion-MNIST",
                                  description=__doc__ + " Defaults train a strong model.",
                                  )
     add_config_flags(parser.add_argument_group("training settings (override --config)"))

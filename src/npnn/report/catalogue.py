@@ -3,7 +3,8 @@ figure from which loaded source, its file stem and its caption. Adding a figure 
 
 Each group below draws from one source, loaded once by the caller (`npnn plot` from the paths it is
 given, the report from the runs it has already read): runs for CURVES, a Search for SEARCH, a
-checkpoint's state for WEIGHTS, the (results, predictions) of one test evaluation for CONFUSION.
+checkpoint's state for WEIGHTS (CNN_WEIGHTS for a CNN's: `weights_entries` picks), a CNN and one
+test image for FEATURES, the (results, predictions) of one test evaluation for CONFUSION.
 """
 
 from __future__ import annotations
@@ -16,8 +17,15 @@ from matplotlib.figure import Figure
 
 from npnn.report.confusion import plot_confusion, plot_misclassified
 from npnn.report.curves import plot_lr_schedule, plot_training_curves
+from npnn.report.feature_maps import plot_feature_maps
 from npnn.report.search_plots import plot_accuracy_vs_lr, plot_accuracy_vs_strength, plot_search_heatmap
-from npnn.report.weights import plot_first_layer_templates, plot_parameter_matrices
+from npnn.report.weights import (
+    first_weight,
+    is_convolutional,
+    plot_first_layer_filters,
+    plot_first_layer_templates,
+    plot_parameter_matrices,
+)
 
 
 @dataclass(frozen=True)
@@ -29,10 +37,6 @@ class Entry:
     caption: str
     draw: Callable[[Any, str], Figure | list[Figure]]
     report_stem: str = ""  # the report's name where it differs from the plot file's
-
-
-def _first_matrix(state: dict[str, Any]) -> Any:
-    return next(value for value in state.values() if value.ndim == 2)
 
 
 CURVES = (
@@ -56,10 +60,26 @@ SEARCH = (
 WEIGHTS = (
     Entry("first-layer", "{heading} ({label}): first-layer weights, one 28×28 image per hidden unit (red "
           "positive, blue negative).",
-          lambda state, title: plot_first_layer_templates(_first_matrix(state), title=title),
+          lambda state, title: plot_first_layer_templates(first_weight(state), title=title),
           report_stem="templates"),
     Entry("parameters", "{heading}: every parameter matrix (winter colormap, as the original).",
           lambda state, title: plot_parameter_matrices(state, title=title)),
+)
+
+CNN_WEIGHTS = (
+    Entry("first-layer", "{heading} ({label}): the first convolution's filters, one image per output "
+          "channel (red positive, blue negative): the edges and blobs the CNN looks for first.",
+          lambda state, title: plot_first_layer_filters(first_weight(state), title=title),
+          report_stem="filters"),
+    Entry("parameters", "{heading}: every parameter as a matrix, a convolution's filters flattened to "
+          "one row per output channel (winter colormap, as the original).",
+          lambda state, title: plot_parameter_matrices(state, title=title)),
+)
+
+FEATURES = (
+    Entry("feature-maps", "{heading} ({label}): the first test image and, after each convolution block "
+          "(pooling included), the channels most active on it.",
+          lambda sample, title: plot_feature_maps(sample, title=title)),
 )
 
 CONFUSION = (
@@ -68,6 +88,11 @@ CONFUSION = (
     Entry("misclassified", "A sample of misclassified test images: true and predicted class with the "
           "model's confidence.", lambda tested, title: plot_misclassified(tested[1], title=title)),
 )
+
+def weights_entries(state: dict[str, Any]) -> tuple[Entry, ...]:
+    """The WEIGHTS group that suits the model whose `state` it is: CNN_WEIGHTS for a CNN's."""
+    return CNN_WEIGHTS if is_convolutional(state) else WEIGHTS
+
 
 def draw(entries: Sequence[Entry], source: Any, title: str = "") -> Iterator[tuple[Entry, str, Figure]]:
     """(entry, file stem, figure) of each entry drawn from `source`, in catalogue order."""

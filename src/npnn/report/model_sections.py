@@ -6,15 +6,21 @@ from collections.abc import Callable, Sequence
 
 from matplotlib.figure import Figure as MatplotlibFigure
 
-from npnn.report.catalogue import CONFUSION, CURVES, WEIGHTS, draw
+from npnn.report.catalogue import CONFUSION, CURVES, FEATURES, draw, weights_entries
 from npnn.report.confusion import per_class_table
 from npnn.report.document import Figure, Paragraph, Report, Section, Table
+from npnn.report.feature_maps import first_test_sample
 from npnn.report.figures import figure_bytes
 from npnn.report.predictions import test_results
 from npnn.report.sources import Run
 from npnn.report.weights import load_best_state
 
 Echo = Callable[[str], None]
+MLP_WEIGHTS = ("Each row of an MLP's first weight matrix is a 28×28 template the hidden unit matches against "
+               "the image: seen as a flat matrix (as in the original report) it looks striped, because each "
+               "image row is 28 consecutive inputs; folded back to 28×28 it shows garment shapes.")
+CNN_WEIGHTS = ("A CNN's first layer is a bank of small filters, each slid over the whole image: they show "
+               "the local patterns (edges at some angle, spots) its first feature maps respond to.")
 
 
 def quiet(_: str) -> None:
@@ -36,13 +42,16 @@ def curves_section(report: Report, runs: Sequence[Run], title: str, intro: str) 
         section.add(figure_block(stem, entry.caption, figure))
 
 
-def weights_section(report: Report, runs: Sequence[tuple[str, Run]], echo: Echo) -> None:
-    """First-layer templates and every parameter matrix of each (heading, run) pair."""
+def weights_section(report: Report, runs: Sequence[tuple[str, Run]], echo: Echo,
+                    data_dir: str | None = None) -> None:
+    """First-layer templates (a CNN's filters, and its feature maps of the first test image) and
+    every parameter matrix of each (heading, run) pair."""
     section = report.section("Weights")
-    section.add(Paragraph("Each row of the first weight matrix is a 28×28 template the hidden unit matches "
-                          "against the image: seen as a flat matrix (as in the original report) it looks "
-                          "striped, because each image row is 28 consecutive inputs; folded back to 28×28 it "
-                          "shows garment shapes."))
+    models = {run.config.model for _, run in runs}
+    if "mlp" in models:
+        section.add(Paragraph(MLP_WEIGHTS))
+    if "cnn" in models:
+        section.add(Paragraph(CNN_WEIGHTS))
     for index, (heading, run) in enumerate(runs, start=1):
         try:
             state = load_best_state(run)
@@ -50,9 +59,18 @@ def weights_section(report: Report, runs: Sequence[tuple[str, Run]], echo: Echo)
             section.add(Paragraph(f"{heading}: no weights to show ({error})."))
             continue
         echo(f"report: weights of {run.name}")
-        for entry, _, figure in draw(WEIGHTS, state, heading):
+        for entry, _, figure in draw(weights_entries(state), state, heading):
             section.add(figure_block(f"{entry.report_stem or entry.stem}-{index}",
                                      entry.caption.format(heading=heading, label=run.label), figure))
+        if run.config.model == "cnn":
+            try:
+                sample = first_test_sample(run, data_dir)
+            except (FileNotFoundError, OSError, ValueError) as error:
+                section.add(Paragraph(f"{heading}: no feature maps to show ({error})."))
+                continue
+            for entry, _, figure in draw(FEATURES, sample, heading):
+                section.add(figure_block(f"{entry.stem}-{index}",
+                                         entry.caption.format(heading=heading, label=run.label), figure))
 
 
 def test_section(report: Report, run: Run, heading: str, data_dir: str | None, echo: Echo) -> Section:

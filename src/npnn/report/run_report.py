@@ -23,7 +23,7 @@ def build_run_report(run: Run, data_dir: str | None = None, echo: Echo = quiet) 
                   else "not recorded")
     curves_section(report, [run], "Training curves",
                    f"{len(run.history.records)} evaluations of the validation split.")
-    weights_section(report, [("Best checkpoint", run)], echo)
+    weights_section(report, [("Best checkpoint", run)], echo, data_dir)
     test_section(report, run, "Best checkpoint", data_dir, echo)
     findings.add(Bullets(run_findings(run)))  # after the test section has filled run.test
     config = run.config.to_dict()

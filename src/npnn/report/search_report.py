@@ -71,7 +71,7 @@ def build_search_report(search: Search, top: int = 4, data_dir: str | None = Non
         best_per_depth = [(f"Best with {d} hidden layer{'s' if d > 1 else ''} (trial {t.number})",
                            runs[t.number])
                           for d in search.depths for t in search.best(d, 1) if t.number in runs]
-        weights_section(report, best_per_depth, echo)
+        weights_section(report, best_per_depth, echo, data_dir)
         test_section(report, runs[best[0].number], f"Best model (trial {best[0].number})", data_dir, echo)
     report.section("All trials").add(_all_table(search, fail_reasons))
     return report

@@ -21,15 +21,37 @@ def data_text(config: TrainConfig) -> str:
              else "12,000 images drawn stratified by class")
     scaling = ("standardized with the training split's pixel mean and std" if config.standardize
                else "scaled to [0, 1]")
-    augment = "; training images randomly shifted by up to 2 pixels" if config.augment else ""
+    augment = f"; training images augmented: {augment_text(config)}" if config.augment else ""
     return (f"Fashion-MNIST: {train:,} training images and {VAL_IMAGES:,} validation images from the "
             f"60,000-image training file (validation = {split}), {TEST_IMAGES:,} test images from the "
             f"test file; 28×28 grey pixels {scaling}{augment}.")
 
 
+def augment_text(config: TrainConfig) -> str:
+    """The augmentation of the training batches in words."""
+    parts = []
+    if config.augment_shift:
+        parts.append(f"shifted by up to {config.augment_shift} pixels (random crop with padding "
+                     f"{config.augment_shift})")
+    if config.augment_flip:
+        parts.append("half mirrored left-right")
+    if config.augment_erase:
+        parts.append(f"a random rectangle erased with probability {config.augment_erase:g}")
+    return ", ".join(parts) or "nothing changed (every augmentation off)"
+
+
 def model_text(config: TrainConfig) -> str:
-    layers = " → ".join(["784", *(str(h) for h in config.hidden), "10"])
+    """Which model the run trains, layer by layer, in one sentence."""
     dropout = f", dropout {config.dropout:g} after each hidden layer" if config.dropout else ""
+    if config.model == "cnn":
+        norm = ", batch norm" if config.batch_norm else ""
+        side = 28 >> len(config.channels)
+        dense = " → ".join([str(config.channels[-1] * side * side), *map(str, config.cnn_hidden), "10"])
+        return (f"CNN: {len(config.channels)} blocks of {config.kernel_size}×{config.kernel_size} "
+                f"convolution (size kept by padding){norm}, {config.activation} and {config.pool}-pooling "
+                f"by 2, with {', '.join(map(str, config.channels))} channels (28×28 → {side}×{side}); then "
+                f"Linear layers {dense} with {config.activation} between them{dropout}, LogSoftmax output.")
+    layers = " → ".join(["784", *(str(h) for h in config.hidden), "10"])
     return (f"MLP {layers}: Linear layers with {config.activation} between them{dropout}, "
             "LogSoftmax output.")
 

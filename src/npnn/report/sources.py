@@ -40,9 +40,12 @@ class Run:
 
     @property
     def label(self) -> str:
-        """A short description for legends: layout, batch size, lr, regularization."""
+        """A short description for legends: layout (a CNN's channels, 'cnn 32-64'), batch size, lr,
+        regularization."""
         c = self.config
         hidden = "-".join(str(h) for h in c.hidden) or "linear"
+        if c.model == "cnn":
+            hidden = "cnn " + "-".join(str(h) for h in c.channels)
         reg = "" if c.regularization == "none" else f", {c.regularization} {c.reg_strength:g}"
         return f"{hidden}, batch {c.batch_size}, lr {c.lr:g}{reg}"
 

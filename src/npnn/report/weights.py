@@ -2,6 +2,7 @@
 
 The original report drew each parameter matrix with imshow, where the first layer's rows
 read as stripes; folded back to 28×28 they show the garment templates each unit responds to.
+A CNN's first layer is a set of small filters instead (edges, blobs), drawn the same way.
 """
 
 from __future__ import annotations
@@ -121,12 +122,35 @@ def plot_parameter_matrices(state: Mapping[str, np.ndarray], title: str = "") ->
     return figure
 
 
+def first_weight(state: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The first weight of a model: an MLP's first matrix or a CNN's first filter bank (4-D)."""
+    return next(np.asarray(value) for value in state.values() if np.ndim(value) in (2, 4))
+
+
+def is_convolutional(state: Mapping[str, np.ndarray]) -> bool:
+    """Whether the model's first layer is a convolution (a CNN), judged from its weights."""
+    return first_weight(state).ndim == 4
+
+
+def plot_first_layer_filters(weight: np.ndarray, max_units: int = 100, title: str = "") -> Figure:
+    """A CNN's first convolution weights (out channels × 1 × kH × kW) as one kH×kW image per
+    filter, on the templates' diverging scale (red pixels raise the channel, blue lower it)."""
+    weight = np.asarray(weight)
+    if weight.ndim != 4 or weight.shape[1] != 1:
+        raise ValueError(f"expected first-layer filters of shape (channels, 1, kH, kW) for grey images, "
+                         f"got {weight.shape}")
+    kernel = weight.shape[2:]
+    return plot_first_layer_templates(weight.reshape(len(weight), -1), kernel, max_units,
+                                      title or f"First-layer {kernel[0]}×{kernel[1]} filters", unit="filter")
+
+
 @styled
 def plot_first_layer_templates(weight: np.ndarray, image_shape: tuple[int, int] = (28, 28),
-                               max_units: int = 100, title: str = "") -> Figure:
+                               max_units: int = 100, title: str = "", unit: str = "unit") -> Figure:
     """First-layer weights (out × pixels) as one image per hidden unit, on one diverging scale
     centred on 0, so each unit's preferred garment shape is visible. Beyond `max_units` units,
-    those with the largest weight norm are shown, largest first."""
+    those with the largest weight norm are shown, largest first. `unit` names a tile ('filter'
+    for a CNN's)."""
     weight = np.asarray(weight, dtype=np.float64)
     pixels = math.prod(image_shape)
     if weight.ndim != 2 or weight.shape[1] != pixels:
@@ -140,10 +164,10 @@ def plot_first_layer_templates(weight: np.ndarray, image_shape: tuple[int, int] 
     if count > max_units:
         norms = np.nan_to_num(np.linalg.norm(weight, axis=1), nan=-1.0)
         units = np.argsort(-norms, kind="stable")[:max_units]
-        heading = f"{max_units} of {count} units with the largest ‖w‖"
+        heading = f"{max_units} of {count} {unit}s with the largest ‖w‖"
     else:
         units = np.arange(count)
-        heading = f"all {count} units"
+        heading = f"all {count} {unit}s"
     limit = _symmetric_limit(weight[units])
     titled = len(units) <= TILE_TITLES_UP_TO
     heading = textwrap.fill(f"{title or 'First-layer weights as images'}: {heading}", 80)
@@ -152,9 +176,9 @@ def plot_first_layer_templates(weight: np.ndarray, image_shape: tuple[int, int] 
     figure.set_layout_engine("none")  # placed by hand: a layout engine takes ~1 s for 100 tiles
     figure.suptitle(heading, y=1 - 0.12 / height, va="top")
     image = None
-    for rect, unit in zip(rects, units, strict=True):
+    for rect, index in zip(rects, units, strict=True):
         ax = figure.add_axes(rect)
-        image = ax.imshow(weight[unit].reshape(image_shape), cmap=TEMPLATE_CMAP, vmin=-limit, vmax=limit,
+        image = ax.imshow(weight[index].reshape(image_shape), cmap=TEMPLATE_CMAP, vmin=-limit, vmax=limit,
                           interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
@@ -162,9 +186,9 @@ def plot_first_layer_templates(weight: np.ndarray, image_shape: tuple[int, int] 
         for spine in ax.spines.values():
             spine.set(visible=True, color="0.75", linewidth=0.5)
         if titled:
-            ax.set_title(f"unit {unit}", fontsize=7, pad=2)
+            ax.set_title(f"{unit} {index}", fontsize=7, pad=2)
     if image is None:
-        figure.text(0.5, 0.5, "no units", ha="center", va="center", color="0.4")
+        figure.text(0.5, 0.5, f"no {unit}s", ha="center", va="center", color="0.4")
     else:
         clipped = limit < float(np.nanmax(np.abs(weight[units])))
         cax = figure.add_axes(bar, label="<colorbar>")

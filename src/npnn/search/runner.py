@@ -296,8 +296,12 @@ class _Objective:
         remaining = sum(1 for t in self.study.get_trials(deepcopy=False)
                         if t.state.name in ("WAITING", "RUNNING")) if grid else 0
         progress = f"{finished}/{finished + remaining}" if grid else f"{finished}"
+        model = f"hidden {config.get('hidden')}"
+        if config.get("model") == "cnn":
+            model = (f"cnn {config.get('channels')} kernel {config.get('kernel_size')} dense "
+                     f"{config.get('cnn_hidden')}")
         text = (f"trial {trial.number:>4} [{progress}] {trial.state.name.lower():<8} "
-                f"hidden {config.get('hidden')} batch {config.get('batch_size')} lr {config.get('lr'):g} "
+                f"{model} batch {config.get('batch_size')} lr {config.get('lr'):g} "
                 f"reg {config.get('regularization')} {config.get('reg_strength', 0):g}")
         if trial.state.name == "COMPLETE":
             text += (f" | val {trial.value:.4f} test {trial.user_attrs.get('test_accuracy', 0):.4f} "

@@ -28,7 +28,13 @@ NOT_COMPARED = ("data_dir",)
 # so `--resume --force` cannot change them, and `npnn test` refuses a config.json that does
 _OLD_DATA = "the checkpoints were trained and chosen on data drawn and scaled the old way"
 FIXED_SETTINGS = {
+    "model": "the checkpoints hold a model of the old kind",
     "hidden": "the checkpoints hold a model of the old shape",
+    "channels": "the checkpoints hold a model of the old shape",
+    "kernel_size": "the checkpoints hold a model of the old shape",
+    "cnn_hidden": "the checkpoints hold a model of the old shape",
+    "batch_norm": "the checkpoints hold a model of the old shape",
+    "pool": "the checkpoints hold a model trained with the old pooling",
     "activation": "the checkpoints hold a model trained with the old activation",
     "optimizer": "the checkpoint holds the old optimizer's state",
     "batch_size": "the saved position counts batches of the old size",

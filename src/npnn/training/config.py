@@ -12,13 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from npnn.data.load import VAL_SPLITS
-from npnn.models import ACTIVATIONS
+from npnn.models import ACTIVATIONS, BATCH_NORM, POOLS, missing_layer
 from npnn.serialization import JSONFormatError, is_special_file, parse_json
 
+MODELS = ("mlp", "cnn")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 REGULARIZATIONS = ("none", "l1", "l2")
 SCHEDULES = ("constant", "cosine", "step")
 ON_NONFINITE = ("stop", "skip")
+IMAGE_SIDE = 28
+MAX_SHIFT = 8
+SIZE_LISTS = {"hidden": [256, 128], "channels": [32, 64], "cnn_hidden": [128]}  # with an example each
 WHOLE_FILE = "config"  # ConfigError.field when the file itself is at fault (unreadable, not JSON)
 
 
@@ -39,12 +43,20 @@ class ConfigError(ValueError):
 
 @dataclass
 class TrainConfig:
-    """A training run on Fashion-MNIST. The defaults train a strong MLP in about 25 s (2 cores)."""
+    """A training run on Fashion-MNIST. The defaults train a strong MLP in about 25 s (2 cores);
+    `model="cnn"` trains a small CNN instead."""
 
-    # model
+    # model: the MLP reads `hidden`; the CNN reads channels, kernel_size, cnn_hidden, batch_norm
+    # and pool; both read activation and dropout (after each hidden Linear)
+    model: str = "mlp"
     hidden: list[int] = field(default_factory=lambda: [512, 256])
     activation: str = "relu"
     dropout: float = 0.2
+    channels: list[int] = field(default_factory=lambda: [32, 64])
+    kernel_size: int = 3
+    cnn_hidden: list[int] = field(default_factory=lambda: [128])
+    batch_norm: bool = False
+    pool: str = "max"
     # optimization
     optimizer: str = "adam"
     lr: float = 1e-3
@@ -69,16 +81,20 @@ class TrainConfig:
     data_dir: str | None = None
     standardize: bool = True
     augment: bool = False
+    augment_shift: int = 2  # random crop with this padding: a shift of up to N pixels
+    augment_flip: bool = False
+    augment_erase: float = 0.0  # probability of random erasing per image
     val_split: str = "tail"
     split_seed: int | None = None  # seed of the stratified split; None: use `seed`
     train_subset: int | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.hidden, (list, tuple)):
-            raise ConfigError("hidden", f"must be a list of layer sizes such as [256, 128], "
-                              f"got {self.hidden!r}")
-        self.hidden = list(self.hidden)
+        for name, example in SIZE_LISTS.items():
+            value = getattr(self, name)
+            if not isinstance(value, (list, tuple)):
+                raise ConfigError(name, f"must be a list of sizes such as {example}, got {value!r}")
+            setattr(self, name, list(value))
         self.validate()
 
     @property
@@ -93,11 +109,15 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ConfigError naming the first invalid field and what is allowed."""
-        if not self.hidden:
-            raise ConfigError("hidden", "needs at least one hidden layer size, e.g. 256 128")
-        if any(not isinstance(h, int) or isinstance(h, bool) or h < 1 for h in self.hidden):
-            raise ConfigError("hidden", f"sizes must be positive integers, got {self.hidden}")
+        for name, example in SIZE_LISTS.items():
+            sizes = getattr(self, name)
+            if not sizes:
+                raise ConfigError(name, f"needs at least one size, e.g. {' '.join(map(str, example))}")
+            if any(not isinstance(h, int) or isinstance(h, bool) or h < 1 for h in sizes):
+                raise ConfigError(name, f"sizes must be positive integers, got {sizes}")
+        _choice(self, "model", MODELS)
         _choice(self, "activation", tuple(ACTIVATIONS))
+        _choice(self, "pool", tuple(POOLS))
         _choice(self, "optimizer", OPTIMIZERS)
         _choice(self, "regularization", REGULARIZATIONS)
         _choice(self, "schedule", SCHEDULES)
@@ -116,7 +136,10 @@ class TrainConfig:
         _integer(self, "step_epochs", low=1)
         _integer(self, "eval_every", low=0)
         _integer(self, "seed", low=0)
-        for name in ("nesterov", "standardize", "augment"):
+        _integer(self, "kernel_size", low=1)
+        _integer(self, "augment_shift", low=0)
+        _number(self, "augment_erase", low=0.0, high=1.0)
+        for name in ("nesterov", "standardize", "augment", "augment_flip", "batch_norm"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(name, f"must be true or false, got {getattr(self, name)!r}")
         if self.clip_grad_norm is not None:
@@ -132,8 +155,39 @@ class TrainConfig:
                               f"{self.data_dir!r}")
         if self.nesterov and (self.optimizer != "sgd" or self.momentum <= 0):
             raise ConfigError("nesterov", "needs --optimizer sgd with --momentum > 0")
+        self._validate_cnn()
+        self._validate_augment()
         if self.regularization != "none" and self.reg_strength == 0:
             raise ConfigError("reg_strength", f"must be > 0 with regularization {self.regularization!r}")
+
+    def _validate_cnn(self) -> None:
+        if self.kernel_size % 2 == 0:
+            raise ConfigError("kernel_size", f"must be odd (padding (k-1)/2 keeps the image size), "
+                              f"got {self.kernel_size}")
+        if self.kernel_size > IMAGE_SIDE:
+            raise ConfigError("kernel_size", f"must be at most {IMAGE_SIDE} (the image side), got "
+                              f"{self.kernel_size}")
+        if IMAGE_SIDE >> len(self.channels) < 1:
+            raise ConfigError("channels", f"{len(self.channels)} blocks each halve the image: "
+                              f"28×28 allows at most {IMAGE_SIDE.bit_length() - 1}")
+        needed = [("pool", POOLS[self.pool], f"{self.pool!r} "),
+                  ("batch_norm", BATCH_NORM if self.batch_norm else None, "")]
+        for name, layer, value in needed:
+            if layer is not None and missing_layer(layer):
+                raise ConfigError(name, f"{value}needs nn.{layer}, which this npnn does not have yet "
+                                  "(coming with issue 17); leave it at its default")
+        if self.model != "cnn" and self.batch_norm:
+            raise ConfigError("batch_norm", "applies to --model cnn only")
+
+    def _validate_augment(self) -> None:
+        if self.augment_shift > MAX_SHIFT:
+            raise ConfigError("augment_shift", f"must be at most {MAX_SHIFT} pixels (more shifts garments "
+                              f"out of the 28×28 frame), got {self.augment_shift}")
+        if not self.augment:
+            for option in dataclasses.fields(self):
+                name = option.name
+                if name.startswith("augment_") and getattr(self, name) != option.default:
+                    raise ConfigError(name, "applies only with --augment: add it, or leave this out")
 
     # ----- JSON round trip -----
     def to_dict(self) -> dict[str, Any]:

@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from npnn.data import CLASS_NAMES, ArrayDataset
-from npnn.models import MLP
 from npnn.serialization import CheckpointError, atomic_write_json
 from npnn.training.checkpoint import FIXED_SETTINGS, describe_changes, fixed_changes, load_best
 from npnn.training.config import ConfigError, TrainConfig
 from npnn.training.datasets import load_split
 from npnn.training.metrics import Evaluation, confusion_matrix, evaluate, per_class_accuracy
-from npnn.training.recipe import build_model
+from npnn.training.recipe import Model, build_model
 from npnn.training.run_dir import RunDir, open_run_dir
 from npnn.training.run_lock import RunLock
 
@@ -74,7 +73,7 @@ def evaluate_run(run_path: str | Path, split: str = "test", data_dir: str | None
     return evaluate_best(run_path, split, data_dir, save=True).report
 
 
-def load_best_model(run_path: str | Path) -> tuple[MLP, TrainConfig, dict[str, Any]]:
+def load_best_model(run_path: str | Path) -> tuple[Model, TrainConfig, dict[str, Any]]:
     """The run's model with its best.safetensors weights, its config and the checkpoint metadata.
 
     The config in the checkpoint is the one the model was trained with: it rebuilds the model,
@@ -110,14 +109,14 @@ def _trained_config(config: TrainConfig, saved: Any, run: RunDir) -> TrainConfig
         raise CheckpointError(f"{run.best}: damaged settings in its metadata ({error})") from None
 
 
-def load_weights(model: MLP, state: dict[str, Any], run: RunDir, checkpoint: Path) -> None:
+def load_weights(model: Model, state: dict[str, Any], run: RunDir, checkpoint: Path) -> None:
     """`model.load_state_dict(state)`, blaming a mismatch on the run's config.json."""
     try:
         model.load_state_dict(state)
     except RuntimeError as error:
         raise CheckpointError(f"{run.config} does not match {checkpoint} ({error}); put back the "
-                              "settings the run was trained with (the model's shape: hidden, "
-                              "activation)") from None
+                              "settings the run was trained with (the model's shape: model, "
+                              "hidden or channels, kernel_size, cnn_hidden, batch_norm)") from None
 
 
 test_run = evaluate_run  # the name the search code imports

@@ -7,18 +7,35 @@ from dataclasses import dataclass
 from npnn import optim
 from npnn._tensor import Tensor
 from npnn.autograd.grad_mode import no_grad
-from npnn.models import MLP
+from npnn.models import CNN, MLP
 from npnn.nn import functional as F
 from npnn.nn.regularization import penalized_parameters, penalty
 from npnn.optim import lr_scheduler
 from npnn.training.config import TrainConfig
 
+IMAGE_SHAPE = (1, 28, 28)
 IMAGE_FEATURES = 28 * 28
 NUM_CLASSES = 10
 
 
-def build_model(config: TrainConfig) -> MLP:
+Model = MLP | CNN
+
+
+def build_model(config: TrainConfig) -> Model:
+    """The configured model, initialized from the current global seed."""
+    if config.model == "cnn":
+        return CNN(IMAGE_SHAPE, config.channels, config.kernel_size, config.cnn_hidden, NUM_CLASSES,
+                   config.activation, config.dropout, config.batch_norm, config.pool)
     return MLP(IMAGE_FEATURES, config.hidden, NUM_CLASSES, config.activation, config.dropout)
+
+
+def describe_model(config: TrainConfig) -> str:
+    """The model in a few words, for logs: 'MLP [512, 256]' or 'CNN channels [32, 64] ...'."""
+    if config.model == "cnn":
+        norm = ", batch norm" if config.batch_norm else ""
+        return (f"CNN channels {config.channels} kernel {config.kernel_size} {config.pool}-pool{norm}, "
+                f"dense {config.cnn_hidden}")
+    return f"MLP {config.hidden}"
 
 
 def l2_as_weight_decay(config: TrainConfig) -> bool:
@@ -31,7 +48,7 @@ def l2_as_weight_decay(config: TrainConfig) -> bool:
             and config.clip_grad_norm is None)
 
 
-def build_optimizer(config: TrainConfig, model: MLP, l2_folded: bool) -> optim.Optimizer:
+def build_optimizer(config: TrainConfig, model: Model, l2_folded: bool) -> optim.Optimizer:
     """The configured optimizer; with `l2_folded`, the weights in a group of their own that
     decays them by 2λ more."""
     params: list[dict] | list = list(model.parameters())
@@ -73,7 +90,7 @@ class Recipe:
     penalty is then the optimizer's weight decay, outside the graph (`l2_as_weight_decay`)."""
 
     config: TrainConfig
-    model: MLP
+    model: Model
     optimizer: optim.Optimizer
     scheduler: lr_scheduler.LRScheduler | None
     l2_folded: bool

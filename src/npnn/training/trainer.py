@@ -19,12 +19,11 @@ import numpy as np
 from npnn import random
 from npnn._tensor import Tensor
 from npnn.data import ArrayDataset, DataLoader
-from npnn.data.augment import flip_and_shift
 from npnn.nn.utils import clip_grad_norm_
 from npnn.serialization import atomic_write_json, atomic_write_text, naming_file
 from npnn.training import checkpoint
 from npnn.training.config import ConfigError, TrainConfig
-from npnn.training.datasets import load_datasets
+from npnn.training.datasets import augmentation, load_datasets
 from npnn.training.errors import (
     MachineFault,
     ResumeError,
@@ -36,7 +35,7 @@ from npnn.training.history import EvalRecord, History
 from npnn.training.machine import machine_info
 from npnn.training.memory import check_memory, check_memory_to_resume
 from npnn.training.metrics import evaluate
-from npnn.training.recipe import Recipe
+from npnn.training.recipe import Recipe, describe_model
 from npnn.training.reporter import Reporter
 from npnn.training.restore import (
     Position,
@@ -87,7 +86,7 @@ class Trainer:
         self.reporter = reporter or Reporter()
         random.manual_seed(config.seed)
         self.loader = DataLoader(train, config.batch_size, shuffle=True, drop_last=False,
-                                 seed=config.seed, augment=flip_and_shift if config.augment else None)
+                                 seed=config.seed, augment=augmentation(config))
         self.recipe = Recipe.build(config, len(self.loader))
         self.model, self.optimizer = self.recipe.model, self.recipe.optimizer
         self.scheduler = self.recipe.scheduler
@@ -208,7 +207,7 @@ class Trainer:
                 self._append_to_log(self.restarted)
             if self._resumed:
                 self._log(f"resumed at step {position.step} from {self.run.last.name}")
-            self._log(f"training {self.config.hidden} on {len(self.train_set)} images, "
+            self._log(f"training {describe_model(self.config)} on {len(self.train_set)} images, "
                       f"{len(self.loader)} steps per epoch, run {self.run.name}")
             status = self._loop(started)
             position.seconds = time.perf_counter() - started
