@@ -178,3 +178,14 @@ def test_a_whole_module_is_refused_with_what_to_save_instead(tmp_path):
     with pytest.raises(TypeError, match="saves a dict"):
         npnn.save([np.zeros(2)], tmp_path / "l.pth")
     assert not (tmp_path / "m.pth").exists() and not (tmp_path / "l.pth").exists()
+
+
+def test_a_0d_buffer_keeps_its_shape_through_a_file(tmp_path) -> None:
+    model = npnn.nn.BatchNorm2d(3)
+    model(npnn.randn(4, 3, 5, 5))  # num_batches_tracked is a 0-d int64 buffer, as in PyTorch
+    npnn.save(model.state_dict(), tmp_path / "bn.safetensors")
+    loaded = npnn.load(tmp_path / "bn.safetensors")
+    assert np.shape(loaded["num_batches_tracked"]) == () and int(loaded["num_batches_tracked"]) == 1
+    fresh = npnn.nn.BatchNorm2d(3)
+    fresh.load_state_dict(loaded)
+    assert int(fresh.num_batches_tracked) == 1

@@ -264,7 +264,7 @@ def _flatten_into(arrays: dict[str, np.ndarray], item: Any, key: str) -> Any:
     if isinstance(item, Tensor):
         item = item.array
     if isinstance(item, np.ndarray) or backend.get_array_module(item) is not np:
-        arrays[key] = np.ascontiguousarray(backend.to_numpy(item))
+        arrays[key] = np.asarray(backend.to_numpy(item), order="C")  # keeps 0-d as 0-d
         return {"__array__": key}
     if isinstance(item, Mapping):
         entries = [[k, _flatten_into(arrays, v, f"{key}.{k}" if key else str(k))] for k, v in item.items()]
@@ -315,7 +315,7 @@ def _digest(text: str, arrays: Mapping[str, np.ndarray]) -> str:
     """SHA-256 of the metadata text and of every array's name, dtype, shape and bytes."""
     digest = hashlib.sha256(text.encode("utf-8"))
     for key in sorted(arrays):
-        array = np.ascontiguousarray(arrays[key])
+        array = np.asarray(arrays[key], order="C")
         digest.update(f"\0{key}\0{array.dtype.str}\0{array.shape}\0".encode())
         digest.update(array.tobytes())
     return digest.hexdigest()
