@@ -107,7 +107,7 @@ def test_config_file_with_flag_overrides(tmp_path):
     (["--model", "cnn", "--channels", "8", "8", "8", "8", "8"], "--channels"),
     (["--model", "transformer"], "--model"),
     (["--augment-erase", "0.5"], "--augment-erase"),  # without --augment
-    (["--batch-norm"], "--batch-norm"),  # the MLP has none (and nn.BatchNorm2d is still to come)
+    (["--batch-norm"], "--batch-norm"),  # batch norm is for the CNN; the MLP has none
 ])
 def test_invalid_arguments_exit_2_with_one_line(tmp_path, args, flag):
     result = npnn_cli("train", *args, "--out", tmp_path)

@@ -15,14 +15,8 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "sigmoid": nn.Sigmoid,
     "tanh": nn.Tanh,
 }
-# the CNN's pooling after each block, by the nn layer it needs
-POOLS = {"max": "MaxPool2d", "avg": "AvgPool2d"}
-BATCH_NORM = "BatchNorm2d"
-
-
-def missing_layer(name: str) -> str | None:
-    """`name` when this npnn has no `nn.<name>` (a layer still to come), else None."""
-    return None if hasattr(nn, name) else name
+# the CNN's pooling after each block
+POOLS: dict[str, type[nn.Module]] = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
 
 
 def _check_activation(activation: str) -> None:
@@ -86,10 +80,6 @@ class CNN(nn.Module):
             raise ValueError(f"kernel_size must be odd (padding (k-1)/2 keeps the size), got {kernel_size}")
         if pool not in POOLS:
             raise ValueError(f"unknown pool {pool!r}: choose one of {sorted(POOLS)}")
-        needed = [POOLS[pool], *([BATCH_NORM] if batch_norm else [])]
-        missing = [name for name in needed if missing_layer(name)]
-        if missing:
-            raise ValueError(f"this npnn has no nn.{missing[0]} yet: use pool 'max' without batch norm")
         depth, height, width = image_shape
         if min(height, width) >> len(channels) < 1:
             raise ValueError(f"{len(channels)} blocks halve {height}×{width} images to nothing; "
@@ -99,8 +89,8 @@ class CNN(nn.Module):
         for out in channels:
             blocks.append(nn.Conv2d(depth, out, kernel_size, padding=kernel_size // 2, bias=not batch_norm))
             if batch_norm:
-                blocks.append(getattr(nn, BATCH_NORM)(out))
-            blocks += [ACTIVATIONS[activation](), getattr(nn, POOLS[pool])(2)]
+                blocks.append(nn.BatchNorm2d(out))
+            blocks += [ACTIVATIONS[activation](), POOLS[pool](2)]
             depth, height, width = out, height // 2, width // 2
         self.features = nn.Sequential(*blocks)
         self.classifier = nn.Sequential(nn.Flatten(), *_dense_layers(

@@ -2,8 +2,8 @@
 
 import pytest
 
-from npnn import nn
 from npnn.training import ConfigError, TrainConfig
+from npnn.training.recipe import build_model
 
 
 def test_json_round_trip_is_exact(tmp_path):
@@ -106,18 +106,12 @@ def test_cnn_settings_round_trip_and_lists_from_tuples(tmp_path):
     assert TrainConfig.load(path) == config
 
 
-def test_layers_still_to_come_are_refused_with_a_clear_message():
-    """batch_norm and avg pooling are accepted fields; they build once nn has the layer."""
-    for changes, layer in (({"batch_norm": True}, "BatchNorm2d"), ({"pool": "avg"}, "AvgPool2d")):
-        if hasattr(nn, layer):  # landed: the field builds the layer
-            assert TrainConfig(model="cnn", **changes)
-            continue
-        with pytest.raises(ConfigError, match=f"needs nn.{layer}.*not have yet"):
-            TrainConfig(model="cnn", **changes)
+def test_batch_norm_and_average_pooling_build_their_layers():
+    config = TrainConfig(model="cnn", channels=[4, 8], batch_norm=True, pool="avg")
+    kinds = [type(layer).__name__ for layer in build_model(config).features]
+    assert kinds == ["Conv2d", "BatchNorm2d", "ReLU", "AvgPool2d"] * 2
 
 
 def test_batch_norm_is_for_the_cnn_only():
-    if not hasattr(nn, "BatchNorm2d"):
-        pytest.skip("nn.BatchNorm2d has not landed: batch_norm is refused for every model")
     with pytest.raises(ConfigError, match="--model cnn only"):
         TrainConfig(batch_norm=True)

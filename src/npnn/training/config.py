@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from npnn.data.load import VAL_SPLITS
-from npnn.models import ACTIVATIONS, BATCH_NORM, POOLS, missing_layer
+from npnn.models import ACTIVATIONS, POOLS
 from npnn.serialization import JSONFormatError, is_special_file, parse_json
 
 MODELS = ("mlp", "cnn")
@@ -170,12 +170,6 @@ class TrainConfig:
         if IMAGE_SIDE >> len(self.channels) < 1:
             raise ConfigError("channels", f"{len(self.channels)} blocks each halve the image: "
                               f"28×28 allows at most {IMAGE_SIDE.bit_length() - 1}")
-        needed = [("pool", POOLS[self.pool], f"{self.pool!r} "),
-                  ("batch_norm", BATCH_NORM if self.batch_norm else None, "")]
-        for name, layer, value in needed:
-            if layer is not None and missing_layer(layer):
-                raise ConfigError(name, f"{value}needs nn.{layer}, which this npnn does not have yet "
-                                  "(coming with issue 17); leave it at its default")
         if self.model != "cnn" and self.batch_norm:
             raise ConfigError("batch_norm", "applies to --model cnn only")
 
