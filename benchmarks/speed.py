@@ -1,6 +1,7 @@
 """Training speed of npnn beside PyTorch, scikit-learn, a hand-written NumPy loop and the gemms alone.
 
     .venv/bin/python benchmarks/speed.py [--quick] [--threads 2] [--out benchmarks/results/latest.json]
+    .venv/bin/python benchmarks/speed.py --models cnn     # the small CNN: training and inference rows
 
 Every (framework, config) pair trains in a process of its own, with the same BLAS thread count
 and the same Fashion-MNIST arrays (saved once to a temporary .npy); the frameworks of a config
@@ -39,21 +40,34 @@ MOMENTUM = 0.9
 MODELS = ("784-256-10", "784-512-256-10")
 BATCH_SIZES = (32, 128, 512)
 OPTIMIZERS = ("adam", "sgd")
+# the small CNN (workers/common.py cnn_layers): npnn and PyTorch only (the other workers are MLPs)
+CNN = "cnn"
+CNN_FRAMEWORKS = ("npnn", "torch")
+CNN_BATCH_SIZES = (64, 128)
+CNN_TRAIN_IMAGES = 6000  # a training epoch over the first 6,000 images keeps a CNN row to ~1 min
 
 
 @dataclass(frozen=True)
 class Config:
-    model: str  # layer widths, "784-256-10"
+    model: str  # layer widths, "784-256-10", or "cnn"
     batch_size: int
     optimizer: str
+    task: str = "train"  # or "infer": a forward pass over the test images, no gradients
 
     @property
     def name(self) -> str:
+        if self.task == "infer":
+            return f"{self.model} b{self.batch_size} inference"
         return f"{self.model} b{self.batch_size} {self.optimizer}"
 
     @property
     def hidden(self) -> list[int]:
-        return [int(width) for width in self.model.split("-")[1:-1]]
+        return [] if self.model == CNN else [int(width) for width in self.model.split("-")[1:-1]]
+
+    @property
+    def frameworks(self) -> tuple[str, ...]:
+        """The frameworks that run this config: all for an MLP, npnn and PyTorch for the CNN."""
+        return CNN_FRAMEWORKS if self.model == CNN else tuple(FRAMEWORKS)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -65,9 +79,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="measured epochs per framework, taken in turns with the other frameworks "
                              "(default 10; 2 with --quick)")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured epochs first, in each worker")
-    parser.add_argument("--models", nargs="+", help=f"layer widths (default {' '.join(MODELS)})")
-    parser.add_argument("--batch-sizes", type=int, nargs="+", help=f"default {BATCH_SIZES}")
-    parser.add_argument("--optimizers", nargs="+", choices=OPTIMIZERS, help="default: both")
+    parser.add_argument("--models", nargs="+",
+                        help=f"layer widths, or {CNN!r} for the small CNN (default {' '.join(MODELS)})")
+    parser.add_argument("--batch-sizes", type=int, nargs="+",
+                        help=f"default {BATCH_SIZES}, and {CNN_BATCH_SIZES} for the CNN")
+    parser.add_argument("--optimizers", nargs="+", choices=OPTIMIZERS,
+                        help="default: both, and adam alone for the CNN")
+    parser.add_argument("--cnn-images", type=int, default=CNN_TRAIN_IMAGES,
+                        help="the CNN's training epoch: the first N training images (default %(default)s)")
+    parser.add_argument("--test-images", type=int, default=10_000,
+                        help="the CNN's inference epoch: the first N test images (default all %(default)s)")
     parser.add_argument("--frameworks", nargs="+", choices=list(FRAMEWORKS), default=list(FRAMEWORKS))
     parser.add_argument("--timeout", type=float, default=900, help="seconds before a worker is stopped")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results JSON (default %(default)s)")
@@ -75,15 +96,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     quick = args.quick
     args.epochs = args.epochs if args.epochs is not None else (2 if quick else 10)
     args.models = args.models or ([MODELS[0]] if quick else list(MODELS))
-    args.batch_sizes = args.batch_sizes or ([128] if quick else list(BATCH_SIZES))
-    args.optimizers = args.optimizers or (["adam"] if quick else list(OPTIMIZERS))
     for model in args.models:
+        if model == CNN:
+            continue
         widths = model.split("-")
         if len(widths) < 3 or widths[0] != "784" or widths[-1] != "10" or not all(map(str.isdigit, widths)):
-            parser.error(f"--models: {model!r} is not like 784-256-10 (784 inputs, hidden sizes, 10 classes)")
-    if args.threads < 1 or args.epochs < 1 or args.warmup < 0:
-        parser.error("--threads and --epochs must be >= 1, --warmup >= 0")
+            parser.error(f"--models: {model!r} is not like 784-256-10 (784 inputs, hidden sizes, 10 classes) "
+                         f"nor {CNN!r}")
+    if min(args.threads, args.epochs, args.cnn_images, args.test_images) < 1 or args.warmup < 0:
+        parser.error("--threads, --epochs, --cnn-images and --test-images must be >= 1, --warmup >= 0")
     return args
+
+
+def configs_of(args: argparse.Namespace) -> list[Config]:
+    """The grid: per model, its batch sizes and optimizers (given, or the model's defaults); the
+    CNN also gets one inference row per batch size."""
+    configs = []
+    for model in args.models:
+        cnn = model == CNN
+        defaults = CNN_BATCH_SIZES if cnn else BATCH_SIZES
+        batch_sizes = args.batch_sizes or ([128] if args.quick else list(defaults))
+        optimizers = args.optimizers or (["adam"] if args.quick or cnn else list(OPTIMIZERS))
+        for batch_size in batch_sizes:
+            configs += [Config(model, batch_size, optimizer) for optimizer in optimizers]
+            if cnn:
+                configs.append(Config(model, batch_size, "adam", task="infer"))
+    return configs
 
 
 @dataclass(frozen=True)
@@ -93,15 +131,27 @@ class Data:
     images: Path
     labels: Path
     count: int
+    test_images: Path  # the 10,000 test images, for the inference rows
+    test_labels: Path
+    test_count: int = 10_000
 
 
 def save_data(folder: Path, timeout: float) -> Data:
     """The 48,000 standardized Fashion-MNIST training images (float32) and labels (int64),
-    written by a child so that this process stays small (see workers/prepare_data.py)."""
+    and the test split, written by a child so that this process stays small (see
+    workers/prepare_data.py)."""
     child = run_child([sys.executable, str(WORKERS / "prepare_data.py"), str(folder)], thread_env(1), timeout)
     if child.returncode != 0:
         raise SystemExit(f"could not prepare the data: {child.reason()}; `npnn data` says where it looks")
-    return Data(folder / "images.npy", folder / "labels.npy", int(child.stdout.split()[-1]))
+    return Data(folder / "images.npy", folder / "labels.npy", int(child.stdout.split()[-1]),
+                folder / "test-images.npy", folder / "test-labels.npy")
+
+
+def images_of(config: Config, data: Data, args: argparse.Namespace) -> int:
+    """How many images one epoch of `config` goes through."""
+    if config.task == "infer":
+        return min(args.test_images, data.test_count)
+    return min(args.cnn_images, data.count) if config.model == CNN else data.count
 
 
 def start_worker(framework: str, config: Config, data: Data, args: argparse.Namespace,
@@ -110,11 +160,16 @@ def start_worker(framework: str, config: Config, data: Data, args: argparse.Name
     script, module = FRAMEWORKS[framework]
     if module is not None and importlib.util.find_spec(module) is None:
         return "not installed"
-    argv = [sys.executable, str(WORKERS / script), "--images", str(data.images), "--labels", str(data.labels),
-            "--result", str(result), "--hidden", *map(str, config.hidden),
-            "--batch-size", str(config.batch_size), "--optimizer", config.optimizer,
+    infer = config.task == "infer"
+    images, labels = (data.test_images, data.test_labels) if infer else (data.images, data.labels)
+    argv = [sys.executable, str(WORKERS / script), "--images", str(images), "--labels", str(labels),
+            "--result", str(result), "--batch-size", str(config.batch_size), "--optimizer", config.optimizer,
             "--lr", str(LEARNING_RATES[config.optimizer]), "--momentum", str(MOMENTUM),
-            "--warmup", str(args.warmup), "--threads", str(args.threads)]
+            "--warmup", str(args.warmup), "--threads", str(args.threads), "--task", config.task]
+    if config.model == CNN:
+        argv += ["--model", CNN, "--limit", str(args.test_images if infer else args.cnn_images)]
+    else:
+        argv += ["--hidden", *map(str, config.hidden)]
     result.unlink(missing_ok=True)
     worker = LockstepWorker(argv, thread_env(args.threads), args.timeout)
     try:
@@ -129,12 +184,14 @@ def measure_config(config: Config, data: Data, args: argparse.Namespace,
                    folder: Path) -> list[dict[str, Any]]:
     """One row per framework: every framework's worker started and warmed up one after another,
     then `args.epochs` epochs of each, in turns."""
-    rows = {name: {"config": config.name, **asdict(config), "framework": name,
-                   "lr": LEARNING_RATES[config.optimizer]} for name in args.frameworks}
-    results = {name: folder / f"result-{name}.json" for name in args.frameworks}
+    frameworks = [name for name in args.frameworks if name in config.frameworks]
+    images = images_of(config, data, args)
+    rows = {name: {"config": config.name, **asdict(config), "framework": name, "images": images,
+                   "lr": LEARNING_RATES[config.optimizer]} for name in frameworks}
+    results = {name: folder / f"result-{name}.json" for name in frameworks}
     workers: dict[str, LockstepWorker] = {}
     try:
-        for name in args.frameworks:
+        for name in frameworks:
             worker = start_worker(name, config, data, args, results[name])
             if isinstance(worker, str):
                 rows[name]["status"] = worker
@@ -142,7 +199,7 @@ def measure_config(config: Config, data: Data, args: argparse.Namespace,
                 workers[name] = worker
         epochs = run_in_turns(workers, args.epochs)
         for name, worker in workers.items():
-            rows[name].update(finish_worker(worker, epochs[name], results[name], data.count))
+            rows[name].update(finish_worker(worker, epochs[name], results[name], images))
     finally:
         for worker in workers.values():
             if worker.process.poll() is None:
@@ -172,10 +229,15 @@ def finish_worker(worker: LockstepWorker, epochs: list[dict[str, Any]], result: 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    configs = [Config(m, b, o) for m in args.models for b in args.batch_sizes for o in args.optimizers]
+    configs = configs_of(args)
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="npnn-bench-") as folder:
         data = save_data(Path(folder), args.timeout)
+        if CNN in args.models:
+            print(f"cnn rows: a training epoch is the first {min(args.cnn_images, data.count):,} of the "
+                  f"{data.count:,} training images; an inference epoch the first "
+                  f"{min(args.test_images, data.test_count):,} of the {data.test_count:,} test images "
+                  "(npnn and PyTorch only)", flush=True)
         for done, config in enumerate(configs, 1):
             measured = measure_config(config, data, args, Path(folder))
             rows += measured
@@ -193,7 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     record = {"benchmark": "speed", "machine": machine_record(args.threads),
               "settings": {"threads": args.threads, "epochs": args.epochs, "in_turns": True,
                            "warmup": args.warmup,
-                           "images": data.count, "learning_rates": LEARNING_RATES, "momentum": MOMENTUM},
+                           "images": data.count, "learning_rates": LEARNING_RATES, "momentum": MOMENTUM,
+                           "cnn_train_images": min(args.cnn_images, data.count) if CNN in args.models
+                           else None,
+                           "test_images": min(args.test_images, data.test_count) if CNN in args.models
+                           else None},
               "summary": summary, "rows": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(finite_or_none(record), indent=1, allow_nan=False) + "\n")

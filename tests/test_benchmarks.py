@@ -2,6 +2,7 @@
 measured by `benchmarks/speed.py` itself, on a quiet machine)."""
 
 import importlib
+import importlib.util
 import json
 import subprocess
 import sys
@@ -90,3 +91,24 @@ def test_a_worker_that_never_answers_is_stopped_after_the_timeout():
     with pytest.raises(lockstep.WorkerError, match="no answer within"):
         worker.wait_ready()
     assert worker.process.poll() is not None  # killed, not left running
+
+
+def test_cnn_rows_train_and_infer_on_the_stated_images_in_npnn_and_pytorch_only(tmp_path):
+    out = tmp_path / "speed.json"
+    result = subprocess.run([sys.executable, str(SPEED), "--models", "cnn", "--batch-sizes", "64",
+                             "--epochs", "1", "--warmup", "0", "--cnn-images", "200", "--test-images", "300",
+                             "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    record = json.loads(out.read_text())
+    assert record["settings"]["cnn_train_images"] == 200 and record["settings"]["test_images"] == 300
+    rows = {(row["config"], row["framework"]): row for row in record["rows"]}
+    expected = {"npnn", "torch"} if importlib.util.find_spec("torch") else {"npnn"}
+    assert {framework for _, framework in rows} <= {"npnn", "torch"}  # no MLP-only workers
+    for config, images in (("cnn b64 adam", 200), ("cnn b64 inference", 300)):
+        for framework in expected:
+            row = rows[config, framework]
+            assert row["status"] == "ok" and row["images"] == images
+            assert row["images_per_s"] == images / row["median_s"]
+            assert 1.0 < row["losses"][-1] < 3.0  # 10 classes: about ln 10 = 2.3 untrained
+    assert "first 200 of the 48,000 training images" in result.stdout
+    assert "cnn b64 inference" in result.stdout

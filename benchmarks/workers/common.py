@@ -30,7 +30,7 @@ class Spec:
     images: Path
     labels: Path
     result: Path  # where the JSON result goes
-    hidden: tuple[int, ...]
+    hidden: tuple[int, ...]  # the MLP's hidden widths; empty for the CNN
     batch_size: int
     optimizer: str  # "adam" or "sgd"
     lr: float
@@ -38,6 +38,9 @@ class Spec:
     warmup: int
     threads: int
     seed: int
+    model: str = "mlp"  # or "cnn" (cnn_layers)
+    task: str = "train"  # or "infer": one "epoch" is a forward pass over all images, no gradients
+    limit: int | None = None  # train on the first `limit` images only
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -55,7 +58,10 @@ def parse_spec(argv: list[str] | None = None) -> Spec:
     parser.add_argument("--images", type=Path, required=True, help=".npy of float32 images (N, 784)")
     parser.add_argument("--labels", type=Path, required=True, help=".npy of int64 labels (N,)")
     parser.add_argument("--result", type=Path, required=True, help="JSON file to write the timings to")
-    parser.add_argument("--hidden", type=int, nargs="+", required=True)
+    parser.add_argument("--model", choices=("mlp", "cnn"), default="mlp")
+    parser.add_argument("--hidden", type=int, nargs="+", default=[], help="the MLP's hidden widths")
+    parser.add_argument("--task", choices=("train", "infer"), default="train")
+    parser.add_argument("--limit", type=int, help="use the first LIMIT images only")
     parser.add_argument("--batch-size", type=int, required=True)
     parser.add_argument("--optimizer", choices=("adam", "sgd"), required=True)
     parser.add_argument("--lr", type=float, required=True)
@@ -64,16 +70,24 @@ def parse_spec(argv: list[str] | None = None) -> Spec:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.model == "mlp" and not args.hidden:
+        parser.error("--hidden is required for --model mlp")
     return Spec(args.images, args.labels, args.result, tuple(args.hidden), args.batch_size, args.optimizer,
-                args.lr, args.momentum, args.warmup, args.threads, args.seed)
+                args.lr, args.momentum, args.warmup, args.threads, args.seed, args.model, args.task,
+                args.limit)
 
 
 def load_data(spec: Spec) -> tuple[np.ndarray, np.ndarray]:
-    """The images and labels every worker trains on: the same arrays, read fully into memory."""
+    """The images and labels every worker trains on: the same arrays, read fully into memory
+    (the first `spec.limit` of them), as (N, 1, 28, 28) images for the CNN."""
     images, labels = np.load(spec.images), np.load(spec.labels)
     if images.dtype != np.float32 or images.ndim != 2 or labels.dtype != np.int64:
         raise ValueError(f"expected float32 (N, 784) images and int64 labels, got {images.dtype} "
                          f"{images.shape} and {labels.dtype}; rerun benchmarks/speed.py to rewrite them")
+    if spec.limit is not None:
+        images, labels = images[:spec.limit], labels[:spec.limit]
+    if spec.model == "cnn":
+        images = np.ascontiguousarray(images.reshape(-1, 1, 28, 28))
     return images, labels
 
 
@@ -88,11 +102,21 @@ def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
+def cnn_layers(nn: Any) -> list[Any]:
+    """The small CNN of the `cnn` rows (benchmarks/README.md), from either library's `nn`."""
+    return [nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(64 * 5 * 5, 128), nn.ReLU(), nn.Linear(128, 10)]
+
+
 def build_mlp(nn: Any, optim: Any, spec: Spec) -> tuple[Any, Any]:
-    """The model and optimizer of `spec`, from `torch.nn`/`torch.optim` or `npnn.nn`/`npnn.optim`:
-    one piece of code for both, as code written for PyTorch ports to npnn by its import."""
-    hidden = [m for fan_in, fan_out in spec.layers[:-1] for m in (nn.Linear(fan_in, fan_out), nn.ReLU())]
-    model = nn.Sequential(*hidden, nn.Linear(*spec.layers[-1]))
+    """The model (the MLP of `spec.hidden`, or the CNN) and optimizer of `spec`, from
+    `torch.nn`/`torch.optim` or `npnn.nn`/`npnn.optim`: one piece of code for both, as code
+    written for PyTorch ports to npnn by its import."""
+    if spec.model == "cnn":
+        model = nn.Sequential(*cnn_layers(nn))
+    else:
+        hidden = [m for fan_in, fan_out in spec.layers[:-1] for m in (nn.Linear(fan_in, fan_out), nn.ReLU())]
+        model = nn.Sequential(*hidden, nn.Linear(*spec.layers[-1]))
     if spec.optimizer == "adam":
         return model, optim.Adam(model.parameters(), lr=spec.lr)
     return model, optim.SGD(model.parameters(), lr=spec.lr, momentum=spec.momentum)

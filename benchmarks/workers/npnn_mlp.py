@@ -1,7 +1,8 @@
 """npnn through its public API, written as a user would (and as npnn's own Trainer trains).
 
-Sequential(Linear, ReLU, ..., Linear), F.cross_entropy on logits, optim.Adam or SGD(momentum),
-and the library's shuffling DataLoader over an ArrayDataset.
+Sequential(Linear, ReLU, ..., Linear) or the CNN, F.cross_entropy on logits, optim.Adam or
+SGD(momentum), and the library's shuffling DataLoader over an ArrayDataset. With `--task
+infer`, one epoch is the model in eval mode under no_grad over all images in order.
 """
 
 from __future__ import annotations
@@ -20,15 +21,23 @@ def main() -> None:
     images, labels = load_data(spec)
     npnn.manual_seed(spec.seed)
     model, optimizer = build_mlp(nn, optim, spec)
-    loader = DataLoader(ArrayDataset(images, labels), spec.batch_size, shuffle=True, seed=spec.seed)
+    infer = spec.task == "infer"
+    loader = DataLoader(ArrayDataset(images, labels), spec.batch_size, shuffle=not infer, seed=spec.seed)
 
     def train_epoch(epoch: int) -> float:
         loader.set_epoch(epoch)
         return sum(train_step(model, optimizer, F.cross_entropy, x, y) for x, y in loader) / len(labels)
 
+    def infer_epoch(epoch: int) -> float:
+        with npnn.no_grad():
+            total = sum(F.cross_entropy(model(x), y, reduction="sum").item() for x, y in loader)
+        return total / len(labels)
+
+    if infer:
+        model.eval()
     # the Trainer's setting: overflow shows as a non-finite loss rather than as warnings
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        measure(spec, train_epoch)
+        measure(spec, infer_epoch if infer else train_epoch)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """PyTorch CPU, written as a user would for data that fits in memory.
 
 Batches are gathered by indexing one tensor with a fresh `randperm` each epoch: torch's
-DataLoader over a TensorDataset collates sample by sample and would measure that instead.
+DataLoader over a TensorDataset collates sample by sample and would measure that instead. With
+`--task infer`, one epoch is the model in eval mode under no_grad over all images in order.
 """
 
 from __future__ import annotations
@@ -27,7 +28,17 @@ def main() -> None:
             total += train_step(model, optimizer, F.cross_entropy, x_all[index], y_all[index])
         return total / len(y_all)
 
-    measure(spec, train_epoch, lambda: {"torch_threads": torch.get_num_threads()})
+    def infer_epoch(epoch: int) -> float:
+        total = 0.0
+        with torch.no_grad():
+            for batch in batch_slices(len(y_all), spec.batch_size):
+                total += F.cross_entropy(model(x_all[batch]), y_all[batch], reduction="sum").item()
+        return total / len(y_all)
+
+    infer = spec.task == "infer"
+    if infer:
+        model.eval()
+    measure(spec, infer_epoch if infer else train_epoch, lambda: {"torch_threads": torch.get_num_threads()})
 
 
 if __name__ == "__main__":

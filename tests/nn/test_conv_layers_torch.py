@@ -78,3 +78,18 @@ def test_max_pool2d_passes_nan_values_and_gradients_as_pytorch() -> None:
     expected.backward(torch.tensor(upstream))
     np.testing.assert_array_equal(out.data, expected.detach().numpy())  # NaN where torch has NaN
     np.testing.assert_array_equal(mine.grad, theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("kernel_size", [2, (2, 3), (3, 1)])
+def test_max_pool2d_with_disjoint_windows_matches_pytorch_on_ties_and_uncovered_edges(kernel_size,
+                                                                                     rng) -> None:
+    # stride = kernel (npnn's own fast path); 7x8 leaves rows/columns no window covers; values
+    # drawn from {0, 1, 2} tie often, as ReLU's zeros do; the gradient is random
+    x = rng.integers(0, 3, (3, 4, 7, 8)).astype(np.float32)
+    mine, theirs = npnn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = nn.MaxPool2d(kernel_size)(mine), torch.nn.MaxPool2d(kernel_size)(theirs)
+    upstream = rng.standard_normal(expected.shape).astype(np.float32)
+    out.backward(upstream)
+    expected.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(out.data, expected.detach().numpy())
+    np.testing.assert_array_equal(mine.grad, theirs.grad.numpy())
