@@ -11,6 +11,7 @@ import npnn
 from npnn import nn
 
 torch = pytest.importorskip("torch", reason="PyTorch CPU not installed: pip install torch==2.13.0")
+from torch_training import assert_trains_as_pytorch  # noqa: E402  (after the torch check)
 
 
 def torch_dtype(dtype: np.dtype) -> torch.dtype:
@@ -77,19 +78,8 @@ def test_a_small_cnn_with_batch_norm_and_pooling_matches_pytorch_through_trainin
             lib.nn.Conv2d(4, 6, 3, padding=1), lib.nn.BatchNorm2d(6, momentum=None), lib.nn.ReLU(),
             lib.nn.AdaptiveAvgPool2d(3), lib.nn.Flatten(), lib.nn.Linear(6 * 3 * 3, 10))
 
-    reference, model = build(torch).double(), build(npnn).double()
-    model.load_state_dict({k: v.detach().numpy() for k, v in reference.state_dict().items()})
     x, y = rng.standard_normal((8, 1, 10, 10)), rng.integers(0, 10, 8)
-    for lib, net in ((torch, reference), (npnn, model)):
-        optimizer = lib.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
-        for _ in range(3):
-            loss = lib.nn.functional.cross_entropy(net(lib.tensor(x)), lib.tensor(y))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    for name, value in reference.state_dict().items():
-        np.testing.assert_allclose(model.state_dict()[name], value.numpy(), rtol=1e-9, atol=1e-12,
-                                   err_msg=name)
+    model, reference = assert_trains_as_pytorch(build, x, y, rtol=1e-9)
     model.eval()
     reference.eval()
     np.testing.assert_allclose(model(npnn.tensor(x)).numpy(), reference(torch.tensor(x)).detach().numpy(),

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+from stopping_reporter import StopAfter
 
 import npnn
 from npnn.models import CNN
@@ -11,21 +12,6 @@ from npnn.training.evaluation import load_best_model
 
 # small enough for a few seconds on NumPy: one 8-channel block, a 32-unit dense layer
 CNN_SETTINGS = {"model": "cnn", "channels": [8], "cnn_hidden": [32], "hidden": [64]}
-
-
-class _StopAfter:
-    """A reporter that asks the trainer to stop after `steps` steps, as Ctrl-C does."""
-
-    def __init__(self, steps):
-        self.steps, self.trainer = steps, None
-
-    def step_done(self, loss):
-        self.steps -= 1
-        if self.steps == 0:
-            self.trainer.request_stop()
-
-    def __getattr__(self, name):
-        return lambda *args, **kwargs: None
 
 
 def test_a_short_cnn_run_learns(tmp_path, small_data, quick_config):
@@ -42,7 +28,7 @@ def test_resumed_augmented_cnn_run_equals_an_uninterrupted_one(tmp_path, small_d
     config = quick_config.replace(**CNN_SETTINGS, epochs=2, eval_every=0, augment=True, augment_shift=3,
                                   augment_flip=True, augment_erase=0.5)
     Trainer.create(config, tmp_path, run_id="full", data=small_data).fit()
-    stopper = _StopAfter(13)  # mid-epoch
+    stopper = StopAfter(13)  # mid-epoch
     trainer = Trainer.create(config, tmp_path, run_id="cut", reporter=stopper, data=small_data)
     stopper.trainer = trainer
     assert trainer.fit().status == "interrupted"

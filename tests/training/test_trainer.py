@@ -5,6 +5,7 @@ import json
 import types
 
 import numpy as np
+from stopping_reporter import StopAfter
 
 import npnn
 from npnn.training import Trainer
@@ -82,25 +83,10 @@ def test_same_seed_gives_identical_history(tmp_path, small_data, quick_config):
         np.testing.assert_array_equal(value, _weights(tmp_path / "b" / "best.safetensors")[key])
 
 
-class _StopAfter:
-    """A reporter that asks the trainer to stop after `steps` steps, as Ctrl-C does."""
-
-    def __init__(self, steps):
-        self.steps, self.trainer = steps, None
-
-    def step_done(self, loss):
-        self.steps -= 1
-        if self.steps == 0:
-            self.trainer.request_stop()
-
-    def __getattr__(self, name):
-        return lambda *args, **kwargs: None
-
-
 def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, small_data, quick_config):
     Trainer.create(quick_config, tmp_path, run_id="full", data=small_data).fit()
 
-    stopper = _StopAfter(13)  # mid-epoch, between evaluations
+    stopper = StopAfter(13)  # mid-epoch, between evaluations
     trainer = Trainer.create(quick_config, tmp_path, run_id="cut", reporter=stopper, data=small_data)
     stopper.trainer = trainer
     first = trainer.fit()
@@ -117,7 +103,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, small_
     assert history[0] == history[1]
 
 
-class _BlowUpAfter(_StopAfter):
+class _BlowUpAfter(StopAfter):
     """Sets an absurd learning rate after `steps` steps, so the loss becomes non-finite."""
 
     def step_done(self, loss):

@@ -87,9 +87,8 @@ class Trainer:
         random.manual_seed(config.seed)
         self.loader = DataLoader(train, config.batch_size, shuffle=True, drop_last=False,
                                  seed=config.seed, augment=augmentation(config))
-        self.recipe = Recipe.build(config, len(self.loader))
-        self.model, self.optimizer = self.recipe.model, self.recipe.optimizer
-        self.scheduler = self.recipe.scheduler
+        self.recipe = recipe = Recipe.build(config, len(self.loader))
+        self.model, self.optimizer, self.scheduler = recipe.model, recipe.optimizer, recipe.scheduler
         self.position = Position()
         self.history = History()
         self._stop_status: str | None = None
@@ -339,10 +338,8 @@ class Trainer:
     def _train_loss(self) -> float:
         """The mean step loss since the last evaluation, plus an L2 penalty that the optimizer
         applies as weight decay, taken at the weights being evaluated."""
-        position = self.position
-        if not position.loss_count:
-            return 0.0
-        return position.loss_sum / position.loss_count + self.recipe.penalty_outside_loss()
+        count = self.position.loss_count
+        return self.position.loss_sum / count + self.recipe.penalty_outside_loss() if count else 0.0
 
     def _save_last(self) -> None:
         checkpoint.save_last(self.run.last, self.model, self.optimizer, self.scheduler,
