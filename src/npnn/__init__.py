@@ -103,6 +103,7 @@ from npnn.ops import (
     var,
     where,
 )
+from npnn.parallel import get_num_threads, set_num_threads
 from npnn.random import Generator, get_rng_state, manual_seed, set_rng_state
 from npnn.save_load import load, save
 from npnn.size import Size
@@ -119,12 +120,12 @@ __all__ = [
     "argmin", "as_tensor", "backends", "bool", "bool_", "cat", "chunk", "clamp", "clip",
     "concatenate", "cuda", "device", "div", "double", "empty", "empty_like", "enable_grad", "equal",
     "exp", "eye", "flatten", "float", "float16", "float32", "float64", "floor_divide", "from_numpy",
-    "full", "full_like", "gather", "Generator", "get_default_dtype", "get_rng_state",
+    "full", "full_like", "gather", "Generator", "get_default_dtype", "get_num_threads", "get_rng_state",
     "inference_mode", "int32", "int64", "is_grad_enabled", "is_tensor", "linalg", "linspace",
     "load", "log", "log1p", "log_softmax", "long", "manual_seed", "masked_fill", "matmul", "max",
     "maximum", "mean", "min", "minimum", "mul", "nn", "no_grad", "norm", "ones", "ones_like",
     "optim", "permute", "pow", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
-    "relu", "remainder", "repeat", "reshape", "save", "scatter", "set_default_dtype",
+    "relu", "remainder", "repeat", "reshape", "save", "scatter", "set_default_dtype", "set_num_threads",
     "set_grad_enabled", "set_rng_state", "sigmoid", "Size", "softmax", "sort", "split", "sqrt",
     "square", "squeeze", "stack", "std", "sub", "sum", "tanh", "Tensor", "tensor", "topk",
     "transpose", "unbind", "unsqueeze", "utils", "var", "where", "zeros", "zeros_like",

@@ -52,7 +52,7 @@ def test_search_report_renders_in_chromium(browser, small_search, tmp_path):
     # setup, best per depth, per class, all trials
     assert len(tables) >= 4 and all(rows > 0 for rows in tables)
     text = browser.find_element("tag name", "body").text
-    assert "8 failed" in text and "Best 4 of 4 models with 2 hidden layers" in text
+    assert "8 failed" in text and "Best 4 of 4 models, 2 hidden layers" in text
     errors = [entry for entry in browser.get_log("browser") if entry["level"] in ("SEVERE", "ERROR")]
     assert errors == []
     width = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth];")

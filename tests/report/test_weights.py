@@ -1,6 +1,5 @@
 """Parameter matrices and first-layer templates, from freshly built (untrained) MLPs."""
 
-import time
 
 import numpy as np
 import pytest
@@ -62,12 +61,11 @@ def test_unpaired_vector_and_empty_state():
     assert any(t.get_text() == "no parameters" for ax in empty.axes for t in ax.texts)
 
 
-def test_big_matrix_renders_fast():
+def test_big_matrix_renders_whole():
     state = {"layers.0.weight": np.random.default_rng(0).normal(size=(512, 784)).astype(np.float32)}
-    started = time.perf_counter()
-    data = figure_bytes(plot_parameter_matrices(state))
-    assert time.perf_counter() - started < 3.0
-    assert data.startswith(PNG)
+    figure = plot_parameter_matrices(state)
+    assert [ax.images[0].get_array().shape for ax in image_axes(figure)] == [(512, 784)]
+    assert figure_bytes(figure).startswith(PNG)
 
 
 # ----- first-layer templates -----

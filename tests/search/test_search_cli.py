@@ -30,7 +30,7 @@ def test_search_from_a_toml_space_then_summary(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("complete hidden [16]") == 2 and "ETA" in result.stdout
     rows = read_csv(tmp_path / "s" / "search_result.csv")
-    assert list(rows[0]) == COLUMNS and {r["learning_rate"] for r in rows} == {"0.003", "0.01"}
+    assert list(rows[0]) == [*COLUMNS, "model"] and {r["learning_rate"] for r in rows} == {"0.003", "0.01"}
     summary = npnn_cli("search", "--summary", tmp_path / "s")
     assert summary.returncode == 0 and "ranked by validation accuracy" in summary.stdout
 

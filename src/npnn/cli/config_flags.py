@@ -11,15 +11,15 @@ from typing import Any
 from npnn.training import TrainConfig
 
 HELP = {
-    "model": "mlp (reads --hidden) or cnn (reads --channels, --kernel-size, --cnn-hidden, --pool)",
+    "model": "mlp (reads --hidden) or cnn (--channels, --kernel-size, --cnn-hidden, --batch-norm, --pool)",
     "hidden": "MLP hidden layer sizes, e.g. --hidden 256 128",
     "activation": "relu, leaky_relu, elu, gelu, sigmoid or tanh",
     "dropout": "dropout probability after each hidden Linear layer",
     "channels": "CNN output channels per block (conv, activation, pool 2), e.g. --channels 32 64",
     "kernel_size": "CNN convolution kernel size (odd; padded to keep the image size)",
     "cnn_hidden": "CNN hidden Linear sizes after the blocks, e.g. --cnn-hidden 128",
-    "batch_norm": "CNN: BatchNorm2d after each convolution (needs nn.BatchNorm2d, not in this npnn yet)",
-    "pool": "CNN pooling after each block: max (or avg, once nn.AvgPool2d exists)",
+    "batch_norm": "CNN: BatchNorm2d after each convolution (which then has no bias)",
+    "pool": "CNN pooling by 2 after each block: max or avg",
     "optimizer": "adam, adamw or sgd",
     "lr": "learning rate",
     "batch_size": "examples per step",

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from npnn import backend
+from npnn import backend, parallel
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
 
@@ -56,22 +56,42 @@ def _pad(x: Any, padding: tuple[int, int], value: float = 0.0) -> Any:
     return xp.pad(x, widths, constant_values=value)
 
 
-def _scatter_windows(piece: Callable[[int, int], Any], like: Any, padded_shape: tuple[int, ...],
+def _scatter_windows(piece: Callable[[int, int, slice], Any], like: Any, padded_shape: tuple[int, ...],
                      padding: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
                      kernel: tuple[int, int]) -> Any:
-    """Sum window gradients back onto the (unpadded) input: `piece(i, j)` is the (N, C, Ho, Wo)
-    gradient of every window's element (i, j), added at that element's pixels."""
+    """Sum window gradients back onto the (unpadded) input: `piece(i, j, part)` is the (N, C, Ho, Wo)
+    gradient of every window's element (i, j), rows `part` of its first axis, added at that
+    element's pixels. On NumPy, parts of the first axis are summed in threads of their own."""
     xp = backend.get_array_module(like)
     grad = xp.zeros(padded_shape, dtype=like.dtype)
     out_h, out_w = like.shape[-2:]
-    for i in range(kernel[0]):
-        top = i * dilation[0]
-        rows = slice(top, top + stride[0] * (out_h - 1) + 1, stride[0])
-        for j in range(kernel[1]):
-            left = j * dilation[1]
-            grad[:, :, rows, left:left + stride[1] * (out_w - 1) + 1:stride[1]] += piece(i, j)
+
+    def add_rows(part: slice) -> None:
+        for i in range(kernel[0]):
+            top = i * dilation[0]
+            rows = slice(top, top + stride[0] * (out_h - 1) + 1, stride[0])
+            for j in range(kernel[1]):
+                left = j * dilation[1]
+                grad[part, :, rows, left:left + stride[1] * (out_w - 1) + 1:stride[1]] += piece(i, j, part)
+
+    _over_rows(xp, add_rows, padded_shape[0], like.size * kernel[0] * kernel[1])
     height, width = padded_shape[2:]
     return grad[:, :, padding[0]:height - padding[0], padding[1]:width - padding[1]]
+
+
+def _over_rows(xp: Any, work: Callable[[slice], object], rows: int, elements: int) -> None:
+    """parallel.over_rows on NumPy; one call over all rows elsewhere (CuPy runs its own kernels)."""
+    if xp is np:
+        parallel.over_rows(work, rows, elements)
+    else:
+        work(slice(None))
+
+
+def _copy(view: Any, axis: int) -> Any:
+    """A contiguous copy of `view`, split over threads along `axis` on NumPy."""
+    if backend.get_array_module(view) is np:
+        return parallel.contiguous_copy(view, axis)
+    return backend.get_array_module(view).ascontiguousarray(view)
 
 
 class _Windowed(Function):
@@ -87,7 +107,7 @@ class _Windowed(Function):
         out = _output_shape(x.shape[2:], kernel, stride, padding, dilation)
         return _windows(padded, kernel, stride, dilation, out)
 
-    def _scatter(self, piece: Callable[[int, int], Any], like: Any,
+    def _scatter(self, piece: Callable[[int, int, slice], Any], like: Any,
                  padded_shape: tuple[int, ...] | None = None) -> Any:
         """`_scatter_windows` with this call's settings; `padded_shape` (default: the padded
         input's) may order the two leading axes otherwise, as `piece` gives them."""
@@ -105,31 +125,29 @@ class Conv2d(_Windowed):
         n, out_channels = x.shape[0], weight.shape[0]
         windows = self._windows_of(x, weight.shape[2:], stride, padding, dilation)
         out = windows.shape[2:4]
-        xp = backend.get_array_module(x)
         # (C·kH·kW, N·Ho·Wo), channel-major: the copy runs along whole output rows (Wo pixels)
-        columns = xp.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3))
+        columns = _copy(windows.transpose(1, 4, 5, 0, 2, 3), axis=3)
         self.columns = columns.reshape(-1, n * out[0] * out[1])
         self.weight = weight
         result = weight.reshape(out_channels, -1) @ self.columns  # (O, N·Ho·Wo)
         if bias is not None:
             result += bias[:, None]
-        return xp.ascontiguousarray(result.reshape(out_channels, n, *out).transpose(1, 0, 2, 3))
+        return _copy(result.reshape(out_channels, n, *out).transpose(1, 0, 2, 3), axis=0)
 
     def backward(self, grad_output):
         weight, columns = self.weight, self.columns
-        xp = backend.get_array_module(grad_output)
         n, out_channels, out_h, out_w = grad_output.shape
         # (O, N·Ho·Wo), the layout of the forward's product
-        flat = xp.ascontiguousarray(grad_output.transpose(1, 0, 2, 3)).reshape(out_channels, -1)
+        flat = _copy(grad_output.transpose(1, 0, 2, 3), axis=1).reshape(out_channels, -1)
         grad_x = grad_weight = grad_bias = None
         if self.needs_input_grad[0]:
             grad_columns = weight.reshape(out_channels, -1).T @ flat  # (C·kH·kW, N·Ho·Wo)
             grad_columns = grad_columns.reshape(*weight.shape[1:], n, out_h, out_w)
             # summed in (C, N, H, W) order, the columns' own, then one transposing copy
             like = grad_columns[:, 0, 0]
-            channel_major = self._scatter(lambda i, j: grad_columns[:, i, j], like,
+            channel_major = self._scatter(lambda i, j, part: grad_columns[part, i, j], like,
                                           (self.padded_shape[1], n, *self.padded_shape[2:]))
-            grad_x = xp.ascontiguousarray(channel_major.transpose(1, 0, 2, 3))
+            grad_x = _copy(channel_major.transpose(1, 0, 2, 3), axis=0)
         if self.needs_input_grad[1]:
             # columns @ flat.T, transposed: with few rows (C_in = 1), flat @ columns.T measured
             # 7x slower in OpenBLAS, which splits that product badly over its long inner axis
@@ -148,9 +166,16 @@ class MaxPool2d(_Windowed):
     def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1)):
         windows = self._windows_of(x, kernel, stride, padding, dilation, -np.inf)
         xp = backend.get_array_module(x)
-        self.argmax, best = _running_max(windows, xp, nan_wins=False)
+        best = xp.empty(windows.shape[:4], dtype=x.dtype)
+        # an int8 argmax where it fits: less memory to write and compare
+        self.argmax = xp.empty(best.shape, dtype=np.int8 if kernel[0] * kernel[1] < 128 else np.int64)
+
+        def rows(part: slice, nan_wins: bool = False) -> None:
+            _running_max(windows[part], best[part], self.argmax[part], xp, nan_wins)
+
+        _over_rows(xp, rows, x.shape[0], windows.size)
         if xp.isnan(best).any():  # rare: redo it, letting a NaN take over as PyTorch's does
-            self.argmax, best = _running_max(windows, xp, nan_wins=True)
+            rows(slice(None), nan_wins=True)
         return best
 
     def backward(self, grad_output):
@@ -159,9 +184,9 @@ class MaxPool2d(_Windowed):
         if self.stride == self.kernel and self.padding == (0, 0) and self.dilation == (1, 1):
             return self._disjoint_backward(grad_output, xp, exact)
 
-        def piece(i: int, j: int) -> Any:  # the gradient goes where the maximum was
-            chosen = self.argmax == i * self.kernel[1] + j
-            return xp.where(chosen, grad_output, grad_output.dtype.type(0)) if exact else grad_output * chosen
+        def piece(i: int, j: int, part: slice) -> Any:  # the gradient goes where the maximum was
+            chosen, grad = self.argmax[part] == i * self.kernel[1] + j, grad_output[part]
+            return xp.where(chosen, grad, grad.dtype.type(0)) if exact else grad * chosen
 
         return self._scatter(piece, grad_output)
 
@@ -177,36 +202,39 @@ class MaxPool2d(_Windowed):
                                                                             dtype=grad_output.dtype)
         blocks = grad[:, :, :covered[0], :covered[1]].reshape(*grad.shape[:2], out_h, k_h, out_w, k_w)
         zero = grad_output.dtype.type(0)
-        for position in range(k_h * k_w):
-            chosen = self.argmax == position
-            # where=: NaN * 0 would put a NaN where the maximum was not
-            blocks[:, :, :, position // k_w, :, position % k_w] = (
-                xp.where(chosen, grad_output, zero) if exact else grad_output * chosen)
+
+        def rows(part: slice) -> None:
+            for position in range(k_h * k_w):
+                chosen, piece = self.argmax[part] == position, grad_output[part]
+                # where=: NaN * 0 would put a NaN where the maximum was not
+                blocks[part, :, :, position // k_w, :, position % k_w] = (
+                    xp.where(chosen, piece, zero) if exact else piece * chosen)
+
+        _over_rows(xp, rows, grad_output.shape[0], grad.size)
         return grad
 
 
-def _running_max(windows: Any, xp: Any, nan_wins: bool) -> tuple[Any, Any]:
-    """(argmax, maximum) of each (kH, kW) window: the first maximum in row-major order, as
-    PyTorch's; with `nan_wins`, also a NaN takes over (PyTorch's rule; a comparison misses it).
+def _running_max(windows: Any, best: Any, argmax: Any, xp: Any, nan_wins: bool) -> None:
+    """Write each (kH, kW) window's maximum into `best` and its position into `argmax`: the first
+    maximum in row-major order, as PyTorch's; with `nan_wins`, also a NaN takes over (PyTorch's
+    rule; a comparison misses it).
 
     The argmax is in arithmetic on one integer dtype: masked copies (copyto with where=,
     np.where) measured ten times slower on these strided views, and products of bool and int
     arrays go through slow casting buffers. A position takes over only from smaller ones, so
     argmax = max(argmax, takes_over · position)."""
     kernel = windows.shape[-2:]
-    best = windows[..., 0, 0].copy()
-    small = kernel[0] * kernel[1] < 128
-    argmax = xp.zeros(best.shape, dtype=np.int8 if small else np.int64)
+    best[...] = windows[..., 0, 0]
+    argmax[...] = 0
     for position in range(1, kernel[0] * kernel[1]):
         candidate = windows[..., position // kernel[1], position % kernel[1]]
         takes_over = candidate > best
         if nan_wins:
             takes_over |= xp.isnan(candidate)
         xp.maximum(best, candidate, out=best)  # NaN wins here
-        step = takes_over.view(np.int8) if small else takes_over.astype(np.int64)
+        step = takes_over.view(np.int8) if argmax.dtype == np.int8 else takes_over.astype(np.int64)
         step *= argmax.dtype.type(position)
         xp.maximum(argmax, step, out=argmax)
-    return argmax, best
 
 
 def _check_input(x: Tensor, name: str) -> None:

@@ -80,7 +80,7 @@ def search_findings(search: Search, fail_reasons: dict[int, str] | None = None) 
 
 def _best_sentence(search: Search, done: list[Trial]) -> str:
     best = search.best()[0]
-    text = (f"Best by validation accuracy: trial {best.number} (784-{best.layout}-10, "
+    text = (f"Best by validation accuracy: trial {best.number} ({best.layout}, "
             f"batch {best.batch_size}, lr {best.lr:g}, regularization {regularization_label(best)}) "
             f"with {_pct(best.val_accuracy)} validation")
     if best.test_accuracy is not None:
@@ -102,7 +102,7 @@ def _lr_findings(done: list[Trial]) -> list[str]:
         means = [_mean_val(by_lr[lr]) for lr in lrs]
         best = lrs[int(np.argmax(means))]
         rho = spearman([t.lr for t in trials], [t.val_accuracy for t in trials])
-        lines.append(f"Learning rate, 784-{layout}-10: mean validation accuracy {_pct(means[0])} at lr "
+        lines.append(f"Learning rate, {layout}: mean validation accuracy {_pct(means[0])} at lr "
                      f"{lrs[0]:g} and {_pct(means[-1])} at lr {lrs[-1]:g}; best mean at lr {best:g} "
                      f"({_pct(max(means))}); rank correlation of lr with accuracy ρ = {rho:+.2f}.")
     return lines
@@ -111,7 +111,7 @@ def _lr_findings(done: list[Trial]) -> list[str]:
 def _regularization_findings(done: list[Trial]) -> list[str]:
     """Each setting against no regularization at the same layout, batch, lr and epochs (paired)."""
     def context(t: Trial) -> tuple[Any, ...]:
-        return (t.hidden, t.batch_size, t.lr, t.epochs)
+        return (t.layout, t.batch_size, t.lr, t.epochs)
 
     baseline = {context(t): t.val_accuracy for t in done if regularization_label(t) == "none"}
     lines = []
@@ -137,7 +137,7 @@ def _layout_findings(done: list[Trial]) -> list[str]:
     for (layout, batch), trials in sorted(layouts.items(), key=lambda item: -_mean_val(item[1])):
         best = max(t.val_accuracy for t in trials)
         seconds = float(np.mean([t.seconds for t in trials]))
-        parts.append(f"784-{layout}-10 at batch {batch}: mean {_pct(_mean_val(trials))}, best {_pct(best)}, "
+        parts.append(f"{layout} at batch {batch}: mean {_pct(_mean_val(trials))}, best {_pct(best)}, "
                      f"{seconds:.1f} s per trial")
     return ["Layouts, best mean first: " + "; ".join(parts) + "."]
 

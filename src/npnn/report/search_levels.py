@@ -60,7 +60,7 @@ def regularization_settings(trials: list[Trial]) -> Settings:
 
 def by_layout(trials: list[Trial]) -> dict[str, list[Trial]]:
     groups: dict[str, list[Trial]] = defaultdict(list)
-    for trial in sorted(trials, key=lambda t: (t.depth, t.hidden, t.number)):
+    for trial in sorted(trials, key=lambda t: (t.family_key, t.hidden, t.layout, t.number)):
         groups[trial.layout].append(trial)
     return dict(groups)
 
@@ -68,7 +68,7 @@ def by_layout(trials: list[Trial]) -> dict[str, list[Trial]]:
 def layout_title(trials: list[Trial]) -> str:
     batches = sorted({t.batch_size for t in trials})
     batch = f", batch {batches[0]}" if len(batches) == 1 else ""
-    return f"hidden {trials[0].layout}{batch}"
+    return f"{trials[0].layout}{batch}"
 
 
 def best_trial(trials: list[Trial]) -> Trial:

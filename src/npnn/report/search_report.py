@@ -22,7 +22,8 @@ from npnn.serialization import CheckpointError
 
 def build_search_report(search: Search, top: int = 4, data_dir: str | None = None,
                         echo: Echo = quiet) -> Report:
-    """Setup, best-model tables per depth, search plots, curves, weights and test of the best."""
+    """Setup, best-model tables per family (MLP depth, CNN blocks), search plots, curves, weights
+    and test of the best."""
     runs = _readable_runs(search, echo)
     name = search.meta.get("space") or search.path.name
     report = Report(f"Experiment report: search {name}",
@@ -48,11 +49,11 @@ def build_search_report(search: Search, top: int = 4, data_dir: str | None = Non
     section = report.section("Best models")
     section.add(Paragraph("Ranked by validation accuracy; test accuracy is shown beside it but never used to "
                           "choose, so it stays an unbiased estimate."))
-    for depth in search.depths:
-        ranked = search.best(depth, top)
+    for family in search.families:
+        ranked = search.best(family, top)
         if ranked:
-            pool = sum(t.complete and t.depth == depth for t in search.trials)
-            section.add(_best_table(ranked, depth, pool))
+            pool = sum(t.complete and t.family == family for t in search.trials)
+            section.add(_best_table(ranked, family, pool))
 
     echo("report: search plots")
     plots = report.section("Search results")
@@ -62,16 +63,16 @@ def build_search_report(search: Search, top: int = 4, data_dir: str | None = Non
     else:
         plots.add(Paragraph("No trial has finished yet, so there is nothing to plot."))
 
-    top_runs = [runs[t.number] for depth in search.depths for t in search.best(depth, top)
+    top_runs = [runs[t.number] for family in search.families for t in search.best(family, top)
                 if t.number in runs]
     if top_runs:
         echo("report: training curves")
         curves_section(report, top_runs, "Training curves of the top models",
-                       f"The best {top} trials of each depth, by validation accuracy.")
-        best_per_depth = [(f"Best with {d} hidden layer{'s' if d > 1 else ''} (trial {t.number})",
-                           runs[t.number])
-                          for d in search.depths for t in search.best(d, 1) if t.number in runs]
-        weights_section(report, best_per_depth, echo, data_dir)
+                       f"The best {top} trials of each family (MLPs by depth, CNNs by blocks), by "
+                       "validation accuracy.")
+        best_per_family = [(f"Best, {family} (trial {t.number})", runs[t.number])
+                           for family in search.families for t in search.best(family, 1) if t.number in runs]
+        weights_section(report, best_per_family, echo, data_dir)
         test_section(report, runs[best[0].number], f"Best model (trial {best[0].number})", data_dir, echo)
     report.section("All trials").add(_all_table(search, fail_reasons))
     return report
@@ -100,17 +101,17 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.2f}%"
 
 
-def _best_table(trials: list[Trial], depth: int, pool: int) -> Table:
-    rows = [[str(rank), str(t.number), f"784-{t.layout}-10", str(t.batch_size), f"{t.lr:g}",
+def _best_table(trials: list[Trial], family: str, pool: int) -> Table:
+    rows = [[str(rank), str(t.number), t.layout, str(t.batch_size), f"{t.lr:g}",
              regularization_label(t), str(t.epochs), _pct(t.val_accuracy), _pct(t.test_accuracy),
              f"{t.seconds:.1f}"] for rank, t in enumerate(trials, start=1)]
-    return Table(f"Best {len(trials)} of {pool} models with {depth} hidden layer{'s' if depth > 1 else ''}",
+    return Table(f"Best {len(trials)} of {pool} models, {family}",
                  ["rank", "trial", "layout", "batch", "lr", "regularization", "epochs", "val acc", "test acc",
                   "seconds"], rows, numeric={0, 1, 3, 4, 6, 7, 8, 9})
 
 
 def _all_table(search: Search, fail_reasons: dict[int, str]) -> Table:
-    rows = [[str(t.number), f"784-{t.layout}-10", str(t.batch_size), f"{t.lr:g}", regularization_label(t),
+    rows = [[str(t.number), t.layout, str(t.batch_size), f"{t.lr:g}", regularization_label(t),
              _pct(t.val_accuracy), _pct(t.test_accuracy), f"{t.seconds:.1f}",
              t.state if t.state != "fail" else f"failed: {fail_reasons.get(t.number, '')}"]
             for t in search.trials]

@@ -18,6 +18,7 @@ from npnn.report.run_files import check_machine, check_search, check_status, che
 from npnn.serialization import CheckpointError, read_json
 from npnn.training.config import TrainConfig
 from npnn.training.history import History
+from npnn.training.layout import layout_family, mlp_layout
 from npnn.training.run_dir import open_run_dir
 
 RESULTS_CSV = "search_result.csv"
@@ -66,14 +67,19 @@ class Trial:
     seconds: float
     state: str
     run_dir: Path | None
+    layout: str = ""  # '784-512-256-10' or 'cnn 32-64 k3 max, dense 128'
+
+    def __post_init__(self) -> None:
+        self.layout = self.layout or mlp_layout(self.hidden)
 
     @property
-    def layout(self) -> str:
-        return "-".join(str(h) for h in self.hidden) or "linear"
+    def family(self) -> str:
+        """'2 hidden layers' or 'CNN, 2 blocks': the group a table ranks this trial in."""
+        return layout_family(self.layout)[1]
 
     @property
-    def depth(self) -> int:
-        return len(self.hidden)
+    def family_key(self) -> tuple[int, int]:
+        return layout_family(self.layout)[0]
 
     @property
     def complete(self) -> bool:
@@ -95,14 +101,16 @@ class Search:
     def count(self, state: str) -> int:
         return sum(t.state == state for t in self.trials)
 
-    def best(self, depth: int | None = None, top: int = 1) -> list[Trial]:
-        """The `top` complete trials by validation accuracy (never test: that would leak it)."""
-        pool = [t for t in self.complete if depth is None or t.depth == depth]
+    def best(self, family: str | None = None, top: int = 1) -> list[Trial]:
+        """The `top` complete trials (of one family) by validation accuracy (never test: that
+        would leak it)."""
+        pool = [t for t in self.complete if family is None or t.family == family]
         return sorted(pool, key=lambda t: (-t.val_accuracy, t.number))[:top]  # type: ignore[operator]
 
     @property
-    def depths(self) -> list[int]:
-        return sorted({t.depth for t in self.trials})
+    def families(self) -> list[str]:
+        """The families of models among the trials, MLPs by depth first, then CNNs."""
+        return [name for _, name in sorted({(t.family_key, t.family) for t in self.trials})]
 
 
 def regularization_label(trial: Trial, strength: str | None = None) -> str:
@@ -135,7 +143,7 @@ def _optional_json(path: Path, check: Callable[[dict[str, Any], Path], dict[str,
 def load_search(path: str | Path) -> Search:
     """Read a search directory (or its search_result.csv directly)."""
     # the report's one import of npnn.search, which loads Optuna: only a search's report reads its table
-    from npnn.search.results import read_csv
+    from npnn.search.results import read_csv, row_layout
 
     path = Path(path)
     csv = path / RESULTS_CSV if path.is_dir() else path
@@ -148,7 +156,7 @@ def load_search(path: str | Path) -> Search:
     except ResultsError as error:
         raise ReportError(f"{error}; it should have the columns `npnn search` writes") from None
     try:
-        trials = [_trial(row, root) for row in rows]
+        trials = [_trial(row, root, row_layout(row)) for row in rows]
     except (KeyError, ValueError) as error:
         raise ReportError(f"{csv}: not a search results table ({error}); it should have the "
                           "columns `npnn search` writes") from None
@@ -164,7 +172,7 @@ def _number(text: str, kind: type = float) -> Any:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def _trial(row: dict[str, str], root: Path) -> Trial:
+def _trial(row: dict[str, str], root: Path, layout: str) -> Trial:
     run_dir = row.get("run_dir") or ""
     run_path = Path(run_dir) if run_dir else None
     if run_path is not None and not run_path.is_absolute():
@@ -184,6 +192,7 @@ def _trial(row: dict[str, str], root: Path) -> Trial:
         seconds=_number(row.get("seconds", "")) or 0.0,
         state=row["state"],
         run_dir=run_path,
+        layout=layout,
     )
 
 

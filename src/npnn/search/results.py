@@ -10,9 +10,13 @@ from typing import Any
 
 from npnn.errors import ResultsError
 from npnn.serialization import atomic_write_text, is_special_file
+from npnn.training.layout import layout_family, mlp_layout, model_layout
 
 COLUMNS = ["no", "train_id", "accuracy", "hidden_size", "batch_size", "learning_rate", "regularization",
            "regular_strength", "val_accuracy", "epochs", "seconds", "state", "run_dir"]
+# after the original's columns, and optional when reading (tables written before it lack it):
+# the model ('784-512-256-10', 'cnn 32-64 k3 max, dense 128'); a CNN's hidden_size is its dense part
+MODEL_COLUMN = "model"
 
 
 def trial_rows(trials: list[Any]) -> list[dict[str, Any]]:
@@ -33,11 +37,12 @@ def trial_rows(trials: list[Any]) -> list[dict[str, Any]]:
         if (config is None or {"duplicate_of", "queued_again"} & set(trial.user_attrs)
                 or (killed and last_try[json.dumps(trial.params, sort_keys=True)] > trial.number)):
             continue
+        cnn = config.get("model", "mlp") == "cnn"
         rows.append({
             "no": trial.number,
             "train_id": Path(trial.user_attrs.get("run_dir", "")).name,
             "accuracy": trial.user_attrs.get("test_accuracy", ""),
-            "hidden_size": " ".join(str(h) for h in config["hidden"]),
+            "hidden_size": " ".join(str(h) for h in config["cnn_hidden" if cnn else "hidden"]),
             "batch_size": config["batch_size"],
             "learning_rate": config["lr"],
             "regularization": config["regularization"],
@@ -47,6 +52,7 @@ def trial_rows(trials: list[Any]) -> list[dict[str, Any]]:
             "seconds": round(trial.user_attrs.get("seconds", 0.0), 2),
             "state": trial.state.name.lower(),
             "run_dir": trial.user_attrs.get("run_dir", ""),
+            MODEL_COLUMN: model_layout(config),
         })
     return rows
 
@@ -54,7 +60,7 @@ def trial_rows(trials: list[Any]) -> list[dict[str, Any]]:
 def write_csv(path: str | Path, rows: list[dict[str, Any]]) -> None:
     """Rewrite search_result.csv atomically."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=[*COLUMNS, MODEL_COLUMN], lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     atomic_write_text(path, buffer.getvalue())  # an OSError of it names `path`
@@ -82,28 +88,36 @@ def read_csv(path: str | Path) -> list[dict[str, str]]:
     return rows
 
 
+def row_layout(row: dict[str, Any]) -> str:
+    """The model of a results row (from its hidden sizes in a table without the model column)."""
+    return row.get(MODEL_COLUMN) or mlp_layout(str(row["hidden_size"]).split())
+
+
 def summary(rows: list[dict[str, Any]], top: int = 4) -> str:
-    """The best `top` finished trials by validation accuracy, per number of hidden layers.
+    """The best `top` finished trials by validation accuracy, per family of models (MLPs by
+    number of hidden layers, CNNs by number of blocks).
 
     Test accuracy is shown beside, never used to rank: choosing by it would leak the test set.
     """
     finished = [r for r in rows if r["state"] == "complete" and r["val_accuracy"] != ""]
     if not finished:
         return "no finished trials yet"
+    families: dict[tuple[tuple[int, int], str], list[dict[str, Any]]] = {}
+    for row in finished:
+        families.setdefault(layout_family(row_layout(row)), []).append(row)
+    width = max(12, *(len(row_layout(r)) for r in finished))
     lines = []
-    depths = sorted({len(str(r["hidden_size"]).split()) for r in finished})
-    for depth in depths:
-        group = [r for r in finished if len(str(r["hidden_size"]).split()) == depth]
+    for (_, family), group in sorted(families.items()):
         group.sort(key=lambda r: float(r["val_accuracy"]), reverse=True)
-        lines.append(f"best {min(top, len(group))} of {len(group)} trials with {depth} hidden "
-                     f"layer{'s' if depth > 1 else ''} (ranked by validation accuracy):")
-        lines.append(f"  {'no':>4}  {'hidden':<12} {'batch':>5} {'lr':>7} {'reg':<12} "
+        lines.append(f"best {min(top, len(group))} of {len(group)} trials, {family} "
+                     "(ranked by validation accuracy):")
+        lines.append(f"  {'no':>4}  {'model':<{width}} {'batch':>5} {'lr':>7} {'reg':<12} "
                      f"{'val acc':>8} {'test acc':>8} {'seconds':>8}")
         for row in group[:top]:
             reg = "none" if row["regularization"] == "none" else \
                 f"{row['regularization']} {float(row['regular_strength']):g}"
             test = f"{float(row['accuracy']):.4f}" if row["accuracy"] != "" else "-"
-            lines.append(f"  {row['no']:>4}  {row['hidden_size']:<12} {row['batch_size']:>5} "
+            lines.append(f"  {row['no']:>4}  {row_layout(row):<{width}} {row['batch_size']:>5} "
                          f"{float(row['learning_rate']):>7g} {reg:<12} {float(row['val_accuracy']):>8.4f} "
                          f"{test:>8} {float(row['seconds']):>8.1f}")
     return "\n".join(lines)
