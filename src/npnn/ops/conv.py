@@ -16,6 +16,7 @@ import numpy as np
 from npnn import backend, parallel
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
+from npnn.ops.layout import empty_in_layout, is_channels_last
 
 Pair = int | tuple[int, int]
 
@@ -42,10 +43,7 @@ def _windows(padded: Any, kernel: tuple[int, int], stride: tuple[int, int], dila
     sn, sc, sh, sw = padded.strides
     shape = (n, c, out[0], out[1], kernel[0], kernel[1])
     strides = (sn, sc, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1])
-    xp = backend.get_array_module(padded)
-    if xp is np:  # read-only, so that nothing can write through the overlapping windows
-        return np.lib.stride_tricks.as_strided(padded, shape, strides, writeable=False)
-    return xp.lib.stride_tricks.as_strided(padded, shape, strides)  # CuPy has no `writeable`
+    return _as_strided(padded, shape, strides)
 
 
 def _pad(x: Any, padding: tuple[int, int], value: float = 0.0) -> Any:
@@ -115,48 +113,107 @@ class _Windowed(Function):
                                 self.dilation, self.kernel)
 
 
-class Conv2d(_Windowed):
-    """One 2-D product per pass over the whole batch: (O, C·kH·kW) weight @ (C·kH·kW, N·Ho·Wo)
-    columns. A single large sgemm runs near the BLAS's peak; the per-image batched product it
-    replaced (N small products) measured 2-3x slower for the second conv of a small CNN. The
-    price is two cheap transposing copies (output to (N, O, Ho, Wo), grad_output back)."""
+class Conv2d(Function):
+    """Channels-last inside, as oneDNN's convolutions: the padded input is copied once into (N, H,
+    W, C) order, where a window's row of kW·C values is contiguous, so that the im2col copy runs
+    along rows of kW·C values instead of Wo pixels; one 2-D product (N·Ho·Wo, kH·kW·C) @
+    (kH·kW·C, O) then gives the output in (N, Ho, Wo, O) order, returned as an (N, O, Ho, Wo)
+    view of it (PyTorch's channels_last memory format): no transposing copy, and the next ReLU,
+    pooling and convolution read it as it lies. A single large sgemm runs near the BLAS's peak;
+    the per-image products it replaced (N small products) measured 2-3x slower."""
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
-        n, out_channels = x.shape[0], weight.shape[0]
-        windows = self._windows_of(x, weight.shape[2:], stride, padding, dilation)
-        out = windows.shape[2:4]
-        # (C·kH·kW, N·Ho·Wo), channel-major: the copy runs along whole output rows (Wo pixels)
-        columns = _copy(windows.transpose(1, 4, 5, 0, 2, 3), axis=3)
-        self.columns = columns.reshape(-1, n * out[0] * out[1])
-        self.weight = weight
-        result = weight.reshape(out_channels, -1) @ self.columns  # (O, N·Ho·Wo)
+        n, channels = x.shape[:2]
+        out_channels, _, k_h, k_w = weight.shape
+        self.stride, self.padding, self.dilation = stride, padding, dilation
+        padded = _channels_last_padded(x, padding)
+        self.padded_shape = padded.shape
+        out_h, out_w = _output_shape(x.shape[2:], (k_h, k_w), stride, padding, dilation)
+        sn, sh, sw, sc = padded.strides
+        windows = _as_strided(padded, (n, out_h, out_w, k_h, k_w, channels),
+                              (sn, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1], sc))
+        self.columns = _copy(windows, axis=0).reshape(n * out_h * out_w, -1)  # (N·Ho·Wo, kH·kW·C)
+        self.matrix = weight.transpose(0, 2, 3, 1).reshape(out_channels, -1)  # (O, kH·kW·C)
+        self.weight_shape = weight.shape
+        result = self.columns @ self.matrix.T  # (N·Ho·Wo, O)
         if bias is not None:
-            result += bias[:, None]
-        return _copy(result.reshape(out_channels, n, *out).transpose(1, 0, 2, 3), axis=0)
+            result += bias
+        return result.reshape(n, out_h, out_w, out_channels).transpose(0, 3, 1, 2)
 
     def backward(self, grad_output):
-        weight, columns = self.weight, self.columns
         n, out_channels, out_h, out_w = grad_output.shape
-        # (O, N·Ho·Wo), the layout of the forward's product
-        flat = _copy(grad_output.transpose(1, 0, 2, 3), axis=1).reshape(out_channels, -1)
+        grad = grad_output.transpose(0, 2, 3, 1)  # (N, Ho, Wo, O): the forward's product's layout
+        if not grad.flags.c_contiguous:
+            grad = _copy(grad, axis=0)
+        grad = grad.reshape(-1, out_channels)
         grad_x = grad_weight = grad_bias = None
         if self.needs_input_grad[0]:
-            grad_columns = weight.reshape(out_channels, -1).T @ flat  # (C·kH·kW, N·Ho·Wo)
-            grad_columns = grad_columns.reshape(*weight.shape[1:], n, out_h, out_w)
-            # summed in (C, N, H, W) order, the columns' own, then one transposing copy
-            like = grad_columns[:, 0, 0]
-            channel_major = self._scatter(lambda i, j, part: grad_columns[part, i, j], like,
-                                          (self.padded_shape[1], n, *self.padded_shape[2:]))
-            grad_x = _copy(channel_major.transpose(1, 0, 2, 3), axis=0)
+            grad_columns = (grad @ self.matrix).reshape(n, out_h, out_w, *self.weight_shape[2:], -1)
+            grad_x = self._scatter(grad_columns)
         if self.needs_input_grad[1]:
-            # columns @ flat.T, transposed: with few rows (C_in = 1), flat @ columns.T measured
-            # 7x slower in OpenBLAS, which splits that product badly over its long inner axis
-            grad_weight = (columns @ flat.T).T.reshape(weight.shape)
+            # (K, M) @ (M, O), transposed: with few rows (C_in = 1), the other order measured 7x
+            # slower in OpenBLAS, which splits that product badly over its long inner axis
+            grad_matrix = (self.columns.T @ grad).T  # (O, kH·kW·C)
+            out_channels, channels, k_h, k_w = self.weight_shape
+            grad_weight = grad_matrix.reshape(out_channels, k_h, k_w, channels).transpose(0, 3, 1, 2)
+            grad_weight = backend.get_array_module(grad).ascontiguousarray(grad_weight)
         if len(self.needs_input_grad) == 2:
             return grad_x, grad_weight
         if self.needs_input_grad[2]:
-            grad_bias = flat.sum(axis=1)
+            grad_bias = grad.sum(axis=0)
         return grad_x, grad_weight, grad_bias
+
+    def _scatter(self, grad_columns: Any) -> Any:
+        """Sum the (N, Ho, Wo, kH, kW, C) column gradients back onto the padded (N, H, W, C)
+        input, kernel position by kernel position (kH·kW strided adds along rows of C values);
+        the unpadded part, as an (N, C, H, W) view."""
+        xp = backend.get_array_module(grad_columns)
+        n, out_h, out_w, k_h, k_w = grad_columns.shape[:5]
+        (s_h, s_w), (d_h, d_w), (p_h, p_w) = self.stride, self.dilation, self.padding
+        grad = xp.zeros(self.padded_shape, dtype=grad_columns.dtype)
+
+        def add_rows(part: slice) -> None:
+            for i in range(k_h):
+                rows = slice(i * d_h, i * d_h + s_h * (out_h - 1) + 1, s_h)
+                for j in range(k_w):
+                    cols = slice(j * d_w, j * d_w + s_w * (out_w - 1) + 1, s_w)
+                    grad[part, rows, cols] += grad_columns[part, :, :, i, j]
+
+        _over_rows(xp, add_rows, n, grad_columns.size)
+        height, width = self.padded_shape[1:3]
+        return grad[:, p_h:height - p_h, p_w:width - p_w].transpose(0, 3, 1, 2)
+
+
+def _channels_last_padded(x: Any, padding: tuple[int, int]) -> Any:
+    """x (N, C, H, W) as a contiguous (N, H + 2·pH, W + 2·pW, C) array with zeros around: one
+    copy (none for a channels-last input without padding)."""
+    xp = backend.get_array_module(x)
+    n, channels, height, width = x.shape
+    source = x.transpose(0, 2, 3, 1)
+    if padding == (0, 0) and source.flags.c_contiguous:
+        return source
+    p_h, p_w = padding
+    padded = xp.empty((n, height + 2 * p_h, width + 2 * p_w, channels), dtype=x.dtype)
+
+    def copy_rows(part: slice) -> None:
+        rows = padded[part]
+        rows[:, :p_h] = 0
+        rows[:, p_h + height:] = 0
+        rows[:, p_h:p_h + height, :p_w] = 0
+        rows[:, p_h:p_h + height, p_w + width:] = 0
+        rows[:, p_h:p_h + height, p_w:p_w + width] = source[part]
+
+    _over_rows(xp, copy_rows, n, padded.size)
+    return padded
+
+
+def _as_strided(array: Any, shape: tuple[int, ...], strides: tuple[int, ...]) -> Any:
+    """A view of `array`'s memory; read-only on NumPy, so that nothing writes through windows
+    that overlap."""
+    xp = backend.get_array_module(array)
+    if xp is np:
+        return np.lib.stride_tricks.as_strided(array, shape, strides, writeable=False)
+    return xp.lib.stride_tricks.as_strided(array, shape, strides)  # CuPy has no `writeable`
 
 
 class MaxPool2d(_Windowed):
@@ -166,9 +223,11 @@ class MaxPool2d(_Windowed):
     def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1)):
         windows = self._windows_of(x, kernel, stride, padding, dilation, -np.inf)
         xp = backend.get_array_module(x)
-        best = xp.empty(windows.shape[:4], dtype=x.dtype)
-        # an int8 argmax where it fits: less memory to write and compare
-        self.argmax = xp.empty(best.shape, dtype=np.int8 if kernel[0] * kernel[1] < 128 else np.int64)
+        # in the input's memory layout (a convolution's output is channels-last), so that the
+        # passes below read and write in the same order; an int8 argmax where it fits
+        best = empty_in_layout(windows, windows.shape[:4], x.dtype)
+        small = kernel[0] * kernel[1] < 128
+        self.argmax = empty_in_layout(windows, best.shape, np.int8 if small else np.int64)
 
         def rows(part: slice, nan_wins: bool = False) -> None:
             _running_max(windows[part], best[part], self.argmax[part], xp, nan_wins)
@@ -197,10 +256,16 @@ class MaxPool2d(_Windowed):
         large temporary costs page faults (fresh memory from the OS) on every call."""
         (k_h, k_w), (out_h, out_w) = self.kernel, grad_output.shape[2:]
         covered = (out_h * k_h, out_w * k_w)
-        # rows and columns that no window covers get 0; otherwise every element is written below
-        grad = (xp.empty if self.padded_shape[2:] == covered else xp.zeros)(self.padded_shape,
-                                                                            dtype=grad_output.dtype)
-        blocks = grad[:, :, :covered[0], :covered[1]].reshape(*grad.shape[:2], out_h, k_h, out_w, k_w)
+        grad = empty_in_layout(self.argmax, self.padded_shape, grad_output.dtype)
+        if self.padded_shape[2:] != covered:  # rows and columns that no window covers get 0
+            grad[...] = 0
+        # (N, C, Ho, kH, Wo, kW) view of the covered part: window (i, j)'s element (a, b)
+        n, channels = grad.shape[:2]
+        if is_channels_last(grad):
+            blocks = grad.transpose(0, 2, 3, 1)[:, :covered[0], :covered[1]].reshape(
+                n, out_h, k_h, out_w, k_w, channels).transpose(0, 5, 1, 2, 3, 4)
+        else:
+            blocks = grad[:, :, :covered[0], :covered[1]].reshape(n, channels, out_h, k_h, out_w, k_w)
         zero = grad_output.dtype.type(0)
 
         def rows(part: slice) -> None:

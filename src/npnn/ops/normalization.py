@@ -18,12 +18,37 @@ import numpy as np
 from npnn import backend, parallel
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
+from npnn.ops.layout import is_channels_last
 
 
-def _channel_sum(a: Any, b: Any = None) -> Any:
-    """Σ a (or Σ a·b) per channel of (N, C, L) arrays, without a temporary for the product."""
-    xp = backend.get_array_module(a)
-    return xp.einsum("ncl->c", a) if b is None else xp.einsum("ncl,ncl->c", a, b)
+class _Rows:
+    """(N, C, *) arrays as 3-D views in which the passes run along memory: (N, C, L), or (N, L, C)
+    for channels-last input (a convolution's output), with per-channel sums and broadcasts."""
+
+    def __init__(self, shape: tuple[int, ...], channels_last: bool) -> None:
+        self.shape, self.channels_last = shape, channels_last
+
+    def view(self, a: Any) -> Any:
+        n, c = self.shape[:2]
+        if self.channels_last:
+            return backend.get_array_module(a).moveaxis(a, 1, -1).reshape(n, -1, c)
+        return a.reshape(n, c, -1)
+
+    def unview(self, a3: Any) -> Any:
+        if self.channels_last:
+            n, c = self.shape[:2]
+            return backend.get_array_module(a3).moveaxis(a3.reshape(n, *self.shape[2:], c), -1, 1)
+        return a3.reshape(self.shape)
+
+    def channel(self, vector: Any) -> Any:
+        """A per-channel vector, shaped to broadcast against the 3-D views."""
+        return vector if self.channels_last else vector[:, None]
+
+    def sum(self, a: Any, b: Any = None) -> Any:
+        """Σ a (or Σ a·b) per channel of 3-D views, without a temporary for the product."""
+        xp = backend.get_array_module(a)
+        axes = "nlc" if self.channels_last else "ncl"
+        return xp.einsum(f"{axes}->c", a) if b is None else xp.einsum(f"{axes},{axes}->c", a, b)
 
 
 def _by_rows(work: Callable[[slice], Any], like: Any) -> Any:
@@ -43,18 +68,19 @@ class BatchNorm(Function):
                 training=True, momentum=0.1, eps=1e-5):
         weight = affine[0] if has_weight else None
         bias = affine[-1] if has_bias else None
-        n, c = x.shape[:2]
-        x3 = x.reshape(n, c, -1)  # (N, C, L): reductions over axes 0 and 2
+        layout = _Rows(x.shape, is_channels_last(x))
+        x3 = layout.view(x)  # reductions over every axis but the channels'
+        channel = layout.channel
         scalar = x.dtype.type
         xp = backend.get_array_module(x)
         if training:
-            count = n * x3.shape[2]
-            mean = _by_rows(lambda rows: _channel_sum(x3[rows]), x3) / scalar(count)
+            count = x.size // x.shape[1]
+            mean = _by_rows(lambda rows: layout.sum(x3[rows]), x3) / scalar(count)
             out = xp.empty_like(x3)  # centred: the variance's input, then scaled in place
 
             def centre(rows: slice) -> Any:
-                xp.subtract(x3[rows], mean[:, None], out=out[rows])
-                return _channel_sum(out[rows], out[rows])
+                xp.subtract(x3[rows], channel(mean), out=out[rows])
+                return layout.sum(out[rows], out[rows])
 
             var = _by_rows(centre, x3) / scalar(count)  # biased, for normalization
             self._update_running(running_mean, running_var, mean, var, count, momentum)
@@ -64,22 +90,22 @@ class BatchNorm(Function):
         scale = inv_std if weight is None else inv_std * weight
         if training:
             def scale_rows(rows: slice) -> None:
-                out[rows] *= scale[:, None]
+                out[rows] *= channel(scale)
                 if bias is not None:
-                    out[rows] += bias[:, None]
+                    out[rows] += channel(bias)
         else:  # x·scale + (bias - mean·scale): two passes over x
             shift = -mean * scale if bias is None else bias - mean * scale
             out = xp.empty_like(x3)
 
             def scale_rows(rows: slice) -> None:
-                xp.multiply(x3[rows], scale[:, None], out=out[rows])
-                out[rows] += shift[:, None]
+                xp.multiply(x3[rows], channel(scale), out=out[rows])
+                out[rows] += channel(shift)
         _by_rows(scale_rows, x3)
         # x itself (a view) is saved, not x - mean: backward recomputes that into its own result,
         # so each direction allocates one activation-sized array
-        self.x3, self.mean, self.inv_std, self.scale = x3, mean, inv_std, scale
-        self.training, self.has_weight, self.has_bias, self.shape = training, has_weight, has_bias, x.shape
-        return out.reshape(x.shape)
+        self.x3, self.mean, self.inv_std, self.scale, self.layout = x3, mean, inv_std, scale, layout
+        self.training, self.has_weight, self.has_bias = training, has_weight, has_bias
+        return layout.unview(out)
 
     @staticmethod
     def _update_running(running_mean, running_var, mean, var, count, momentum):
@@ -93,8 +119,9 @@ class BatchNorm(Function):
             running_var += (momentum * unbiased).astype(running_var.dtype)
 
     def backward(self, grad_output):
-        n, c = self.shape[:2]
-        g = grad_output.reshape(n, c, -1)
+        layout = self.layout
+        channel = layout.channel
+        g = layout.view(grad_output)
         xp = backend.get_array_module(g)
         scalar = g.dtype.type
         weight_grad = self.has_weight and self.needs_input_grad[1]
@@ -105,29 +132,29 @@ class BatchNorm(Function):
 
         def sums(rows: slice) -> Any:  # Σg (the bias gradient) and Σg·(x - mean) per channel
             if centered is None:
-                return xp.stack([_channel_sum(g[rows]), xp.zeros_like(self.mean)])
-            xp.subtract(self.x3[rows], self.mean[:, None], out=centered[rows])
-            return xp.stack([_channel_sum(g[rows]), _channel_sum(g[rows], centered[rows])])
+                return xp.stack([layout.sum(g[rows]), xp.zeros_like(self.mean)])
+            xp.subtract(self.x3[rows], channel(self.mean), out=centered[rows])
+            return xp.stack([layout.sum(g[rows]), layout.sum(g[rows], centered[rows])])
 
         grad_sum, grad_dot = _by_rows(sums, g)
         grad_x = None
         if self.needs_input_grad[0] and self.training:
             # mean and var depend on x too: scale·(g - Σg/M - (x - mean)·inv_std²·Σg(x - mean)/M),
             # computed in the buffer of x - mean
-            count = scalar(n * g.shape[2])
-            coefficient, offset = (self.inv_std**2 * grad_dot / count)[:, None], (grad_sum / count)[:, None]
+            count = scalar(g.size // self.mean.size)
+            coefficient, offset = channel(self.inv_std**2 * grad_dot / count), channel(grad_sum / count)
 
             def input_grad(rows: slice) -> None:
                 part = centered[rows]
                 part *= coefficient
                 part += offset
                 xp.subtract(g[rows], part, out=part)
-                part *= self.scale[:, None]
+                part *= channel(self.scale)
 
             _by_rows(input_grad, g)
-            grad_x = centered.reshape(self.shape)
+            grad_x = layout.unview(centered)
         elif self.needs_input_grad[0]:
-            grad_x = (g * self.scale[:, None]).reshape(self.shape)
+            grad_x = layout.unview(g * channel(self.scale))
         grads = [grad_x]
         if self.has_weight:
             grads.append(grad_dot * self.inv_std if weight_grad else None)
