@@ -116,7 +116,8 @@ class _Windowed(Function):
 class Conv2d(Function):
     """Channels-last inside, as oneDNN's convolutions: the padded input is copied once into (N, H,
     W, C) order, where a window's row of kW·C values is contiguous, so that the im2col copy runs
-    along rows of kW·C values instead of Wo pixels; one 2-D product (N·Ho·Wo, kH·kW·C) @
+    along rows of kW·C values instead of Wo pixels (with a channel or two, along Wo pixels still:
+    BLAS reads the columns transposed just as fast); one 2-D product (N·Ho·Wo, kH·kW·C) @
     (kH·kW·C, O) then gives the output in (N, Ho, Wo, O) order, returned as an (N, O, Ho, Wo)
     view of it (PyTorch's channels_last memory format): no transposing copy, and the next ReLU,
     pooling and convolution read it as it lies. A single large sgemm runs near the BLAS's peak;
@@ -132,7 +133,11 @@ class Conv2d(Function):
         sn, sh, sw, sc = padded.strides
         windows = _as_strided(padded, (n, out_h, out_w, k_h, k_w, channels),
                               (sn, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1], sc))
-        self.columns = _copy(windows, axis=0).reshape(n * out_h * out_w, -1)  # (N·Ho·Wo, kH·kW·C)
+        if channels * k_w >= 8:  # (N·Ho·Wo, kH·kW·C), copied along rows of kW·C values
+            self.columns = _copy(windows, axis=0).reshape(n * out_h * out_w, -1)
+        else:  # few channels (an image's): copied along output rows instead, into (kH·kW·C, N·Ho·Wo)
+            columns = _copy(windows.transpose(3, 4, 5, 0, 1, 2), axis=3)
+            self.columns = columns.reshape(-1, n * out_h * out_w).T  # the same (N·Ho·Wo, kH·kW·C), a view
         self.matrix = weight.transpose(0, 2, 3, 1).reshape(out_channels, -1)  # (O, kH·kW·C)
         self.weight_shape = weight.shape
         result = self.columns @ self.matrix.T  # (N·Ho·Wo, O)
