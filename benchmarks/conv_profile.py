@@ -8,7 +8,8 @@ op is timed alone on random inputs of its shape in the network, as training runs
 with autograd recording, then backward from a random gradient (conv1's input needs no
 gradient, as the images' do not). Every framework runs in a child process of its own with the
 same BLAS/OpenMP thread count (one process's spinning OpenBLAS threads slow PyTorch; see
-README.md). This VM's speed changes from one moment to the next, so the frameworks take turns:
+README.md). Each library's ops get inputs in the memory layout its own network hands them:
+contiguous (N, C, H, W) for PyTorch, channels-last for npnn (its convolutions' output layout). This VM's speed changes from one moment to the next, so the frameworks take turns:
 `--rounds` rounds of one child per framework, each timing `--repeats` runs of every op; the
 table shows the fastest run of all rounds, with the median beside it.
 """
@@ -81,6 +82,8 @@ def time_op(lib: Any, functional: Any, op: str, spec: dict[str, Any], repeats: i
 
 def child(framework: str, batches: list[int], repeats: int, threads: int) -> None:
     """Time every op in this process and print the timings as one JSON line."""
+    if framework == "npnn":  # before NumPy, as `npnn train` imports it (src/npnn/_blas_threads.py)
+        import npnn
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -99,7 +102,13 @@ def child(framework: str, batches: list[int], repeats: int, threads: int) -> Non
         lib, functional = npnn, F
 
         def tensor(shape: tuple[int, ...], grad: bool) -> Any:
-            return npnn.tensor(rng.standard_normal(shape, dtype=np.float32), requires_grad=grad)
+            """In the layout the network hands each op: npnn's convolutions return channels-last
+            activations, and ReLU and pooling keep that layout forward and backward, so every
+            4-D input and gradient with channels is channels-last (PyTorch's are contiguous)."""
+            values = rng.standard_normal(shape, dtype=np.float32)
+            if len(shape) == 4 and shape[1] > 1:
+                values = np.ascontiguousarray(values.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+            return npnn.from_numpy(values).requires_grad_(grad)
 
     results = {str(batch): {op: time_op(lib, functional, op, spec, repeats, tensor)
                             for op, spec in shapes(batch).items()} for batch in batches}

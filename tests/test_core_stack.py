@@ -19,6 +19,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # module (or package) -> layer; a module takes the layer of its longest matching prefix
 LAYERS = {
     "npnn.backend": 0,
+    "npnn.parallel": 0,  # NumPy work split over threads (set_num_threads)
     "npnn.random": 0,
     "npnn.device": 0,  # torch.device: a str with .type/.index; backend's devices are these
     "npnn.size": 0,

@@ -7,10 +7,12 @@ infer`, one epoch is the model in eval mode under no_grad over all images in ord
 
 from __future__ import annotations
 
+# npnn before NumPy, as `npnn train` imports it: npnn sets how long OpenBLAS's idle threads spin,
+# which OpenBLAS reads when NumPy loads it (src/npnn/_blas_threads.py)
+import npnn  # isort: skip
 import numpy as np
 from common import build_mlp, load_data, measure, parse_spec, train_step
 
-import npnn
 import npnn.nn.functional as F
 from npnn import nn, optim
 from npnn.data import ArrayDataset, DataLoader

@@ -4,6 +4,8 @@ The public API mirrors PyTorch's paths and names: `npnn.tensor`, `npnn.nn`,
 `npnn.optim`, `npnn.no_grad`, `npnn.manual_seed`, ...
 """
 
+# first, before anything loads NumPy: how long OpenBLAS's idle threads spin
+from npnn import _blas_threads  # noqa: F401  # isort: skip
 from npnn import accelerator, backends, cuda, linalg, nn, optim, utils
 from npnn._tensor import Tensor
 from npnn.autograd.grad_mode import (

@@ -158,7 +158,12 @@ class Tensor(TensorDataMethods):
                     f"backward(gradient) needs a gradient of the output's shape {self.shape}, "
                     f"got {gradient.shape}"
                 )
-            gradient = gradient.astype(self.dtype, copy=True)  # the caller keeps its array
+            gradient = gradient.astype(self.dtype, copy=False)
+            if xp is np:  # the caller keeps its array: read through a read-only view, copied only
+                gradient = gradient.view()  # where it becomes a leaf's .grad (engine._accumulate)
+                gradient.flags.writeable = False
+            else:
+                gradient = gradient.copy()
         engine.run_backward(self, gradient, retain_graph=retain_graph)
 
     def detach(self) -> Tensor:

@@ -23,7 +23,7 @@ class ReLU(Function):
         if xp is not np or a.ndim == 0:
             self.positive = a > 0
             return xp.maximum(a, zero)
-        result, self.positive = np.empty_like(a), np.empty(a.shape, dtype=bool)
+        result, self.positive = np.empty_like(a), np.empty_like(a, dtype=bool)  # in the layout of `a`
 
         def rows(part: slice) -> None:
             np.greater(a[part], zero, out=self.positive[part])
