@@ -63,11 +63,11 @@ def test_cnn_preset_builds_valid_cnn_configs():
     space = preset("cnn")
     assert space.sampler == "tpe" and space.fixed["model"] == "cnn"
     searched = {param.name: param for param in space.params}
-    assert {"channels", "kernel_size", "cnn_hidden", "augmentation"} <= set(searched)
+    assert {"channels", "kernel_size", "batch_norm", "cnn_hidden", "augmentation"} <= set(searched)
     first = {p.name: p.labels()[0] if p.choices else p.low for p in space.params}
     for param in space.params:  # every choice (and each end of a range) builds a valid config
         for value in param.labels() if param.choices else (param.low, param.high):
             config = space.config({**first, param.name: value})
             assert config.model == "cnn"
-    erasing = space.config({**first, "augmentation": searched["augmentation"].labels()[2]})
+    erasing = space.config({**first, "augmentation": searched["augmentation"].labels()[-1]})
     assert erasing.augment and erasing.augment_erase == 0.5

@@ -115,3 +115,18 @@ def test_batch_norm_and_average_pooling_build_their_layers():
 def test_batch_norm_is_for_the_cnn_only():
     with pytest.raises(ConfigError, match="--model cnn only"):
         TrainConfig(batch_norm=True)
+
+
+def test_the_cnn_gets_its_own_defaults_of_shared_settings():
+    from npnn.search.presets import preset
+    from npnn.training.config import MODEL_DEFAULTS
+
+    cnn = TrainConfig.from_dict({"model": "cnn"})
+    for name, value in MODEL_DEFAULTS["cnn"].items():
+        assert getattr(cnn, name) == value != getattr(TrainConfig(), name)
+    assert TrainConfig.from_dict({"model": "cnn", "epochs": 3}).epochs == 3  # a given setting wins
+    assert TrainConfig.from_dict({"model": "mlp"}) == TrainConfig()
+    saved = TrainConfig(model="cnn")  # the constructor keeps the MLP's; a saved config.json is whole
+    assert TrainConfig.from_dict(saved.to_dict()) == saved
+    space = preset("cnn")
+    assert space.values({})["epochs"] == space.fixed.get("epochs", MODEL_DEFAULTS["cnn"]["epochs"])

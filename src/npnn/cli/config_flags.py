@@ -9,6 +9,7 @@ import typing
 from typing import Any
 
 from npnn.training import TrainConfig
+from npnn.training.config import MODEL_DEFAULTS
 
 HELP = {
     "model": "mlp (reads --hidden) or cnn (--channels, --kernel-size, --cnn-hidden, --batch-norm, --pool)",
@@ -93,7 +94,9 @@ def _help(name: str, flag: str, default: Any) -> str:
         default = flag if default else "--no-" + flag[2:]
     elif isinstance(default, list):
         default = " ".join(map(str, default))
-    return f"{text} (default: {default})"
+    per_model = "".join(f"; {values[name]:g} with --model {model}" for model, values in MODEL_DEFAULTS.items()
+                        if name in values)
+    return f"{text} (default: {default}{per_model})"
 
 
 def _base_type(hint: Any) -> type:

@@ -73,13 +73,15 @@ def cnn() -> SearchSpace:
     no_augment = {"augment": False}
     return SearchSpace(
         params=[
-            Param("channels", ([16, 32], [32, 64], [32, 64, 128], [64, 128])),
+            Param("channels", ([16, 32], [32, 64], [32, 64, 128], [48, 96, 192], [64, 128])),
             Param("kernel_size", (3, 5)),
+            Param("batch_norm", (True, False)),
             Param("cnn_hidden", ([128], [256], [256, 128])),
             Param("lr", low=3e-4, high=3e-3, log=True),
             Param("batch_size", (64, 128)),
             Param("dropout", low=0.0, high=0.5),
-            Param("augmentation", (no_augment, {"augment": True, "augment_shift": 2},
+            Param("augmentation", (no_augment, {"augment": True, "augment_shift": 0, "augment_flip": True},
+                                   {"augment": True, "augment_shift": 2},
                                    {"augment": True, "augment_shift": 2, "augment_erase": 0.5})),
             Param("epochs", (10, 15, 20)),
         ],

@@ -141,11 +141,12 @@ class SearchSpace:
 
     def values(self, params: dict[str, Any], overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The settings of one trial: fixed ones, then sampled ones, then overrides."""
-        values = {**TrainConfig().to_dict(), **self.fixed}
+        values = dict(self.fixed)
         for name, value in params.items():
             values.update(decode(name, value))
         values.update(overrides or {})
-        return values
+        model = values.get("model", "mlp")
+        return {**TrainConfig.defaults(model if isinstance(model, str) else "mlp"), **values}
 
     def config(self, params: dict[str, Any], overrides: dict[str, Any] | None = None) -> TrainConfig:
         """The validated TrainConfig of one trial."""

@@ -24,6 +24,11 @@ IMAGE_SIDE = 28
 MAX_SHIFT = 8
 SIZE_LISTS = {"hidden": [256, 128], "channels": [32, 64], "cnn_hidden": [128]}  # with an example each
 WHOLE_FILE = "config"  # ConfigError.field when the file itself is at fault (unreadable, not JSON)
+# settings both models read whose best default differs for the CNN: from_dict (and so `npnn train
+# --model cnn` and a search with model = "cnn") takes these where a setting is not given
+MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "cnn": {"epochs": 12, "lr": 2e-3, "dropout": 0.5},
+}
 
 
 class ConfigError(ValueError):
@@ -44,7 +49,9 @@ class ConfigError(ValueError):
 @dataclass
 class TrainConfig:
     """A training run on Fashion-MNIST. The defaults train a strong MLP in about 25 s (2 cores);
-    `model="cnn"` trains a small CNN instead."""
+    `model="cnn"` trains a small CNN instead. `TrainConfig.from_dict({"model": "cnn"})` (as
+    `npnn train --model cnn`) also gives the CNN its own defaults of the settings both models
+    read (MODEL_DEFAULTS: epochs, lr, dropout); the constructor keeps the MLP's."""
 
     # model: the MLP reads `hidden`; the CNN reads channels, kernel_size, cnn_hidden, batch_norm
     # and pool; both read activation and dropout (after each hidden Linear)
@@ -195,7 +202,12 @@ class TrainConfig:
             close = difflib.get_close_matches(unknown[0], known, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"known settings are {sorted(known)}"
             raise ConfigError(unknown[0], f"unknown setting; {hint}")
-        return cls(**values)
+        return cls(**{**cls.defaults(values.get("model", "mlp")), **values})
+
+    @classmethod
+    def defaults(cls, model: str = "mlp") -> dict[str, Any]:
+        """Every setting's default for `model`: the MLP's, with MODEL_DEFAULTS[model] over them."""
+        return {**cls().to_dict(), **MODEL_DEFAULTS.get(model, {})}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2) + "\n"
