@@ -68,6 +68,19 @@ def over_rows(work: Callable[[slice], object], rows: int, elements: int) -> list
     return results + results_of_others
 
 
+def contiguous_copy(source: np.ndarray, axis: int = 0) -> np.ndarray:
+    """np.ascontiguousarray(source), a copy split over threads along `axis` (for a transposed or
+    strided view, whose copy NumPy runs element by element on one core)."""
+    result = np.empty(source.shape, dtype=source.dtype)
+    lead = (slice(None),) * axis
+
+    def rows(part: slice) -> None:
+        np.copyto(result[(*lead, part)], source[(*lead, part)])
+
+    over_rows(rows, source.shape[axis], source.size)
+    return result
+
+
 def _executor(workers: int) -> ThreadPoolExecutor:
     global _pool, _pool_size
     with _lock:
@@ -85,16 +98,3 @@ def _forget_pool() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_pool)
-
-
-def contiguous_copy(source: np.ndarray, axis: int = 0) -> np.ndarray:
-    """np.ascontiguousarray(source), a copy split over threads along `axis` (for a transposed or
-    strided view, whose copy NumPy runs element by element on one core)."""
-    result = np.empty(source.shape, dtype=source.dtype)
-    lead = (slice(None),) * axis
-
-    def rows(part: slice) -> None:
-        np.copyto(result[(*lead, part)], source[(*lead, part)])
-
-    over_rows(rows, source.shape[axis], source.size)
-    return result

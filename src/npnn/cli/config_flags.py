@@ -94,9 +94,16 @@ def _help(name: str, flag: str, default: Any) -> str:
         default = flag if default else "--no-" + flag[2:]
     elif isinstance(default, list):
         default = " ".join(map(str, default))
-    per_model = "".join(f"; {values[name]:g} with --model {model}" for model, values in MODEL_DEFAULTS.items()
-                        if name in values)
+    per_model = "".join(f"; {_shown(values[name], flag)} with --model {model}"
+                        for model, values in MODEL_DEFAULTS.items() if name in values)
     return f"{text} (default: {default}{per_model})"
+
+
+def _shown(value: Any, flag: str) -> str:
+    """A default as the user writes it: the flag of a switch, a number in short form."""
+    if isinstance(value, bool):
+        return flag if value else "--no-" + flag[2:]
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _base_type(hint: Any) -> type:

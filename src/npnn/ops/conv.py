@@ -1,9 +1,10 @@
 """2-D convolution and max pooling over (N, C, H, W) arrays, as torch.nn.functional's.
 
 Both see the input through strided windows (no copy) of the padded image. Convolution copies
-the windows once into columns (im2col) so that forward and both weight and input gradients are
-matrix products; gradients are summed back onto the input kernel position by kernel position
-(kH·kW strided adds, each over the whole batch), not pixel by pixel.
+the windows once into columns (im2col, channels-last) so that forward and both weight and input
+gradients are matrix products; gradients are summed back onto the input kernel position by kernel
+position (kH·kW strided adds, each over the whole batch), not pixel by pixel. On NumPy, the copies
+and sums are split over threads by rows of the batch (npnn.parallel).
 """
 
 from __future__ import annotations
@@ -93,8 +94,9 @@ def _copy(view: Any, axis: int) -> Any:
 
 
 class _Windowed(Function):
-    """What Conv2d and MaxPool2d share: strided windows of the padded input in forward, and
-    gradients summed back through the same windows in backward."""
+    """Strided (N, C, Ho, Wo, kH, kW) windows of the padded input in forward, and gradients summed
+    back through the same windows in backward (max pooling's; Conv2d keeps its windows
+    channels-last)."""
 
     def _windows_of(self, x: Any, kernel: tuple[int, int], stride: tuple[int, int],
                     padding: tuple[int, int], dilation: tuple[int, int], fill: float = 0.0) -> Any:

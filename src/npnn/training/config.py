@@ -27,7 +27,7 @@ WHOLE_FILE = "config"  # ConfigError.field when the file itself is at fault (unr
 # settings both models read whose best default differs for the CNN: from_dict (and so `npnn train
 # --model cnn` and a search with model = "cnn") takes these where a setting is not given
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
-    "cnn": {"epochs": 12, "lr": 2e-3, "dropout": 0.5},
+    "cnn": {"epochs": 12, "lr": 2e-3, "dropout": 0.5, "batch_norm": True},
 }
 
 
@@ -51,7 +51,7 @@ class TrainConfig:
     """A training run on Fashion-MNIST. The defaults train a strong MLP in about 25 s (2 cores);
     `model="cnn"` trains a small CNN instead. `TrainConfig.from_dict({"model": "cnn"})` (as
     `npnn train --model cnn`) also gives the CNN its own defaults of the settings both models
-    read (MODEL_DEFAULTS: epochs, lr, dropout); the constructor keeps the MLP's."""
+    read (MODEL_DEFAULTS: epochs, lr, dropout, batch norm); the constructor keeps the MLP's."""
 
     # model: the MLP reads `hidden`; the CNN reads channels, kernel_size, cnn_hidden, batch_norm
     # and pool; both read activation and dropout (after each hidden Linear)
@@ -59,9 +59,9 @@ class TrainConfig:
     hidden: list[int] = field(default_factory=lambda: [512, 256])
     activation: str = "relu"
     dropout: float = 0.2
-    channels: list[int] = field(default_factory=lambda: [32, 64])
+    channels: list[int] = field(default_factory=lambda: [32, 64, 128])
     kernel_size: int = 3
-    cnn_hidden: list[int] = field(default_factory=lambda: [128])
+    cnn_hidden: list[int] = field(default_factory=lambda: [256])
     batch_norm: bool = False
     pool: str = "max"
     # optimization
