@@ -77,6 +77,7 @@ def test_train_then_test_on_real_data(tmp_path):
 
 def test_train_a_cnn_then_test_it(tmp_path):
     result = npnn_cli("train", "--model", "cnn", "--channels", "4", "--cnn-hidden", "16", "--epochs", "1",
+                      "--no-batch-norm", "--dropout", "0.2",  # a tiny CNN: not the default CNN's
                       "--train-subset", "500", "--batch-size", "25", "--lr", "0.003", "--augment",
                       "--augment-erase", "0.3", "--quiet", "--no-test", "--out", tmp_path, "--run-id", "cnn")
     assert result.returncode == 0, result.stderr

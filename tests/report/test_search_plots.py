@@ -61,7 +61,7 @@ def test_strength_grid_has_a_row_per_layout_and_a_column_per_lr():
     assert len(axes) == 2 * 3
     assert [ax.get_title() for ax in axes[:3]] == ["lr 0.001", "lr 0.01", "lr 0.1"]
     assert all(ax.get_title() == "" for ax in axes[3:])  # column titles on the top row only
-    assert "hidden 64" in axes[0].get_ylabel() and "hidden 128-64" in axes[3].get_ylabel()
+    assert "784-64-10" in axes[0].get_ylabel() and "784-128-64-10" in axes[3].get_ylabel()
     assert axes[1].get_ylabel() == ""  # only outer axes labelled
     title = figure._suptitle.get_text()
     assert "18 complete trials" in title and "1 failed not shown" in title
@@ -102,7 +102,7 @@ def test_strength_marks_l1_and_l2_apart():
 def test_lr_panels_lines_and_values():
     figure = plot_accuracy_vs_lr(grid_search())
     axes = visible_axes(figure)
-    assert [ax.get_title() for ax in axes] == ["hidden 64, batch 32", "hidden 128-64, batch 32"]
+    assert [ax.get_title() for ax in axes] == ["784-64-10, batch 32", "784-128-64-10, batch 32"]
     assert axes[0].get_ylabel() == "validation accuracy (%)"
     assert all(ax.get_xlabel().startswith("learning rate") for ax in axes)
     lines = axes[1].get_lines()

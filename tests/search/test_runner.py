@@ -31,7 +31,7 @@ def test_grid_runs_every_point_once_and_writes_the_csv(options):
     result = run_search(options)
     rows = _rows(options)
     assert result["complete"] == 4 and result["failed"] == 0
-    assert list(rows[0]) == COLUMNS
+    assert list(rows[0]) == [*COLUMNS, "model"]
     assert len({_key(r) for r in rows}) == 4 and len(rows) == 4
     for row in rows:
         assert row["state"] == "complete" and row["hidden_size"] == "16" and row["batch_size"] == "100"
