@@ -10,8 +10,9 @@ gradient, as the images' do not). Every framework runs in a child process of its
 same BLAS/OpenMP thread count (one process's spinning OpenBLAS threads slow PyTorch; see
 README.md). Each library's ops get inputs in the memory layout its own network hands them:
 contiguous (N, C, H, W) for PyTorch, channels-last for npnn (its convolutions' output layout).
-This VM's speed changes from one moment to the next, so the frameworks take turns: `--rounds` rounds of one child per framework, each timing `--repeats` runs of every op; the
-table shows the fastest run of all rounds, with the median beside it.
+This VM's speed changes from one moment to the next, so the frameworks take turns: `--rounds`
+rounds of one child per framework, each timing `--repeats` runs of every op; the table shows the
+fastest run of all rounds, with the median beside it.
 """
 
 from __future__ import annotations
