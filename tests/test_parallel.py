@@ -69,7 +69,7 @@ def test_over_rows_covers_every_row_once_and_raises_a_parts_error(threads):
 
 
 def test_thread_count_follows_pytorch(threads):
-    threads(2)
+    threads(np.int64(2))  # any integer, as torch.set_num_threads takes
     assert npnn.get_num_threads() == 2
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="set_num_threads"):

@@ -2,8 +2,8 @@
 
 NumPy runs each ufunc and copy on one core, but releases the GIL while it does, so the same
 call on halves of the rows in two threads runs on two cores. The layers that move large arrays
-outside BLAS (ReLU, pooling, the convolution's copies) hand their work to `over_rows`; small
-arrays stay on the calling thread, where a hand-off would cost more than it saves.
+outside BLAS (ReLU, max pooling, batch norm, the convolution's copies) hand their work to
+`over_rows`; small arrays stay on the calling thread, where a hand-off would cost more than it saves.
 
 The thread count follows PyTorch's: `set_num_threads(n)`, else OMP_NUM_THREADS, else the cores
 this process may run on.
@@ -12,6 +12,7 @@ this process may run on.
 from __future__ import annotations
 
 import itertools
+import operator
 import os
 import threading
 from collections.abc import Callable
@@ -39,14 +40,14 @@ def get_num_threads() -> int:
 
 def set_num_threads(threads: int) -> None:
     """Use `threads` threads in npnn's kernels (torch.set_num_threads; 1 turns the splitting off)."""
-    global _threads, _pool
-    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+    global _threads
+    try:
+        count = operator.index(threads) if not isinstance(threads, bool) else 0
+    except TypeError:
+        count = 0
+    if count < 1:
         raise ValueError(f"set_num_threads: expected a positive int, got {threads!r}")
-    with _lock:
-        _threads = threads
-        if _pool is not None:
-            _pool.shutdown(wait=False)
-            _pool = None
+    _threads = count
 
 
 def over_rows(work: Callable[[slice], object], rows: int, elements: int) -> list[object]:
@@ -82,11 +83,11 @@ def contiguous_copy(source: np.ndarray, axis: int = 0) -> np.ndarray:
 
 
 def _executor(workers: int) -> ThreadPoolExecutor:
+    """The pool, grown to `workers` threads where needed. A smaller pool is dropped, not shut down:
+    another thread may be submitting to it; its idle threads end once it is collected."""
     global _pool, _pool_size
     with _lock:
         if _pool is None or _pool_size < workers:
-            if _pool is not None:
-                _pool.shutdown(wait=False)
             _pool, _pool_size = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="npnn"), workers
         return _pool
 
@@ -97,4 +98,5 @@ def _forget_pool() -> None:
     _pool, _lock = None, threading.Lock()
 
 
-os.register_at_fork(after_in_child=_forget_pool)
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_forget_pool)

@@ -130,3 +130,8 @@ def test_the_cnn_gets_its_own_defaults_of_shared_settings():
     assert TrainConfig.from_dict(saved.to_dict()) == saved
     space = preset("cnn")
     assert space.values({})["epochs"] == space.fixed.get("epochs", MODEL_DEFAULTS["cnn"]["epochs"])
+
+
+def test_a_model_that_is_not_a_name_is_refused_by_name():
+    with pytest.raises(ConfigError, match="model"):
+        TrainConfig.from_dict({"model": ["cnn"]})

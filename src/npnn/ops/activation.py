@@ -19,7 +19,7 @@ class ReLU(Function):
 
     def forward(self, a):
         xp = backend.get_array_module(a)
-        zero = a.dtype.type(0)
+        zero = a.dtype.type(0)  # a scalar: on NumPy 2.4 as fast as a row of zeros, and any layout
         if xp is not np or a.ndim == 0:
             self.positive = a > 0
             return xp.maximum(a, zero)

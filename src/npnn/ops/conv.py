@@ -1,10 +1,10 @@
 """2-D convolution and max pooling over (N, C, H, W) arrays, as torch.nn.functional's.
 
-Both see the input through strided windows (no copy) of the padded image. Convolution copies
-the windows once into columns (im2col, channels-last) so that forward and both weight and input
-gradients are matrix products; gradients are summed back onto the input kernel position by kernel
-position (kH·kW strided adds, each over the whole batch), not pixel by pixel. On NumPy, the copies
-and sums are split over threads by rows of the batch (npnn.parallel).
+Both see the input through strided windows of the padded image (a view; convolution pads into
+one channels-last copy). Convolution copies the windows once into columns (im2col) so that forward
+and both weight and input gradients are matrix products; gradients are summed back onto the input
+kernel position by kernel position (kH·kW strided adds over the batch), not pixel by pixel. On
+NumPy, the copies and sums are split over threads by rows of the batch (npnn.parallel).
 """
 
 from __future__ import annotations
@@ -118,12 +118,13 @@ class _Windowed(Function):
 class Conv2d(Function):
     """Channels-last inside, as oneDNN's convolutions: the padded input is copied once into (N, H,
     W, C) order, where a window's row of kW·C values is contiguous, so that the im2col copy runs
-    along rows of kW·C values instead of Wo pixels (with a channel or two, along Wo pixels still:
-    BLAS reads the columns transposed just as fast); one 2-D product (N·Ho·Wo, kH·kW·C) @
-    (kH·kW·C, O) then gives the output in (N, Ho, Wo, O) order, returned as an (N, O, Ho, Wo)
-    view of it (PyTorch's channels_last memory format): no transposing copy, and the next ReLU,
-    pooling and convolution read it as it lies. A single large sgemm runs near the BLAS's peak;
-    the per-image products it replaced (N small products) measured 2-3x slower."""
+    along rows of kW·C values instead of Wo pixels (with fewer than 8 values per row, e.g. an
+    image's one channel, along Wo pixels still: BLAS reads those columns transposed just as
+    fast); one 2-D product (N·Ho·Wo, kH·kW·C) @ (kH·kW·C, O) then gives the output in (N, Ho,
+    Wo, O) order, returned as an (N, O, Ho, Wo) view of it (PyTorch's channels_last memory
+    format): no transposing copy, and the next ReLU, pooling and convolution read it as it lies.
+    A single large sgemm runs near the BLAS's peak; the per-image products it replaced (N small
+    products) measured 2-3x slower."""
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
         n, channels = x.shape[:2]

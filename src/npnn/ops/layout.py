@@ -1,8 +1,9 @@
 """Channels-last arrays: (N, C, H, W) shaped, laid out in memory as (N, H, W, C).
 
 Convolutions return their output this way (PyTorch's channels_last memory format) because their
-matrix product yields it without a transposing copy; pooling and batch norm keep it, so that each
-pass reads and writes memory in the same order.
+matrix product yields it without a transposing copy; ReLU, max pooling without padding and batch
+norm keep it, so that each pass reads and writes memory in the same order (average pooling and
+padded max pooling return contiguous arrays).
 """
 
 from __future__ import annotations

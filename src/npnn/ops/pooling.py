@@ -16,16 +16,19 @@ from typing import Any
 
 import numpy as np
 
-from npnn import backend
+from npnn import backend, parallel
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
 from npnn.ops.conv import Pair, as_pair
+from npnn.ops.layout import is_channels_last
 
 
 class SeparablePool(Function):
     """out = rows @ x @ cols.T over the last two dims; rows (Ho, H), cols (Wo, W)."""
 
     def forward(self, x, rows=None, cols=None):
+        if is_channels_last(x):  # matmul of a strided (channels-last) array skips BLAS: copy first
+            x = parallel.contiguous_copy(x) if backend.get_array_module(x) is np else x.copy(order="C")
         device = backend.device_of(x)
         self.rows = backend.to_device(rows.astype(x.dtype), device)
         self.cols = backend.to_device(cols.astype(x.dtype), device)

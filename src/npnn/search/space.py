@@ -145,8 +145,7 @@ class SearchSpace:
         for name, value in params.items():
             values.update(decode(name, value))
         values.update(overrides or {})
-        model = values.get("model", "mlp")
-        return {**TrainConfig.defaults(model if isinstance(model, str) else "mlp"), **values}
+        return {**TrainConfig.defaults(values.get("model", "mlp")), **values}
 
     def config(self, params: dict[str, Any], overrides: dict[str, Any] | None = None) -> TrainConfig:
         """The validated TrainConfig of one trial."""

@@ -205,9 +205,9 @@ class TrainConfig:
         return cls(**{**cls.defaults(values.get("model", "mlp")), **values})
 
     @classmethod
-    def defaults(cls, model: str = "mlp") -> dict[str, Any]:
+    def defaults(cls, model: Any = "mlp") -> dict[str, Any]:
         """Every setting's default for `model`: the MLP's, with MODEL_DEFAULTS[model] over them."""
-        return {**cls().to_dict(), **MODEL_DEFAULTS.get(model, {})}
+        return {**cls().to_dict(), **(MODEL_DEFAULTS.get(model, {}) if isinstance(model, str) else {})}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2) + "\n"

@@ -12,7 +12,7 @@ def model_layout(config: dict[str, Any]) -> str:
         norm = " bn" if config.get("batch_norm") else ""
         return (f"cnn {'-'.join(map(str, config['channels']))} k{config['kernel_size']} "
                 f"{config['pool']}{norm}, dense {'-'.join(map(str, config['cnn_hidden']))}")
-    return "-".join(["784", *map(str, config["hidden"]), "10"])
+    return mlp_layout(config["hidden"])
 
 
 def mlp_layout(hidden: tuple[int, ...] | list[int]) -> str:
