@@ -187,3 +187,16 @@ def test_progress_line_of_a_skipped_duplicate(options):
     objective = _Objective(options, study=None, echo=None)
     line = objective._line(SimpleNamespace(number=7, user_attrs={"duplicate_of": 3}), [])
     assert line == "trial    7 skipped: trial 3 trains the same grid point"
+
+
+def test_progress_line_of_a_trial_stopped_before_its_settings(options):
+    """A full disk or a signal can stop a trial before it records its config: one line, no crash."""
+    from types import SimpleNamespace
+
+    from npnn.search.runner import _Objective
+
+    objective = _Objective(options, study=SimpleNamespace(get_trials=lambda deepcopy: []), echo=None)
+    stopped = SimpleNamespace(number=4, user_attrs={}, state=SimpleNamespace(name="FAIL"), value=None)
+    line = objective._line(stopped, [])
+    assert line.startswith("trial    4 [") and " fail " in line
+    assert "before its settings were recorded" in line

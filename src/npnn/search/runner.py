@@ -296,13 +296,16 @@ class _Objective:
         remaining = sum(1 for t in self.study.get_trials(deepcopy=False)
                         if t.state.name in ("WAITING", "RUNNING")) if grid else 0
         progress = f"{finished}/{finished + remaining}" if grid else f"{finished}"
-        model = f"hidden {config.get('hidden')}"
-        if config.get("model") == "cnn":
-            model = (f"cnn {config.get('channels')} kernel {config.get('kernel_size')} dense "
-                     f"{config.get('cnn_hidden')}")
-        text = (f"trial {trial.number:>4} [{progress}] {trial.state.name.lower():<8} "
-                f"{model} batch {config.get('batch_size')} lr {config.get('lr'):g} "
-                f"reg {config.get('regularization')} {config.get('reg_strength', 0):g}")
+        text = f"trial {trial.number:>4} [{progress}] {trial.state.name.lower():<8} "
+        if not config:  # stopped (a signal, a full disk) before its settings were recorded
+            text += "before its settings were recorded"
+        else:
+            model = f"hidden {config.get('hidden')}"
+            if config.get("model") == "cnn":
+                model = (f"cnn {config.get('channels')} kernel {config.get('kernel_size')} dense "
+                         f"{config.get('cnn_hidden')}")
+            text += (f"{model} batch {config.get('batch_size')} lr {config.get('lr'):g} "
+                     f"reg {config.get('regularization')} {config.get('reg_strength', 0):g}")
         if trial.state.name == "COMPLETE":
             text += (f" | val {trial.value:.4f} test {trial.user_attrs.get('test_accuracy', 0):.4f} "
                      f"{trial.user_attrs.get('seconds', 0):.1f}s")
