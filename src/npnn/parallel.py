@@ -50,12 +50,13 @@ def set_num_threads(threads: int) -> None:
     _threads = count
 
 
-def over_rows(work: Callable[[slice], object], rows: int, elements: int) -> list[object]:
+def over_rows(work: Callable[[slice], object], rows: int, elements: int, split: bool = True) -> list[object]:
     """Call `work(part)` for consecutive slices of range(rows) that together cover it, at once on
     up to get_num_threads() threads (the calling one among them), and return the parts' results
     in row order; `elements` is the size of the work in array elements, which decides how many
-    threads are worth it."""
-    threads = min(get_num_threads(), rows, elements // MIN_ELEMENTS_PER_THREAD)
+    threads are worth it. `split=False` (arrays that are not NumPy's: CuPy runs its own kernels)
+    calls `work` once over all rows."""
+    threads = min(get_num_threads(), rows, elements // MIN_ELEMENTS_PER_THREAD) if split else 1
     if threads <= 1:
         return [work(slice(0, rows))]
     bounds = [rows * part // threads for part in range(threads + 1)]

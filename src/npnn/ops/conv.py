@@ -73,17 +73,9 @@ def _scatter_windows(piece: Callable[[int, int, slice], Any], like: Any, padded_
                 left = j * dilation[1]
                 grad[part, :, rows, left:left + stride[1] * (out_w - 1) + 1:stride[1]] += piece(i, j, part)
 
-    _over_rows(xp, add_rows, padded_shape[0], like.size * kernel[0] * kernel[1])
+    parallel.over_rows(add_rows, padded_shape[0], like.size * kernel[0] * kernel[1], split=xp is np)
     height, width = padded_shape[2:]
     return grad[:, :, padding[0]:height - padding[0], padding[1]:width - padding[1]]
-
-
-def _over_rows(xp: Any, work: Callable[[slice], object], rows: int, elements: int) -> None:
-    """parallel.over_rows on NumPy; one call over all rows elsewhere (CuPy runs its own kernels)."""
-    if xp is np:
-        parallel.over_rows(work, rows, elements)
-    else:
-        work(slice(None))
 
 
 def _copy(view: Any, axis: int) -> Any:
@@ -107,12 +99,10 @@ class _Windowed(Function):
         out = _output_shape(x.shape[2:], kernel, stride, padding, dilation)
         return _windows(padded, kernel, stride, dilation, out)
 
-    def _scatter(self, piece: Callable[[int, int, slice], Any], like: Any,
-                 padded_shape: tuple[int, ...] | None = None) -> Any:
-        """`_scatter_windows` with this call's settings; `padded_shape` (default: the padded
-        input's) may order the two leading axes otherwise, as `piece` gives them."""
-        return _scatter_windows(piece, like, padded_shape or self.padded_shape, self.padding, self.stride,
-                                self.dilation, self.kernel)
+    def _scatter(self, piece: Callable[[int, int, slice], Any], like: Any) -> Any:
+        """`_scatter_windows` with this call's settings."""
+        return _scatter_windows(piece, like, self.padded_shape, self.padding, self.stride, self.dilation,
+                                self.kernel)
 
 
 class Conv2d(Function):
@@ -187,7 +177,7 @@ class Conv2d(Function):
                     cols = slice(j * d_w, j * d_w + s_w * (out_w - 1) + 1, s_w)
                     grad[part, rows, cols] += grad_columns[part, :, :, i, j]
 
-        _over_rows(xp, add_rows, n, grad_columns.size)
+        parallel.over_rows(add_rows, n, grad_columns.size, split=xp is np)
         height, width = self.padded_shape[1:3]
         return grad[:, p_h:height - p_h, p_w:width - p_w].transpose(0, 3, 1, 2)
 
@@ -211,7 +201,7 @@ def _channels_last_padded(x: Any, padding: tuple[int, int]) -> Any:
         rows[:, p_h:p_h + height, p_w + width:] = 0
         rows[:, p_h:p_h + height, p_w:p_w + width] = source[part]
 
-    _over_rows(xp, copy_rows, n, padded.size)
+    parallel.over_rows(copy_rows, n, padded.size, split=xp is np)
     return padded
 
 
@@ -240,7 +230,7 @@ class MaxPool2d(_Windowed):
         def rows(part: slice, nan_wins: bool = False) -> None:
             _running_max(windows[part], best[part], self.argmax[part], xp, nan_wins)
 
-        _over_rows(xp, rows, x.shape[0], windows.size)
+        parallel.over_rows(rows, x.shape[0], windows.size, split=xp is np)
         if xp.isnan(best).any():  # rare: redo it, letting a NaN take over as PyTorch's does
             rows(slice(None), nan_wins=True)
         return best
@@ -283,7 +273,7 @@ class MaxPool2d(_Windowed):
                 blocks[part, :, :, position // k_w, :, position % k_w] = (
                     xp.where(chosen, piece, zero) if exact else piece * chosen)
 
-        _over_rows(xp, rows, grad_output.shape[0], grad.size)
+        parallel.over_rows(rows, grad_output.shape[0], grad.size, split=xp is np)
         return grad
 
 

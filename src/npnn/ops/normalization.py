@@ -54,10 +54,7 @@ class _Rows:
 def _by_rows(work: Callable[[slice], Any], like: Any) -> Any:
     """work(rows) over the batch rows of `like`, in threads on NumPy; the sum of what the parts
     return (per-channel sums), or None."""
-    if backend.get_array_module(like) is np:
-        parts = parallel.over_rows(work, like.shape[0], like.size)
-    else:
-        parts = [work(slice(None))]
+    parts = parallel.over_rows(work, like.shape[0], like.size, split=backend.get_array_module(like) is np)
     return None if parts[0] is None else sum(parts[1:], parts[0])
 
 
