@@ -11,7 +11,7 @@ from data_fakes import fake_arrays, fake_sha256, write_fake
 
 from npnn.data import ChecksumError, IdxError, fashion_mnist, load_fashion_mnist, write_idx
 from npnn.data.fashion_mnist import read_verified
-from npnn.data.load import split_indices
+from npnn.data.load import split_indices, split_sizes
 
 
 @pytest.fixture
@@ -118,6 +118,41 @@ def test_stratified_split_is_seeded_and_balanced() -> None:
     assert np.all(np.diff(val) > 0) and np.all(np.diff(train) > 0)
     assert np.array_equal(split_indices(labels, "stratified", seed=1)[1], val)
     assert not np.array_equal(split_indices(labels, "stratified", seed=2)[1], val)
+
+
+@pytest.mark.parametrize("val_split", ["tail", "stratified"])
+@pytest.mark.parametrize("fraction", [0.1, 0.2, 1 / 6, 0.5])
+def test_val_fraction_sizes_the_split_as_split_sizes_says(val_split: str, fraction: float) -> None:
+    labels = np.repeat(np.arange(10), 6000)
+    train, val = split_indices(labels, val_split, seed=3, val_fraction=fraction)
+    assert (len(train), len(val)) == split_sizes(val_split, fraction)
+    assert len(val) == round(60_000 * fraction) and not set(train) & set(val)
+    if val_split == "stratified":
+        assert np.bincount(labels[val]).tolist() == [round(6000 * fraction)] * 10
+    else:
+        assert val[0] == 60_000 - len(val) and val[-1] == 59_999
+
+
+def test_val_fraction_changes_the_standardization_of_every_split(fake_dir: Path) -> None:
+    def stats(fraction: float) -> tuple[float, float]:
+        data = load_fashion_mnist("test", fake_dir, download=False, standardize=True, val_fraction=fraction)
+        return data.normalization.mean, data.normalization.std
+
+    assert stats(0.5) != stats(0.2)
+    assert stats(0.2) == stats(0.2)
+
+
+@pytest.mark.parametrize("fraction", [0.0, 1.0, -0.1, True, "0.1"])
+def test_val_fraction_outside_0_1_is_refused(fake_dir: Path, fraction: object) -> None:
+    with pytest.raises(ValueError, match="val_fraction must be a number between 0 and 1"):
+        load_fashion_mnist("train", fake_dir, download=False, val_fraction=fraction)  # type: ignore[arg-type]
+
+
+def test_val_fraction_that_leaves_a_split_empty_says_so() -> None:
+    with pytest.raises(ValueError, match=r"leaves no validation images: choose a fraction nearer 0\.5"):
+        split_indices(np.repeat(np.arange(10), 3), "stratified", val_fraction=0.1)
+    with pytest.raises(ValueError, match="leaves no training images"):
+        split_indices(np.arange(30), "tail", val_fraction=0.99)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import pytest
 
 from npnn.data import ArrayDataset, DataLoader, fashion_mnist, load_fashion_mnist, locate
 from npnn.data.fashion_mnist import read_verified
+from npnn.data.load import split_sizes
 
 REAL_DIR = Path("/usr/share/datasets/fashion-mnist")  # `sudo apt-get install dataset-fashion-mnist`
 
@@ -55,6 +56,15 @@ def test_stratified_split_has_1200_per_class_in_val() -> None:
     assert np.bincount(val.labels).tolist() == [1200] * 10
     other = load_fashion_mnist("val", REAL_DIR, download=False, val_split="stratified", seed=1, subset=100)
     assert not np.array_equal(other.images, val.images[:100])
+
+
+def test_val_fraction_holds_out_that_share_of_the_training_file() -> None:
+    val = load_fashion_mnist("val", REAL_DIR, download=False, val_fraction=0.1)
+    train = load_fashion_mnist("train", REAL_DIR, download=False, val_fraction=0.1, subset=5)
+    assert (len(val), 54_000) == (6_000, split_sizes("tail", 0.1)[0])
+    raw = read_verified(locate(REAL_DIR, download=False).files["train_images"])
+    np.testing.assert_array_equal(val.images[:1] * 255, raw[54_000].reshape(1, 784))
+    np.testing.assert_array_equal(train.images * 255, raw[:5].reshape(5, 784))
 
 
 def test_standardized_train_has_mean_0_std_1() -> None:

@@ -42,6 +42,9 @@ def test_json_round_trip_is_exact(tmp_path):
     ({"augment_flip": True}, "augment_flip"),
     ({"augment": True, "augment_shift": 9}, "augment_shift"),
     ({"augment": True, "augment_erase": 1.5}, "augment_erase"),
+    ({"val_fraction": 0}, "val_fraction"),
+    ({"val_fraction": 1.0}, "val_fraction"),
+    ({"val_fraction": "0.1"}, "val_fraction"),
 ])
 def test_invalid_values_name_the_field(changes, field):
     with pytest.raises(ConfigError) as error:

@@ -75,6 +75,12 @@ def test_best_checkpoint_holds_the_best_validation_model(tmp_path, small_data, q
     assert np.array(report["confusion_matrix"]).sum() == 12000
 
 
+def test_evaluation_reads_the_validation_split_the_config_holds_out(tmp_path, small_data, quick_config):
+    config = quick_config.replace(val_fraction=0.1, epochs=1)
+    Trainer.create(config, tmp_path, run_id="r", data=small_data).fit()
+    assert np.array(evaluate_run(tmp_path / "r", "val")["confusion_matrix"]).sum() == 6000
+
+
 def test_same_seed_gives_identical_history(tmp_path, small_data, quick_config):
     for name in ("a", "b"):
         Trainer.create(quick_config, tmp_path, run_id=name, data=small_data).fit()

@@ -14,6 +14,7 @@ from npnn.data.idx import IdxError
 SPLITS = ("train", "val", "test")
 VAL_SPLITS = ("tail", "stratified")
 VAL_FRACTION = 0.2  # 12,000 of the 60,000 training images, as the original
+TRAIN_FILE_IMAGES = 60_000
 IMAGE_SHAPE = (28, 28)
 
 # (train images file key, val_split, seed) -> Normalization of that train split
@@ -50,27 +51,51 @@ def _pair(location: DataLocation, part: str, verify: bool) -> tuple[np.ndarray, 
 
 
 def split_indices(
-    labels: np.ndarray, val_split: str = "tail", seed: int = 0
+    labels: np.ndarray, val_split: str = "tail", seed: int = 0, val_fraction: float = VAL_FRACTION
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sorted (train, val) indices into the training file.
 
-    'tail': the last 20% are validation (the original's split). 'stratified': a seeded 20% of
-    each class (1,200 per class for Fashion-MNIST).
+    'tail': the last `val_fraction` are validation (20%: the original's split). 'stratified': a
+    seeded `val_fraction` of each class (1,200 per class for Fashion-MNIST at 20%).
     """
+    _check_fraction(val_fraction)
     n = len(labels)
     if val_split == "tail":
-        n_val = round(n * VAL_FRACTION)
-        return np.arange(n - n_val), np.arange(n - n_val, n)
+        n_val = round(n * val_fraction)
+        return _nonempty(np.arange(n - n_val), np.arange(n - n_val, n), val_fraction)
     if val_split != "stratified":
         raise ValueError(f"val_split must be one of {VAL_SPLITS}, got {val_split!r}")
     rng = np.random.default_rng(seed)
     val = []
     for c in np.unique(labels):
         members = np.flatnonzero(labels == c)
-        val.append(rng.choice(members, size=round(len(members) * VAL_FRACTION), replace=False))
+        val.append(rng.choice(members, size=round(len(members) * val_fraction), replace=False))
     is_val = np.zeros(n, dtype=bool)
     is_val[np.concatenate(val) if val else []] = True
-    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+    return _nonempty(np.flatnonzero(~is_val), np.flatnonzero(is_val), val_fraction)
+
+
+def _nonempty(train: np.ndarray, val: np.ndarray, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    if len(train) == 0 or len(val) == 0:
+        empty = "training" if len(train) == 0 else "validation"
+        raise ValueError(f"val_fraction={val_fraction:g} of {len(train) + len(val):,} images leaves no "
+                         f"{empty} images: choose a fraction nearer 0.5")
+    return train, val
+
+
+def split_sizes(val_split: str = "tail", val_fraction: float = VAL_FRACTION) -> tuple[int, int]:
+    """(train, val) image counts of Fashion-MNIST's 60,000-image training file split this way
+    (6,000 per class), without reading it."""
+    per_class = TRAIN_FILE_IMAGES // len(CLASS_NAMES)
+    n_val = (round(TRAIN_FILE_IMAGES * val_fraction) if val_split == "tail"
+             else round(per_class * val_fraction) * len(CLASS_NAMES))
+    return TRAIN_FILE_IMAGES - n_val, n_val
+
+
+def _check_fraction(val_fraction: float) -> None:
+    number = isinstance(val_fraction, (int, float)) and not isinstance(val_fraction, bool)
+    if not number or not 0 < val_fraction < 1:
+        raise ValueError(f"val_fraction must be a number between 0 and 1 (exclusive), got {val_fraction!r}")
 
 
 def _train_stats(images: np.ndarray, train_idx: np.ndarray, key: tuple[object, ...]) -> Normalization:
@@ -96,13 +121,14 @@ def load_fashion_mnist(
     seed: int = 0,
     subset: int | None = None,
     verify: bool = True,
+    val_fraction: float = VAL_FRACTION,
 ) -> ArrayDataset:
     """One split of Fashion-MNIST: float32 images (N, 784) and int64 labels.
 
-    'train' and 'val' come from the 60,000-image training file (48,000 / 12,000, see
-    `split_indices`), 'test' is the 10,000-image test file. Pixels are scaled to [0, 1];
-    `standardize` then subtracts the train split's pixel mean and divides by its std (the
-    same two scalars whichever split is loaded). `subset` keeps the first N after splitting.
+    'train' and 'val' come from the 60,000-image training file (48,000 / 12,000 with the
+    default `val_fraction`, see `split_indices`), 'test' is the 10,000-image test file. Pixels
+    are scaled to [0, 1]; `standardize` then subtracts the train split's pixel mean and divides
+    by its std (the same two scalars whichever split is loaded). `subset` keeps the first N after splitting.
     `verify=False` skips the SHA-256 check (for custom files in the same format).
     """
     if split not in SPLITS:
@@ -111,13 +137,14 @@ def load_fashion_mnist(
         raise ValueError(f"val_split must be one of {VAL_SPLITS}, got {val_split!r}")
     if subset is not None and (isinstance(subset, bool) or not isinstance(subset, int) or subset < 1):
         raise ValueError(f"subset must be a positive int or None, got {subset!r}")
+    _check_fraction(val_fraction)
     location = locate(data_dir, download=download)
     if split == "test":
         images, labels = _pair(location, "test", verify)
         idx = np.arange(len(labels))
     else:
         images, labels = _pair(location, "train", verify)
-        train_idx, val_idx = split_indices(labels, val_split, seed)
+        train_idx, val_idx = split_indices(labels, val_split, seed, val_fraction)
         idx = val_idx if split == "val" else train_idx
     if subset is not None:
         if subset > len(idx):
@@ -127,8 +154,9 @@ def load_fashion_mnist(
     if standardize:
         train_images, train_labels = _pair(location, "train", verify)  # cached: no second read
         split_seed = seed if val_split == "stratified" else 0
-        key = (file_key(Path(location.files["train_images"])), val_split, split_seed)
-        normalization = _train_stats(train_images, split_indices(train_labels, val_split, seed)[0], key)
+        key = (file_key(Path(location.files["train_images"])), val_split, split_seed, val_fraction)
+        train_idx = split_indices(train_labels, val_split, seed, val_fraction)[0]
+        normalization = _train_stats(train_images, train_idx, key)
     pixels = images[idx].reshape(len(idx), -1)
     return ArrayDataset(
         normalization.apply(pixels),

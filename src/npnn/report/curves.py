@@ -19,8 +19,8 @@ from matplotlib.lines import Line2D
 
 from npnn import optim
 from npnn._tensor import Tensor
+from npnn.data.load import split_sizes
 from npnn.report.figures import ema, new_figure, styled
-from npnn.report.setup import TRAIN_IMAGES
 from npnn.report.sources import Run
 from npnn.training.config import TrainConfig
 from npnn.training.recipe import build_scheduler
@@ -168,7 +168,8 @@ def plot_training_curves(runs: Sequence[Run], per_figure: int = 4, alpha: float 
 # ----- learning-rate schedule -----
 def steps_per_epoch(config: TrainConfig) -> int:
     """Batches per epoch as the Trainer's DataLoader makes them (the last one may be short)."""
-    size = TRAIN_IMAGES if config.train_subset is None else min(config.train_subset, TRAIN_IMAGES)
+    size = split_sizes(config.val_split, config.val_fraction)[0]
+    size = size if config.train_subset is None else min(config.train_subset, size)
     return max(1, math.ceil(size / config.batch_size))
 
 

@@ -5,26 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from npnn.data.load import VAL_FRACTION
+from npnn.data.load import TRAIN_FILE_IMAGES, split_sizes
 from npnn.report.document import Bullets, Section, Table
 from npnn.training.config import TrainConfig
 
-TRAIN_FILE_IMAGES, TEST_IMAGES = 60_000, 10_000
-VAL_IMAGES = round(TRAIN_FILE_IMAGES * VAL_FRACTION)  # the original's split: 12,000
-TRAIN_IMAGES = TRAIN_FILE_IMAGES - VAL_IMAGES
+TEST_IMAGES = 10_000
 
 
 def data_text(config: TrainConfig) -> str:
     """Where the three splits come from and how pixels were scaled."""
-    train = config.train_subset or TRAIN_IMAGES
-    split = ("its last 12,000 images" if config.val_split == "tail"
-             else "12,000 images drawn stratified by class")
+    train, val = split_sizes(config.val_split, config.val_fraction)
+    train = min(config.train_subset or train, train)
+    split = (f"its last {val:,} images" if config.val_split == "tail"
+             else f"{val:,} images drawn stratified by class")
     scaling = ("standardized with the training split's pixel mean and std" if config.standardize
                else "scaled to [0, 1]")
     augment = f"; training images augmented: {augment_text(config)}" if config.augment else ""
-    return (f"Fashion-MNIST: {train:,} training images and {VAL_IMAGES:,} validation images from the "
-            f"60,000-image training file (validation = {split}), {TEST_IMAGES:,} test images from the "
-            f"test file; 28×28 grey pixels {scaling}{augment}.")
+    return (f"Fashion-MNIST: {train:,} training images and {val:,} validation images from the "
+            f"{TRAIN_FILE_IMAGES:,}-image training file (validation = {split}), {TEST_IMAGES:,} test "
+            f"images from the test file; 28×28 grey pixels {scaling}{augment}.")
 
 
 def augment_text(config: TrainConfig) -> str:

@@ -42,6 +42,7 @@ FIXED_SETTINGS = {
     "seed": "the saved position is in the old shuffling order, " + _OLD_DATA,
     "standardize": _OLD_DATA,
     "val_split": _OLD_DATA,
+    "val_fraction": _OLD_DATA,
     "split_seed": _OLD_DATA,
 }
 

@@ -92,6 +92,7 @@ class TrainConfig:
     augment_flip: bool = False
     augment_erase: float = 0.0  # probability of random erasing per image
     val_split: str = "tail"
+    val_fraction: float = 0.2  # share of the training file held out for validation
     split_seed: int | None = None  # seed of the stratified split; None: use `seed`
     train_subset: int | None = None
     seed: int = 0
@@ -112,7 +113,8 @@ class TrainConfig:
     def data_options(self) -> dict[str, Any]:
         """The keyword arguments of `load_fashion_mnist` that every split of this run shares."""
         return {"data_dir": self.data_dir, "standardize": self.standardize,
-                "val_split": self.val_split, "seed": self.val_split_seed}
+                "val_split": self.val_split, "seed": self.val_split_seed,
+                "val_fraction": self.val_fraction}
 
     def validate(self) -> None:
         """Raise ConfigError naming the first invalid field and what is allowed."""
@@ -146,6 +148,7 @@ class TrainConfig:
         _integer(self, "kernel_size", low=1)
         _integer(self, "augment_shift", low=0)
         _number(self, "augment_erase", low=0.0, high=1.0)
+        _number(self, "val_fraction", low=0.0, high=1.0, low_open=True, high_open=True)
         for name in ("nesterov", "standardize", "augment", "augment_flip", "batch_norm"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(name, f"must be true or false, got {getattr(self, name)!r}")

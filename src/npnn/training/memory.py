@@ -12,11 +12,11 @@ import itertools
 import os
 from pathlib import Path
 
+from npnn.data.load import split_sizes
 from npnn.training.config import ConfigError, TrainConfig
 from npnn.training.metrics import EVAL_BATCH_SIZE
 
 FLOAT_BYTES = 4
-TRAIN_IMAGES = 48_000  # the training split after the default 12,000 validation images
 # copies per parameter: weights, gradient, two Adam moments (SGD's one buffer is fewer)
 PARAMETER_COPIES = 4
 # arrays per hidden unit and example in a training step: pre-activation, activation, dropout
@@ -137,7 +137,8 @@ def check_memory_to_resume(config: TrainConfig, run_path: str | Path,
 
 def _batch(config: TrainConfig) -> int:
     """Examples in the largest training batch."""
-    return min(config.batch_size, config.train_subset or TRAIN_IMAGES)
+    train_images = split_sizes(config.val_split, config.val_fraction)[0]
+    return min(config.batch_size, config.train_subset or train_images)
 
 
 def _size(count: float) -> str:
