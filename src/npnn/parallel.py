@@ -56,7 +56,9 @@ def over_rows(work: Callable[[slice], object], rows: int, elements: int, split: 
     in row order; `elements` is the size of the work in array elements, which decides how many
     threads are worth it. `split=False` (arrays that are not NumPy's: CuPy runs its own kernels)
     calls `work` once over all rows."""
-    threads = min(get_num_threads(), rows, elements // MIN_ELEMENTS_PER_THREAD) if split else 1
+    if not split or elements < 2 * MIN_ELEMENTS_PER_THREAD:  # one thread's work: no count to read
+        return [work(slice(0, rows))]
+    threads = min(get_num_threads(), rows, elements // MIN_ELEMENTS_PER_THREAD)
     if threads <= 1:
         return [work(slice(0, rows))]
     bounds = [rows * part // threads for part in range(threads + 1)]

@@ -8,6 +8,7 @@ import numpy as np
 
 from npnn import backend
 from npnn._tensor import Tensor
+from npnn.optim.flat import FlatGroup
 from npnn.optim.optimizer import Optimizer, ParamsT
 
 # Moments of inputs that stop receiving gradient (e.g. never-lit pixels) decay towards
@@ -125,6 +126,52 @@ class Adam(Optimizer):
                 if name in state:
                     _flush_below(state[name], tiny, second)
 
+    def _flat_names(self, group: dict[str, Any], params: list[Tensor],
+                    states: list[dict[str, Any]]) -> tuple[str, ...] | None:
+        """Scaled moments (float32 and smaller) at one step count are updated flat."""
+        if not _scaled(params[0].array):
+            return None
+        if len({state.get("step", 0) for state in states}) > 1:
+            return None
+        return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if group["amsgrad"] else ("exp_avg", "exp_avg_sq")
+
+    def _update_flat(self, flat: FlatGroup, states: list[dict[str, Any]], group: dict[str, Any]) -> None:
+        """`_update`'s scaled arithmetic, in the same order, on the whole group at once."""
+        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        if not flat.started("exp_avg", states):
+            flat.start(states)
+        step = states[0].get("step", 0) + 1
+        for state in states:
+            state["step"] = step
+        grad = flat.gather_grads()
+        if group["maximize"]:
+            np.negative(grad, out=grad)
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                for param in flat.params:
+                    param.array *= 1 - lr * weight_decay
+            else:
+                grad += np.multiply(flat.gather_params(), weight_decay, out=flat.scratch())
+        exp_avg, exp_avg_sq = flat.flat["exp_avg"], flat.flat["exp_avg_sq"]
+        exp_avg *= beta1
+        exp_avg += grad
+        exp_avg_sq *= beta2
+        exp_avg_sq += np.multiply(grad, grad, out=grad)
+        scale2 = (1 - beta2) ** 0.5 / (1 - beta2**step) ** 0.5
+        eps_term, factor = eps / scale2, -lr * (1 - beta1) / ((1 - beta1**step) * scale2)
+        second_moment = exp_avg_sq
+        if group["amsgrad"]:
+            highest = flat.flat["max_exp_avg_sq"]
+            second_moment = np.maximum(highest, exp_avg_sq, out=highest)
+        denom = np.sqrt(second_moment, out=grad)
+        denom += eps_term
+        update = np.divide(exp_avg, denom, out=denom)
+        update *= factor
+        flat.add_grad_to_params()
+        if step % FLUSH_SUBNORMALS_EVERY == 0:
+            for moment in flat.flat.values():
+                _flush_below(moment, np.finfo(grad.dtype).tiny, grad)
 
     def _saved_value(self, name: str, value: Any, group: dict[str, Any]) -> Any:
         """PyTorch's moments (m = (1 - b1) m', in float64) where Adam keeps them scaled."""

@@ -15,8 +15,14 @@ import numpy as np
 from npnn import backend
 from npnn._tensor import Tensor
 from npnn.autograd.grad_mode import enable_grad, no_grad
+from npnn.optim.flat import FlatGroup
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+# Parameters up to this size are updated together (optim/flat.py): for them the NumPy calls of a
+# per-parameter update cost more than its arithmetic. Larger ones are updated one by one, which
+# spares the copy of their gradient into the flat buffer.
+FLAT_MAX_ELEMENTS = 1 << 14
 
 _SET_ORDER_MESSAGE = ("params must be an ordered collection such as a list, not a set: set order "
                       "changes between runs, and state_dict matches parameters by position")
@@ -44,6 +50,7 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         self._scratch_buffers: dict[tuple[Any, ...], Any] = {}
         self._scratch_views: dict[tuple[Any, ...], Any] = {}
+        self._flat_groups: dict[int, FlatGroup] = {}
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list: the model has no parameters")
@@ -100,23 +107,64 @@ class Optimizer:
                     param.grad.array[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a grad; `closure` recomputes and returns the loss."""
+        """Update every parameter that has a grad; `closure` recomputes and returns the loss.
+
+        Where the optimizer has a flat update (`_flat_names`), a group's small parameters with a
+        grad (FLAT_MAX_ELEMENTS) that share a dtype and array type are updated together."""
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
         with no_grad():
-            for group in self.param_groups:
-                for param in group["params"]:
-                    if param.grad is not None:
-                        state = self.state.setdefault(param, {})
+            for index, group in enumerate(self.param_groups):
+                params = [param for param in group["params"] if param.grad is not None]
+                states = [self.state.setdefault(param, {}) for param in params]
+                small = [i for i, param in enumerate(params) if param.array.size <= FLAT_MAX_ELEMENTS]
+                small_states = [states[i] for i in small]
+                flat = self._flat_group(index, group, [params[i] for i in small], small_states)
+                if flat is not None:
+                    self._update_flat(flat, small_states, group)
+                for i, (param, state) in enumerate(zip(params, states, strict=True)):
+                    if flat is None or i not in small:
                         self._update(param.array, param.grad.array, state, group)
-                        param._bump_version()  # a graph that saved the old values refuses backward
+                    param._bump_version()  # a graph that saved the old values refuses backward
         return loss
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Update the array `param` in place from `grad`; subclasses implement it."""
         raise NotImplementedError
+
+    def _flat_names(self, group: dict[str, Any], params: list[Tensor],
+                    states: list[dict[str, Any]]) -> tuple[str, ...] | None:
+        """The state arrays a flat update of `params` (one dtype) keeps, or None where this
+        optimizer (or this step: e.g. parameters at different step counts) updates them one by one."""
+        return None
+
+    def _update_flat(self, flat: FlatGroup, states: list[dict[str, Any]], group: dict[str, Any]) -> None:
+        """Update all of `flat.params` at once; subclasses with `_flat_names` implement it."""
+        raise NotImplementedError
+
+    def _flat_group(self, index: int, group: dict[str, Any], params: list[Tensor],
+                    states: list[dict[str, Any]]) -> FlatGroup | None:
+        """The group's FlatGroup for these parameters (kept between steps), or None where they
+        are updated one by one: fewer than two, mixed dtypes or array types, or no flat update."""
+        if len(params) < 2:
+            return None
+        first = params[0].array
+        for param in params:
+            if param.array.dtype != first.dtype or type(param.array) is not type(first):
+                return None
+        names = self._flat_names(group, params, states)
+        if names is None:
+            return None
+        flat = self._flat_groups.get(index)
+        if flat is None or tuple(flat.views) != names or not flat.holds(params, states):
+            flat = FlatGroup.build(params, states, names)
+            if flat is None:
+                self._flat_groups.pop(index, None)
+                return None
+            self._flat_groups[index] = flat
+        return flat
 
     def _scratch(self, like: Any, slot: int = 0) -> Any:
         """A reused uninitialized array shaped like `like`, so a step allocates nothing.

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from npnn._tensor import Tensor
+from npnn.optim.flat import FlatGroup
 from npnn.optim.optimizer import Optimizer, ParamsT
 
 
@@ -67,3 +69,33 @@ class SGD(Optimizer):
             else:
                 grad = buffer
         param -= np.multiply(grad, lr, out=temp)
+
+    def _flat_names(self, group: dict[str, Any], params: list[Tensor],
+                    states: list[dict[str, Any]]) -> tuple[str, ...] | None:
+        return ("momentum_buffer",) if group["momentum"] != 0 else ()
+
+    def _update_flat(self, flat: FlatGroup, states: list[dict[str, Any]], group: dict[str, Any]) -> None:
+        """`_update`'s arithmetic, in the same order, on the whole group at once."""
+        lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
+        grad = flat.gather_grads()
+        if group["maximize"]:
+            np.negative(grad, out=grad)
+        if weight_decay != 0:
+            grad += np.multiply(flat.gather_params(), weight_decay, out=flat.scratch())
+        if momentum != 0:
+            buffer = flat.flat["momentum_buffer"]
+            if not flat.started("momentum_buffer", states):
+                buffer[...] = grad  # b = d at the first step
+                flat.publish("momentum_buffer", states)
+            else:
+                buffer *= momentum
+                if group["dampening"] == 0:
+                    buffer += grad
+                else:
+                    buffer += np.multiply(grad, 1 - group["dampening"], out=flat.scratch())
+            if group["nesterov"]:
+                grad += np.multiply(buffer, momentum, out=flat.scratch())
+            else:
+                np.copyto(grad, buffer)
+        grad *= lr
+        flat.subtract_grad_from_params()
