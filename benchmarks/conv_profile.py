@@ -125,13 +125,13 @@ def merge(into: dict[str, Any], more: dict[str, Any]) -> None:
             into.setdefault(key, []).extend(value)
 
 
-def machine() -> dict[str, Any]:
+def machine(threads: int) -> dict[str, Any]:
     """CPU model and NumPy's BLAS, as speed.py records them."""
-    from machine import machine_record
+    from machine import machine_line, machine_record
 
-    record = machine_record(0)
-    return {"processor": record["processor"], "numpy_blas": record["numpy_blas"],
-            "versions": record["versions"]}
+    record = machine_record(threads)
+    keys = ("processor", "numpy_blas", "blas", "blas_kernel", "versions")
+    return {**{key: record[key] for key in keys}, "line": machine_line(record)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,9 +158,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{framework}: {done.reason()}", file=sys.stderr)
                 return 1
             merge(timings.setdefault(framework, {}), json.loads(done.stdout.strip().splitlines()[-1]))
-    info = machine()
-    print(f"{info['processor']}, NumPy BLAS {info['numpy_blas']}, {args.threads} threads, "
-          f"best of {args.rounds} x {args.repeats} runs (median in brackets), milliseconds")
+    info = machine(args.threads)
+    print(f"{info['line']}, best of {args.rounds} x {args.repeats} runs (median in brackets), milliseconds")
     headers = ["batch", "op"] + [f"{f} {p}" for p in ("fwd", "bwd") for f in args.frameworks]
     if len(args.frameworks) == 2:
         headers += ["fwd ratio", "bwd ratio"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from npnn.training.machine import machine_info
+from npnn.training.machine import blas_text, machine_info
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -26,6 +26,12 @@ def machine_record(threads: int) -> dict[str, Any]:
         "commit": _commit(),
     })
     return info
+
+
+def machine_line(record: dict[str, Any]) -> str:
+    """'AMD EPYC, openblas 0.3.31 (Haswell kernels), 2 threads': what every figure depends on."""
+    blas = blas_text(record) or record.get("numpy_blas") or "BLAS unknown"
+    return f"{record['processor']}, {blas}, {record['threads']} threads"
 
 
 def _version(distribution: str) -> str | None:

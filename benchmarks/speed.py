@@ -245,14 +245,16 @@ def main(argv: list[str] | None = None) -> int:
                               else f"{row['framework']} {row['status']}" for row in measured)
             print(f"[{done}/{len(configs)}] {config.name:<24} s/epoch: {shown}", flush=True)
     # imported only now: it imports NumPy, and the workers ran beside a small parent
-    from machine import machine_record
+    from machine import machine_line, machine_record
 
     from npnn.serialization import finite_or_none
 
     summary = summarize(rows)
+    machine = machine_record(args.threads)
     print()
+    print(machine_line(machine))
     print(tables(rows, summary))
-    record = {"benchmark": "speed", "machine": machine_record(args.threads),
+    record = {"benchmark": "speed", "machine": machine,
               "settings": {"threads": args.threads, "epochs": args.epochs, "in_turns": True,
                            "warmup": args.warmup,
                            "images": data.count, "learning_rates": LEARNING_RATES, "momentum": MOMENTUM,

@@ -20,6 +20,10 @@ def test_quick_speed_run_writes_every_framework_and_the_ratios(tmp_path):
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     record = json.loads(out.read_text())
     assert record["settings"]["threads"] == 2 and record["machine"]["cpus"] >= 1
+    machine = record["machine"]  # the CPU and the BLAS kernel beside every figure, printed above the table
+    assert machine["blas"].split()[0] in ("openblas", "mkl", "blis") and machine["blas_kernel"]
+    line = f"{machine['processor']}, {machine['blas']} ({machine['blas_kernel']} kernels), 2 threads"
+    assert line in result.stdout
     rows = {row["framework"]: row for row in record["rows"]}
     assert set(rows) == {"npnn", "torch", "sklearn", "numpy", "gemm"}
     ok = {name: row for name, row in rows.items() if row["status"] == "ok"}

@@ -21,6 +21,7 @@ def test_search_report_html_and_markdown(small_search, tmp_path):
     assert all((markdown_path.parent / path).read_bytes().startswith(b"\x89PNG") for path in linked)
     assert "| trial | layout |" in markdown and "8 failed" in markdown
     assert "usable cores" in markdown  # the machine, from the machine.json each run writes
+    assert " kernels)" in markdown  # and NumPy's BLAS with the kernel it chose for this CPU
 
 
 def test_findings_are_measured_from_the_trials(small_search):

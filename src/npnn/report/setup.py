@@ -8,6 +8,7 @@ from typing import Any
 from npnn.data.load import TRAIN_FILE_IMAGES, split_sizes
 from npnn.report.document import Bullets, Section, Table
 from npnn.training.config import TrainConfig
+from npnn.training.machine import blas_text
 
 TEST_IMAGES = 10_000
 
@@ -88,9 +89,11 @@ def machine_text(machine: dict[str, Any] | None) -> str:
         return "not recorded (runs made before npnn wrote machine.json)"
     threads = machine.get("blas_threads")
     blas = f", BLAS threads {threads}" if threads else ""
+    library = blas_text(machine)
+    library = f" with {library}" if library else ""
     return (f"{machine.get('processor', '?')}, {machine.get('cpus_usable') or machine.get('cpus')} "
             f"usable cores{blas}; {machine.get('system', '?')}, Python {machine.get('python', '?')}, "
-            f"NumPy {machine.get('numpy', '?')}")
+            f"NumPy {machine.get('numpy', '?')}{library}")
 
 
 def duration_text(seconds: float) -> str:
