@@ -158,7 +158,36 @@ def test_two_workers_sharing_one_storage_complete_the_grid(tmp_path):
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
     points = {json.dumps(t.params, sort_keys=True) for t in complete}
     assert len(points) == 10
-    assert len(complete) == 10  # a point enqueued twice by the two workers is trained once
+    assert len(complete) == 10
+    assert len(study.trials) == 10  # the grid was enqueued once, not once per worker
+
+
+def _enqueue_together(options, barrier):
+    from npnn.search.study import enqueue_grid, open_study
+
+    study = open_study(options)
+    barrier.wait()
+    enqueue_grid(study, options.space)
+
+
+def test_workers_starting_together_enqueue_the_grid_once(options):
+    import multiprocessing
+
+    from npnn.search.study import open_study
+
+    options.out.mkdir(parents=True)
+    open_study(options)  # the study exists, as run_search makes it before its workers start
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(3)
+    workers = [context.Process(target=_enqueue_together, args=(options, barrier)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+        assert worker.exitcode == 0
+    study = optuna.load_study(study_name=options.study, storage=options.storage_url)
+    points = [json.dumps(t.system_attrs["fixed_params"], sort_keys=True) for t in study.trials]
+    assert len(points) == options.space.grid_size() == len(set(points))
 
 
 def test_trials_budget_is_exact_with_two_jobs(options):
@@ -200,3 +229,24 @@ def test_progress_line_of_a_trial_stopped_before_its_settings(options):
     line = objective._line(stopped, [])
     assert line.startswith("trial    4 [") and " fail " in line
     assert "before its settings were recorded" in line
+
+
+def test_progress_counts_grid_points_and_a_skipped_duplicate_spends_no_trial(options):
+    """A shared study's queue may hold more entries than the grid has points (queued again,
+    or duplicates from older versions): the progress line counts points; --trials trained ones."""
+    from types import SimpleNamespace
+
+    from npnn.search.runner import _Objective
+
+    lines = []
+    study = SimpleNamespace(get_trials=lambda deepcopy, states=None: [])
+    objective = _Objective(replace(options, trials=2), study=study, echo=lines.append)
+    options.out.mkdir(parents=True)
+    skipped = SimpleNamespace(number=9, user_attrs={"duplicate_of": 2}, state=SimpleNamespace(name="PRUNED"))
+    objective.after_trial(study, skipped)
+    assert objective.trials == 0 and lines == ["trial    9 skipped: trial 2 trains the same grid point"]
+    trained = SimpleNamespace(number=3, user_attrs={"config": {"hidden": [8], "batch_size": 64, "lr": 0.01,
+                              "regularization": "none"}, "seconds": 1.0}, state=SimpleNamespace(name="FAIL"),
+                              value=None)
+    rows = [{"state": "complete"}, {"state": "fail"}]
+    assert objective._line(trained, rows).startswith(f"trial    3 [2/{options.space.grid_size()}] fail ")

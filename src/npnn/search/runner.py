@@ -278,7 +278,8 @@ class _Objective:
         """Rewrite the CSV and print one line about the trial that just finished."""
         if "queued_again" in trial.user_attrs:
             return  # its point waits in the queue: not finished
-        self.trials += 1
+        if "duplicate_of" not in trial.user_attrs:  # --trials counts trained trials, not skips
+            self.trials += 1
         rows = trial_rows(study.get_trials(deepcopy=False))
         write_csv(self.options.csv_path, rows)
         if trial.state.name == "COMPLETE":
@@ -291,11 +292,9 @@ class _Objective:
             original = trial.user_attrs["duplicate_of"]
             return f"trial {trial.number:>4} skipped: trial {original} trains the same grid point"
         config = trial.user_attrs.get("config", {})
-        finished = sum(1 for r in rows if r["state"] in ("complete", "fail", "pruned"))
+        finished = sum(1 for r in rows if r["state"] in ("complete", "fail", "pruned"))  # one per point
         grid = self.options.sampler_name == "grid"
-        remaining = sum(1 for t in self.study.get_trials(deepcopy=False)
-                        if t.state.name in ("WAITING", "RUNNING")) if grid else 0
-        progress = f"{finished}/{finished + remaining}" if grid else f"{finished}"
+        progress = f"{finished}/{self.options.space.grid_size()}" if grid else f"{finished}"
         text = f"trial {trial.number:>4} [{progress}] {trial.state.name.lower():<8} "
         if not config:  # stopped (a signal, a full disk) before its settings were recorded
             text += "before its settings were recorded"
@@ -312,7 +311,10 @@ class _Objective:
         elif "fail_reason" in trial.user_attrs:
             text += f" | {trial.user_attrs['fail_reason']}"
         if grid and self.durations:
-            eta = remaining * sum(self.durations) / len(self.durations) / self.options.jobs
+            remaining = max(0, self.options.space.grid_size() - finished)
+            # workers: this command's, or more where other machines are training points now
+            running = sum(1 for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+            eta = remaining * sum(self.durations) / len(self.durations) / max(self.options.jobs, running)
             text += f" | ETA {eta / 60:.1f} min"
         return text
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import ArgumentError
 
 from npnn.search.results import ResultsError, read_csv
 from npnn.search.space import SearchSpace
+from npnn.search.storage_lock import storage_lock
 
 try:  # Optuna's own tables: private, so a change there only disables the check that reads them
     from optuna.storages._rdb import models
@@ -251,16 +252,22 @@ def _sampler(options: SearchOptions, worker: int) -> Any:
 
 
 def enqueue_grid(study: Any, space: SearchSpace) -> int:
-    """Add every grid point that has no trial yet (in any state) as a waiting trial."""
-    names = list(space.grid())
-    seen = {_point_key(t.system_attrs.get("fixed_params") or t.params)
-            for t in study.get_trials(deepcopy=False)}
-    added = 0
-    for values in itertools.product(*space.grid().values()):
-        point = dict(zip(names, values, strict=True))
-        if _point_key(point) not in seen:
-            study.enqueue_trial(point, skip_if_exists=False)
-            added += 1
+    """Add every grid point that has no trial yet (in any state) as a waiting trial.
+
+    Under the storage's lock (storage_lock), so that workers starting together on one study,
+    on one machine or several, put the grid in once: the first adds it, the others find it.
+    """
+    storage = getattr(study._storage, "_backend", study._storage)  # Optuna's cache wraps it
+    with storage_lock(storage, f"npnn-grid:{study.study_name}"):
+        names = list(space.grid())
+        seen = {_point_key(t.system_attrs.get("fixed_params") or t.params)
+                for t in study.get_trials(deepcopy=False)}
+        added = 0
+        for values in itertools.product(*space.grid().values()):
+            point = dict(zip(names, values, strict=True))
+            if _point_key(point) not in seen:
+                study.enqueue_trial(point, skip_if_exists=False)
+                added += 1
     return added
 
 
