@@ -68,10 +68,10 @@ def server() -> Iterator[str]:
     """Start a server; yield an SQLAlchemy URL of its `npnn` database (user `npnn`, password
     auth on TCP); stop it (fast) and remove its folder afterwards, however the tests went."""
     try:
-        import psycopg2  # noqa: F401  (the driver the URL names)
+        import psycopg  # noqa: F401  (the driver SQLAlchemy takes for postgresql://, as the README's)
     except ImportError:
-        raise UnavailableError("the PostgreSQL driver psycopg2 is not installed (pip install "
-                          "'psycopg2-binary>=2.9,<3', in the 'test' extra)") from None
+        raise UnavailableError("the PostgreSQL driver psycopg is not installed (pip install "
+                               "'psycopg[binary]>=3.1,<4', in the 'test' extra)") from None
     bin_dir = binaries()
     owner = None
     if os.geteuid() == 0:
@@ -94,7 +94,7 @@ def server() -> Iterator[str]:
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off -c full_page_writes=off"
         _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log"), "-o", options,
               "-w", "-t", "60", "start"], owner, base, "pg_ctl start")
-        yield f"postgresql+psycopg2://{USER}:{PASSWORD}@127.0.0.1:{port}/postgres"
+        yield f"postgresql://{USER}:{PASSWORD}@127.0.0.1:{port}/postgres"  # the README's form
     finally:
         if (data / "postmaster.pid").exists():  # also after a start that timed out
             subprocess.run(_as_owner([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
@@ -105,21 +105,17 @@ def server() -> Iterator[str]:
 @contextlib.contextmanager
 def database(server_url: str) -> Iterator[str]:
     """A new, empty database on the server; yield its URL; drop it (and its connections) after."""
-    import psycopg2
+    import psycopg
     from sqlalchemy.engine import make_url
 
     url = make_url(server_url)
     name = f"t_{uuid.uuid4().hex[:12]}"
 
     def execute(statement: str) -> None:
-        connection = psycopg2.connect(host=url.host, port=url.port, user=url.username,
-                                      password=url.password, dbname=url.database)
-        try:
-            connection.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
-            with connection.cursor() as cursor:
-                cursor.execute(statement)
-        finally:
-            connection.close()
+        # autocommit: CREATE/DROP DATABASE cannot run in a transaction
+        with psycopg.connect(host=url.host, port=url.port, user=url.username, password=url.password,
+                             dbname=url.database, autocommit=True) as connection:
+            connection.execute(statement)
 
     execute(f"CREATE DATABASE {name}")
     try:

@@ -120,8 +120,6 @@ def test_three_workers_train_every_point_once(three_workers):
         assert sorted(r["state"] for r in rows) == ["complete"] * 6
 
 
-@pytest.mark.xfail(strict=False, raises=AssertionError,  # a server that did not start still errors
-                   reason="grid enqueued once: lands with the enqueue lock")
 def test_three_workers_enqueue_the_grid_once(three_workers):
     _, _, _, trials = three_workers
     queued_again = [t for t in trials if "queued_again" in t.user_attrs or "failed_trial" in t.system_attrs]
