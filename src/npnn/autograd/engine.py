@@ -80,7 +80,7 @@ def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> 
     pending: dict[Function, Any] = {root.grad_fn: grad_output}  # summed gradient of each output
     for node in order:
         grad = pending.pop(node, None)
-        inputs = _inputs_of(node)
+        inputs = node.inputs if node.inputs is not None else _inputs_of(node)  # _inputs_of raises
         if grad is not None:
             node.check_versions()
             input_grads = node.backward(grad)
