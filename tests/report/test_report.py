@@ -24,6 +24,33 @@ def test_search_report_html_and_markdown(small_search, tmp_path):
     assert " kernels)" in markdown  # and NumPy's BLAS with the kernel it chose for this CPU
 
 
+def test_a_search_whose_best_run_is_on_another_machine_is_reported_from_the_study(small_search, tmp_path):
+    """A worker on another machine trained the best trial: its run directory is not here."""
+    import csv
+    import shutil
+
+    copy = tmp_path / "search"
+    shutil.copytree(small_search, copy)
+    best = load_search(copy).best()[0]
+    with open(copy / "search_result.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    elsewhere = f"/elsewhere/runs/{best.run_dir.name}"
+    for row in rows:
+        if row["no"] == str(best.number):
+            row["run_dir"] = elsewhere
+    shutil.rmtree(copy / "runs" / best.run_dir.name)
+    with open(copy / "search_result.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    report = build_report(copy)
+    _, markdown_path = write_report(report, tmp_path / "out" / "report.html")
+    markdown = markdown_path.read_text()
+    assert f"Trained elsewhere: its run directory {elsewhere} is not on this machine" in markdown
+    assert f"listed from the study: trial {best.number} in {elsewhere}" in markdown
+    assert f"| {best.number} |" in markdown  # still ranked, with its accuracies
+
+
 def test_findings_are_measured_from_the_trials(small_search):
     search = load_search(small_search)
     lines = search_findings(search)

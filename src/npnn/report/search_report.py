@@ -73,8 +73,22 @@ def build_search_report(search: Search, top: int = 4, data_dir: str | None = Non
         best_per_family = [(f"Best, {family} (trial {t.number})", runs[t.number])
                            for family in search.families for t in search.best(family, 1) if t.number in runs]
         weights_section(report, best_per_family, echo, data_dir)
+    if best and best[0].number in runs:
         test_section(report, runs[best[0].number], f"Best model (trial {best[0].number})", data_dir, echo)
-    report.section("All trials").add(_all_table(search, fail_reasons))
+    elif best:
+        report.section(f"Best model (trial {best[0].number})").add(Paragraph(
+            f"Trained elsewhere: its run directory {best[0].run_dir} is not on this machine (a worker "
+            f"on another machine trained it), so its test, curves and weights are not shown; its "
+            f"accuracies above come from the study. Copy that folder into {search.path / 'runs'} "
+            f"and run the report again to include them."))
+    all_trials = report.section("All trials")
+    elsewhere = [t for t in search.trials if t.complete and t.number not in runs]
+    if elsewhere:
+        all_trials.add(Paragraph(
+            f"{len(elsewhere)} trial{'s' if len(elsewhere) > 1 else ''} trained by workers whose run "
+            f"directories are not on this machine, listed from the study: "
+            + "; ".join(f"trial {t.number} in {t.run_dir}" for t in elsewhere) + "."))
+    all_trials.add(_all_table(search, fail_reasons))
     return report
 
 
