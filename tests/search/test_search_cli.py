@@ -35,6 +35,29 @@ def test_search_from_a_toml_space_then_summary(tmp_path):
     assert summary.returncode == 0 and "ranked by validation accuracy" in summary.stdout
 
 
+def test_summary_from_the_shared_storage_lists_every_workers_trials(tmp_path):
+    """On machine B, the study holds what machine A trained: --summary DIR --storage URL writes
+    it all into DIR's CSV (what `npnn report DIR` reads) and prints it; it creates nothing else."""
+    (tmp_path / "space.toml").write_text(SPACE)
+    storage = f"sqlite:///{tmp_path / 'shared.db'}"
+    result = npnn_cli("search", "--space", tmp_path / "space.toml", "--out", tmp_path / "machine-a",
+                      "--storage", storage, "--study", "shared")
+    assert result.returncode == 0, result.stderr
+    summary = npnn_cli("search", "--summary", tmp_path / "machine-b", "--storage", storage,
+                       "--study", "shared")
+    assert summary.returncode == 0, summary.stderr
+    assert "2 trials of study 'shared'" in summary.stdout
+    assert "ranked by validation accuracy" in summary.stdout
+    rows = read_csv(tmp_path / "machine-b" / "search_result.csv")
+    assert {r["learning_rate"] for r in rows} == {"0.003", "0.01"}
+    assert all(r["run_dir"].startswith(str(tmp_path / "machine-a")) for r in rows)  # where each ran
+    wrong = npnn_cli("search", "--summary", tmp_path / "b", "--storage", storage, "--study", "other")
+    assert wrong.returncode == 2 and wrong.stderr.strip().endswith("give the --study the workers used")
+    missing = npnn_cli("search", "--summary", tmp_path / "b", "--storage", f"sqlite:///{tmp_path / 'no.db'}")
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    assert not (tmp_path / "no.db").exists()
+
+
 def test_overrides_apply_to_every_trial(tmp_path):
     (tmp_path / "space.toml").write_text(SPACE)
     result = npnn_cli("search", "--space", tmp_path / "space.toml", "--out", tmp_path / "s",

@@ -38,7 +38,8 @@ def register(commands: Any) -> None:
     how.add_argument("--max-grid", type=int, metavar="N",
                      help=f"refuse a grid of more than N points (default: {MAX_GRID_HELP})")
     how.add_argument("--summary", type=Path, metavar="DIR",
-                     help="print the summary of an existing search directory and exit")
+                     help="print the summary of an existing search directory and exit; with --storage, "
+                          "of every trial in the shared study, written into DIR/search_result.csv")
     how.add_argument("--top", type=int, default=4, help="trials per table in the summary (default: 4)")
     add_config_flags(parser.add_argument_group(
         "fixed overrides for every trial (e.g. --epochs 3 --train-subset 5000)"))

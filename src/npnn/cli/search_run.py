@@ -20,7 +20,8 @@ from npnn.search import (
     run_search,
     summary,
 )
-from npnn.search.study import masked_url
+from npnn.search.results import trial_rows, write_csv
+from npnn.search.study import load_trials, masked_url
 from npnn.training import ConfigError
 from npnn.training.run_dir import is_run_dir
 from npnn.training.stop_signals import signal_name
@@ -29,6 +30,8 @@ from npnn.training.stop_signals import signal_name
 def run(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise UsageError(f"--top must be at least 1, got {args.top}")
+    if args.summary is not None and args.storage:
+        return _summary_from_storage(args)
     if args.summary is not None:
         csv = args.summary / "search_result.csv" if args.summary.is_dir() else args.summary
         if not csv.exists():
@@ -54,6 +57,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"stopped by {signal_name(result['signal'])}: the trials in progress are queued again; "
               "rerun the same command to continue", file=sys.stderr)
         return 128 + result["signal"]
+    return 0
+
+
+def _summary_from_storage(args: argparse.Namespace) -> int:
+    """--summary DIR --storage URL: every trial of the shared study, whichever machine trained it,
+    written into DIR/search_result.csv (which `npnn report DIR` reads) and summarized."""
+    try:
+        rows = trial_rows(load_trials(args.storage, args.study))
+    except SearchError as error:
+        raise UsageError(str(error)) from None
+    csv = args.summary / "search_result.csv" if args.summary.suffix != ".csv" else args.summary
+    csv.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(csv, rows)
+    print(summary(rows, top=args.top))
+    print(f"{len(rows)} trials of study {args.study!r} in {masked_url(args.storage)}; written to {csv}")
     return 0
 
 

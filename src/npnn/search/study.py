@@ -131,6 +131,25 @@ def open_study(options: SearchOptions, worker: int = 0, attempts: int = 5) -> An
     raise AssertionError("unreachable")
 
 
+def load_trials(url: str, study_name: str) -> list[Any]:
+    """The trials of an existing study (SearchError naming the study and URL if there is none)."""
+    _check_storage_url(url)
+    database = sqlalchemy.engine.make_url(url).database
+    if url.startswith("sqlite") and database and database != ":memory:" and not Path(database).is_file():
+        raise SearchError(f"--storage {masked_url(url)}: {database} does not exist (reading a summary "
+                          "creates no database): give the storage the workers used")
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    try:
+        study = optuna.load_study(study_name=study_name, storage=url)
+    except KeyError:
+        raise SearchError(f"--storage {masked_url(url)} holds no study named {study_name!r}: give the "
+                          "--study the workers used") from None
+    except Exception as error:
+        raise StorageError(f"cannot open study {study_name!r} in {masked_url(url)}: "
+                           f"{type(error).__name__}: {str(error).splitlines()[0]}") from error
+    return study.get_trials(deepcopy=False)
+
+
 def check_study_db(options: SearchOptions) -> None:
     """StorageError naming study.db if it exists but is not an intact SQLite database, or is
     empty beside results. Called once, before the workers start (they would lock it).
