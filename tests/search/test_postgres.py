@@ -168,3 +168,17 @@ def test_a_worker_killed_mid_trial_is_failed_by_the_heartbeat_and_its_point_trai
     assert retried[0].params == killed[0].params
     assert retried[0].user_attrs["worker"].rpartition(":")[2] == str(survivor.pid)
     assert stdout.split()[-1] == "3"
+
+
+def test_the_search_workers_benchmark_measures_every_worker_count(postgres_db, tmp_path):
+    """benchmarks/search_workers.py, as the README's trials/hour figures are taken (two points)."""
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "search_workers.py"
+    out = tmp_path / "workers.json"
+    done = subprocess.run([sys.executable, str(script), "--workers", "1", "2", "--trials", "2",
+                           "--storage", postgres_db, "--out", str(out)],
+                          capture_output=True, text=True, env=ENV, timeout=300)
+    assert done.returncode == 0, done.stdout[-1500:] + done.stderr[-1500:]
+    rows = json.loads(out.read_text())["rows"]
+    assert [row["workers"] for row in rows] == [1, 2]
+    assert all(row["complete"] == row["trials_total"] == 2 and row["trials_per_hour"] > 0 for row in rows)
+    assert "2 worker(s): 2/2 trials" in done.stdout
