@@ -229,7 +229,9 @@ class TrainConfig:
         return cls.from_json(read_settings_text(path), source=str(path))
 
     def replace(self, **changes: Any) -> TrainConfig:
-        """A validated copy with some fields changed."""
+        """A validated copy with some fields changed. Only those: `replace(model="cnn")` keeps
+        this config's epochs, lr, dropout and batch norm (use `TrainConfig.from_dict({"model":
+        "cnn", ...})` for the CNN's own defaults, MODEL_DEFAULTS)."""
         return TrainConfig.from_dict({**self.to_dict(), **changes})
 
     def with_resolved_data_dir(self) -> TrainConfig:
