@@ -145,3 +145,61 @@ def test_mixed_dtypes_in_a_group_are_updated_one_by_one() -> None:
     (a.sum() + b.sum()).backward()
     optimizer.step()
     assert a.tolist() == [-1.0] * 3 and b.tolist() == [-1.0] * 3 and not optimizer._flat_groups
+
+
+def test_a_deep_copy_of_an_optimizer_steps_as_the_original():
+    """copy.deepcopy((model, optimizer)) after flat steps: the copy has its own state, which it
+    updates as the original updates its own (PyTorch code snapshots optimizers this way)."""
+    import copy
+
+    model, optimizer = _train(optim.Adam, {"lr": 1e-2}, steps=3)
+    twin_model, twin = copy.deepcopy((model, optimizer))
+    x = npnn.tensor(np.ones((2, 6), np.float32))
+    for m, opt in ((model, optimizer), (twin_model, twin)):
+        opt.zero_grad()
+        (m(x) ** 2).mean().backward()
+        opt.step()
+    for a, b in zip(model.parameters(), twin_model.parameters(), strict=True):
+        assert np.array_equal(a.numpy(), b.numpy())
+    _assert_same((model, optimizer), (twin_model, twin))
+
+
+def test_a_momentum_buffer_of_none_restarts_from_the_gradient():
+    """PyTorch's momentum_buffer=None (e.g. in a loaded state) means b = g at the next step."""
+    results = []
+    for cls in (optim.SGD, _one_by_one(optim.SGD)):
+        model, optimizer = _train(cls, {"lr": 0.1, "momentum": 0.9}, steps=3)
+        saved = optimizer.state_dict()
+        for state in saved["state"].values():
+            state["momentum_buffer"] = None
+        optimizer.load_state_dict(saved)
+        model.load_state_dict({k: v.clone() for k, v in _model().state_dict().items()})
+        optimizer.zero_grad()
+        (model(npnn.tensor(np.ones((2, 6), np.float32))) ** 2).mean().backward()
+        optimizer.step()
+        results.append([p.numpy().copy() for p in model.parameters()])
+    for a, b in zip(*results, strict=True):
+        assert np.all(np.isfinite(a)) and np.array_equal(a, b)
+
+
+def test_a_step_count_loaded_as_a_0d_array_is_read():
+    """A state converted from PyTorch holds `step` as a 0-d array."""
+    model, optimizer = _train(optim.Adam, {"lr": 1e-2}, steps=2)
+    saved = optimizer.state_dict()
+    for state in saved["state"].values():
+        state["step"] = np.array(float(state["step"]))
+    optimizer.load_state_dict(saved)
+    optimizer.zero_grad()
+    (model(npnn.tensor(np.ones((2, 6), np.float32))) ** 2).mean().backward()
+    optimizer.step()
+    assert all(np.isfinite(p.numpy()).all() for p in model.parameters())
+
+
+def test_parameters_cast_after_steps_are_updated_in_their_new_dtype():
+    model, optimizer = _train(optim.SGD, {"lr": 0.1, "momentum": 0.9}, steps=2)
+    model.double()
+    optimizer.zero_grad()
+    (model(npnn.tensor(np.ones((2, 6), np.float64))) ** 2).mean().backward()
+    optimizer.step()
+    assert all(p.dtype == npnn.float64 and np.isfinite(p.numpy()).all() for p in model.parameters())
+    assert optimizer._flat_groups[0].dtype == np.float64  # rebuilt for the new dtype

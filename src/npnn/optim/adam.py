@@ -131,7 +131,7 @@ class Adam(Optimizer):
         """Scaled moments (float32 and smaller) at one step count are updated flat."""
         if not _scaled(params[0].array):
             return None
-        if len({state.get("step", 0) for state in states}) > 1:
+        if len({float(state.get("step", 0)) for state in states}) > 1:  # a loaded step may be 0-d
             return None
         return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if group["amsgrad"] else ("exp_avg", "exp_avg_sq")
 

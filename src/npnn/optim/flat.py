@@ -25,7 +25,7 @@ class FlatGroup:
     def __init__(self, params: list[Tensor], states: list[dict[str, Any]], names: tuple[str, ...]) -> None:
         first = params[0].array
         self.xp = backend.get_array_module(first)
-        self.params = params
+        self.params, self.dtype, self.array_type = params, first.dtype, type(first)
         self.shapes = [p.array.shape for p in params]
         bounds = [0, *itertools.accumulate(p.array.size for p in params)]
         self.slices = [slice(start, stop) for start, stop in itertools.pairwise(bounds)]
@@ -38,16 +38,20 @@ class FlatGroup:
             flat = self.flat[name] = self.xp.zeros(total, dtype=first.dtype)
             views = self.views[name] = self._views_of(flat)
             for state, view in zip(states, views, strict=True):
-                if name in state:  # continue from the state there is (a loaded state_dict)
+                if state.get(name) is not None:  # continue from the state there is (a loaded one)
+                    if tuple(state[name].shape) != view.shape:
+                        raise ValueError(f"optimizer state {name!r} has shape {tuple(state[name].shape)} but "
+                                         f"its parameter has shape {view.shape}")
                     view[...] = state[name]
                     state[name] = view
         self.grad_views = self._views_of(self.grad)
 
     @staticmethod
     def build(params: list[Tensor], states: list[dict[str, Any]], names: tuple[str, ...]) -> FlatGroup | None:
-        """A FlatGroup, or None where some parameters have state `name` and others not yet."""
+        """A FlatGroup, or None where some parameters have state `name` and others not yet (a
+        None value, as PyTorch's momentum_buffer=None, counts as not yet)."""
         for name in names:
-            if len({name in state for state in states}) > 1:
+            if len({state.get(name) is not None for state in states}) > 1:
                 return None
         return FlatGroup(params, states, names)
 
@@ -60,7 +64,9 @@ class FlatGroup:
         if len(params) != len(self.params):
             return False
         for param, mine, shape in zip(params, self.params, self.shapes, strict=True):
-            if param is not mine or param.array.shape != shape:
+            array = param.array
+            if (param is not mine or array.shape != shape or array.dtype != self.dtype
+                    or type(array) is not self.array_type):  # e.g. model.half(), or moved to the GPU
                 return False
         for name, views in self.views.items():
             values = [state.get(name) for state in states]
@@ -71,7 +77,7 @@ class FlatGroup:
 
     def started(self, name: str, states: list[dict[str, Any]]) -> bool:
         """Whether the parameters already have state `name` (all or none do, see `build`)."""
-        return name in states[0]
+        return states[0].get(name) is not None
 
     def start(self, states: list[dict[str, Any]]) -> None:
         """Zero every flat state array and give the parameters their views (a first step)."""

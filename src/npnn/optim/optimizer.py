@@ -59,6 +59,11 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """For copy.deepcopy and pickling: without the flat buffers and scratch arrays (a copy's
+        state arrays are copies, no longer views of them; its first step builds its own)."""
+        return {**self.__dict__, "_flat_groups": {}, "_scratch_buffers": {}, "_scratch_views": {}}
+
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):

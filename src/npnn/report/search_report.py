@@ -75,14 +75,19 @@ def build_search_report(search: Search, top: int = 4, data_dir: str | None = Non
         weights_section(report, best_per_family, echo, data_dir)
     if best and best[0].number in runs:
         test_section(report, runs[best[0].number], f"Best model (trial {best[0].number})", data_dir, echo)
-    elif best:
+    elif best and best[0].run_dir is not None and not best[0].run_dir.is_dir():
         report.section(f"Best model (trial {best[0].number})").add(Paragraph(
             f"Trained elsewhere: its run directory {best[0].run_dir} is not on this machine (a worker "
             f"on another machine trained it), so its test, curves and weights are not shown; its "
             f"accuracies above come from the study. Copy that folder into {search.path / 'runs'} "
             f"and run the report again to include them."))
+    elif best:
+        report.section(f"Best model (trial {best[0].number})").add(Paragraph(
+            f"Its run directory ({best[0].run_dir or 'not recorded'}) could not be read, so its test, "
+            "curves and weights are not shown; its accuracies above come from the study."))
     all_trials = report.section("All trials")
-    elsewhere = [t for t in search.trials if t.complete and t.number not in runs]
+    elsewhere = [t for t in search.trials if t.complete and t.number not in runs
+                 and t.run_dir is not None and not t.run_dir.is_dir()]
     if elsewhere:
         all_trials.add(Paragraph(
             f"{len(elsewhere)} trial{'s' if len(elsewhere) > 1 else ''} trained by workers whose run "

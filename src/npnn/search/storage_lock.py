@@ -28,14 +28,15 @@ def storage_lock(storage: Any, name: str) -> Iterator[None]:
             yield
     elif dialect == "postgresql":
         key = zlib.crc32(name.encode())  # advisory locks are keyed by a number
-        with storage.engine.connect() as connection:
+        # autocommit: no transaction left idle (and timed out by the server) while the lock is held
+        with storage.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": key})
             try:
                 yield
             finally:
                 connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
     elif dialect in ("mysql", "mariadb"):
-        with storage.engine.connect() as connection:
+        with storage.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(sqlalchemy.text("SELECT GET_LOCK(:name, -1)"), {"name": name[:64]})
             try:
                 yield

@@ -140,7 +140,8 @@ def load_trials(url: str, study_name: str) -> list[Any]:
                           "creates no database): give the storage the workers used")
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     try:
-        study = optuna.load_study(study_name=study_name, storage=url)
+        storage = optuna.storages.RDBStorage(url, skip_table_creation=True)  # reading writes nothing
+        study = optuna.load_study(study_name=study_name, storage=storage)
     except KeyError:
         raise SearchError(f"--storage {masked_url(url)} holds no study named {study_name!r}: give the "
                           "--study the workers used") from None
