@@ -24,7 +24,7 @@ def storage_lock(storage: Any, name: str) -> Iterator[None]:
     point are then skipped when they run, as before)."""
     dialect = storage.engine.dialect.name
     if dialect == "sqlite":
-        with _file_lock(storage.url):
+        with file_lock(storage.url):
             yield
     elif dialect == "postgresql":
         key = zlib.crc32(name.encode())  # advisory locks are keyed by a number
@@ -46,15 +46,21 @@ def storage_lock(storage: Any, name: str) -> Iterator[None]:
         yield
 
 
-@contextlib.contextmanager
-def _file_lock(url: str) -> Iterator[None]:
-    """An exclusive lock on `<database file>.lock`, the file SearchStorage locks to take a
-    waiting trial (none for an in-memory database)."""
+def lock_path(url: str) -> str | None:
+    """The lock file beside an SQLite database file, `<file>.lock` (None for one in memory)."""
     path = sqlalchemy.engine.make_url(url).database
-    if not path or path == ":memory:":
+    return None if not path or path == ":memory:" else f"{path}.lock"
+
+
+@contextlib.contextmanager
+def file_lock(url: str) -> Iterator[None]:
+    """An exclusive lock on lock_path(url): SearchStorage takes it to take a waiting trial,
+    enqueue_grid to enqueue the grid (none for an in-memory database)."""
+    path = lock_path(url)
+    if path is None:
         yield
         return
-    with open(f"{path}.lock", "a") as handle:
+    with open(path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -7,7 +7,6 @@ them atomically from the storage, so workers never train the same point twice at
 from __future__ import annotations
 
 import datetime
-import fcntl
 import itertools
 import json
 import re
@@ -24,7 +23,7 @@ from sqlalchemy.exc import ArgumentError
 
 from npnn.search.results import ResultsError, read_csv
 from npnn.search.space import SearchSpace
-from npnn.search.storage_lock import storage_lock
+from npnn.search.storage_lock import file_lock, storage_lock
 
 try:  # Optuna's own tables: private, so a change there only disables the check that reads them
     from optuna.storages._rdb import models
@@ -240,12 +239,8 @@ class SearchStorage(optuna.storages.RDBStorage):
         # waiting trial; a file lock makes taking one atomic there.
         if state != optuna.trial.TrialState.RUNNING or not self.url.startswith("sqlite:///"):
             return super().set_trial_state_values(trial_id, state, values)
-        with open(self.url[len("sqlite:///"):] + ".lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                return super().set_trial_state_values(trial_id, state, values)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with file_lock(self.url):
+            return super().set_trial_state_values(trial_id, state, values)
 
     def _get_stale_trial_ids(self, study_id: int) -> list[int]:
         stale = super()._get_stale_trial_ids(study_id)
