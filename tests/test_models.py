@@ -60,6 +60,16 @@ def test_cnn_layout_keeps_the_size_until_each_pool():
     np.testing.assert_array_equal(model(images.reshape(3, 1, 28, 28)).numpy(), out.numpy())
 
 
+def test_cnn_with_two_convolutions_per_block_pools_after_both():
+    npnn.manual_seed(0)
+    model = CNN(channels=[4, 6], hidden=[16], batch_norm=True, convs_per_block=2)
+    kinds = [type(m).__name__ for m in model.features]
+    block = ["Conv2d", "BatchNorm2d", "ReLU"] * 2 + ["MaxPool2d"]
+    assert kinds == block * 2
+    assert [m.in_channels for m in model.features if type(m).__name__ == "Conv2d"] == [1, 4, 4, 6]
+    assert model(npnn.rand(3, 784)).shape == (3, 10) and model.classifier[1].in_features == 6 * 7 * 7
+
+
 def test_cnn_matches_torch_with_the_same_weights():
     torch = pytest.importorskip("torch", reason="torch is needed to compare the CNN with PyTorch")
     npnn.manual_seed(1)
@@ -79,7 +89,8 @@ def test_cnn_matches_torch_with_the_same_weights():
 
 @pytest.mark.parametrize("settings", [{}, {"model": "cnn"},
                                       {"model": "cnn", "channels": [8, 16, 32], "kernel_size": 5,
-                                       "cnn_hidden": [64, 32]}])
+                                       "cnn_hidden": [64, 32]},
+                                      {"model": "cnn", "convs_per_block": 2, "batch_norm": True}])
 def test_memory_estimate_counts_the_parameters_the_model_has(settings):
     config = TrainConfig(**settings)
     assert parameter_count(config) == sum(p.numel() for p in build_model(config).parameters())
@@ -90,6 +101,7 @@ def test_memory_estimate_counts_the_parameters_the_model_has(settings):
     ({"kernel_size": 2}, "odd"),
     ({"pool": "min"}, "pool"),
     ({"channels": [1] * 5}, "at most 4"),
+    ({"convs_per_block": 0}, "convs_per_block"),
 ])
 def test_cnn_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -60,9 +60,10 @@ class MLP(nn.Module):
 
 
 class CNN(nn.Module):
-    """Blocks of Conv2d (odd kernel, padded to keep the size) → [BatchNorm2d] → activation →
-    pool(2), one block per entry of `channels`; then Flatten → (Linear, activation[, Dropout])
-    per `hidden` size → Linear → LogSoftmax, returning log-probabilities like the MLP.
+    """Blocks of (Conv2d (odd kernel, padded to keep the size) → [BatchNorm2d] → activation)
+    × `convs_per_block` (2 or more: VGG's blocks) → pool(2), one block per entry of `channels`;
+    then Flatten → (Linear, activation[, Dropout]) per `hidden` size → Linear → LogSoftmax,
+    returning log-probabilities like the MLP.
 
     Takes (N, C, H, W) images, or rows of C·H·W pixels (the workflow's loader), which it
     reshapes to `image_shape`. The convolutions have no bias when batch norm follows them.
@@ -71,13 +72,15 @@ class CNN(nn.Module):
     def __init__(self, image_shape: tuple[int, int, int] = (1, 28, 28), channels: Sequence[int] = (32, 64),
                  kernel_size: int = 3, hidden: Sequence[int] = (128,), num_classes: int = 10,
                  activation: str = "relu", dropout: float = 0.0, batch_norm: bool = False,
-                 pool: str = "max") -> None:
+                 pool: str = "max", convs_per_block: int = 1) -> None:
         super().__init__()
         _check_activation(activation)
         if not channels or any(c < 1 for c in channels):
             raise ValueError(f"channels must be one or more positive counts, got {list(channels)}")
         if kernel_size < 1 or kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd (padding (k-1)/2 keeps the size), got {kernel_size}")
+        if convs_per_block < 1:
+            raise ValueError(f"convs_per_block must be at least 1, got {convs_per_block}")
         if pool not in POOLS:
             raise ValueError(f"unknown pool {pool!r}: choose one of {sorted(POOLS)}")
         depth, height, width = image_shape
@@ -87,11 +90,15 @@ class CNN(nn.Module):
         self.image_shape, self.channels = tuple(image_shape), list(channels)
         blocks: list[nn.Module] = []
         for out in channels:
-            blocks.append(nn.Conv2d(depth, out, kernel_size, padding=kernel_size // 2, bias=not batch_norm))
-            if batch_norm:
-                blocks.append(nn.BatchNorm2d(out))
-            blocks += [ACTIVATIONS[activation](), POOLS[pool](2)]
-            depth, height, width = out, height // 2, width // 2
+            for _ in range(convs_per_block):
+                blocks.append(nn.Conv2d(depth, out, kernel_size, padding=kernel_size // 2,
+                                        bias=not batch_norm))
+                if batch_norm:
+                    blocks.append(nn.BatchNorm2d(out))
+                blocks.append(ACTIVATIONS[activation]())
+                depth = out
+            blocks.append(POOLS[pool](2))
+            height, width = height // 2, width // 2
         self.features = nn.Sequential(*blocks)
         self.classifier = nn.Sequential(nn.Flatten(), *_dense_layers(
             depth * height * width, hidden, num_classes, activation, dropout))

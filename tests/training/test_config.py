@@ -42,6 +42,8 @@ def test_json_round_trip_is_exact(tmp_path):
     ({"augment_flip": True}, "augment_flip"),
     ({"augment": True, "augment_shift": 9}, "augment_shift"),
     ({"augment": True, "augment_erase": 1.5}, "augment_erase"),
+    ({"model": "cnn", "convs_per_block": 0}, "convs_per_block"),
+    ({"convs_per_block": 2}, "convs_per_block"),  # the MLP has no convolutions
     ({"val_fraction": 0}, "val_fraction"),
     ({"val_fraction": 1.0}, "val_fraction"),
     ({"val_fraction": "0.1"}, "val_fraction"),

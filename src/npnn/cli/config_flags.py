@@ -18,6 +18,7 @@ HELP = {
     "dropout": "dropout probability after each hidden Linear layer",
     "channels": "CNN output channels per block (conv, activation, pool 2), e.g. --channels 32 64",
     "kernel_size": "CNN convolution kernel size (odd; padded to keep the image size)",
+    "convs_per_block": "CNN convolutions (each with batch norm and activation) before each pooling",
     "cnn_hidden": "CNN hidden Linear sizes after the blocks, e.g. --cnn-hidden 128",
     "batch_norm": "CNN: BatchNorm2d after each convolution (which then has no bias)",
     "pool": "CNN pooling by 2 after each block: max or avg",

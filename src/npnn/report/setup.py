@@ -47,8 +47,11 @@ def model_text(config: TrainConfig) -> str:
         norm = ", batch norm" if config.batch_norm else ""
         side = 28 >> len(config.channels)
         dense = " → ".join([str(config.channels[-1] * side * side), *map(str, config.cnn_hidden), "10"])
-        return (f"CNN: {len(config.channels)} blocks of {config.kernel_size}×{config.kernel_size} "
-                f"convolution (size kept by padding){norm}, {config.activation} and {config.pool}-pooling "
+        convs = (f"{config.convs_per_block} × ({config.kernel_size}×{config.kernel_size} convolution"
+                 if config.convs_per_block > 1 else f"{config.kernel_size}×{config.kernel_size} convolution")
+        close = ")" if config.convs_per_block > 1 else ""
+        return (f"CNN: {len(config.channels)} blocks of {convs} (size kept by padding){norm}, "
+                f"{config.activation}{close} and {config.pool}-pooling "
                 f"by 2, with {', '.join(map(str, config.channels))} channels (28×28 → {side}×{side}); then "
                 f"Linear layers {dense} with {config.activation} between them{dropout}, LogSoftmax output.")
     layers = " → ".join(["784", *(str(h) for h in config.hidden), "10"])

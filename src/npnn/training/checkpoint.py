@@ -32,6 +32,7 @@ FIXED_SETTINGS = {
     "hidden": "the checkpoints hold a model of the old shape",
     "channels": "the checkpoints hold a model of the old shape",
     "kernel_size": "the checkpoints hold a model of the old shape",
+    "convs_per_block": "the checkpoints hold a model of the old shape",
     "cnn_hidden": "the checkpoints hold a model of the old shape",
     "batch_norm": "the checkpoints hold a model of the old shape",
     "pool": "the checkpoints hold a model trained with the old pooling",

@@ -53,14 +53,15 @@ class TrainConfig:
     `npnn train --model cnn`) also gives the CNN its own defaults of the settings both models
     read (MODEL_DEFAULTS: epochs, lr, dropout, batch norm); the constructor keeps the MLP's."""
 
-    # model: the MLP reads `hidden`; the CNN reads channels, kernel_size, cnn_hidden, batch_norm
-    # and pool; both read activation and dropout (after each hidden Linear)
+    # model: the MLP reads `hidden`; the CNN reads channels, kernel_size, convs_per_block,
+    # cnn_hidden, batch_norm and pool; both read activation and dropout (after each hidden Linear)
     model: str = "mlp"
     hidden: list[int] = field(default_factory=lambda: [512, 256])
     activation: str = "relu"
     dropout: float = 0.2
     channels: list[int] = field(default_factory=lambda: [32, 64, 128])
     kernel_size: int = 3
+    convs_per_block: int = 1  # 2: VGG-style blocks of two convolutions before each pooling
     cnn_hidden: list[int] = field(default_factory=lambda: [256])
     batch_norm: bool = False
     pool: str = "max"
@@ -146,6 +147,7 @@ class TrainConfig:
         _integer(self, "eval_every", low=0)
         _integer(self, "seed", low=0)
         _integer(self, "kernel_size", low=1)
+        _integer(self, "convs_per_block", low=1)
         _integer(self, "augment_shift", low=0)
         _number(self, "augment_erase", low=0.0, high=1.0)
         _number(self, "val_fraction", low=0.0, high=1.0, low_open=True, high_open=True)
@@ -182,6 +184,8 @@ class TrainConfig:
                               f"28×28 allows at most {IMAGE_SIDE.bit_length() - 1}")
         if self.model != "cnn" and self.batch_norm:
             raise ConfigError("batch_norm", "applies to --model cnn only")
+        if self.model != "cnn" and self.convs_per_block != 1:
+            raise ConfigError("convs_per_block", "applies to --model cnn only")
 
     def _validate_augment(self) -> None:
         if self.augment_shift > MAX_SHIFT:

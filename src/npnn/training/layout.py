@@ -10,7 +10,8 @@ def model_layout(config: dict[str, Any]) -> str:
     """The layout of the model a config (TrainConfig.to_dict()) trains."""
     if config.get("model", "mlp") == "cnn":
         norm = " bn" if config.get("batch_norm") else ""
-        return (f"cnn {'-'.join(map(str, config['channels']))} k{config['kernel_size']} "
+        convs = f"x{config['convs_per_block']}" if config.get("convs_per_block", 1) > 1 else ""
+        return (f"cnn {'-'.join(map(str, config['channels']))}{convs} k{config['kernel_size']} "
                 f"{config['pool']}{norm}, dense {'-'.join(map(str, config['cnn_hidden']))}")
     return mlp_layout(config["hidden"])
 

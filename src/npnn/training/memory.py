@@ -28,11 +28,13 @@ SIDE = 28
 
 
 def _conv_blocks(config: TrainConfig) -> list[tuple[int, int, int]]:
-    """(in channels, out channels, image side before pooling) of each CNN block."""
+    """(in channels, out channels, image side) of each CNN convolution."""
     blocks, depth, side = [], 1, SIDE
     for out in config.channels:
-        blocks.append((depth, out, side))
-        depth, side = out, side // 2
+        for _ in range(config.convs_per_block):
+            blocks.append((depth, out, side))
+            depth = out
+        side //= 2
     return blocks
 
 

@@ -25,7 +25,7 @@ def build_model(config: TrainConfig) -> Model:
     """The configured model, initialized from the current global seed."""
     if config.model == "cnn":
         return CNN(IMAGE_SHAPE, config.channels, config.kernel_size, config.cnn_hidden, NUM_CLASSES,
-                   config.activation, config.dropout, config.batch_norm, config.pool)
+                   config.activation, config.dropout, config.batch_norm, config.pool, config.convs_per_block)
     return MLP(IMAGE_FEATURES, config.hidden, NUM_CLASSES, config.activation, config.dropout)
 
 
@@ -33,8 +33,9 @@ def describe_model(config: TrainConfig) -> str:
     """The model in a few words, for logs: 'MLP [512, 256]' or 'CNN channels [32, 64] ...'."""
     if config.model == "cnn":
         norm = ", batch norm" if config.batch_norm else ""
-        return (f"CNN channels {config.channels} kernel {config.kernel_size} {config.pool}-pool{norm}, "
-                f"dense {config.cnn_hidden}")
+        convs = f" ×{config.convs_per_block} convs" if config.convs_per_block > 1 else ""
+        return (f"CNN channels {config.channels}{convs} kernel {config.kernel_size} "
+                f"{config.pool}-pool{norm}, dense {config.cnn_hidden}")
     return f"MLP {config.hidden}"
 
 
