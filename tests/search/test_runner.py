@@ -159,7 +159,9 @@ def test_two_workers_sharing_one_storage_complete_the_grid(tmp_path):
     points = {json.dumps(t.params, sort_keys=True) for t in complete}
     assert len(points) == 10
     assert len(complete) == 10
-    assert len(study.trials) == 10  # the grid was enqueued once, not once per worker
+    # the grid was enqueued once, not once per worker (a trial the heartbeat check retried, when a
+    # loaded machine delayed a heartbeat past the 3 s grace, is a retry, not a second copy)
+    assert len([t for t in study.trials if "failed_trial" not in t.system_attrs]) == 10
 
 
 def _enqueue_together(options, barrier):
