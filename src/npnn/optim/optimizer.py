@@ -127,10 +127,11 @@ class Optimizer:
                 small = [i for i, param in enumerate(params) if param.array.size <= FLAT_MAX_ELEMENTS]
                 small_states = [states[i] for i in small]
                 flat = self._flat_group(index, group, [params[i] for i in small], small_states)
+                together = set(small) if flat is not None else set()
                 if flat is not None:
                     self._update_flat(flat, small_states, group)
                 for i, (param, state) in enumerate(zip(params, states, strict=True)):
-                    if flat is None or i not in small:
+                    if i not in together:
                         self._update(param.array, param.grad.array, state, group)
                     param._bump_version()  # a graph that saved the old values refuses backward
         return loss

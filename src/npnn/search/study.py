@@ -124,8 +124,7 @@ def open_study(options: SearchOptions, worker: int = 0, attempts: int = 5) -> An
                                        load_if_exists=True)
         except Exception as error:  # a concurrent creation; a persistent problem recurs and is raised
             if attempt == attempts - 1:
-                raise StorageError(f"cannot open study {options.study!r} in {masked_url(url)}: "
-                                   f"{type(error).__name__}: {str(error).splitlines()[0]}") from error
+                raise _cannot_open(options.study, url, error) from error
             time.sleep(0.2 * (attempt + 1))
     raise AssertionError("unreachable")
 
@@ -145,9 +144,13 @@ def load_trials(url: str, study_name: str) -> list[Any]:
         raise SearchError(f"--storage {masked_url(url)} holds no study named {study_name!r}: give the "
                           "--study the workers used") from None
     except Exception as error:
-        raise StorageError(f"cannot open study {study_name!r} in {masked_url(url)}: "
-                           f"{type(error).__name__}: {str(error).splitlines()[0]}") from error
+        raise _cannot_open(study_name, url, error) from error
     return study.get_trials(deepcopy=False)
+
+
+def _cannot_open(study: str, url: str, error: Exception) -> StorageError:
+    return StorageError(f"cannot open study {study!r} in {masked_url(url)}: "
+                        f"{type(error).__name__}: {str(error).splitlines()[0]}")
 
 
 def check_study_db(options: SearchOptions) -> None:
