@@ -48,10 +48,14 @@ FIXED_SETTINGS = {
 }
 
 
-def save_best(path: str | Path, model: Module, config: dict[str, Any], record: dict[str, Any]) -> None:
-    """The model's weights, with the config that rebuilds it and the evaluation that chose it."""
-    save_file(path, model.state_dict(),
-              {"format": "npnn-model", "config": config, "evaluation": record})
+def save_best(path: str | Path, model: Module, config: dict[str, Any], record: dict[str, Any],
+              normalization: dict[str, Any] | None = None) -> None:
+    """The model's weights, with the config that rebuilds it, the evaluation that chose it and
+    how its input pixels were scaled (so that new images can be prepared without the data)."""
+    metadata = {"format": "npnn-model", "config": config, "evaluation": record}
+    if normalization is not None:
+        metadata["normalization"] = normalization
+    save_file(path, model.state_dict(), metadata)
 
 
 def load_best(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:

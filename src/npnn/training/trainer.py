@@ -18,7 +18,7 @@ import numpy as np
 
 from npnn import random
 from npnn._tensor import Tensor
-from npnn.data import ArrayDataset, DataLoader
+from npnn.data import ArrayDataset, DataLoader, Normalization
 from npnn.nn.utils import clip_grad_norm_
 from npnn.serialization import atomic_write_json, atomic_write_text, naming_file
 from npnn.training import checkpoint
@@ -304,6 +304,11 @@ class Trainer:
             self.scheduler.step()
         return value
 
+    def _normalization(self) -> dict[str, Any] | None:
+        """How the training images were scaled, for the best checkpoint (None: data without it)."""
+        normalization = getattr(self.train_set, "normalization", None)
+        return normalization.to_dict() if isinstance(normalization, Normalization) else None
+
     def _evaluate_and_save(self) -> bool:
         """Evaluate on validation, record, checkpoint; True when early stopping triggers."""
         position = self.position
@@ -324,7 +329,8 @@ class Trainer:
             position.best_accuracy = record.val_accuracy
             position.evals_since_best = 0
             if record.val_accuracy > position.kept_best_accuracy:
-                checkpoint.save_best(self.run.best, self.model, self.config.to_dict(), asdict(record))
+                checkpoint.save_best(self.run.best, self.model, self.config.to_dict(), asdict(record),
+                                     self._normalization())
         else:
             position.evals_since_best += 1
         self._save_last()
