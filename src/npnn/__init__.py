@@ -6,6 +6,9 @@ The public API mirrors PyTorch's paths and names: `npnn.tensor`, `npnn.nn`,
 
 # first, before anything loads NumPy: how long OpenBLAS's idle threads spin
 from npnn import _blas_threads  # noqa: F401  # isort: skip
+from importlib import import_module as _import_module
+from types import ModuleType as _ModuleType
+
 from npnn import accelerator, backends, cuda, linalg, nn, optim, utils
 from npnn._tensor import Tensor
 from npnn.autograd.grad_mode import (
@@ -132,3 +135,11 @@ __all__ = [
     "square", "squeeze", "stack", "std", "sub", "sum", "tanh", "Tensor", "tensor", "topk",
     "transpose", "unbind", "unsqueeze", "utils", "var", "where", "zeros", "zeros_like",
 ]
+
+
+def __getattr__(name: str) -> _ModuleType:
+    """`npnn.onnx` on first use, as torch.onnx after `import torch`: it loads the onnx package,
+    which `import npnn` does not (the one lazy import of the optional exporter)."""
+    if name == "onnx":
+        return _import_module("npnn.onnx")
+    raise AttributeError(f"module 'npnn' has no attribute {name!r}")

@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     # matplotlib and Optuna only when they run)
     from npnn.cli import (
         data_command,
+        export_command,
         plot_command,
         report_command,
         search_command,
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     search_command.register(commands)
     plot_command.register(commands)
     report_command.register(commands)
+    export_command.register(commands)
     return parser
 
 

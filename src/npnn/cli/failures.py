@@ -5,7 +5,7 @@ them loads neither matplotlib nor Optuna."""
 from __future__ import annotations
 
 from npnn.data import ChecksumError, DataNotFoundError, DownloadError, IdxError
-from npnn.errors import ReportError, ResultsError
+from npnn.errors import OnnxExportError, ReportError, ResultsError
 from npnn.serialization import CheckpointError
 from npnn.training import ConfigError, ResumeError
 from npnn.training.errors import machine_fault
@@ -15,7 +15,7 @@ def known_errors() -> tuple[type[BaseException], ...]:
     """Problems a user can fix from the message alone (exit status 1)."""
     # OSError: a missing or unreadable path, a full disk; the message names the file
     return (ReportError, DataNotFoundError, DownloadError, IdxError, ChecksumError, CheckpointError,
-            ConfigError, ResumeError, ResultsError, OSError, MemoryError)
+            ConfigError, ResumeError, ResultsError, OnnxExportError, OSError, MemoryError)
 
 
 def describe(error: BaseException) -> str:

@@ -1,0 +1,178 @@
+"""ONNX nodes for the ops of npnn's layers: Linear, Conv2d, pooling, batch norm, activations.
+
+Each converter takes the graph, the traced call and its inputs' names, adds the nodes that
+compute the same values, and returns the name of the result.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from onnx import helper
+
+from npnn.onnx.graph import Graph, OnnxExportError
+from npnn.onnx.trace import Call
+
+Converter = Callable[[Graph, Call, list[str]], str]
+
+
+def linear(g: Graph, call: Call, names: list[str]) -> str:
+    """x @ W.T + b: one Gemm for (N, in) input, else MatMul by W transposed (and Add)."""
+    x, weight, *bias = names
+    axis = g.batch_axis[x]
+    if call.inputs[0].ndim == 2:
+        return g.node("Gemm", [x, weight, *bias], "linear", axis, transB=1)
+    transposed = g.node("Transpose", [weight], "weight_t", perm=[1, 0])
+    out = g.node("MatMul", [x, transposed], "linear", axis)
+    return g.node("Add", [out, bias[0]], "linear", axis) if bias else out
+
+
+def conv2d(g: Graph, call: Call, names: list[str]) -> str:
+    (ph, pw), kernel = call.kwargs["padding"], call.inputs[1].shape[2:]
+    return g.node("Conv", names, "conv", g.batch_axis[names[0]], kernel_shape=list(kernel),
+                  strides=list(call.kwargs["stride"]), dilations=list(call.kwargs["dilation"]),
+                  pads=[ph, pw, ph, pw])
+
+
+def max_pool2d(g: Graph, call: Call, names: list[str]) -> str:
+    _check_image(call)
+    (ph, pw), kernel = call.kwargs["padding"], call.kwargs["kernel"]
+    return g.node("MaxPool", names, "max_pool", g.batch_axis[names[0]], kernel_shape=list(kernel),
+                  strides=list(call.kwargs["stride"]), dilations=list(call.kwargs["dilation"]),
+                  pads=[ph, pw, ph, pw])
+
+
+def separable_pool(g: Graph, call: Call, names: list[str]) -> str:
+    """Average pooling (npnn's rows @ x @ cols.T): GlobalAveragePool or AveragePool where the two
+    averaging matrices are those of plain windows, else the same two products."""
+    rows, cols = np.asarray(call.kwargs["rows"]), np.asarray(call.kwargs["cols"])
+    x, axis = names[0], g.batch_axis[names[0]]
+    if call.inputs[0].ndim == 4:
+        windows = _plain_windows(rows), _plain_windows(cols)
+        if windows[0] is not None and windows[1] is not None:
+            (kh, sh), (kw, sw) = windows
+            if (kh, kw) == call.inputs[0].shape[2:]:
+                return g.node("GlobalAveragePool", [x], "avg_pool", axis)
+            return g.node("AveragePool", [x], "avg_pool", axis, kernel_shape=[kh, kw], strides=[sh, sw])
+    dtype = call.output.dtype
+    by_cols = g.node("MatMul", [x, g.constant(cols.T.astype(dtype), "pool_cols")], "avg_pool", axis)
+    return g.node("MatMul", [g.constant(rows.astype(dtype), "pool_rows"), by_cols], "avg_pool", axis)
+
+
+def _plain_windows(matrix: np.ndarray) -> tuple[int, int] | None:
+    """(kernel, stride) when row o of `matrix` is 1/kernel on [o·stride, o·stride + kernel) and
+    zero elsewhere (no padding, every window whole), else None."""
+    outputs, size = matrix.shape
+    kernel = int(np.count_nonzero(matrix[0]))
+    stride = int(np.argmax(matrix[1] != 0)) if outputs > 1 else 1
+    if kernel == 0 or (outputs - 1) * stride + kernel > size:
+        return None
+    expected = np.zeros_like(matrix)
+    for o in range(outputs):
+        expected[o, o * stride:o * stride + kernel] = 1 / kernel
+    return (kernel, stride) if np.allclose(matrix, expected, rtol=1e-6, atol=0) else None
+
+
+def _check_image(call: Call) -> None:
+    if call.inputs[0].ndim != 4:
+        raise OnnxExportError(f"{call.layer}: ONNX pools (N, C, H, W) input only, got shape "
+                              f"{tuple(call.inputs[0].shape)}; add the batch dimension")
+
+
+def batch_norm(g: Graph, call: Call, names: list[str]) -> str:
+    """BatchNormalization in inference mode, with the running statistics as its inputs."""
+    options = call.kwargs
+    if options.get("training", True):
+        raise OnnxExportError(f"{call.layer}: batch norm runs with batch statistics (training=True); "
+                              "ONNX exports inference, which uses the running statistics")
+    if options.get("running_mean") is None or options.get("running_var") is None:
+        raise OnnxExportError(f"{call.layer}: batch norm without running statistics "
+                              "(track_running_stats=False) normalizes by the batch; ONNX has no such op")
+    x, *affine = names
+    channels = call.inputs[0].shape[1]
+    dtype = call.output.dtype
+    weight = affine[0] if options.get("has_weight", True) else g.constant(np.ones(channels, dtype), "bn_one")
+    bias = affine[-1] if options.get("has_bias", True) else g.constant(np.zeros(channels, dtype), "bn_zero")
+    mean = g.value(options["running_mean"], call.output)
+    var = g.value(options["running_var"], call.output)
+    mean, var = (_as_dtype(g, name, array, dtype) for name, array in
+                 ((mean, options["running_mean"]), (var, options["running_var"])))
+    return g.node("BatchNormalization", [x, weight, bias, mean, var], "batch_norm", g.batch_axis[x],
+                  epsilon=float(options.get("eps", 1e-5)))
+
+
+def _as_dtype(g: Graph, name: str, array: np.ndarray, dtype: np.dtype) -> str:
+    """Running statistics kept in another dtype than the activations are cast, as npnn does."""
+    if np.dtype(array.dtype) == np.dtype(dtype):
+        return name
+    return g.node("Cast", [name], "bn_stat", to=_onnx_dtype(dtype))
+
+
+def _onnx_dtype(dtype: np.dtype) -> int:
+    return helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+
+
+def unary(op_type: str) -> Converter:
+    def convert(g: Graph, call: Call, names: list[str]) -> str:
+        return g.node(op_type, names[:1], op_type.lower(), g.batch_axis[names[0]])
+    return convert
+
+
+def leaky_relu(g: Graph, call: Call, names: list[str]) -> str:
+    slope = float(call.kwargs.get("negative_slope", 0.01))
+    return g.node("LeakyRelu", names, "leaky_relu", g.batch_axis[names[0]], alpha=slope)
+
+
+def elu(g: Graph, call: Call, names: list[str]) -> str:
+    return g.node("Elu", names, "elu", g.batch_axis[names[0]], alpha=float(call.kwargs.get("alpha", 1.0)))
+
+
+def gelu(g: Graph, call: Call, names: list[str]) -> str:
+    """0.5·x·(1 + erf(x/√2)), or its tanh approximation: opset 17 has no Gelu op."""
+    x, axis = names[0], g.batch_axis[names[0]]
+    dtype = call.output.dtype
+
+    def const(value: float) -> str:
+        return g.constant(np.asarray(value, dtype), "gelu_c")
+
+    if call.kwargs.get("approximate", "none") == "tanh":
+        cube = g.node("Mul", [g.node("Mul", [x, x], "gelu", axis), x], "gelu", axis)
+        inner = g.node("Add", [x, g.node("Mul", [cube, const(0.044715)], "gelu", axis)], "gelu", axis)
+        curve = g.node("Tanh", [g.node("Mul", [inner, const(math.sqrt(2 / math.pi))], "gelu", axis)],
+                       "gelu", axis)
+    else:
+        curve = g.node("Erf", [g.node("Div", [x, const(math.sqrt(2))], "gelu", axis)], "gelu", axis)
+    half_x = g.node("Mul", [x, const(0.5)], "gelu", axis)
+    return g.node("Mul", [half_x, g.node("Add", [curve, const(1.0)], "gelu", axis)], "gelu", axis)
+
+
+def softplus(g: Graph, call: Call, names: list[str]) -> str:
+    """log(1 + exp(β·x))/β; PyTorch's switch to x above the threshold agrees within float32's rounding."""
+    beta, axis = float(call.kwargs.get("beta", 1.0)), g.batch_axis[names[0]]
+    if beta == 1.0:
+        return g.node("Softplus", names, "softplus", axis)
+    scale = g.constant(np.asarray(beta, call.output.dtype), "beta")
+    scaled = g.node("Softplus", [g.node("Mul", [names[0], scale], "softplus", axis)], "softplus", axis)
+    return g.node("Div", [scaled, scale], "softplus", axis)
+
+
+def softmax(op_type: str) -> Converter:
+    def convert(g: Graph, call: Call, names: list[str]) -> str:
+        dim = call.kwargs.get("dim", -1)
+        return g.node(op_type, names, op_type.lower(), g.batch_axis[names[0]], axis=int(dim))
+    return convert
+
+
+def dropout(g: Graph, call: Call, names: list[str]) -> str:
+    raise OnnxExportError(f"{call.layer}: dropout is active (a module in training mode, or "
+                          "F.dropout(training=True)); ONNX exports inference: call model.eval()")
+
+
+CONVERTERS: dict[str, Converter] = {
+    "Linear": linear, "Conv2d": conv2d, "MaxPool2d": max_pool2d, "SeparablePool": separable_pool,
+    "BatchNorm": batch_norm, "ReLU": unary("Relu"), "Sigmoid": unary("Sigmoid"), "Tanh": unary("Tanh"),
+    "LeakyReLU": leaky_relu, "ELU": elu, "GELU": gelu, "Softplus": softplus,
+    "Softmax": softmax("Softmax"), "LogSoftmax": softmax("LogSoftmax"), "Dropout": dropout,
+}

@@ -1,0 +1,126 @@
+"""ONNX nodes for npnn's tensor ops: arithmetic, matmul, reductions and shape changes.
+
+A shape an op was traced with holds the traced batch size; where the batch may vary, the
+converters write the batch axis as ONNX's "copy this dimension" (0 in Reshape, 1 in Expand)
+and refuse an op that mixes the batch into another axis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from onnx import helper
+
+from npnn.onnx.graph import Graph, OnnxExportError
+from npnn.onnx.layers import Converter, unary
+from npnn.onnx.trace import Call
+
+
+def _batch_of(g: Graph, names: Sequence[str], call: Call) -> int | None:
+    """The output's batch axis for an op whose output is broadcast from its inputs."""
+    rank = call.output.ndim
+    for name, item in zip(names, call.inputs, strict=False):
+        axis = g.batch_axis.get(name)
+        if axis is not None:
+            return axis + rank - getattr(item, "ndim", 0)
+    return None
+
+
+def binary(op_type: str) -> Converter:
+    def convert(g: Graph, call: Call, names: list[str]) -> str:
+        return g.node(op_type, names, op_type.lower(), _batch_of(g, names, call))
+    return convert
+
+
+def log1p(g: Graph, call: Call, names: list[str]) -> str:
+    one = g.constant(np.asarray(1, call.output.dtype), "one")
+    axis = g.batch_axis[names[0]]
+    return g.node("Log", [g.node("Add", [names[0], one], "log1p", axis)], "log1p", axis)
+
+
+def cast(g: Graph, call: Call, names: list[str]) -> str:
+    return g.node("Cast", names, "cast", g.batch_axis[names[0]],
+                  to=helper.np_dtype_to_tensor_dtype(call.output.dtype))
+
+
+def clamp(g: Graph, call: Call, names: list[str]) -> str:
+    bounds = [call.kwargs.get("min"), call.kwargs.get("max")]
+    if any(b is not None and np.ndim(b) > 0 for b in bounds):
+        raise OnnxExportError(f"{call.layer}: clamp by a tensor bound has no ONNX Clip; use maximum/minimum")
+    inputs = [names[0]] + [g.constant(np.asarray(b, call.output.dtype), "clip") if b is not None else ""
+                           for b in bounds]
+    return g.node("Clip", inputs, "clip", g.batch_axis[names[0]])
+
+
+def _dims(dim: int | Sequence[int] | None, ndim: int) -> list[int]:
+    if dim is None:
+        return list(range(ndim))
+    dims = [dim] if isinstance(dim, int) else list(dim)
+    return sorted(d % ndim for d in dims) if ndim else []
+
+
+def _reduced_axis(axis: int | None, dims: list[int], keepdim: bool) -> int | None:
+    if axis is None or axis in dims:
+        return None
+    return axis if keepdim else axis - sum(d < axis for d in dims)
+
+
+def reduce(op_type: str) -> Converter:
+    """Reductions over dims: the axes an input (ReduceSum since opset 13, the others since 18)."""
+    def convert(g: Graph, call: Call, names: list[str]) -> str:
+        axes_as_input = op_type == "ReduceSum" or g.opset >= 18
+        ndim = call.inputs[0].ndim
+        dims = _dims(call.kwargs.get("dim"), ndim)
+        keepdim = bool(call.kwargs.get("keepdim", False))
+        axis = _reduced_axis(g.batch_axis[names[0]], dims, keepdim)
+        if axes_as_input:
+            return g.node(op_type, [names[0], g.ints(dims, "axes")], "reduce", axis, keepdims=int(keepdim))
+        return g.node(op_type, names[:1], "reduce", axis, axes=dims, keepdims=int(keepdim))
+    return convert
+
+
+def reshape(g: Graph, call: Call, names: list[str]) -> str:
+    """Reshape to the traced shape, with the batch axis copied from the input (0) where it stays first."""
+    source, target = call.inputs[0].shape, list(call.output.shape)
+    axis = g.batch_axis[names[0]]
+    if axis is not None:
+        if axis != 0 or not target or target[0] != source[0]:
+            raise OnnxExportError(f"{call.layer}: reshapes {tuple(source)} to {tuple(target)}, which moves "
+                                  "the batch dimension; keep it first (x.flatten(1), x.view(x.shape[0], -1)) "
+                                  "or export with dynamic_batch=False")
+        target[0] = 0
+    return g.node("Reshape", [names[0], g.ints(target)], "reshape", axis)
+
+
+def permute(g: Graph, call: Call, names: list[str]) -> str:
+    dims = [d % call.inputs[0].ndim for d in call.kwargs["dims"]]
+    axis = g.batch_axis[names[0]]
+    return g.node("Transpose", names, "transpose", None if axis is None else dims.index(axis), perm=dims)
+
+
+def expand(g: Graph, call: Call, names: list[str]) -> str:
+    target = list(call.output.shape)
+    axis = _batch_of(g, names, call)
+    if axis is not None:
+        target[axis] = 1  # Expand broadcasts: 1 keeps the input's batch
+    return g.node("Expand", [names[0], g.ints(target)], "expand", axis)
+
+
+def cat(g: Graph, call: Call, names: list[str]) -> str:
+    return g.node("Concat", names, "concat", _batch_of(g, names, call), axis=int(call.kwargs.get("dim", 0)))
+
+
+def where(g: Graph, call: Call, names: list[str]) -> str:
+    return g.node("Where", names, "where", _batch_of(g, names, call))
+
+
+CONVERTERS: dict[str, Converter] = {
+    "Add": binary("Add"), "Sub": binary("Sub"), "Mul": binary("Mul"), "Div": binary("Div"),
+    "Pow": binary("Pow"), "MatMul": binary("MatMul"), "Maximum": binary("Max"), "Minimum": binary("Min"),
+    "Neg": unary("Neg"), "Exp": unary("Exp"), "Log": unary("Log"), "Sqrt": unary("Sqrt"), "Abs": unary("Abs"),
+    "Clone": unary("Identity"), "Log1p": log1p, "Cast": cast, "Clamp": clamp,
+    "Sum": reduce("ReduceSum"), "Mean": reduce("ReduceMean"), "AMax": reduce("ReduceMax"),
+    "AMin": reduce("ReduceMin"),
+    "Reshape": reshape, "Permute": permute, "Expand": expand, "Cat": cat, "Where": where,
+}
