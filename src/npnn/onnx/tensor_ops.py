@@ -80,6 +80,24 @@ def reduce(op_type: str) -> Converter:
     return convert
 
 
+def var(g: Graph, call: Call, names: list[str]) -> str:
+    """Σ(x - mean)² / (count - correction): ReduceSum of the centred squares, then a division."""
+    x, shape = names[0], call.inputs[0].shape
+    dims = _dims(call.kwargs.get("dim"), len(shape))
+    keepdim = bool(call.kwargs.get("keepdim", False))
+    axis = g.batch_axis[x]
+    mean = reduce("ReduceMean")(g, Call(call.function, call.inputs, {"dim": dims, "keepdim": True},
+                                        call.output, call.layer), names)
+    centred = g.node("Sub", [x, mean], "var", axis)
+    squares = g.node("Mul", [centred, centred], "var", axis)
+    total = g.node("ReduceSum", [squares, g.ints(dims, "axes")], "var", _reduced_axis(axis, dims, keepdim),
+                   keepdims=int(keepdim))
+    count = int(np.prod([shape[d] for d in dims]))
+    divisor = count - call.kwargs.get("correction", 1)
+    value = np.asarray(divisor if divisor > 0 else 0, call.output.dtype)
+    return g.node("Div", [total, g.constant(value, "count")], "var", g.batch_axis[total])
+
+
 def reshape(g: Graph, call: Call, names: list[str]) -> str:
     """Reshape to the traced shape, with the batch axis copied from the input (0) where it stays first."""
     source, target = call.inputs[0].shape, list(call.output.shape)
@@ -121,6 +139,6 @@ CONVERTERS: dict[str, Converter] = {
     "Neg": unary("Neg"), "Exp": unary("Exp"), "Log": unary("Log"), "Sqrt": unary("Sqrt"), "Abs": unary("Abs"),
     "Clone": unary("Identity"), "Log1p": log1p, "Cast": cast, "Clamp": clamp,
     "Sum": reduce("ReduceSum"), "Mean": reduce("ReduceMean"), "AMax": reduce("ReduceMax"),
-    "AMin": reduce("ReduceMin"),
+    "AMin": reduce("ReduceMin"), "Var": var,
     "Reshape": reshape, "Permute": permute, "Expand": expand, "Cat": cat, "Where": where,
 }
