@@ -121,6 +121,12 @@ TENSOR_OPS = {
     "view -1": lambda x: x.view(x.shape[0], -1, 2).sum(-1),
     "float cast": lambda x: x.double().float(),
     "clone": lambda x: x.clone() + 1,
+    "indexing": lambda x: (x[:, 1:5:2] * x[:, -1:] + x[..., 0, None]
+                           - x[:, None, ::-1][:, 0, :2].sum(1, keepdim=True)),
+    "in place": lambda x: x.mul_(2).add_(1) * x.clone().sub_(x.amax()),
+    "copy_ fill_": lambda x: x.clone().copy_(x * 3) + x.clone().fill_(0.5),
+    "stack": lambda x: npnn.stack([x, x * 2], dim=1).flatten(1) + npnn.stack([x, x], dim=2).flatten(1),
+    "pad": lambda x: npnn.nn.functional.pad(x, (1, 2), value=0.5),
 }
 
 
@@ -172,13 +178,19 @@ def test_export_writes_a_checked_file_names_values_and_keeps_the_training_mode(t
 
 
 def test_a_layer_with_an_op_onnx_cannot_take_is_named():
+    class Norm(nn.Module):
+        def forward(self, x):
+            return x.norm(dim=1)
+
     class Sorter(nn.Module):
         def forward(self, x):
             return x.sort(dim=1).values
 
-    model = nn.Sequential(nn.Linear(4, 4), Sorter())
-    with pytest.raises(npnn.onnx.OnnxExportError, match=r"^1 \(Sorter\) cannot be exported to ONNX: its op"):
+    model = nn.Sequential(nn.Linear(4, 4), Norm())
+    with pytest.raises(npnn.onnx.OnnxExportError, match=r"^1 \(Norm\) cannot be exported to ONNX: its op"):
         npnn.onnx.export(model, npnn.randn(2, 4), io.BytesIO())
+    with pytest.raises(npnn.onnx.OnnxExportError, match=r"^1 \(Sorter\): indexing by a tensor"):
+        npnn.onnx.export(nn.Sequential(nn.Linear(4, 4), Sorter()), npnn.randn(2, 4), io.BytesIO())
 
 
 def test_a_reshape_across_the_batch_is_refused_unless_the_batch_is_fixed():

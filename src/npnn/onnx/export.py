@@ -25,7 +25,7 @@ from npnn.nn.module import Module
 from npnn.onnx.graph import Graph, OnnxExportError
 from npnn.onnx.layers import CONVERTERS as LAYER_CONVERTERS
 from npnn.onnx.tensor_ops import CONVERTERS as TENSOR_CONVERTERS
-from npnn.onnx.trace import Call, trace
+from npnn.onnx.trace import Adopt, Call, trace
 from npnn.serialization import atomic_write_bytes
 
 CONVERTERS = {**LAYER_CONVERTERS, **TENSOR_CONVERTERS}
@@ -78,10 +78,13 @@ def build(model: Module, inputs: tuple[Tensor, ...], input_names: Sequence[str] 
     input_names = _names(input_names, len(inputs), "input", "input_names")
     output_names = _names(output_names, len(outputs), "output", "output_names")
     for tensor, name in zip(inputs, input_names, strict=True):
-        graph.bind(tensor, name)
+        graph.bind(tensor.array, name)
         graph.batch_axis[name] = 0 if dynamic_batch and tensor.ndim else None
     for call in calls:
-        _convert(graph, call)
+        if isinstance(call, Adopt):
+            graph.bind(call.array, graph.value(call.source))
+        else:
+            _convert(graph, call)
     result_names = _name_outputs(graph, outputs, output_names)
     return helper.make_model(
         helper.make_graph(graph.nodes, "npnn", [_value_info(n, t, graph) for n, t in zip(input_names, inputs,
@@ -97,8 +100,8 @@ def _convert(graph: Graph, call: Call) -> None:
     if converter is None:
         raise OnnxExportError(f"{call.layer} cannot be exported to ONNX: its op {call.op} has no ONNX "
                               f"conversion in npnn (supported: {', '.join(sorted(CONVERTERS))})")
-    names = [graph.value(item, call.output) for item in call.inputs if item is not None]
-    graph.bind(call.output, converter(graph, call, names))
+    names = [graph.value(item, call.output) for item in call.arrays if item is not None]
+    graph.bind(call.output_array, converter(graph, call, names))
 
 
 def _example_inputs(args: Any) -> tuple[Tensor, ...]:
@@ -139,7 +142,7 @@ def _name_outputs(graph: Graph, outputs: list[Tensor], names: list[str]) -> list
     renamed: dict[str, str] = {}
     produced = {output for node in graph.nodes for output in node.output}
     for tensor, name in zip(outputs, names, strict=True):
-        source = graph.name_of(tensor) or graph.value(tensor)
+        source = graph.value(tensor.array)
         if source in produced and source not in renamed:
             renamed[source] = name
         else:
@@ -160,8 +163,6 @@ def _value_info(name: str, tensor: Tensor, graph: Graph) -> onnx.ValueInfoProto:
 
 
 def _named_arrays(model: Module) -> dict[int, tuple[str, Any]]:
-    """id(parameter or buffer, and of its array) -> (state_dict name, array)."""
-    named: dict[int, tuple[str, Any]] = {}
-    for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
-        named[id(tensor)] = named[id(tensor.array)] = (name, tensor.array)
-    return named
+    """id(a parameter's or buffer's array) -> (state_dict name, array)."""
+    return {id(tensor.array): (name, tensor.array)
+            for name, tensor in [*model.named_parameters(), *model.named_buffers()]}

@@ -15,7 +15,7 @@ __all__ = ["Graph", "OnnxExportError"]
 
 
 class Graph:
-    """Values are named by the Tensor (or array) that holds them while tracing: the inputs,
+    """Values are named by the array that holds them while tracing: the inputs,
     the parameters and buffers under their state_dict names, each op's output under a fresh
     name. `batch_axis[name]` is the axis that holds the batch (None: none), so that ops that
     fix a shape (reshape) can leave it free."""
@@ -25,7 +25,7 @@ class Graph:
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: dict[str, onnx.TensorProto] = {}
         self.batch_axis: dict[str, int | None] = {}
-        self._named = named_arrays  # id(tensor or array) -> (state_dict name, array)
+        self._named = named_arrays  # id(parameter's or buffer's array) -> (state_dict name, array)
         self._values: dict[int, str] = {}
         self._kept: list[Any] = []  # what the ids above belong to, alive until the graph is done
         self._count: dict[str, int] = {}
@@ -35,23 +35,23 @@ class Graph:
         self._count[hint] = number + 1
         return f"{hint}_{number}"
 
-    def bind(self, tensor: Any, name: str) -> None:
-        """Name the value `tensor` holds (a traced input or an op's output)."""
-        self._values[id(tensor)] = name
-        self._kept.append(tensor)
+    def bind(self, array: Any, name: str) -> None:
+        """Name the value `array` holds from now on (a traced input, an op's output, or an array
+        an in-place update wrote into)."""
+        self._values[id(array)] = name
+        self._kept.append(array)
 
-    def name_of(self, tensor: Any) -> str | None:
-        return self._values.get(id(tensor))
+    def name_of(self, array: Any) -> str | None:
+        return self._values.get(id(array))
 
     def value(self, item: Any, like: Any = None) -> str:
         """The name of an op's input: a traced value, a parameter or buffer, else a constant
         (a number takes the dtype of `like`, the op's output, as npnn's promotion gives it)."""
-        key = id(item)
-        if key in self._values:
-            return self._values[key]
         array = item.array if isinstance(item, Tensor) else item
-        if key in self._named or id(array) in self._named:
-            name, stored = self._named.get(key) or self._named[id(array)]
+        if id(array) in self._values:
+            return self._values[id(array)]
+        if id(array) in self._named:
+            name, stored = self._named[id(array)]
             if name not in self.initializers:
                 self.initializers[name] = numpy_helper.from_array(np.ascontiguousarray(_host(stored)), name)
                 self.batch_axis[name] = None

@@ -15,6 +15,7 @@ from onnx import helper
 from npnn.onnx.graph import Graph, OnnxExportError
 from npnn.onnx.layers import Converter, unary
 from npnn.onnx.trace import Call
+from npnn.ops.shape import is_advanced
 
 
 def _batch_of(g: Graph, names: Sequence[str], call: Call) -> int | None:
@@ -125,6 +126,83 @@ def expand(g: Graph, call: Call, names: list[str]) -> str:
     return g.node("Expand", [names[0], g.ints(target)], "expand", axis)
 
 
+def getitem(g: Graph, call: Call, names: list[str]) -> str:
+    """Basic indexing (ints, slices, None, ...): Slice, then Squeeze the ints' axes, then
+    Unsqueeze the Nones'; the batch axis may only be taken whole (x[:, ...])."""
+    index = call.kwargs.get("index")
+    parts = list(index) if isinstance(index, tuple) else [index]
+    basic = all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+    if is_advanced(index) or not basic:
+        raise OnnxExportError(f"{call.layer}: indexing by a tensor or list has no ONNX conversion in npnn; "
+                              "index with ints and slices")
+    shape, batch = call.inputs[0].shape, g.batch_axis[names[0]]
+    if Ellipsis in parts:
+        at = parts.index(Ellipsis)
+        taken = sum(p is not None for p in parts) - 1
+        parts[at:at + 1] = [slice(None)] * (len(shape) - taken)
+    parts += [slice(None)] * (len(shape) - sum(p is not None for p in parts))
+    axis = out = 0
+    sliced, squeezed, unsqueezed, out_batch = [], [], [], None
+    for part in parts:
+        if part is None:
+            unsqueezed.append(out)
+            out += 1
+            continue
+        whole = isinstance(part, slice) and part == slice(None)
+        if axis == batch and not whole:
+            raise OnnxExportError(f"{call.layer}: indexes the batch dimension ({part!r}); take it whole "
+                                  "(x[:, ...]) or export with dynamic_batch=False")
+        if isinstance(part, int):
+            position = part % shape[axis]
+            sliced.append((axis, position, position + 1, 1))
+            squeezed.append(axis)
+        else:
+            if axis == batch:
+                out_batch = out
+            if not whole:
+                start, stop, step = part.indices(shape[axis])
+                sliced.append((axis, start, stop if stop >= 0 else -(2**62), step))
+            out += 1
+        axis += 1
+    result = names[0]
+    if sliced:
+        axes, starts, ends, steps = (list(column) for column in zip(*sliced, strict=True))
+        bounds = [g.ints(values, hint) for values, hint in
+                  ((starts, "starts"), (ends, "ends"), (axes, "axes"), (steps, "steps"))]
+        result = g.node("Slice", [result, *bounds], "slice", batch)
+    if squeezed:
+        result = g.node("Squeeze", [result, g.ints(squeezed, "axes")], "squeeze")
+    if unsqueezed:
+        result = g.node("Unsqueeze", [result, g.ints(unsqueezed, "axes")], "unsqueeze")
+    g.batch_axis[result] = out_batch
+    return result
+
+
+def stack(g: Graph, call: Call, names: list[str]) -> str:
+    dim = int(call.kwargs.get("dim", 0))
+    axes = g.ints([dim], "axes")
+    batch = g.batch_axis[names[0]]
+    parts = [g.node("Unsqueeze", [name, axes], "stack") for name in names]
+    return g.node("Concat", parts, "stack", None if batch is None else batch + (batch >= dim), axis=dim)
+
+
+def pad(g: Graph, call: Call, names: list[str]) -> str:
+    widths = call.kwargs["widths"]
+    pads = [before for before, _ in widths] + [after for _, after in widths]
+    value = g.constant(np.asarray(call.kwargs.get("value", 0.0), call.output.dtype), "pad_value")
+    return g.node("Pad", [names[0], g.ints(pads, "pads"), value], "pad", g.batch_axis[names[0]])
+
+
+def assign(g: Graph, call: Call, names: list[str]) -> str:
+    """copy_/fill_/zero_ of a whole tensor: the new value broadcast to the old one's shape."""
+    if call.kwargs.get("index", Ellipsis) is not Ellipsis:
+        raise OnnxExportError(f"{call.layer}: assigns into part of a tensor (x[i] = v); ONNX has no such "
+                              "update in npnn's export: build the tensor with cat or where instead")
+    old, source = names
+    shape = g.node("Shape", [old], "shape")
+    return g.node("Expand", [source, shape], "assign", g.batch_axis[old])
+
+
 def cat(g: Graph, call: Call, names: list[str]) -> str:
     return g.node("Concat", names, "concat", _batch_of(g, names, call), axis=int(call.kwargs.get("dim", 0)))
 
@@ -141,4 +219,5 @@ CONVERTERS: dict[str, Converter] = {
     "Sum": reduce("ReduceSum"), "Mean": reduce("ReduceMean"), "AMax": reduce("ReduceMax"),
     "AMin": reduce("ReduceMin"), "Var": var,
     "Reshape": reshape, "Permute": permute, "Expand": expand, "Cat": cat, "Where": where,
+    "GetItem": getitem, "Stack": stack, "Pad": pad, "Assign": assign,
 }

@@ -5,6 +5,10 @@ forward call sees each op with its inputs, its settings and its output, and repl
 `Module.__call__` says which layer was running it. Both are put back before `trace` returns,
 so nothing is slower outside an export. The example input requires grad while it is traced:
 the few ops that skip the Function for inputs without grad (a cast) then record theirs too.
+
+Values are known by their arrays as they were at each call: an in-place update (x.add_(1))
+runs its op out of place and writes the result into the tensor's own array, which the trace
+records as an `Adopt`, so later uses of that array read the updated value.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 from npnn._tensor import Tensor
 from npnn.autograd.function import Function
 from npnn.nn.module import Module
+from npnn.ops import inplace
 
 
 @dataclass
@@ -26,25 +31,42 @@ class Call:
     inputs: tuple[Any, ...]
     kwargs: dict[str, Any]
     output: Tensor
-    layer: str  # "layers.3 (Dropout)", or "the model's forward" outside every sub-module
+    layer: str  # "layers.3 (Dropout)", or "the model (Net)" in the model's own forward
+    arrays: tuple[Any, ...] = ()  # each input's array (or the value itself) when it was called
+    output_array: Any = None
 
     @property
     def op(self) -> str:
         return self.function.__name__
 
 
-def trace(model: Module, inputs: Sequence[Tensor]) -> tuple[list[Call], Any]:
-    """The ops `model(*inputs)` calls, in order, and what it returns."""
-    calls: list[Call] = []
+@dataclass
+class Adopt:
+    """An in-place update: `array` (a tensor's) now holds the value of `source` (an op's output)."""
+
+    array: Any
+    source: Any
+
+
+def trace(model: Module, inputs: Sequence[Tensor]) -> tuple[list[Call | Adopt], Any]:
+    """The ops `model(*inputs)` calls and the in-place updates, in order, and what it returns."""
+    calls: list[Call | Adopt] = []
     layers: list[str] = []
     names = {id(module): name for name, module in model.named_modules()}
     original_apply = Function.__dict__["apply"]
     original_call = Module.__call__
+    original_adopt = inplace._adopt
 
     def apply(cls: type[Function], *args: Any, **kwargs: Any) -> Tensor:
+        arrays = tuple(item.array if isinstance(item, Tensor) else item for item in args)
         output = original_apply.__func__(cls, *args, **kwargs)
-        calls.append(Call(cls, args, kwargs, output, layers[-1] if layers else "the model's forward"))
+        calls.append(Call(cls, args, kwargs, output, layers[-1] if layers else "the model's forward",
+                          arrays, output.array))
         return output
+
+    def adopt(tensor: Tensor, result: Tensor) -> None:
+        original_adopt(tensor, result)
+        calls.append(Adopt(tensor.array, result.array))
 
     def call(module: Module, *args: Any, **kwargs: Any) -> Any:
         name = names.get(id(module)) or "the model"
@@ -56,9 +78,11 @@ def trace(model: Module, inputs: Sequence[Tensor]) -> tuple[list[Call], Any]:
 
     Function.apply = classmethod(apply)  # type: ignore[method-assign, assignment]
     Module.__call__ = call  # type: ignore[method-assign]
+    inplace._adopt = adopt
     try:
         output = model(*inputs)
     finally:
         Function.apply = original_apply  # type: ignore[method-assign]
         Module.__call__ = original_call  # type: ignore[method-assign]
+        inplace._adopt = original_adopt
     return calls, output
