@@ -4,6 +4,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -83,3 +84,26 @@ def test_default_path_and_errors_are_one_line(runs, tmp_path, capsys):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 1 and "pip install 'npnn[onnx]'" in result.stdout + result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "x.onnx").exists()
+
+
+def test_the_readme_snippet_runs_an_exported_model_in_onnx_runtime(runs, tmp_path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    first = "import json, numpy as np, onnxruntime as ort\n"
+    snippet = readme.split(f"```python\n{first}", 1)[1].split("```", 1)[0]
+    path = tmp_path / "model.onnx"
+    assert main(["export", str(runs["cnn"]), "-o", str(path)]) == 0
+    test = load_fashion_mnist("test", subset=8)
+    pixels = np.rint(test.images.reshape(-1, 1, 28, 28) * 255).astype(np.uint8)
+    code = (first + snippet
+            .replace('"runs/RUN_ID/model.onnx"', repr(str(path)))
+            .replace("np.zeros((1, 1, 28, 28), np.uint8)", "PIXELS")
+            .replace("print(classes[session.run(None, {\"input\": x})[0].argmax(1)[0]])",
+                     "RESULT = [classes[i] for i in session.run(None, {'input': x})[0].argmax(1)]"))
+    scope = {"PIXELS": pixels}
+    exec(compile(code, "README.md", "exec"), scope)
+    model, _, _ = load_best_model(runs["cnn"])
+    model.eval()
+    stats = load_fashion_mnist("test", standardize=True, subset=1).normalization
+    with npnn.no_grad():
+        expected = model(npnn.tensor(stats.apply(pixels))).numpy().argmax(1)
+    assert scope["RESULT"] == [CLASS_NAMES[i] for i in expected]
