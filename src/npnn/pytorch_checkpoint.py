@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from npnn.pytorch_pickle import RefusedError, StorageType, unpickle
+from npnn.pytorch_pickle import RefusedError, StorageType, describe, unpickle
 from npnn.serialization import CheckpointError, is_special_file
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -125,7 +125,8 @@ class _Reader:
     def persistent_load(self, pid: Any) -> Storage:
         """('storage', storage type, key, location, numel) -> the storage's bytes, read once per key."""
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] in ("storage", b"storage")):
-            raise RefusedError(f"asks for a persistent object other than a storage ({type(pid).__name__})")
+            what = repr(pid[0])[:40] if isinstance(pid, tuple) and pid else describe(pid)
+            raise RefusedError(f"asks for a persistent object other than a storage ({what})")
         _, kind, key, _location, numel = pid
         if not isinstance(kind, StorageType):
             raise ValueError(f"a storage of type {type(kind).__name__}")

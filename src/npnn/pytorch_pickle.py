@@ -172,7 +172,7 @@ class _Machine:
     def reduce(self) -> None:
         args, func = self.stack.pop(), self.stack[-1]
         if not isinstance(func, StandIn):
-            raise RefusedError(f"calls {_describe(func)}")
+            raise RefusedError(f"calls {describe(func)}")
         if not isinstance(args, tuple):
             raise ValueError("REDUCE with arguments that are not a tuple")
         self.stack[-1] = func.call(*args)
@@ -180,20 +180,20 @@ class _Machine:
     def build(self) -> None:
         state, target = self.stack.pop(), self.stack[-1]
         if type(target) is not OrderedDict or not isinstance(state, dict) or set(state) - {"_metadata"}:
-            raise RefusedError(f"sets the state of {_describe(target)} (BUILD)")
+            raise RefusedError(f"sets the state of {describe(target)} (BUILD)")
         if "_metadata" in state:
             target._metadata = state["_metadata"]  # as torch: state_dict versions per module
 
     def set_items(self, items: list[Any]) -> None:
         target = self.stack[-1]
         if type(target) not in (dict, OrderedDict) or len(items) % 2:
-            raise ValueError(f"SETITEM on {_describe(target)}")
+            raise ValueError(f"SETITEM on {describe(target)}")
         for index in range(0, len(items), 2):
             target[items[index]] = items[index + 1]
 
     def extend(self, items: list[Any]) -> None:
         if type(self.stack[-1]) is not list:
-            raise ValueError(f"APPEND to {_describe(self.stack[-1])}")
+            raise ValueError(f"APPEND to {describe(self.stack[-1])}")
         self.stack[-1].extend(items)
 
     def binpersid(self) -> None:
@@ -213,11 +213,12 @@ class _Machine:
         self.push_global(module, name)
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
     """How an error names a value from the pickle, without calling anything of it."""
     if isinstance(value, (StandIn, StorageType)):
         return value.name
-    return f"a {type(value).__name__}"
+    kind = type(value).__name__
+    return f"{'an' if kind[0] in 'AEIOUaeiou' else 'a'} {kind}"
 
 
 def _string(machine: _Machine, length: int) -> None:
