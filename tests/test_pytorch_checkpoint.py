@@ -283,3 +283,14 @@ def test_random_damage_raises_checkpoint_error_or_loads(tmp_path) -> None:
             npnn.load(path)
         except CheckpointError as error:
             assert str(path) in str(error)
+
+
+def test_map_location_cuda_moves_every_array_of_a_torch_file(tmp_path, monkeypatch) -> None:
+    """The arrays inside dicts, lists and tuples go to backend.to_device (CuPy on a GPU machine)."""
+    moved = []
+    monkeypatch.setattr(npnn.backend, "to_device",
+                        lambda array, device: moved.append(device) or ("on", device))
+    path = matrix_file(tmp_path / "m.pth")
+    state = npnn.load(path, map_location="cuda")
+    assert state["m"] == ("on", "cuda") and state["t"] == ("on", "cuda") and len(moved) == 4
+    assert state["epoch"] == 3 and state["names"] == ["a"]
