@@ -163,6 +163,10 @@ def hostile_pickles(marker) -> dict[str, tuple[bytes, str]]:
             + b"R"),
             "backward hooks"),
         "a persistent id that is not a storage": (pickled(items(text("module"), b"N") + b"Q"), "persistent"),
+        "an allowed function left in the value": (
+            pickled(mapping(f=name("torch._utils", "_rebuild_tensor_v2"))), "_rebuild_tensor_v2 itself"),
+        "a bare storage": (pickled(items(text("storage"), name("torch", "FloatStorage"), text("0"),
+                                         text("cpu"), integer(0)) + b"Q"), "a storage"),
     }
 
 
@@ -172,7 +176,7 @@ CASES = list(hostile_pickles("MARKER"))
 @pytest.mark.parametrize("case", CASES)
 def test_a_hostile_pickle_is_refused_by_name_and_never_runs(tmp_path, marker, case) -> None:
     data, what = hostile_pickles(marker)[case]
-    path = write_pth(tmp_path / "evil.pth", data)
+    path = write_pth(tmp_path / "evil.pth", data, {"0": b""})
     with pytest.raises(CheckpointError) as caught:
         npnn.load(path, weights_only=False)
     message = str(caught.value)
@@ -227,6 +231,9 @@ def damaged_files(tmp_path) -> dict[str, os.PathLike]:
         "truncated pickle": write_pth(tmp_path / "k.pth", six[:40], {"0": floats}),
         "pickle with junk opcode": write_pth(tmp_path / "l.pth", b"\x80\x02\xff.", {}),
         "pickle with a wrong stack at STOP": write_pth(tmp_path / "m.pth", b"\x80\x02NN.", {}),
+        "a negative length": write_pth(tmp_path / "s.pth", pickled(b"\x8b" + struct.pack("<i", -5)), {}),
+        "a list that contains itself": write_pth(tmp_path / "t.pth", pickled(b"]q\x00h\x00a"), {}),
+        "lists nested 100 deep": write_pth(tmp_path / "u.pth", pickled(b"]" * 100 + b"a" * 99), {}),
         "zip bomb (compressed record)": write_pth(tmp_path / "n.pth", pickled(tensor("0", 2**22, (4,), (1,))),
                                                   {"0": bytes(2**24)}, compression=zipfile.ZIP_DEFLATED),
         "not a torch.save zip": write_pth(tmp_path / "o.pth", b"", {}, prefix="x/../.."),
@@ -246,7 +253,8 @@ DAMAGED = ["missing data record", "record size differs from numel", "shape past 
            "offset past the storage", "huge shape", "expand bomb (stride 0)", "negative size",
            "key with a path",
            "unknown storage type", "byteorder garbage", "truncated pickle", "pickle with junk opcode",
-           "pickle with a wrong stack at STOP", "zip bomb (compressed record)", "not a torch.save zip",
+           "pickle with a wrong stack at STOP", "a negative length", "a list that contains itself",
+           "lists nested 100 deep", "zip bomb (compressed record)", "not a torch.save zip",
            "records outside a folder", "truncated zip", "zip magic then junk"]
 
 

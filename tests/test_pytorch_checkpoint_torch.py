@@ -146,3 +146,9 @@ def test_npnn_weights_load_into_torch_through_safetensors(tmp_path) -> None:
     assert int(reference[1].num_batches_tracked) == 1
     np.testing.assert_allclose(reference(torch.from_numpy(x)).detach().numpy(), model(npnn.tensor(x)).numpy(),
                                rtol=1e-6, atol=1e-6)
+
+
+def test_a_bare_storage_is_refused(tmp_path) -> None:
+    torch.save(torch.ones(2).untyped_storage(), tmp_path / "s.pth")
+    with pytest.raises(CheckpointError, match="holds a storage itself, not a tensor"):
+        npnn.load(tmp_path / "s.pth")

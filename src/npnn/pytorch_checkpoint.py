@@ -19,11 +19,11 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from npnn.pytorch_pickle import RefusedError, StorageType, describe, unpickle
+from npnn.pytorch_pickle import RefusedError, Storage, StorageType, describe, unpickle
 from npnn.serialization import CheckpointError, is_special_file
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -67,21 +67,13 @@ def load_pytorch(path: str | os.PathLike[str]) -> Any:
         with zipfile.ZipFile(path) as archive:
             return _Reader(path, archive).load()
     except RefusedError as error:
-        raise CheckpointError(f"{path}: refused to load: its pickle {error}, which npnn.load never "
-                              f"runs ({WEIGHTS_ONLY}") from None
+        raise CheckpointError(f"{path}: refused to load: its pickle {error} ({WEIGHTS_ONLY}") from None
     except CheckpointError:
         raise
     except _ZIP_ERRORS as error:
         why = error if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
         raise CheckpointError(f"{path}: not a readable torch.save file ({why}); the file is "
                               "damaged") from None
-
-
-class Storage(NamedTuple):
-    """A storage's bytes and the dtype of its elements ("bfloat16" for torch.bfloat16)."""
-    data: bytes
-    dtype: str
-    numel: int
 
 
 class _Reader:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import struct
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -25,21 +26,35 @@ STORAGE_DTYPES = {
     "torch.BFloat16Storage": "bfloat16", "torch.LongStorage": "i8", "torch.IntStorage": "i4",
     "torch.ShortStorage": "i2", "torch.CharStorage": "i1", "torch.ByteStorage": "u1",
     "torch.BoolStorage": "b1", "torch.ComplexFloatStorage": "c8", "torch.ComplexDoubleStorage": "c16",
-    "torch.UntypedStorage": "u1",
+    "torch.storage.UntypedStorage": "u1",
 }
+
+
+NEVER_RUNS = ", which npnn.load never runs"
 
 
 class RefusedError(Exception):
     """The pickle asks for something npnn never runs; the message says what ("calls os.system")."""
 
 
-class StorageType(NamedTuple):
+@dataclass(frozen=True)
+class StorageType:
     """Stand-in for a storage class named by the pickle (never callable)."""
     name: str
     dtype: str
 
 
-class StandIn(NamedTuple):
+@dataclass(frozen=True)
+class Storage:
+    """What `persistent_load` gives for a storage: its bytes, the dtype of its elements
+    ("bfloat16" for torch.bfloat16) and how many there are."""
+    data: bytes
+    dtype: str
+    numel: int
+
+
+@dataclass(frozen=True)
+class StandIn:
     """Stand-in for an allowed function: `call` is npnn's own code that checks the arguments."""
     name: str
     call: Callable[..., Any]
@@ -49,9 +64,49 @@ def unpickle(data: bytes, persistent_load: Callable[[Any], Any],
              rebuild_tensor: Callable[[Any, Any, Any, Any], Any]) -> Any:
     """The value pickled in `data`; RefusedError, or ValueError for a pickle that is damaged."""
     try:
-        return _Machine(data, persistent_load, _globals(rebuild_tensor)).run()
+        value = _Machine(data, persistent_load, _globals(rebuild_tensor)).run()
     except (IndexError, KeyError, TypeError, struct.error, UnicodeDecodeError, OverflowError) as error:
         raise ValueError(f"damaged pickle ({type(error).__name__}: {error})") from None
+    check_value(value)
+    return value
+
+
+LEAVES = (type(None), bool, int, float, str, bytes, np.ndarray)
+MAX_DEPTH = 64  # containers in containers; a checkpoint needs about 6
+
+
+def check_value(value: Any) -> None:
+    """Refuse a value holding anything but containers of LEAVES (a stand-in of the table, a bare
+    storage), nested deeper than MAX_DEPTH or containing itself (code that walks it would
+    recurse without end). Without recursion: depth-first, with the height of each container."""
+    heights: dict[int, int] = {}
+    on_path: set[int] = set()
+    pending: list[tuple[Any, bool]] = [(value, False)]
+    while pending:
+        item, finished = pending.pop()
+        if isinstance(item, LEAVES):
+            continue
+        if type(item) not in (dict, OrderedDict, list, tuple):
+            raise RefusedError(f"holds {describe(item)} itself, not a tensor or a plain value")
+        key, children = id(item), _children(item)
+        if finished:
+            on_path.discard(key)
+            heights[key] = 1 + max((heights.get(id(child), 0) for child in children), default=0)
+            if heights[key] > MAX_DEPTH:
+                raise ValueError(f"containers nested more than {MAX_DEPTH} levels deep")
+        elif key in on_path:
+            raise ValueError("a container that contains itself")
+        elif key not in heights:
+            on_path.add(key)
+            pending.append((item, True))
+            pending.extend((child, False) for child in children)
+
+
+def _children(item: Any) -> list[Any]:
+    if isinstance(item, dict):
+        extra = [item._metadata] if hasattr(item, "_metadata") else []
+        return [*item.keys(), *item.values(), *extra]
+    return list(item)
 
 
 def _globals(rebuild_tensor: Callable[[Any, Any, Any, Any], Any]) -> dict[str, Any]:
@@ -99,7 +154,7 @@ def _plain(requires_grad: Any, hooks: Any, state: Any, name: str) -> None:
     if not isinstance(requires_grad, bool):
         raise ValueError(f"{name} with requires_grad={requires_grad!r}")
     if hooks:
-        raise RefusedError("holds a tensor with backward hooks (functions)")
+        raise RefusedError("holds a tensor with backward hooks, which are functions")
     if state and not (isinstance(state, tuple) and not any(state)):
         raise RefusedError("holds a tensor with extra state (a subclass, Python attributes or metadata)")
 
@@ -116,7 +171,7 @@ class _Machine:
 
     def read(self, count: int) -> bytes:
         chunk = self.data[self.position:self.position + count]
-        if len(chunk) < count:
+        if count < 0 or len(chunk) < count:
             raise ValueError("the pickle ends early (truncated)")
         self.position += count
         return chunk
@@ -142,7 +197,7 @@ class _Machine:
             if handler is None:
                 what = _REFUSED_OPCODES.get(code)
                 if what is not None:
-                    raise RefusedError(what)
+                    raise RefusedError(what + NEVER_RUNS)
                 raise ValueError(f"unknown or unsupported pickle opcode {code!r}")
             handler(self)
 
@@ -166,13 +221,13 @@ class _Machine:
         """Find class, refusing anything off the table by name before it is imported."""
         full = f"{module}.{name}"
         if full not in self.allowed:
-            raise RefusedError(f"calls {full}")
+            raise RefusedError(f"calls {full}{NEVER_RUNS}")
         self.stack.append(self.allowed[full])
 
     def reduce(self) -> None:
         args, func = self.stack.pop(), self.stack[-1]
         if not isinstance(func, StandIn):
-            raise RefusedError(f"calls {describe(func)}")
+            raise RefusedError(f"calls {describe(func)}{NEVER_RUNS}")
         if not isinstance(args, tuple):
             raise ValueError("REDUCE with arguments that are not a tuple")
         self.stack[-1] = func.call(*args)
@@ -180,7 +235,7 @@ class _Machine:
     def build(self) -> None:
         state, target = self.stack.pop(), self.stack[-1]
         if type(target) is not OrderedDict or not isinstance(state, dict) or set(state) - {"_metadata"}:
-            raise RefusedError(f"sets the state of {describe(target)} (BUILD)")
+            raise RefusedError(f"sets the state of {describe(target)} (BUILD){NEVER_RUNS}")
         if "_metadata" in state:
             target._metadata = state["_metadata"]  # as torch: state_dict versions per module
 
@@ -217,6 +272,8 @@ def describe(value: Any) -> str:
     """How an error names a value from the pickle, without calling anything of it."""
     if isinstance(value, (StandIn, StorageType)):
         return value.name
+    if isinstance(value, Storage):
+        return "a storage"
     kind = type(value).__name__
     return f"{'an' if kind[0] in 'AEIOUaeiou' else 'a'} {kind}"
 
