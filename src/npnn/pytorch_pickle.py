@@ -6,8 +6,9 @@ unpickler is: a global is looked up by name in a short table of stand-ins writte
 (OrderedDict, the tensor and parameter rebuild functions, storage types, torch.Size), never
 imported; any other name, and every opcode that builds objects otherwise (NEWOBJ, INST, OBJ,
 the copyreg extension registry, BUILD on anything but an OrderedDict's `_metadata`), is refused
-by name before anything runs. Values are dicts, OrderedDicts, lists, tuples, numbers, strings,
-bytes, None and what `rebuild_tensor` returns.
+by name before anything runs. The value it gives is checked too: dicts, OrderedDicts, lists and
+tuples of numbers, strings, bytes, None and the arrays `rebuild_tensor` returns, nested at most
+MAX_DEPTH deep and never containing itself.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ STORAGE_DTYPES = {
     "torch.BoolStorage": "b1", "torch.ComplexFloatStorage": "c8", "torch.ComplexDoubleStorage": "c16",
     "torch.storage.UntypedStorage": "u1",
 }
-
-
 NEVER_RUNS = ", which npnn.load never runs"
+LEAVES = (type(None), bool, int, float, str, bytes, np.ndarray)
+MAX_DEPTH = 64  # containers in containers; a checkpoint needs about 6
 
 
 class RefusedError(Exception):
@@ -69,10 +70,6 @@ def unpickle(data: bytes, persistent_load: Callable[[Any], Any],
         raise ValueError(f"damaged pickle ({type(error).__name__}: {error})") from None
     check_value(value)
     return value
-
-
-LEAVES = (type(None), bool, int, float, str, bytes, np.ndarray)
-MAX_DEPTH = 64  # containers in containers; a checkpoint needs about 6
 
 
 def check_value(value: Any) -> None:
