@@ -302,3 +302,13 @@ def test_map_location_cuda_moves_every_array_of_a_torch_file(tmp_path, monkeypat
     state = npnn.load(path, map_location="cuda")
     assert state["m"] == ("on", "cuda") and state["t"] == ("on", "cuda") and len(moved) == 4
     assert state["epoch"] == 3 and state["names"] == ["a"]
+
+
+def test_a_record_given_twice_is_refused(tmp_path) -> None:
+    """zipfile would read the last of two records of one name, another reader the first."""
+    path = matrix_file(tmp_path / "twice.pth")
+    with pytest.warns(UserWarning, match="Duplicate name"), zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("archive/data/0", np.ones(12, np.float32).tobytes())
+    with pytest.raises(CheckpointError, match="twice") as caught:
+        npnn.load(path)
+    assert str(path) in str(caught.value)
