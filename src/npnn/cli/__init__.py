@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     from npnn.cli import (
         data_command,
         plot_command,
+        predict_command,
         report_command,
         search_command,
         test_command,
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_command.register(commands)
     train_command.register(commands)
     test_command.register(commands)
+    predict_command.register(commands)
     search_command.register(commands)
     plot_command.register(commands)
     report_command.register(commands)
