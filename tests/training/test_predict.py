@@ -68,6 +68,19 @@ def test_test_images_as_png_are_predicted_as_the_model_predicts_them(run, test_r
     assert np.mean(predicted[:12] == labels[:12]) > 0.6  # the model learned: most are their label
 
 
+def test_a_cnn_run_predicts_its_test_images_as_its_evaluation(small_data, tmp_path, capsys):
+    config = TrainConfig(model="cnn", channels=[4], cnn_hidden=[16], epochs=1, batch_size=100,
+                         train_subset=2000, eval_every=0, lr=3e-3, seed=3)
+    Trainer.create(config, tmp_path, run_id="cnn", data=small_data).fit()
+    evaluation = evaluate_best(tmp_path / "cnn", "test").evaluation
+    images = read_idx(locate().files["test_images"])[:6]
+    status, records, _ = _predict_json(capsys, tmp_path / "cnn", *_pngs(tmp_path, images), "--top", "1")
+    assert status == 0
+    assert [record["predictions"][0]["index"] for record in records] == evaluation.predictions[:6].tolist()
+    np.testing.assert_allclose([record["predictions"][0]["probability"] for record in records],
+                               evaluation.confidence[:6], rtol=1e-6)
+
+
 def test_text_output_is_a_line_for_one_image_and_a_table_for_several(run, test_rows, tmp_path, capsys):
     images, _, predicted, _ = test_rows
     paths = _pngs(tmp_path, images[:3])
