@@ -152,9 +152,10 @@ def test_without_onnx_runtime_an_onnx_file_asks_for_the_extra(tmp_path, capsys, 
                                        "needs ONNX Runtime: pip install 'npnn[onnx]'\n")
 
 
-def _onnx_by_hand(run, path, metadata=True):
+def _onnx_by_hand(run, path, metadata=True, log_softmax=True):
     """The run's MLP (Linear, ReLU, Linear, LogSoftmax; dropout is off in eval) as ONNX, with the
-    contract of `npnn export`: input "input" (batch, 1, 28, 28), output "log_probs" (batch, 10)."""
+    contract of `npnn export`: input "input" (batch, 1, 28, 28), output "log_probs" (batch, 10).
+    `metadata`: True for npnn's, False for none, or a dict of metadata_props to use instead."""
     onnx = pytest.importorskip("onnx", reason="the ONNX tests build a model with onnx (npnn[onnx])")
     from onnx import TensorProto, helper, numpy_helper
 
@@ -164,15 +165,18 @@ def _onnx_by_hand(run, path, metadata=True):
              helper.make_node("Gemm", ["flat", "layers.0.weight", "layers.0.bias"], ["hidden"], transB=1),
              helper.make_node("Relu", ["hidden"], ["active"]),
              helper.make_node("Gemm", ["active", "layers.3.weight", "layers.3.bias"], ["logits"], transB=1),
-             helper.make_node("LogSoftmax", ["logits"], ["log_probs"], axis=1)]
+             helper.make_node("LogSoftmax" if log_softmax else "Identity", ["logits"], ["log_probs"],
+                              **({"axis": 1} if log_softmax else {}))]
     graph = helper.make_graph(
         nodes, "mlp", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 1, 28, 28])],
         [helper.make_tensor_value_info("log_probs", TensorProto.FLOAT, ["batch", 10])],
         [numpy_helper.from_array(array, name) for name, array in state.items()])
     exported = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    if metadata is True:
+        metadata = {"npnn_classes": json.dumps(list(CLASS_NAMES)),
+                    "npnn_normalization": json.dumps(checkpoint["normalization"])}
     if metadata:
-        helper.set_model_props(exported, {"npnn_classes": json.dumps(list(CLASS_NAMES)),
-                                          "npnn_normalization": json.dumps(checkpoint["normalization"])})
+        helper.set_model_props(exported, metadata)
     onnx.checker.check_model(exported)
     onnx.save(exported, path)
     return path
@@ -201,6 +205,24 @@ def test_an_onnx_file_without_npnn_metadata_is_one_line(run, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err == (f"npnn predict: error: {onnx_file} has no npnn_classes or npnn_normalization in its "
                    "metadata, so its classes and pixel scaling are unknown; export it with `npnn export`\n")
+
+
+@pytest.mark.parametrize(("metadata", "log_softmax", "expected"), [
+    ({"npnn_classes": '["Cat", "Dog"]', "npnn_normalization": '{"name": "unit", "mean": 0, "std": 1}'},
+     True, "its output has shape (1, 10), expected (1, 2)"),
+    ({"npnn_classes": json.dumps(CLASS_NAMES), "npnn_normalization": '{"name": "unit", "mean": 0, "std": 0}'},
+     True, "npnn_normalization needs a name (unit, standardize), a finite mean and a positive std"),
+    ({"npnn_classes": "Cat", "npnn_normalization": "{}"}, True, "damaged npnn metadata"),
+    (True, False, "its output is not log-probabilities"),
+])
+def test_an_onnx_file_that_breaks_the_contract_is_one_line(run, tmp_path, capsys, metadata, log_softmax,
+                                                           expected):
+    pytest.importorskip("onnxruntime", reason="predicting with an ONNX file needs onnxruntime (npnn[onnx])")
+    onnx_file = _onnx_by_hand(run, tmp_path / "odd.onnx", metadata, log_softmax)
+    Image.new("L", (28, 28)).save(tmp_path / "a.png")
+    assert main(["predict", str(onnx_file), str(tmp_path / "a.png")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"npnn predict: error: {onnx_file}") and expected in err
 
 
 def test_an_image_where_the_model_belongs_is_one_line(tmp_path, capsys):

@@ -8,7 +8,6 @@ run's normalization, shaped (N, 1, 28, 28) float32, and log-probabilities come o
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from npnn.autograd.grad_mode import no_grad
 from npnn.data import CLASS_NAMES, Normalization
 from npnn.training.evaluation import load_best_model
 from npnn.training.metrics import EVAL_BATCH_SIZE
-from npnn.training.normalization import run_normalization
+from npnn.training.normalization import NAMES, run_normalization, valid_normalization
 from npnn.training.recipe import Model
 from npnn.training.run_dir import RunDir
 
@@ -132,18 +131,10 @@ def _onnx_metadata(path: Path, metadata: dict[str, str]) -> tuple[tuple[str, ...
     if not (isinstance(classes, list) and classes and all(isinstance(name, str) for name in classes)):
         raise PredictError(f"{path}: {ONNX_CLASSES} is not a list of class names ({classes!r}); "
                            "export it again")
-    if not _valid_scaling(scaling):
-        raise PredictError(f"{path}: {ONNX_NORMALIZATION} needs a name, a finite mean and a positive "
-                           f"std ({scaling!r}); export it again")
+    if not valid_normalization(scaling):
+        raise PredictError(f"{path}: {ONNX_NORMALIZATION} needs a name ({', '.join(NAMES)}), a finite "
+                           f"mean and a positive std ({scaling!r}); export it again")
     return tuple(classes), Normalization(str(scaling["name"]), float(scaling["mean"]), float(scaling["std"]))
-
-
-def _valid_scaling(scaling: Any) -> bool:
-    if not isinstance(scaling, dict) or not {"name", "mean", "std"} <= set(scaling):
-        return False
-    numbers = [scaling["mean"], scaling["std"]]
-    return (all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in numbers)
-            and scaling["std"] > 0)
 
 
 def _check_log_probs(path: Path, result: np.ndarray, images: int, classes: int) -> None:
