@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         data_command,
         export_command,
         plot_command,
+        predict_command,
         report_command,
         search_command,
         test_command,
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_command.register(commands)
     train_command.register(commands)
     test_command.register(commands)
+    predict_command.register(commands)
     search_command.register(commands)
     plot_command.register(commands)
     report_command.register(commands)

@@ -9,13 +9,15 @@ from npnn.errors import OnnxExportError, ReportError, ResultsError
 from npnn.serialization import CheckpointError
 from npnn.training import ConfigError, ResumeError
 from npnn.training.errors import machine_fault
+from npnn.training.predict import PredictError
 
 
 def known_errors() -> tuple[type[BaseException], ...]:
     """Problems a user can fix from the message alone (exit status 1)."""
     # OSError: a missing or unreadable path, a full disk; the message names the file
     return (ReportError, DataNotFoundError, DownloadError, IdxError, ChecksumError, CheckpointError,
-            ConfigError, ResumeError, ResultsError, OnnxExportError, OSError, MemoryError)
+            ConfigError, ResumeError, ResultsError, OnnxExportError, PredictError, OSError,
+            MemoryError)
 
 
 def describe(error: BaseException) -> str:

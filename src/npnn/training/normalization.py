@@ -25,13 +25,16 @@ def run_normalization(best: str | Path, metadata: dict[str, Any], config: TrainC
     saved = metadata.get("normalization")
     if saved is None:
         return load_split(config, "test", data_dir=data_dir, subset=1).normalization
-    if not isinstance(saved, dict) or not _valid(saved):
+    if not valid_normalization(saved):
         raise CheckpointError(f"{best}: damaged normalization in its metadata ({saved!r}); "
                               "retrain the run or delete the field to recompute it from the data")
     return Normalization(saved["name"], float(saved["mean"]), float(saved["std"]))
 
 
-def _valid(saved: dict[str, Any]) -> bool:
+def valid_normalization(saved: Any) -> bool:
+    """Whether `saved` is a Normalization's dict: a known name, a finite mean, a positive std."""
+    if not isinstance(saved, dict):
+        return False
     mean, std = saved.get("mean"), saved.get("std")
     numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                   for v in (mean, std))
