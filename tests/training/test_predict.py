@@ -238,3 +238,24 @@ def test_data_dir_with_an_onnx_file_exits_2(tmp_path, capsys):
     (tmp_path / "m.onnx").write_bytes(b"")
     assert main(["predict", str(tmp_path / "m.onnx"), "a.png", "--data-dir", str(tmp_path)]) == 2
     assert "--data-dir is for a run folder" in capsys.readouterr().err
+
+
+def test_npnn_export_then_predict_with_onnx_gives_the_run_s_predictions(run, test_rows, tmp_path, capsys):
+    pytest.importorskip("onnx", reason="exporting needs the onnx package (npnn[onnx])")
+    pytest.importorskip("onnxruntime", reason="predicting with an ONNX file needs onnxruntime (npnn[onnx])")
+    model = tmp_path / "model.onnx"
+    assert main(["export", str(run), "-o", str(model)]) == 0
+    images, labels, predicted, _ = test_rows
+    right = [i for i in range(ROWS) if predicted[i] == labels[i]][:6]
+    paths = _pngs(tmp_path, images[right])
+    capsys.readouterr()
+    status, from_run, _ = _predict_json(capsys, run, *paths, "--top", "10")
+    for args in ([run, *paths, "--onnx", model], [*paths, "--onnx", model], [model, *paths]):
+        status, from_onnx, err = _predict_json(capsys, *args, "--top", "10")
+        assert (status, err) == (0, "")
+        assert [r["predictions"][0]["class"] for r in from_onnx] == [CLASS_NAMES[labels[i]] for i in right]
+        for ours, theirs in zip(from_run, from_onnx, strict=True):
+            np.testing.assert_allclose([p["probability"] for p in theirs["predictions"]],
+                                       [p["probability"] for p in ours["predictions"]], atol=1e-5)
+    assert main(["predict", str(run), "--onnx", str(model)]) == 2
+    assert "no IMAGE to classify" in capsys.readouterr().err

@@ -3,6 +3,7 @@
   npnn predict RUN_DIR IMAGE...       the run's best checkpoint (a folder made by `npnn train`)
   npnn predict MODEL.onnx IMAGE...    an exported model (`npnn export`), run by ONNX Runtime
                                       (pip install 'npnn[onnx]')
+  npnn predict [RUN_DIR] IMAGE... --onnx MODEL.onnx    the same as the line above
 
 Each image (PNG, JPEG or any format Pillow opens; any size, grey or colour) is prepared as
 Fashion-MNIST's pictures were: upright as its EXIF orientation says, transparent parts on white,
@@ -28,6 +29,7 @@ import numpy as np
 from npnn.cli.errors import EXIT_FAILURE, EXIT_OK, UsageError, debugging
 from npnn.data.image_file import INVERT_CHOICES, ImageFileError, PreparedImage, load_image
 from npnn.training.predict import Predictor, onnx_predictor, run_predictor, top_k
+from npnn.training.run_dir import is_run_dir
 
 
 def register(commands: Any) -> None:
@@ -35,7 +37,10 @@ def register(commands: Any) -> None:
                                  description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", type=Path, metavar="RUN_DIR|MODEL.onnx",
                         help="a run folder made by `npnn train`, or an ONNX file made by `npnn export`")
-    parser.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="image files to classify")
+    parser.add_argument("images", type=Path, nargs="*", metavar="IMAGE", help="image files to classify")
+    parser.add_argument("--onnx", type=Path, metavar="MODEL.onnx",
+                        help="classify with this exported model in ONNX Runtime (a RUN_DIR given "
+                             "before the images is then not needed, and not read)")
     parser.add_argument("--top", type=_count, default=3, metavar="K",
                         help="how many of the likeliest classes to show for each image")
     parser.add_argument("--invert", choices=INVERT_CHOICES, default="auto",
@@ -55,6 +60,12 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.onnx is not None:
+        if not is_run_dir(args.model):
+            args.images = [args.model, *args.images]
+        args.model = args.onnx
+    if not args.images:
+        raise UsageError(f"no IMAGE to classify: give image files after {args.model}")
     predictor = _predictor(args.model, args.data_dir)
     names, images = [], []
     for path in args.images:
