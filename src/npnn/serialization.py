@@ -35,6 +35,9 @@ MAX_DEPTH = 64  # nesting of the metadata skeleton; a state_dict needs about 5
 JSON_MAX_DEPTH = 100  # nesting of any JSON npnn reads; what it writes stays under about 10
 HEADER_MAX_BYTES = 100_000_000  # safetensors' own limit on the header
 TENSOR_FIELDS = {"dtype", "shape", "data_offsets"}  # all a safetensors header entry may hold
+# the safetensors dtypes NumPy holds itself; BF16 and F8_* load only where ml_dtypes (which onnx
+# installs) extends NumPy, and NumPy's own ops do not all take them, so npnn refuses them everywhere
+NUMPY_DTYPES = {"BOOL", "U8", "I8", "U16", "I16", "U32", "I32", "U64", "I64", "F16", "F32", "F64"}
 _STARTED = time.time()  # temp files older than this process and its own can be swept
 
 
@@ -373,3 +376,8 @@ def _check_header(path: Path) -> None:
     except JSONFormatError as error:
         raise CheckpointError(f"{path}: not a readable safetensors file (its header: {error}); the "
                               "file is damaged") from None
+    for name, entry in header.items():
+        dtype = entry.get("dtype") if name != "__metadata__" and isinstance(entry, dict) else None
+        if isinstance(dtype, str) and dtype not in NUMPY_DTYPES:
+            raise CheckpointError(f"{path}: not a readable safetensors file for npnn (tensor {name!r} "
+                                  f"has dtype {dtype}, which NumPy cannot hold: save it as float32)")
