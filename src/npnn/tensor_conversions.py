@@ -195,6 +195,20 @@ class TensorDataMethods:
     def div_(self, other: Any) -> Any:
         return self._update_("div", other)
 
+    def relu_(self) -> Any:
+        return self._update_("assign", self.relu())
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Any:
+        return self._update_("assign", self.clamp(min, max))
+
+    clip_ = clamp_
+
+    def sigmoid_(self) -> Any:
+        return self._update_("assign", self.sigmoid())
+
+    def tanh_(self) -> Any:
+        return self._update_("assign", self.tanh())
+
     def __iadd__(self, other: Any) -> Any:
         return self._update_("add", other)
 

@@ -121,7 +121,5 @@ def test_dropout2d_is_reproducible_with_manual_seed_and_the_identity_in_eval() -
 def test_dropout2d_errors_name_the_fix() -> None:
     with pytest.raises(ValueError, match="between 0 and 1"):
         nn.Dropout2d(1.5)
-    with pytest.raises(NotImplementedError, match="inplace=True is not implemented"):
-        nn.Dropout2d(0.5, inplace=True)
     with pytest.raises(ValueError, match="use dropout for element-wise dropout"):
         F.dropout2d(npnn.ones(4, 5), 0.5)

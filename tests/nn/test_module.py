@@ -335,7 +335,7 @@ def test_repr_of_nested_modules_is_indented() -> None:
         "    (0): ReLU()\n"
         "    (1): BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)\n"
         "  )\n"
-        "  (2): Dropout(p=0.2)\n"
+        "  (2): Dropout(p=0.2, inplace=False)\n"
         ")"
     )
     assert repr(model) == expected

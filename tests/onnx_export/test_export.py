@@ -79,6 +79,7 @@ LAYERS = {
     "batch norm 2d, no affine": (lambda: with_running_stats(nn.BatchNorm2d(3, affine=False)), (3, 4, 4)),
     "batch norm 1d": (lambda: with_running_stats(nn.BatchNorm1d(5)), (5,)),
     "relu": (lambda: nn.ReLU(), (7,)),
+    "relu in place": (lambda: nn.Sequential(nn.Linear(7, 7), nn.ReLU(inplace=True), nn.Linear(7, 2)), (7,)),
     "leaky relu": (lambda: nn.LeakyReLU(0.2), (7,)),
     "elu": (lambda: nn.ELU(0.5), (7,)),
     "gelu": (lambda: nn.GELU(), (7,)),

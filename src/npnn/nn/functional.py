@@ -14,38 +14,77 @@ from npnn.ops import (
     binary_cross_entropy_with_logits,
     conv2d,
     cross_entropy,
-    dropout,
     dropout2d,
-    elu,
     gelu,
     l1_loss,
-    leaky_relu,
     linear,
     log_softmax,
     max_pool2d,
     mse_loss,
     nll_loss,
     pad,
-    relu,
     sigmoid,
     smoothed_nll_loss,
     softmax,
     softplus,
     tanh,
 )
+from npnn.ops import dropout as _dropout
+from npnn.ops import elu as _elu
+from npnn.ops import leaky_relu as _leaky_relu
+from npnn.ops import relu as _relu
+from npnn.ops.inplace import in_place
 
 __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "conv2d", "cross_entropy", "dropout", "dropout2d", "elu",
-    "gelu", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d",
-    "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu", "sigmoid", "silu",
+    "binary_cross_entropy_with_logits", "conv2d", "cross_entropy", "dropout", "dropout2d", "elu", "elu_",
+    "gelu", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "log_softmax", "max_pool2d",
+    "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu", "relu_", "sigmoid", "silu",
     "smoothed_nll_loss", "softmax", "softplus", "tanh",
 ]
 
 
-def silu(input: Tensor) -> Tensor:
+# `inplace=True` (PyTorch's keyword) writes the result into the input and returns it, recorded
+# in the graph as an in-place update (npnn.ops.inplace); it saves no memory in npnn.
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0); the gradient at 0 is 0."""
+    return in_place(input, _relu(input), inplace)
+
+
+def relu_(input: Tensor) -> Tensor:
+    return relu(input, inplace=True)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, else negative_slope · x."""
+    return in_place(input, _leaky_relu(input, negative_slope), inplace)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else alpha · (exp(x) - 1)."""
+    return in_place(input, _elu(input, alpha), inplace)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, inplace=True)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x · sigmoid(x) (also called swish)."""
-    return input * sigmoid(input)
+    if not inplace:
+        return input * sigmoid(input)
+    x = input.clone()  # the product saves its factors, which the in-place write would change
+    return in_place(input, x * sigmoid(x))
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Inverted dropout; the identity when not training or p == 0."""
+    return _dropout(input, p, training, inplace)
 
 
 def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,

@@ -8,6 +8,7 @@ from typing import Any
 from npnn import backend, random
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
+from npnn.ops.inplace import in_place
 
 
 class Dropout(Function):
@@ -23,15 +24,16 @@ class Dropout(Function):
         return grad_output * self.mask
 
 
-def dropout(input: Any, p: float = 0.5, training: bool = True,
+def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False,
             generator: random.Generator | None = None) -> Tensor:
-    """Inverted dropout; the identity when not training or p == 0."""
+    """Inverted dropout; the identity when not training or p == 0. `inplace=True` writes the
+    result into `input` (recorded in the graph as PyTorch's in-place ops are)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability must be in [0, 1], got {p}")
     input = to_tensor(input)
     if not training or p == 0.0:
         return input
-    return Dropout.apply(input, p=p, generator=generator)
+    return in_place(input, Dropout.apply(input, p=p, generator=generator), inplace)
 
 
 def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False,
@@ -40,8 +42,6 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool =
     identity when not training. A 3-D input is taken as (N, C, L), as PyTorch 2.13 does."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if inplace:
-        raise NotImplementedError("dropout2d: inplace=True is not implemented; use inplace=False")
     input = to_tensor(input)
     if input.ndim not in (3, 4):
         raise ValueError(f"dropout2d expects input of shape (N, C, H, W), got {input.shape}; "
@@ -49,4 +49,4 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool =
     if not training or p == 0.0:
         return input
     mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
-    return Dropout.apply(input, p=p, generator=generator, mask_shape=mask_shape)
+    return in_place(input, Dropout.apply(input, p=p, generator=generator, mask_shape=mask_shape), inplace)

@@ -69,6 +69,12 @@ def update_(tensor: Tensor, kind: str, value: Any = None, index: Any = Ellipsis)
     return tensor
 
 
+def in_place(input: Tensor, result: Tensor, inplace: bool = True) -> Tensor:
+    """PyTorch's `inplace=True` (relu(x, inplace=True), Dropout(inplace=True)): `result` written
+    into `input`, which is returned, recorded in the graph as x.copy_(result) is; else `result`."""
+    return update_(input, "assign", result) if inplace else result
+
+
 def _write(tensor: Tensor, kind: str, value: Any, index: Any) -> None:
     """The update on the raw array, outside autograd."""
     raw = value.array if isinstance(value, Tensor) else value
