@@ -221,3 +221,99 @@ def test_import_npnn_loads_no_onnx_until_npnn_onnx_is_used():
             "npnn.onnx.export; assert 'onnx' in sys.modules; print('ok')")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+class ResidualBlock(nn.Module):
+    """A ResNet-style block whose forward adds in place (out += x), as torchvision's do."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.bn = nn.Conv2d(3, 3, 3, padding=1), nn.BatchNorm2d(3)
+
+    def forward(self, x):
+        out = self.bn(self.conv(x))
+        out += x
+        return npnn.nn.functional.relu(out)
+
+
+def test_an_export_under_no_grad_still_records_in_place_updates():
+    npnn.manual_seed(0)
+    model = with_running_stats_in(ResidualBlock())
+    with npnn.no_grad():
+        assert_same(model, (3, 8, 8))
+
+
+def with_running_stats_in(model):
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            with_running_stats(module)
+    return model
+
+
+@pytest.mark.parametrize("pool, size", [(nn.AvgPool2d(4), 7), (nn.AvgPool2d(3, stride=2), 4),
+                                        (nn.AvgPool2d(5), 5)])
+def test_one_pooling_window_per_axis_keeps_its_size(pool, size):
+    assert_same(nn.Sequential(pool, nn.Flatten()), (2, size, size))
+
+
+def test_a_forward_that_leaves_npnn_s_ops_is_refused_not_written_wrong(tmp_path):
+    npnn.manual_seed(0)
+    for forward in (lambda x: x * (x > 0).float(), lambda x: x / x.abs().max().item(),
+                    lambda x: (x * 10).long().float() / 10, lambda x: x * x.argmax(1, keepdim=True)):
+        path = tmp_path / "model.onnx"
+        refused = r"on a second input.*outside npnn's differentiable"
+        with pytest.raises(npnn.onnx.OnnxExportError, match=refused):
+            npnn.onnx.export(Lambda(forward), npnn.randn(2, 6), path)
+        assert not path.exists()
+    npnn.onnx.export(Lambda(lambda x: x * (x > 0).float()), npnn.randn(2, 6), path, verify=False)
+    assert path.exists()  # the user's choice: traced as it ran
+
+
+def test_names_never_collide_with_parameters():
+    class Named(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(5, 5)
+            self.const_0 = nn.Parameter(npnn.ones(5))
+            self.input = nn.Parameter(npnn.full((5,), 2.0))
+
+        def forward(self, x):
+            return self.fc(x) * 2 + self.const_0 * self.input
+
+    npnn.manual_seed(0)
+    proto = assert_same(Named(), (5,))
+    assert proto.graph.input[0].name not in {"input", "const_0"}
+    with pytest.raises(ValueError, match=r"'fc\.weight' is already the name of a parameter"):
+        npnn.onnx.export(Named(), npnn.randn(2, 5), io.BytesIO(), input_names=["fc.weight"])
+
+
+def test_mixed_dtypes_are_cast_as_npnn_promotes_them():
+    class Mixed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(4, 4)
+            self.register_buffer("offset", np.linspace(0, 1, 4))  # float64
+
+        def forward(self, x):
+            return self.linear(x) + self.offset + x.var() + x.std(0) + x.var(0, correction=0)
+
+    npnn.manual_seed(0)
+    model = Mixed()
+    assert_same(model, (4,))
+    assert model(npnn.randn(2, 4)).dtype == np.float64
+
+
+def test_a_forward_may_change_its_input_in_place():
+    model = nn.Sequential(nn.Linear(6, 6))
+
+    class Scales(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = model
+
+        def forward(self, x):
+            x.mul_(2)
+            return self.inner(x)
+
+    npnn.manual_seed(0)
+    assert_same(Scales(), (6,))

@@ -21,11 +21,13 @@ from onnx import helper
 
 import npnn
 from npnn._tensor import Tensor
+from npnn.autograd.grad_mode import enable_grad
 from npnn.nn.module import Module
 from npnn.onnx.graph import Graph, OnnxExportError
 from npnn.onnx.layers import CONVERTERS as LAYER_CONVERTERS
 from npnn.onnx.tensor_ops import CONVERTERS as TENSOR_CONVERTERS
 from npnn.onnx.trace import Adopt, Call, trace
+from npnn.onnx.verify import check_outputs
 from npnn.serialization import atomic_write_bytes
 
 CONVERTERS = {**LAYER_CONVERTERS, **TENSOR_CONVERTERS}
@@ -37,12 +39,16 @@ BATCH = "batch"
 def export(model: Module, args: Any, f: str | os.PathLike[str] | io.IOBase, *,
            input_names: Sequence[str] | None = None, output_names: Sequence[str] | None = None,
            opset_version: int = 17, dynamic_batch: bool = True,
-           metadata: Mapping[str, str] | None = None, doc_string: str = "") -> onnx.ModelProto:
+           metadata: Mapping[str, str] | None = None, doc_string: str = "",
+           verify: bool = True) -> onnx.ModelProto:
     """Write `model` as ONNX to the path or binary file `f` and return the ModelProto.
 
     `args` is the example input (a Tensor or array, or a tuple of them). An op npnn cannot
     write as ONNX raises OnnxExportError naming the layer that called it. Values the forward
-    computes outside npnn's differentiable ops (comparisons, argmax) are recorded as constants.
+    computes outside npnn's differentiable ops (comparisons, .item(), integer casts) would be
+    recorded as constants: so, where ONNX Runtime is installed and `verify` is on, the graph is
+    run on a second random input (at another batch size) and must give the model's outputs, or
+    nothing is written and OnnxExportError says so.
     """
     if opset_version not in OPSETS:
         raise ValueError(f"opset_version={opset_version}: npnn writes opsets "
@@ -53,8 +59,11 @@ def export(model: Module, args: Any, f: str | os.PathLike[str] | io.IOBase, *,
     proto.doc_string = doc_string
     try:
         onnx.checker.check_model(proto, full_check=True)
-    except onnx.checker.ValidationError as error:  # a converter's mistake, not the user's
-        raise OnnxExportError(f"the exported graph failed onnx.checker: {error}") from None
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
+        raise OnnxExportError(f"the exported graph failed onnx.checker ({error}); this is npnn's "
+                              "mistake: please report it with the model") from None
+    if verify:
+        check_outputs(model, proto, inputs, dynamic_batch)
     data = proto.SerializeToString()
     if hasattr(f, "write"):
         f.write(data)  # type: ignore[union-attr]
@@ -74,9 +83,11 @@ def build(model: Module, inputs: tuple[Tensor, ...], input_names: Sequence[str] 
         for module, training in modes:
             module.training = training
     outputs = _outputs(output)
-    graph = Graph(_named_arrays(model), opset)
-    input_names = _names(input_names, len(inputs), "input", "input_names")
-    output_names = _names(output_names, len(outputs), "output", "output_names")
+    named = _named_arrays(model)
+    taken = {name for name, _ in named.values()}
+    input_names = _names(input_names, len(inputs), "input", "input_names", taken)
+    output_names = _names(output_names, len(outputs), "output", "output_names", taken | set(input_names))
+    graph = Graph(named, opset, taken | set(input_names) | set(output_names))
     for tensor, name in zip(inputs, input_names, strict=True):
         graph.bind(tensor.array, name)
         graph.batch_axis[name] = 0 if dynamic_batch and tensor.ndim else None
@@ -100,12 +111,27 @@ def _convert(graph: Graph, call: Call) -> None:
     if converter is None:
         raise OnnxExportError(f"{call.layer} cannot be exported to ONNX: its op {call.op} has no ONNX "
                               f"conversion in npnn (supported: {', '.join(sorted(CONVERTERS))})")
-    names = [graph.value(item, call.output) for item in call.arrays if item is not None]
+    items = [item for item in call.arrays if item is not None]
+    names = [_promoted(graph, graph.value(item, call.output), item, call, position)
+             for position, item in enumerate(items)]
     graph.bind(call.output_array, converter(graph, call, names))
 
 
+def _promoted(graph: Graph, name: str, item: Any, call: Call, position: int) -> str:
+    """An input in another float/int dtype than the op's result cast to it, as npnn's `apply`
+    promoted it (ONNX ops take one dtype); a Where's condition and a Cast's input stay."""
+    dtype = getattr(item, "dtype", None)
+    out = call.output.dtype
+    if (dtype is None or np.dtype(dtype) == out or np.dtype(out).kind != "f" or call.op == "Cast"
+            or (call.op == "Where" and position == 0)):
+        return name
+    return graph.node("Cast", [name], "promoted", graph.batch_axis.get(name),
+                      to=helper.np_dtype_to_tensor_dtype(out))
+
+
 def _example_inputs(args: Any) -> tuple[Tensor, ...]:
-    """Fresh float tensors that require grad (so every op on them is traced)."""
+    """Fresh float tensors that require grad (so every op on them is traced), each the result of
+    a copy rather than a leaf, so that a forward may change its input in place."""
     items = args if isinstance(args, (tuple, list)) else (args,)
     if not items:
         raise ValueError("export needs an example input (args), as torch.onnx.export")
@@ -115,7 +141,8 @@ def _example_inputs(args: Any) -> tuple[Tensor, ...]:
         if not hasattr(item, "shape") or np.dtype(array.dtype).kind != "f":
             raise TypeError(f"export: the example input must be floating-point tensors or arrays, got "
                             f"{type(item).__name__} of {getattr(array, 'dtype', '?')}")
-        tensors.append(Tensor(array.copy(), requires_grad=True))
+        with enable_grad():
+            tensors.append(Tensor(array.copy(), requires_grad=True).clone())
     return tuple(tensors)
 
 
@@ -127,12 +154,21 @@ def _outputs(output: Any) -> list[Tensor]:
     return outputs
 
 
-def _names(names: Sequence[str] | None, count: int, default: str, argument: str) -> list[str]:
+def _names(names: Sequence[str] | None, count: int, default: str, argument: str,
+           taken: set[str]) -> list[str]:
+    """The graph's input or output names: the given ones, else `default` (numbered), never a name
+    a parameter, buffer or input already has."""
     if names is None:
-        return [default] if count == 1 else [f"{default}_{i}" for i in range(count)]
+        base = default
+        while base in taken or any(f"{base}_{i}" in taken for i in range(count)):
+            base = f"{base}_"
+        return [base] if count == 1 else [f"{base}_{i}" for i in range(count)]
     names = list(names)
     if len(names) != count or len(set(names)) != count or not all(isinstance(n, str) and n for n in names):
         raise ValueError(f"{argument}={names!r}: give {count} distinct non-empty names")
+    if taken & set(names):
+        raise ValueError(f"{argument}={names!r}: {sorted(taken & set(names))[0]!r} is already the name "
+                         "of a parameter, buffer or input; choose another")
     return names
 
 

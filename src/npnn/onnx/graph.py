@@ -20,8 +20,9 @@ class Graph:
     name. `batch_axis[name]` is the axis that holds the batch (None: none), so that ops that
     fix a shape (reshape) can leave it free."""
 
-    def __init__(self, named_arrays: dict[int, tuple[str, Any]], opset: int) -> None:
+    def __init__(self, named_arrays: dict[int, tuple[str, Any]], opset: int, reserved: set[str]) -> None:
         self.opset = opset
+        self._reserved = reserved  # state_dict, input and output names: no node output takes one
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: dict[str, onnx.TensorProto] = {}
         self.batch_axis: dict[str, int | None] = {}
@@ -31,9 +32,11 @@ class Graph:
         self._count: dict[str, int] = {}
 
     def fresh(self, hint: str) -> str:
-        number = self._count.get(hint, 0)
-        self._count[hint] = number + 1
-        return f"{hint}_{number}"
+        while True:
+            number = self._count.get(hint, 0)
+            self._count[hint] = number + 1
+            if f"{hint}_{number}" not in self._reserved:
+                return f"{hint}_{number}"
 
     def bind(self, array: Any, name: str) -> None:
         """Name the value `array` holds from now on (a traced input, an op's output, or an array

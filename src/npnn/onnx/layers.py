@@ -66,7 +66,8 @@ def _plain_windows(matrix: np.ndarray) -> tuple[int, int] | None:
     zero elsewhere (no padding, every window whole), else None."""
     outputs, size = matrix.shape
     kernel = int(np.count_nonzero(matrix[0]))
-    stride = int(np.argmax(matrix[1] != 0)) if outputs > 1 else 1
+    # one window: any stride that leaves room for no second one
+    stride = int(np.argmax(matrix[1] != 0)) if outputs > 1 else size - kernel + 1
     if kernel == 0 or (outputs - 1) * stride + kernel > size:
         return None
     expected = np.zeros_like(matrix)

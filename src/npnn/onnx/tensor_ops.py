@@ -93,9 +93,18 @@ def var(g: Graph, call: Call, names: list[str]) -> str:
     squares = g.node("Mul", [centred, centred], "var", axis)
     total = g.node("ReduceSum", [squares, g.ints(dims, "axes")], "var", _reduced_axis(axis, dims, keepdim),
                    keepdims=int(keepdim))
+    correction = call.kwargs.get("correction", 1)
+    dtype = call.output.dtype
+    if axis in dims:  # the count includes the batch: read it from the input's shape at run time
+        sizes = g.node("Gather", [g.node("Shape", [x], "var_shape"), g.ints(dims, "axes")], "var_sizes")
+        count = g.node("Cast", [g.node("ReduceProd", [sizes], "var_count", keepdims=0)], "var_count",
+                       to=helper.np_dtype_to_tensor_dtype(dtype))
+        less = g.node("Sub", [count, g.constant(np.asarray(correction, dtype), "correction")], "var_divisor")
+        divisor = g.node("Max", [less, g.constant(np.asarray(0, dtype), "zero")], "var_divisor")
+        return g.node("Div", [total, divisor], "var", g.batch_axis[total])
     count = int(np.prod([shape[d] for d in dims]))
-    divisor = count - call.kwargs.get("correction", 1)
-    value = np.asarray(divisor if divisor > 0 else 0, call.output.dtype)
+    divisor = count - correction
+    value = np.asarray(divisor if divisor > 0 else 0, dtype)
     return g.node("Div", [total, g.constant(value, "count")], "var", g.batch_axis[total])
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from npnn._tensor import Tensor
 from npnn.autograd.function import Function
+from npnn.autograd.grad_mode import enable_grad
 from npnn.nn.module import Module
 from npnn.ops import inplace
 
@@ -80,7 +81,8 @@ def trace(model: Module, inputs: Sequence[Tensor]) -> tuple[list[Call | Adopt], 
     Module.__call__ = call  # type: ignore[method-assign]
     inplace._adopt = adopt
     try:
-        output = model(*inputs)
+        with enable_grad():  # under no_grad, in-place updates would skip the op the trace sees
+            output = model(*inputs)
     finally:
         Function.apply = original_apply  # type: ignore[method-assign]
         Module.__call__ = original_call  # type: ignore[method-assign]
