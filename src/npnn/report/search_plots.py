@@ -11,16 +11,17 @@ from __future__ import annotations
 import math
 import textwrap
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullFormatter
 
-from npnn.report.figures import new_figure, styled
+from npnn.report.figures import axes_list, new_figure, styled
 from npnn.report.search_levels import (
     MAX_LEVELS,
     best_trial,
@@ -67,6 +68,14 @@ def _panels(figure: Figure, count: int, ncols: int) -> list:
     return list(axes[:count])
 
 
+def _legend(figure: Figure, axes: list[Axes], own: bool, handles: list, **options: object) -> None:
+    """Outside the panels on a figure of our own; in the last panel of a caller's figure."""
+    if own:
+        figure.legend(handles=handles, **options)
+    else:
+        axes[-1].legend(handles=handles, fontsize=7, title=options.get("title"))
+
+
 def _label_outer(axes: list, ncols: int, xlabel: str, ylabel: str) -> None:
     """Axis labels on the left column and on the lowest panel of each column only."""
     for index, ax in enumerate(axes):
@@ -77,14 +86,18 @@ def _label_outer(axes: list, ncols: int, xlabel: str, ylabel: str) -> None:
             ax.tick_params(axis="x", labelbottom=True)
 
 
-def _nothing_to_plot(search: Search, what: str) -> Figure:
+def _nothing_to_plot(search: Search, what: str, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """A figure that says so, rather than an exception in the middle of a report."""
-    figure = new_figure(7.5, 2.5)
-    ax = figure.add_subplot()
-    ax.text(0.5, 0.5, "no complete trials to plot", ha="center", va="center", transform=ax.transAxes)
-    ax.set_axis_off()
-    _suptitle(figure, search, what)
-    return figure
+    if ax is None:
+        figure = new_figure(7.5, 2.5)
+        target = figure.add_subplot()
+        _suptitle(figure, search, what)
+    else:
+        target = axes_list(ax, 1, "a message")[0]
+        target.set_title(what)
+    target.text(0.5, 0.5, "no complete trials to plot", ha="center", va="center", transform=target.transAxes)
+    target.set_axis_off()
+    return target.figure
 
 
 def _percent(value: float | None) -> float:
@@ -92,14 +105,15 @@ def _percent(value: float | None) -> float:
 
 
 @styled
-def plot_accuracy_vs_strength(search: Search) -> Figure:
+def plot_accuracy_vs_strength(search: Search, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """A grid of scatter plots, one row per layout and one column per lr: how much
     regularization helps or hurts once the other settings are fixed. 'none' sits at its own
-    tick left of the log-scaled strengths."""
+    tick left of the log-scaled strengths. `ax`: Axes to draw into, one per (layout, lr) panel in
+    row-major order (e.g. `plt.subplots(layouts, lrs, sharex=True, sharey=True)[1]`)."""
     what = "Accuracy vs regularization strength (rows: layout; columns: lr)"
     trials = search.complete
     if not trials:
-        return _nothing_to_plot(search, what)
+        return _nothing_to_plot(search, what, ax)
     layouts = by_layout(trials)
     lr_of, lrs = lr_levels(trials)
     kinds = sorted({t.regularization for t in trials}, key=kind_rank)
@@ -108,8 +122,15 @@ def plot_accuracy_vs_strength(search: Search) -> Figure:
     high = math.ceil(math.log10(strengths[-1]) - 1e-9) if strengths else low
     none_x = 10.0 ** (low - NONE_GAP)  # far enough left that its tick label clears 10^low
 
-    figure = new_figure(max(7.5, 1.4 * len(lrs) + 1.8), 1.65 * len(layouts) + 1.3)
-    axes = figure.subplots(len(layouts), len(lrs), sharex=True, sharey=True, squeeze=False)
+    own = ax is None
+    if ax is None:
+        figure = new_figure(max(7.5, 1.4 * len(lrs) + 1.8), 1.65 * len(layouts) + 1.3)
+        axes = figure.subplots(len(layouts), len(lrs), sharex=True, sharey=True, squeeze=False)
+    else:
+        count = len(layouts) * len(lrs)
+        axes = np.array(axes_list(ax, count, f"{len(layouts)} layouts × {len(lrs)} learning rates")[:count],
+                        dtype=object).reshape(len(layouts), len(lrs))
+        figure = axes[0, 0].figure
     for row, group in enumerate(layouts.values()):
         for col, lr in enumerate(lrs):
             ax = axes[row, col]
@@ -133,15 +154,20 @@ def plot_accuracy_vs_strength(search: Search) -> Figure:
             if strengths:
                 ax.axvline(10.0 ** (low - NONE_GAP / 2), color="0.6", linestyle=":", linewidth=0.8)
 
-    ax = axes[0, 0]
-    ax.set_xscale("log")
     decades = list(range(low, high + 1)) if strengths else []
-    ax.set_xticks([none_x] + [10.0**k for k in decades], ["none"] + [f"$10^{{{k}}}$" for k in decades])
-    ax.xaxis.set_minor_locator(FixedLocator([m * 10.0**k for k in decades[:-1] for m in range(2, 10)]))
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlim(none_x * 10**-0.35, 10.0 ** (max(high, low - 1) + 0.35))
-    ax.tick_params(axis="x", labelsize=7)
-    figure.supxlabel("regularization strength (penalty coefficient; 'none' = unregularized)", fontsize=9)
+    for ax in axes.ravel() if not own else axes[:1, :1].ravel():  # shared x on a figure of our own
+        ax.set_xscale("log")
+        ax.set_xticks([none_x] + [10.0**k for k in decades], ["none"] + [f"$10^{{{k}}}$" for k in decades])
+        ax.xaxis.set_minor_locator(FixedLocator([m * 10.0**k for k in decades[:-1] for m in range(2, 10)]))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlim(none_x * 10**-0.35, 10.0 ** (max(high, low - 1) + 0.35))
+        ax.tick_params(axis="x", labelsize=7)
+    xlabel = "regularization strength (penalty coefficient; 'none' = unregularized)"
+    if own:
+        figure.supxlabel(xlabel, fontsize=9)
+    else:
+        for ax in axes[-1]:
+            ax.set_xlabel("regularization strength", fontsize=8)
 
     handles = [Line2D([], [], linestyle="none", marker=KIND_STYLE.get(k, OTHER_STYLE)[1],
                       color=KIND_STYLE.get(k, OTHER_STYLE)[0], label=k if k == "none" else k.upper())
@@ -149,28 +175,34 @@ def plot_accuracy_vs_strength(search: Search) -> Figure:
     handles += [Line2D([], [], linestyle="none", marker="o", color="black", label="filled: validation"),
                 Line2D([], [], linestyle="none", marker="o", markerfacecolor="none", markersize=8,
                        color="black", label="hollow: test")]
-    figure.legend(handles=handles, loc="outside right upper", title="regularization")
+    _legend(figure, list(axes.ravel()), own, handles, loc="outside right upper", title="regularization")
     cells: dict[tuple, list[Trial]] = defaultdict(list)
     for trial in trials:
         cells[trial.layout, lr_of(trial), trial.regularization, trial.reg_strength].append(trial)
-    _suptitle(figure, search, what, crowding(cells.values(), best=False), LEGEND_INCHES)
+    if own:
+        _suptitle(figure, search, what, crowding(cells.values(), best=False), LEGEND_INCHES)
     return figure
 
 
 @styled
-def plot_accuracy_vs_lr(search: Search) -> Figure:
+def plot_accuracy_vs_lr(search: Search, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """One panel per layout, one line per regularization setting: which learning rate works
-    and whether regularization moves it."""
+    and whether regularization moves it. `ax`: Axes to draw into, one per layout."""
     what = "Validation accuracy vs learning rate, one line per regularization setting"
     trials = search.complete
     if not trials:
-        return _nothing_to_plot(search, what)
+        return _nothing_to_plot(search, what, ax)
     layouts = by_layout(trials)
     setting, settings = regularization_settings(trials)
     colors = _setting_colors(trials, setting, settings)
-    ncols = min(3, len(layouts))
-    figure = new_figure(max(7.5, 3.3 * ncols + 1.6), 2.9 * math.ceil(len(layouts) / ncols) + 0.9)
-    axes = _panels(figure, len(layouts), ncols)
+    own = ax is None
+    ncols = min(3, len(layouts)) if own else 1
+    if ax is None:
+        figure = new_figure(max(7.5, 3.3 * ncols + 1.6), 2.9 * math.ceil(len(layouts) / ncols) + 0.9)
+        axes = _panels(figure, len(layouts), ncols)
+    else:
+        axes = axes_list(ax, len(layouts), "one per layout")[:len(layouts)]
+        figure = axes[0].figure
     lrs = [t.lr for t in trials]
     log_x = max(lrs) / min(lrs) > 10.0 + 1e-9
     joined = len(set(lrs)) <= MAX_LEVELS  # lines through a sampled (continuous) lr would zigzag
@@ -202,8 +234,9 @@ def plot_accuracy_vs_lr(search: Search) -> Figure:
     _label_outer(axes, ncols, "learning rate" + (" (log scale)" if log_x else ""), VAL_LABEL)
     handles = [Line2D([], [], color=colors[n][0], marker=colors[n][1], label=n,
                       linestyle=colors[n][2] if joined else "none") for n in settings]
-    figure.legend(handles=handles, loc="outside right upper", title="regularization")
-    _suptitle(figure, search, what, crowding(cells), LEGEND_INCHES)
+    _legend(figure, axes, own, handles, loc="outside right upper", title="regularization")
+    if own:
+        _suptitle(figure, search, what, crowding(cells), LEGEND_INCHES)
     return figure
 
 
@@ -222,13 +255,14 @@ def _setting_colors(trials: list[Trial], setting: Callable[[Trial], str],
 
 
 @styled
-def plot_search_heatmap(search: Search) -> Figure:
+def plot_search_heatmap(search: Search, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """The whole grid at a glance: one panel per layout, validation accuracy per lr and
-    regularization setting, best cell outlined; one colour scale for all panels."""
+    regularization setting, best cell outlined; one colour scale for all panels. `ax`: Axes to
+    draw into, one per layout (the colour bar takes room beside them)."""
     what = "Validation accuracy (%) by learning rate × regularization, per layout"
     trials = search.complete
     if not trials:
-        return _nothing_to_plot(search, what)
+        return _nothing_to_plot(search, what, ax)
     layouts = by_layout(trials)
     lr_of, lrs = lr_levels(trials)
     setting, settings = regularization_settings(trials)
@@ -243,11 +277,16 @@ def plot_search_heatmap(search: Search) -> Figure:
     clipped = vmin > np.nanmin(values)
     cmap = colormaps[HEATMAP_CMAP]
 
-    ncols = 1 if len(layouts) <= 3 else 2
-    nrows = math.ceil(len(layouts) / ncols)
-    figure = new_figure(max(6.5, ncols * (0.62 * len(lrs) + 1.6) + 1.8),
-                        (0.3 * len(settings) + 1.0) * nrows + 1.2)
-    axes = _panels(figure, len(layouts), ncols)
+    own = ax is None
+    ncols = 1 if len(layouts) <= 3 or not own else 2
+    if ax is None:
+        nrows = math.ceil(len(layouts) / ncols)
+        figure = new_figure(max(6.5, ncols * (0.62 * len(lrs) + 1.6) + 1.8),
+                            (0.3 * len(settings) + 1.0) * nrows + 1.2)
+        axes = _panels(figure, len(layouts), ncols)
+    else:
+        axes = axes_list(ax, len(layouts), "one per layout")[:len(layouts)]
+        figure = axes[0].figure
     missing = False
     tilt = len(lrs) > MAX_LEVELS or any(len(lr) > 6 for lr in lrs)
     for ax, (layout, group) in zip(axes, layouts.items(), strict=True):
@@ -262,8 +301,9 @@ def plot_search_heatmap(search: Search) -> Figure:
     handles = [Patch(facecolor="none", edgecolor=BEST_COLOR, linewidth=2, label="best in panel")]
     if missing:
         handles.append(Patch(facecolor="0.88", edgecolor="0.6", hatch="///", label="no complete trial"))
-    figure.legend(handles=handles, loc="outside lower center", ncols=len(handles))
-    _suptitle(figure, search, what, crowding(cells.values(), "cell"))
+    if own:
+        figure.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+        _suptitle(figure, search, what, crowding(cells.values(), "cell"))
     return figure
 
 
