@@ -10,30 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from npnn.report.sources import Search, load_search
-from npnn.search import SearchOptions, SearchSpace, load_space, preset, run_search
+from npnn.search import SearchOptions, SearchSpace, run_search, search_options
 from npnn.search.study import DEFAULT_TRIALS
 from npnn.workflow.progress import TrialBar
-
-
-def search_options(space: SearchSpace | str = "original-2", out: str | Path | None = None,
-                   trials: int | None = None, jobs: int = 1, sampler: str | None = None, seed: int = 0,
-                   prune: bool = False, storage: str | None = None, study: str = "npnn-search",
-                   max_grid: int | None = None, **overrides: Any) -> SearchOptions:
-    """The SearchOptions of `npnn search`: `space` a preset's name, a TOML file (*.toml) or a
-    SearchSpace; `out` defaults to searches/<name>; `overrides` are fixed settings of every
-    trial (epochs=1, train_subset=3000), checked against the space's first point (ConfigError)."""
-    if isinstance(space, SearchSpace):
-        name, source = "search", space.description or "a SearchSpace"
-    elif str(space).endswith(".toml"):
-        name, source, space = Path(space).stem, str(space), load_space(str(space))
-    else:
-        name, source, space = str(space), str(space), preset(str(space))
-    first = {p.name: p.labels()[0] if p.choices else p.low for p in space.params}
-    space.config(first, overrides)
-    return SearchOptions(out=Path(out) if out is not None else Path("searches") / name, space=space,
-                         space_source=source, sampler=sampler, seed=seed, trials=trials, jobs=jobs,
-                         prune=prune, storage=storage, study=study, overrides=overrides,
-                         **({} if max_grid is None else {"max_grid": max_grid}))
 
 
 def search(space: SearchSpace | str = "original-2", out: str | Path | None = None, *,
