@@ -3,6 +3,7 @@ returning Run and Search objects that show as HTML in Jupyter; quiet at import."
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from tqdm import auto
@@ -13,6 +14,7 @@ from npnn.training import ConfigError, TrainConfig, Trainer
 from npnn.training.reporter import Reporter
 from npnn.workflow import progress
 
+README = Path(__file__).resolve().parents[1] / "README.md"
 QUICK = {"hidden": [32], "epochs": 1, "batch_size": 100, "train_subset": 1000}
 
 
@@ -66,16 +68,35 @@ def test_resume_continues_an_interrupted_run_to_the_end(tmp_path):
     assert run.history.records[-1].step == 10  # 1000 images, batches of 100, one epoch
 
 
-def test_search_returns_the_search_with_its_results_table(tmp_path):
+@pytest.fixture(scope="module")
+def two_layouts(tmp_path_factory):
     space = SearchSpace([Param("hidden", ([16], [16, 8])), Param("lr", (0.003,))],
                         fixed={"batch_size": 100}, sampler="grid", description="two layouts")
-    found = workflow.search(space, out=tmp_path / "s", epochs=1, train_subset=600, progress=False)
+    return workflow.search(space, out=tmp_path_factory.mktemp("search") / "s", epochs=1, train_subset=600,
+                           progress=False)
+
+
+def test_search_returns_the_search_with_its_results_table(two_layouts):
+    found = two_layouts
     assert [t.state for t in found.trials] == ["complete", "complete"]
     assert [row[1] for row in found.results.rows] == ["784-16-10", "784-16-8-10"]
     html = found._repr_html_()
     assert html.count("<tr>") == 3 and "784-16-8-10" in html
     assert found.best_table("2 hidden layers").rows[0][2] == "784-16-8-10"
-    assert (tmp_path / "s" / "search.json").is_file()
+    assert (found.path / "search.json").is_file()
+
+
+def test_the_readmes_five_line_notebook_report(two_layouts):
+    """The README's `npnn report` in five lines, on a real search, shows the whole report."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Notebooks"):]
+    code = section[section.index("```python\n") + 10:section.index("```\n", section.index("```python"))]
+    assert len(code.strip().splitlines()) == 5
+    namespace = {}
+    exec(code.replace('"searches/original-2"', repr(str(two_layouts.path))), namespace)
+    html = namespace["report"]._repr_html_()
+    assert "Experiment report" in html and html.count("<img") >= 5 and "Best 1 of 1 models" in html
+    assert "<table" in namespace["found"]._repr_html_()
 
 
 def test_search_options_keep_trial_settings_apart_from_the_searchs_own():
