@@ -9,7 +9,6 @@ search_result.csv alone, so a bare CSV is enough.
 from __future__ import annotations
 
 import math
-import textwrap
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
@@ -32,76 +31,23 @@ from npnn.report.search_levels import (
     lr_levels,
     regularization_settings,
 )
+from npnn.report.search_panels import (
+    LEGEND_INCHES,
+    VAL_LABEL,
+    label_outer,
+    legend,
+    nothing_to_plot,
+    panels,
+    percent,
+    suptitle,
+)
 from npnn.report.sources import Search, Trial
 
-VAL_LABEL = "validation accuracy (%)"
 KIND_STYLE = {"none": ("0.35", "o", "Greys"), "l2": ("C0", "o", "Blues"), "l1": ("C1", "s", "Oranges")}
 OTHER_STYLE = ("C2", "D", "Greens")  # a kind this module does not know yet
-LEGEND_INCHES = 1.4  # width of a legend outside the right edge
 NONE_GAP = 1.3  # decades between the "none" tick and the weakest strength
 HEATMAP_CMAP = "viridis"
 BEST_COLOR = "#d62728"
-
-
-def _suptitle(figure: Figure, search: Search, what: str, note: str = "", legend: float = 0.0) -> None:
-    """What is plotted and how many trials; centred over the axes, clear of a right-hand
-    legend `legend` inches wide, wrapped to fit."""
-    complete = len(search.complete)
-    left_out: dict[str, int] = defaultdict(int)
-    for trial in search.trials:
-        if not trial.complete:
-            left_out["failed" if trial.state in ("fail", "complete") else trial.state] += 1
-    counts = [f"{complete} complete trial{'s' if complete != 1 else ''}"]
-    if left_out:
-        counts.append(", ".join(f"{n} {state}" for state, n in sorted(left_out.items())) + " not shown")
-    inches = figure.get_figwidth()
-    width = max(30, int((inches - legend) * 12))  # ~12 characters per inch at 11 pt
-    lines = [textwrap.fill(text, width) for text in (what, "; ".join(counts), note) if text]
-    figure.suptitle("\n".join(lines), fontsize=11, x=0.5 * (1 - legend / inches))
-
-
-def _panels(figure: Figure, count: int, ncols: int) -> list:
-    """`count` panels sharing both axes, `ncols` to a row; spare grid cells hidden."""
-    axes = figure.subplots(math.ceil(count / ncols), ncols, sharex=True, sharey=True, squeeze=False).ravel()
-    for ax in axes[count:]:
-        ax.set_visible(False)
-    return list(axes[:count])
-
-
-def _legend(figure: Figure, axes: list[Axes], own: bool, handles: list, **options: object) -> None:
-    """Outside the panels on a figure of our own; in the last panel of a caller's figure."""
-    if own:
-        figure.legend(handles=handles, **options)
-    else:
-        axes[-1].legend(handles=handles, fontsize=7, title=options.get("title"))
-
-
-def _label_outer(axes: list, ncols: int, xlabel: str, ylabel: str) -> None:
-    """Axis labels on the left column and on the lowest panel of each column only."""
-    for index, ax in enumerate(axes):
-        if index % ncols == 0:
-            ax.set_ylabel(ylabel)
-        if index + ncols >= len(axes):
-            ax.set_xlabel(xlabel)
-            ax.tick_params(axis="x", labelbottom=True)
-
-
-def _nothing_to_plot(search: Search, what: str, ax: Axes | Sequence[Axes] | None = None) -> Figure:
-    """A figure that says so, rather than an exception in the middle of a report."""
-    if ax is None:
-        figure = new_figure(7.5, 2.5)
-        target = figure.add_subplot()
-        _suptitle(figure, search, what)
-    else:
-        target = axes_list(ax, 1, "a message")[0]
-        target.set_title(what)
-    target.text(0.5, 0.5, "no complete trials to plot", ha="center", va="center", transform=target.transAxes)
-    target.set_axis_off()
-    return target.figure
-
-
-def _percent(value: float | None) -> float:
-    return math.nan if value is None else 100.0 * value
 
 
 @styled
@@ -113,7 +59,7 @@ def plot_accuracy_vs_strength(search: Search, ax: Axes | Sequence[Axes] | None =
     what = "Accuracy vs regularization strength (rows: layout; columns: lr)"
     trials = search.complete
     if not trials:
-        return _nothing_to_plot(search, what, ax)
+        return nothing_to_plot(search, what, ax)
     layouts = by_layout(trials)
     lr_of, lrs = lr_levels(trials)
     kinds = sorted({t.regularization for t in trials}, key=kind_rank)
@@ -141,10 +87,10 @@ def plot_accuracy_vs_strength(search: Search, ax: Axes | Sequence[Axes] | None =
                     continue
                 color, marker, _ = KIND_STYLE.get(kind, OTHER_STYLE)
                 x = [none_x if kind == "none" else t.reg_strength for t in points]
-                val = ax.scatter(x, [_percent(t.val_accuracy) for t in points], s=20, color=color,
+                val = ax.scatter(x, [percent(t.val_accuracy) for t in points], s=20, color=color,
                                  marker=marker, zorder=3)
                 val.set_gid(f"validation:{kind}")
-                test = ax.scatter(x, [_percent(t.test_accuracy) for t in points], s=42, marker=marker,
+                test = ax.scatter(x, [percent(t.test_accuracy) for t in points], s=42, marker=marker,
                                   facecolors="none", edgecolors=color, linewidths=0.9, zorder=3)
                 test.set_gid(f"test:{kind}")
             if row == 0:
@@ -175,12 +121,12 @@ def plot_accuracy_vs_strength(search: Search, ax: Axes | Sequence[Axes] | None =
     handles += [Line2D([], [], linestyle="none", marker="o", color="black", label="filled: validation"),
                 Line2D([], [], linestyle="none", marker="o", markerfacecolor="none", markersize=8,
                        color="black", label="hollow: test")]
-    _legend(figure, list(axes.ravel()), own, handles, loc="outside right upper", title="regularization")
+    legend(figure, list(axes.ravel()), own, handles, loc="outside right upper", title="regularization")
     cells: dict[tuple, list[Trial]] = defaultdict(list)
     for trial in trials:
         cells[trial.layout, lr_of(trial), trial.regularization, trial.reg_strength].append(trial)
     if own:
-        _suptitle(figure, search, what, crowding(cells.values(), best=False), LEGEND_INCHES)
+        suptitle(figure, search, what, crowding(cells.values(), best=False), LEGEND_INCHES)
     return figure
 
 
@@ -191,7 +137,7 @@ def plot_accuracy_vs_lr(search: Search, ax: Axes | Sequence[Axes] | None = None)
     what = "Validation accuracy vs learning rate, one line per regularization setting"
     trials = search.complete
     if not trials:
-        return _nothing_to_plot(search, what, ax)
+        return nothing_to_plot(search, what, ax)
     layouts = by_layout(trials)
     setting, settings = regularization_settings(trials)
     colors = _setting_colors(trials, setting, settings)
@@ -199,7 +145,7 @@ def plot_accuracy_vs_lr(search: Search, ax: Axes | Sequence[Axes] | None = None)
     ncols = min(3, len(layouts)) if own else 1
     if ax is None:
         figure = new_figure(max(7.5, 3.3 * ncols + 1.6), 2.9 * math.ceil(len(layouts) / ncols) + 0.9)
-        axes = _panels(figure, len(layouts), ncols)
+        axes = panels(figure, len(layouts), ncols)
     else:
         axes = axes_list(ax, len(layouts), "one per layout")[:len(layouts)]
         figure = axes[0].figure
@@ -219,7 +165,7 @@ def plot_accuracy_vs_lr(search: Search, ax: Axes | Sequence[Axes] | None = None)
                 continue
             cells.extend(by_lr.values())
             x = sorted(by_lr)
-            y = [_percent(best_trial(by_lr[lr]).val_accuracy) for lr in x]
+            y = [percent(best_trial(by_lr[lr]).val_accuracy) for lr in x]
             color, marker, style = colors[name]
             ax.plot(x, y, marker=marker, markersize=4 if joined else 5, color=color,
                     linestyle=style if joined else "none", label=name)
@@ -231,12 +177,12 @@ def plot_accuracy_vs_lr(search: Search, ax: Axes | Sequence[Axes] | None = None)
             ax.xaxis.set_major_locator(FixedLocator(values[::math.ceil(len(values) / 5)]))
         else:
             ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
-    _label_outer(axes, ncols, "learning rate" + (" (log scale)" if log_x else ""), VAL_LABEL)
+    label_outer(axes, ncols, "learning rate" + (" (log scale)" if log_x else ""), VAL_LABEL)
     handles = [Line2D([], [], color=colors[n][0], marker=colors[n][1], label=n,
                       linestyle=colors[n][2] if joined else "none") for n in settings]
-    _legend(figure, axes, own, handles, loc="outside right upper", title="regularization")
+    legend(figure, axes, own, handles, loc="outside right upper", title="regularization")
     if own:
-        _suptitle(figure, search, what, crowding(cells), LEGEND_INCHES)
+        suptitle(figure, search, what, crowding(cells), LEGEND_INCHES)
     return figure
 
 
@@ -262,14 +208,14 @@ def plot_search_heatmap(search: Search, ax: Axes | Sequence[Axes] | None = None)
     what = "Validation accuracy (%) by learning rate × regularization, per layout"
     trials = search.complete
     if not trials:
-        return _nothing_to_plot(search, what, ax)
+        return nothing_to_plot(search, what, ax)
     layouts = by_layout(trials)
     lr_of, lrs = lr_levels(trials)
     setting, settings = regularization_settings(trials)
     cells: dict[tuple[str, str, str], list[Trial]] = defaultdict(list)
     for trial in trials:
         cells[trial.layout, setting(trial), lr_of(trial)].append(trial)
-    grids = {layout: np.array([[_percent(best_trial(cells[layout, s, lr]).val_accuracy)
+    grids = {layout: np.array([[percent(best_trial(cells[layout, s, lr]).val_accuracy)
                                 if cells.get((layout, s, lr)) else math.nan for lr in lrs]
                                for s in settings]) for layout in layouts}
     values = np.concatenate([g.ravel() for g in grids.values()])
@@ -283,7 +229,7 @@ def plot_search_heatmap(search: Search, ax: Axes | Sequence[Axes] | None = None)
         nrows = math.ceil(len(layouts) / ncols)
         figure = new_figure(max(6.5, ncols * (0.62 * len(lrs) + 1.6) + 1.8),
                             (0.3 * len(settings) + 1.0) * nrows + 1.2)
-        axes = _panels(figure, len(layouts), ncols)
+        axes = panels(figure, len(layouts), ncols)
     else:
         axes = axes_list(ax, len(layouts), "one per layout")[:len(layouts)]
         figure = axes[0].figure
@@ -295,7 +241,7 @@ def plot_search_heatmap(search: Search, ax: Axes | Sequence[Axes] | None = None)
         ax.set_title(layout_title(group))
         ax.set_yticks(range(len(settings)), settings)
         ax.set_xticks(range(len(lrs)), lrs, rotation=30 if tilt else 0, ha="right" if tilt else "center")
-    _label_outer(axes, ncols, "learning rate", "regularization")
+    label_outer(axes, ncols, "learning rate", "regularization")
     label = VAL_LABEL + (f"\n(below {vmin:.0f}: darkest colour)" if clipped else "")
     figure.colorbar(image, ax=list(axes), label=label, shrink=0.9, extend="min" if clipped else "neither")
     handles = [Patch(facecolor="none", edgecolor=BEST_COLOR, linewidth=2, label="best in panel")]
@@ -303,7 +249,7 @@ def plot_search_heatmap(search: Search, ax: Axes | Sequence[Axes] | None = None)
         handles.append(Patch(facecolor="0.88", edgecolor="0.6", hatch="///", label="no complete trial"))
     if own:
         figure.legend(handles=handles, loc="outside lower center", ncols=len(handles))
-        _suptitle(figure, search, what, crowding(cells.values(), "cell"))
+        suptitle(figure, search, what, crowding(cells.values(), "cell"))
     return figure
 
 
