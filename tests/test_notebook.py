@@ -27,10 +27,11 @@ def test_notebook_is_committed_without_outputs():
     assert notebook.metadata.kernelspec.name == "python3"
 
 
-def test_report_notebook_runs_top_to_bottom(tmp_path):
+def test_report_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    # the "python3" kernel: ipykernel's spec (in the venv's sys.prefix, or its built-in one), which
-    # jupyter_client starts with this interpreter; the last cell checks it imports this npnn
+    # the "python3" kernel: ipykernel's spec in the venv (sys.prefix), searched before any in the
+    # user's folders, which jupyter_client starts with this interpreter; the last cell checks that
+    monkeypatch.setenv("JUPYTER_PATH", str(Path(sys.prefix) / "share" / "jupyter"))
     notebook.cells.append(nbformat.v4.new_code_cell("import sys, npnn; print(sys.executable, npnn.__file__)"))
     client = nbclient.NotebookClient(notebook, timeout=TIMEOUT, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})
