@@ -48,6 +48,23 @@ def test_progress_bars_are_tqdm_auto_a_widget_in_jupyter():
     assert progress.tqdm is auto.tqdm
 
 
+def test_jupyter_without_ipywidgets_gets_a_text_bar_and_no_warning_at_import():
+    """tqdm.auto in a kernel without ipywidgets warns "IProgress not found" on import: not ours."""
+    script = (
+        "import sys, types, warnings\n"
+        "sys.modules['ipywidgets'] = None\n"
+        "sys.modules['ipykernel.zmqshell'] = types.ModuleType('ipykernel.zmqshell')\n"
+        "ipython = sys.modules['IPython'] = types.ModuleType('IPython')\n"
+        "ipython.get_ipython = lambda: type('ZMQInteractiveShell', (), {})()\n"
+        "import tqdm.asyncio\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    from npnn.workflow import progress\n"
+        "print(progress.tqdm is tqdm.asyncio.tqdm, [str(w.message) for w in caught])\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "True []", result.stdout
+
+
 class _StopAfter(Reporter):
     def __init__(self, steps):
         self.steps, self.trainer = steps, None

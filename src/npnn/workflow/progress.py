@@ -5,11 +5,16 @@ Only bars: the Trainer's log lines go to the run's train.log, and library code p
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
-from tqdm.auto import tqdm
+from tqdm import TqdmWarning
 
 from npnn.training.reporter import Reporter
+
+with warnings.catch_warnings():  # Jupyter without ipywidgets: a text bar, not a warning at import
+    warnings.simplefilter("ignore", TqdmWarning)
+    from tqdm.auto import tqdm
 
 POSTFIX_EVERY = 20  # steps between loss updates of the bar (a widget redraw is not free)
 
