@@ -9,6 +9,7 @@ import pytest
 REQUIRED = {
     "NPNN_REQUIRE_ONNX": ("onnx", "onnxruntime"),  # the ONNX export and predict tests
     "NPNN_REQUIRE_TORCH": ("torch",),  # parity with PyTorch, reading its .pth files
+    "NPNN_REQUIRE_NOTEBOOK": ("nbclient", "nbformat", "ipykernel"),  # running examples/report.ipynb
 }
 
 

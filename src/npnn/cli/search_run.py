@@ -18,6 +18,7 @@ from npnn.search import (
     preset,
     read_csv,
     run_search,
+    search_options,
     summary,
 )
 from npnn.search.results import trial_rows, write_csv
@@ -80,21 +81,19 @@ def _options(args: argparse.Namespace) -> SearchOptions:
         raise UsageError("give --preset or --space, not both")
     name = str(args.space) if args.space else (args.preset or "original-2")
     space = load_space(str(args.space)) if args.space else preset(name)
-    overrides = config_overrides(args)
-    try:  # validate the overrides against the space's first configuration
-        first = {p.name: p.labels()[0] if p.choices else p.low for p in space.params}
-        space.config(first, overrides)
+    out = args.out or Path("searches") / (Path(name).stem if args.space else name)
+    try:  # the overrides are checked against the space's first configuration
+        options = search_options(space, out, trials=args.trials, jobs=args.jobs, sampler=args.sampler,
+                                 sampler_seed=args.sampler_seed, prune=args.prune, storage=args.storage,
+                                 study=args.study, max_grid=args.max_grid, source=name,
+                                 **config_overrides(args))
     except ConfigError as error:
         raise UsageError(f"--{error.field.replace('_', '-')}: {error.reason}") from None
-    out = args.out or Path("searches") / (Path(name).stem if args.space else name)
     check_folders("--out", out, "give a folder for the search")
     if is_run_dir(out):
         raise UsageError(f"--out: {out} is a run directory (made by `npnn train`); give a folder "
                          "for the search")
-    return SearchOptions(out=out, space=space, space_source=name, sampler=args.sampler,
-                         seed=args.sampler_seed, trials=args.trials, jobs=args.jobs, prune=args.prune,
-                         storage=args.storage, study=args.study, overrides=overrides,
-                         **({} if args.max_grid is None else {"max_grid": args.max_grid}))
+    return options
 
 
 def _echo(line: str) -> None:

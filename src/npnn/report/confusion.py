@@ -7,12 +7,14 @@ mistakes needs every prediction, from `predictions.predict_test`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from npnn.report.figures import new_figure, styled
+from npnn.report.figures import axes_list, new_figure, styled
 from npnn.report.predictions import TestPredictions
 
 MATRIX_CMAP = "Blues"
@@ -42,34 +44,52 @@ def _accuracy(report: dict[str, Any], matrix: np.ndarray) -> float:
 
 
 @styled
-def plot_confusion(report: dict[str, Any], title: str = "") -> Figure:
+def plot_confusion(report: dict[str, Any], title: str = "",
+                   ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Confusion matrix (cells coloured by % of the true class, annotated with counts) beside
-    per-class accuracy bars, so the classes a model mixes up stand out at a glance."""
+    per-class accuracy bars, so the classes a model mixes up stand out at a glance. `ax`: an Axes
+    for the matrix alone, or two Axes (matrix, per-class bars) to draw into."""
     matrix, names = _confusion(report)
     percent = _row_percent(matrix)
     accuracy = _accuracy(report, matrix)
     examples = int(report.get("examples") or matrix.sum())
-    k = len(names)
+    heading = f"Test accuracy {100.0 * accuracy:.2f}% on {examples:,} images"
+    if ax is not None:
+        axes = [ax] if isinstance(ax, Axes) else axes_list(ax, 1, "the matrix, then the bars")
+        _draw_matrix(axes[0], matrix, percent, names)
+        axes[0].set_title(f"{title}: {heading}" if title else heading, fontsize=9)
+        if len(axes) > 1:
+            _draw_bars(axes[1], _per_class(report, matrix, names), names, accuracy)
+        return axes[0].figure
 
     figure = new_figure(10.0, 5.2)
     grid = figure.add_gridspec(1, 2, width_ratios=[3.0, 1.4])
-    ax = figure.add_subplot(grid[0, 0])
+    matrix_ax = figure.add_subplot(grid[0, 0])
+    _draw_matrix(matrix_ax, matrix, percent, names)
+    matrix_ax.set_title("confusion matrix (counts; colour: % of true class)")
+    _draw_bars(figure.add_subplot(grid[0, 1]), _per_class(report, matrix, names), names, accuracy)
+    figure.suptitle(f"{title}: {heading}" if title else heading)
+    return figure
+
+
+def _draw_matrix(ax: Axes, matrix: np.ndarray, percent: np.ndarray, names: list[str]) -> None:
+    k = len(names)
     image = ax.imshow(percent, cmap=MATRIX_CMAP, vmin=0.0, vmax=100.0)
     ax.grid(False)
     ax.set_xticks(range(k), names, rotation=40, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(k), names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    ax.set_title("confusion matrix (counts; colour: % of true class)")
     font = 7 if k <= 12 else 5
     for (i, j), count in np.ndenumerate(matrix):
         # white text on dark cells, dark text on light ones
         colour = "white" if percent[i, j] > 55 else ("0.15" if count else "0.6")
         ax.text(j, i, str(count), ha="center", va="center", fontsize=font, color=colour)
-    figure.colorbar(image, ax=ax, label="% of true class", shrink=0.85, pad=0.02)
+    ax.figure.colorbar(image, ax=ax, label="% of true class", shrink=0.85, pad=0.02)
 
-    bars = figure.add_subplot(grid[0, 1])
-    per_class = _per_class(report, matrix, names)
+
+def _draw_bars(bars: Axes, per_class: np.ndarray, names: list[str], accuracy: float) -> None:
+    k = len(names)
     y = np.arange(k)
     values = np.nan_to_num(per_class, nan=0.0)
     bars.barh(y, values, color="C0", height=0.7)
@@ -88,10 +108,6 @@ def plot_confusion(report: dict[str, Any], title: str = "") -> Figure:
     bars.set_xlabel("per-class accuracy (%)")
     bars.set_title(f"accuracy per true class\n(dashed: overall {100.0 * accuracy:.2f}%)")
     bars.grid(axis="y", visible=False)
-
-    heading = f"Test accuracy {100.0 * accuracy:.2f}% on {examples:,} images"
-    figure.suptitle(f"{title}: {heading}" if title else heading)
-    return figure
 
 
 def _per_class(report: dict[str, Any], matrix: np.ndarray, names: list[str]) -> np.ndarray:
@@ -149,14 +165,22 @@ def sample_mistakes(predictions: TestPredictions, count: int = 24) -> np.ndarray
 
 
 @styled
-def plot_misclassified(predictions: TestPredictions, count: int = 24, title: str = "") -> Figure:
+def plot_misclassified(predictions: TestPredictions, count: int = 24, title: str = "",
+                       ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """A gallery of test images the model got wrong, labelled with the truth, the prediction and
-    its confidence: shows whether the mistakes are understandable or the model is confused."""
-    chosen = sample_mistakes(predictions, count)
+    its confidence: shows whether the mistakes are understandable or the model is confused.
+    `ax`: Axes to draw into, one image each (as many images as Axes given)."""
+    given = None if ax is None else axes_list(ax, 1, "one per image")
+    chosen = sample_mistakes(predictions, count if given is None else len(given))
     total, wrong = len(predictions), len(predictions.misclassified)
-    names = predictions.class_names
     heading = (f"Misclassified test images: {wrong:,} of {total:,} ({100.0 * wrong / max(total, 1):.1f}%)\n"
                f"most confident mistakes, taken in turn from each true class; {len(chosen)} shown")
+    if given is not None:
+        _draw_gallery(given, predictions, chosen)
+        if not len(chosen):
+            given[0].text(0.5, 0.5, f"no misclassified images: all {total:,} are right", ha="center",
+                          va="center", fontsize=8, transform=given[0].transAxes)
+        return given[0].figure
     if not len(chosen):
         figure = new_figure(6.0, 2.0)
         ax = figure.add_subplot()
@@ -169,8 +193,14 @@ def plot_misclassified(predictions: TestPredictions, count: int = 24, title: str
     columns = min(GALLERY_COLUMNS, len(chosen))
     rows = math.ceil(len(chosen) / columns)
     figure = new_figure(max(1.45 * columns, 5.5), 1.75 * rows + 0.7)
-    axes = figure.subplots(rows, columns, squeeze=False)
-    for ax, index in zip(axes.flat, chosen, strict=False):
+    _draw_gallery(list(figure.subplots(rows, columns, squeeze=False).flat), predictions, chosen)
+    figure.suptitle(f"{title}: {heading}" if title else heading)
+    return figure
+
+
+def _draw_gallery(axes: list[Axes], predictions: TestPredictions, chosen: np.ndarray) -> None:
+    names = predictions.class_names
+    for ax, index in zip(axes, chosen, strict=False):
         ax.imshow(predictions.images[index], cmap="gray", vmin=0, vmax=_white(predictions.images))
         truth, guess = names[predictions.labels[index]], names[predictions.predictions[index]]
         ax.set_title(f"true: {truth}\npred: {guess} ({_percent(predictions.confidence[index])})",
@@ -179,10 +209,8 @@ def plot_misclassified(predictions: TestPredictions, count: int = 24, title: str
         ax.set_yticks([])
         ax.grid(False)
         ax.spines[:].set_visible(False)
-    for ax in axes.flat[len(chosen):]:
+    for ax in axes[len(chosen):]:
         ax.axis("off")
-    figure.suptitle(f"{title}: {heading}" if title else heading)
-    return figure
 
 
 def _percent(confidence: float) -> str:

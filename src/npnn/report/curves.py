@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D
 from npnn import optim
 from npnn._tensor import Tensor
 from npnn.data.load import split_sizes
-from npnn.report.figures import ema, new_figure, styled
+from npnn.report.figures import axes_list, ema, new_figure, styled
 from npnn.report.sources import Run
 from npnn.training.config import TrainConfig
 from npnn.training.recipe import build_scheduler
@@ -140,29 +140,49 @@ def _style_legend(figure: Figure, ncols: int) -> None:
 
 @styled
 def plot_training_curves(runs: Sequence[Run], per_figure: int = 4, alpha: float = 0.2,
-                         skip: int = 10) -> list[Figure]:
+                         skip: int = 10, axes: Sequence[Axes] | None = None) -> list[Figure]:
     """The original report's curves, `per_figure` runs a figure: train loss (dashed, left axis)
     and validation accuracy (dotted, right axis) per epoch, EMA-smoothed after dropping the first
-    `skip` evaluations, where a history is long enough for either to help. No runs: no figures."""
+    `skip` evaluations, where a history is long enough for either to help. No runs: no figures.
+
+    With `axes` (one Axes per run, e.g. `plt.subplots(2, 2)[1].flat`), each run is drawn into its
+    own Axes and the figures those belong to are returned."""
     if per_figure < 1:
         raise ValueError(f"per_figure must be at least 1, got {per_figure}")
     runs = list(runs)
+    if axes is not None:
+        given = axes_list(axes, len(runs), "one per run")
+        for ax, run in zip(given, runs, strict=False):
+            _draw_run(ax, run, alpha, skip)
+        return list(dict.fromkeys(ax.figure for ax in given[:len(runs)]))
     chunks = [runs[i:i + per_figure] for i in range(0, len(runs), per_figure)]
     figures = []
     for number, chunk in enumerate(chunks, 1):
         ncols = min(math.ceil(math.sqrt(per_figure)), len(chunk))
         nrows = math.ceil(len(chunk) / ncols)
         figure = new_figure(3.8 * ncols + 0.3, 3.0 * nrows + 0.9)
-        axes = figure.subplots(nrows, ncols, squeeze=False).ravel()
-        for ax, run in zip(axes, chunk, strict=False):
+        panels = figure.subplots(nrows, ncols, squeeze=False).ravel()
+        for ax, run in zip(panels, chunk, strict=False):
             _draw_run(ax, run, alpha, skip)
-        for ax in axes[len(chunk):]:
+        for ax in panels[len(chunk):]:
             ax.remove()
         part = f" ({number} of {len(chunks)})" if len(chunks) > 1 else ""
         figure.suptitle(f"Training curves{part}")
         _style_legend(figure, 4 if ncols > 1 else 2)
         figures.append(figure)
     return figures
+
+
+@styled
+def plot_training_curve(run: Run, ax: Axes | None = None, alpha: float = 0.2, skip: int = 10) -> Figure:
+    """One run's curves (the original's viz_trainlog): train loss (dashed, left axis) and
+    validation accuracy (dotted, right axis, best starred), drawn into `ax` where given."""
+    if ax is None:
+        figure = new_figure(4.4, 3.6)
+        ax = figure.add_subplot()
+        _style_legend(figure, 2)
+    _draw_run(ax, run, alpha, skip)
+    return ax.figure
 
 
 # ----- learning-rate schedule -----
@@ -231,15 +251,18 @@ def _log_scale(curves: list[tuple[np.ndarray, np.ndarray, TrainConfig]]) -> bool
 
 
 @styled
-def plot_lr_schedule(runs: Sequence[Run]) -> Figure:
+def plot_lr_schedule(runs: Sequence[Run], ax: Axes | None = None) -> Figure:
     """Learning rate against epoch per distinct schedule (lines, rebuilt from the configs) with
-    the rates each run recorded at its evaluations (markers), so a schedule bug shows as a gap."""
+    the rates each run recorded at its evaluations (markers), so a schedule bug shows as a gap;
+    drawn into `ax` where given."""
     groups: dict[tuple[Any, ...], list[Run]] = {}
     for run in runs:
         groups.setdefault(_schedule_key(run.config), []).append(run)
     members = sorted(groups.values(), key=lambda g: (-g[0].config.lr, _describe(g[0].config, g)))
-    figure = new_figure(7.5 if len(members) > 4 else 7.0, 4.0)
-    ax = figure.add_subplot()
+    own = ax is None
+    if ax is None:
+        ax = new_figure(7.5 if len(members) > 4 else 7.0, 4.0).add_subplot()
+    figure = ax.figure
     ax.set_title("Learning-rate schedule, rebuilt from each run's config")
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate")
@@ -266,7 +289,7 @@ def plot_lr_schedule(runs: Sequence[Run]) -> Figure:
     handles, _ = ax.get_legend_handles_labels()
     handles.append(Line2D([], [], color="0.3", linestyle="none", marker="o", markersize=4,
                           markerfacecolor="none", label="recorded in history.json"))
-    if len(members) > 4:
+    if len(members) > 4 and own:
         figure.legend(handles=handles, loc="outside right upper", fontsize=7)
     else:
         ax.legend(handles=handles, loc="best")

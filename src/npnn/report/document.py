@@ -40,6 +40,10 @@ class Table:
     numeric: set[int] = field(default_factory=set)
     kind: str = "table"
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows the table as HTML."""
+        return render_fragment(table=self)
+
 
 @dataclass
 class Figure:
@@ -87,6 +91,10 @@ class Report:
     def figures(self) -> list[Figure]:
         return [b for s in self.sections for b in s.blocks if isinstance(b, Figure)]
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows the whole report inline (without the page's styles and contents list)."""
+        return render_fragment(report=self)
+
 
 def _environment() -> Any:
     return jinja2.Environment(
@@ -99,6 +107,11 @@ def _environment() -> Any:
 def render_html(report: Report) -> str:
     """One self-contained page: inline CSS, figures as data: URIs, no scripts, no network."""
     return _environment().get_template("report.html").render(report=report)
+
+
+def render_fragment(**what: Any) -> str:
+    """HTML for a notebook cell: `report=` a Report or `table=` a Table, styled by the notebook."""
+    return _environment().get_template("notebook.html").render(**what)
 
 
 def render_markdown(report: Report, files_dir: str) -> str:

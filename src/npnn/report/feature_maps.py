@@ -6,6 +6,7 @@ the figure shows what the trained filters pick out (and what pooling keeps) at e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from npnn.autograd.grad_mode import no_grad
 from npnn.data import CLASS_NAMES
 from npnn.models import CNN
 from npnn.nn.module import Module
-from npnn.report.figures import new_figure, styled
+from npnn.report.figures import axes_list, mosaic, new_figure, styled
 from npnn.report.sources import Run
 from npnn.training.datasets import load_split
 from npnn.training.evaluation import load_best_model
@@ -65,11 +66,24 @@ def _is_pool(layer: Module) -> bool:
 
 
 @styled
-def plot_feature_maps(sample: Sample, title: str = "") -> Figure:
+def plot_feature_maps(sample: Sample, title: str = "", ax: Sequence[Axes] | None = None) -> Figure:
     """The input image, then one row per block of its most active channels (largest mean
-    activation), each map on its own grey scale."""
+    activation), each map on its own grey scale. `ax`: Axes to draw into, one for the input and
+    one per block (that block's strongest channels side by side, each scaled to its own range)."""
     outputs = block_outputs(sample.model, sample.image)
     columns = min(MAPS_PER_BLOCK, max(len(maps) for maps in outputs))
+    if ax is not None:
+        axes = axes_list(ax, 1 + len(outputs), "the input, then one per block")
+        axes[0].imshow(sample.image[0], cmap="gray_r", interpolation="nearest")
+        axes[0].set_title(f"{title + ': ' if title else ''}input ({sample.label})", fontsize=8)
+        for row, (target, maps) in enumerate(zip(axes[1:], outputs, strict=False)):
+            strongest = np.argsort(-maps.mean(axis=(1, 2)), kind="stable")[:columns]
+            tiles = np.stack([_unit_range(maps[channel]) for channel in strongest])
+            target.imshow(mosaic(tiles, len(tiles)), cmap="viridis", interpolation="nearest")
+            target.set_title(f"block {row + 1}: channels {', '.join(str(c) for c in strongest)}", fontsize=7)
+        for target in axes[:1 + len(outputs)]:
+            _bare(target)
+        return axes[0].figure
     figure = new_figure(1.0 + 0.95 * columns, 1.2 + 1.05 * len(outputs))
     figure.suptitle(f"{title + ': ' if title else ''}feature maps of the first test image ({sample.label})")
     grid = figure.add_gridspec(len(outputs), columns + 1)
@@ -85,6 +99,12 @@ def plot_feature_maps(sample: Sample, title: str = "") -> Figure:
             ax.set_title(f"block {row + 1} ch {channel}", fontsize=7)
             _bare(ax)
     return figure
+
+
+def _unit_range(image: np.ndarray) -> np.ndarray:
+    """One map scaled to [0, 1], so maps of different strength share a mosaic's colour scale."""
+    low, high = float(image.min()), float(image.max())
+    return (image - low) / (high - low) if high > low else np.zeros_like(image, dtype=np.float64)
 
 
 def _bare(ax: Axes) -> None:

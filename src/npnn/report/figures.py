@@ -92,3 +92,26 @@ def ema(values: Sequence[float], alpha: float = 0.2) -> np.ndarray:
             previous = alpha * value + (1 - alpha) * previous
         out[i] = previous
     return out
+
+
+def mosaic(tiles: np.ndarray, ncols: int, gap: int = 1) -> np.ndarray:
+    """Tiles (N, h, w) as one image, `ncols` to a row, NaN between and after them: one imshow
+    into one Axes where a figure of our own would give each tile its own."""
+    count, height, width = tiles.shape
+    nrows = max(1, -(-count // ncols))
+    image = np.full((nrows * (height + gap) - gap, ncols * (width + gap) - gap), np.nan)
+    for index, tile in enumerate(tiles):
+        row, col = divmod(index, ncols)
+        image[row * (height + gap):row * (height + gap) + height,
+              col * (width + gap):col * (width + gap) + width] = tile
+    return image
+
+
+def axes_list(ax: Any, needed: int, what: str) -> list[Any]:
+    """The Axes a caller gave (one, or a sequence or array of them, flattened in row-major order);
+    ValueError if there are fewer than `needed`."""
+    axes = list(np.ravel(np.asarray(ax, dtype=object))) if isinstance(ax, Sequence | np.ndarray) else [ax]
+    if len(axes) < needed:
+        raise ValueError(f"this plot draws {needed} panels ({what}) but {len(axes)} Axes were given: "
+                         f"pass at least {needed}")
+    return axes

@@ -9,18 +9,18 @@ search_result.csv alone, so a bare CSV is enough.
 from __future__ import annotations
 
 import math
-import textwrap
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullFormatter
 
-from npnn.report.figures import new_figure, styled
+from npnn.report.figures import axes_list, new_figure, styled
 from npnn.report.search_levels import (
     MAX_LEVELS,
     best_trial,
@@ -31,75 +31,35 @@ from npnn.report.search_levels import (
     lr_levels,
     regularization_settings,
 )
+from npnn.report.search_panels import (
+    LEGEND_INCHES,
+    VAL_LABEL,
+    label_outer,
+    legend,
+    nothing_to_plot,
+    panels,
+    percent,
+    suptitle,
+)
 from npnn.report.sources import Search, Trial
 
-VAL_LABEL = "validation accuracy (%)"
 KIND_STYLE = {"none": ("0.35", "o", "Greys"), "l2": ("C0", "o", "Blues"), "l1": ("C1", "s", "Oranges")}
 OTHER_STYLE = ("C2", "D", "Greens")  # a kind this module does not know yet
-LEGEND_INCHES = 1.4  # width of a legend outside the right edge
 NONE_GAP = 1.3  # decades between the "none" tick and the weakest strength
 HEATMAP_CMAP = "viridis"
 BEST_COLOR = "#d62728"
 
 
-def _suptitle(figure: Figure, search: Search, what: str, note: str = "", legend: float = 0.0) -> None:
-    """What is plotted and how many trials; centred over the axes, clear of a right-hand
-    legend `legend` inches wide, wrapped to fit."""
-    complete = len(search.complete)
-    left_out: dict[str, int] = defaultdict(int)
-    for trial in search.trials:
-        if not trial.complete:
-            left_out["failed" if trial.state in ("fail", "complete") else trial.state] += 1
-    counts = [f"{complete} complete trial{'s' if complete != 1 else ''}"]
-    if left_out:
-        counts.append(", ".join(f"{n} {state}" for state, n in sorted(left_out.items())) + " not shown")
-    inches = figure.get_figwidth()
-    width = max(30, int((inches - legend) * 12))  # ~12 characters per inch at 11 pt
-    lines = [textwrap.fill(text, width) for text in (what, "; ".join(counts), note) if text]
-    figure.suptitle("\n".join(lines), fontsize=11, x=0.5 * (1 - legend / inches))
-
-
-def _panels(figure: Figure, count: int, ncols: int) -> list:
-    """`count` panels sharing both axes, `ncols` to a row; spare grid cells hidden."""
-    axes = figure.subplots(math.ceil(count / ncols), ncols, sharex=True, sharey=True, squeeze=False).ravel()
-    for ax in axes[count:]:
-        ax.set_visible(False)
-    return list(axes[:count])
-
-
-def _label_outer(axes: list, ncols: int, xlabel: str, ylabel: str) -> None:
-    """Axis labels on the left column and on the lowest panel of each column only."""
-    for index, ax in enumerate(axes):
-        if index % ncols == 0:
-            ax.set_ylabel(ylabel)
-        if index + ncols >= len(axes):
-            ax.set_xlabel(xlabel)
-            ax.tick_params(axis="x", labelbottom=True)
-
-
-def _nothing_to_plot(search: Search, what: str) -> Figure:
-    """A figure that says so, rather than an exception in the middle of a report."""
-    figure = new_figure(7.5, 2.5)
-    ax = figure.add_subplot()
-    ax.text(0.5, 0.5, "no complete trials to plot", ha="center", va="center", transform=ax.transAxes)
-    ax.set_axis_off()
-    _suptitle(figure, search, what)
-    return figure
-
-
-def _percent(value: float | None) -> float:
-    return math.nan if value is None else 100.0 * value
-
-
 @styled
-def plot_accuracy_vs_strength(search: Search) -> Figure:
+def plot_accuracy_vs_strength(search: Search, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """A grid of scatter plots, one row per layout and one column per lr: how much
     regularization helps or hurts once the other settings are fixed. 'none' sits at its own
-    tick left of the log-scaled strengths."""
+    tick left of the log-scaled strengths. `ax`: Axes to draw into, one per (layout, lr) panel in
+    row-major order (e.g. `plt.subplots(layouts, lrs, sharex=True, sharey=True)[1]`)."""
     what = "Accuracy vs regularization strength (rows: layout; columns: lr)"
     trials = search.complete
     if not trials:
-        return _nothing_to_plot(search, what)
+        return nothing_to_plot(search, what, ax)
     layouts = by_layout(trials)
     lr_of, lrs = lr_levels(trials)
     kinds = sorted({t.regularization for t in trials}, key=kind_rank)
@@ -108,8 +68,15 @@ def plot_accuracy_vs_strength(search: Search) -> Figure:
     high = math.ceil(math.log10(strengths[-1]) - 1e-9) if strengths else low
     none_x = 10.0 ** (low - NONE_GAP)  # far enough left that its tick label clears 10^low
 
-    figure = new_figure(max(7.5, 1.4 * len(lrs) + 1.8), 1.65 * len(layouts) + 1.3)
-    axes = figure.subplots(len(layouts), len(lrs), sharex=True, sharey=True, squeeze=False)
+    own = ax is None
+    if ax is None:
+        figure = new_figure(max(7.5, 1.4 * len(lrs) + 1.8), 1.65 * len(layouts) + 1.3)
+        axes = figure.subplots(len(layouts), len(lrs), sharex=True, sharey=True, squeeze=False)
+    else:
+        count = len(layouts) * len(lrs)
+        axes = np.array(axes_list(ax, count, f"{len(layouts)} layouts × {len(lrs)} learning rates")[:count],
+                        dtype=object).reshape(len(layouts), len(lrs))
+        figure = axes[0, 0].figure
     for row, group in enumerate(layouts.values()):
         for col, lr in enumerate(lrs):
             ax = axes[row, col]
@@ -120,10 +87,10 @@ def plot_accuracy_vs_strength(search: Search) -> Figure:
                     continue
                 color, marker, _ = KIND_STYLE.get(kind, OTHER_STYLE)
                 x = [none_x if kind == "none" else t.reg_strength for t in points]
-                val = ax.scatter(x, [_percent(t.val_accuracy) for t in points], s=20, color=color,
+                val = ax.scatter(x, [percent(t.val_accuracy) for t in points], s=20, color=color,
                                  marker=marker, zorder=3)
                 val.set_gid(f"validation:{kind}")
-                test = ax.scatter(x, [_percent(t.test_accuracy) for t in points], s=42, marker=marker,
+                test = ax.scatter(x, [percent(t.test_accuracy) for t in points], s=42, marker=marker,
                                   facecolors="none", edgecolors=color, linewidths=0.9, zorder=3)
                 test.set_gid(f"test:{kind}")
             if row == 0:
@@ -133,15 +100,20 @@ def plot_accuracy_vs_strength(search: Search) -> Figure:
             if strengths:
                 ax.axvline(10.0 ** (low - NONE_GAP / 2), color="0.6", linestyle=":", linewidth=0.8)
 
-    ax = axes[0, 0]
-    ax.set_xscale("log")
     decades = list(range(low, high + 1)) if strengths else []
-    ax.set_xticks([none_x] + [10.0**k for k in decades], ["none"] + [f"$10^{{{k}}}$" for k in decades])
-    ax.xaxis.set_minor_locator(FixedLocator([m * 10.0**k for k in decades[:-1] for m in range(2, 10)]))
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlim(none_x * 10**-0.35, 10.0 ** (max(high, low - 1) + 0.35))
-    ax.tick_params(axis="x", labelsize=7)
-    figure.supxlabel("regularization strength (penalty coefficient; 'none' = unregularized)", fontsize=9)
+    for ax in axes.ravel() if not own else axes[:1, :1].ravel():  # shared x on a figure of our own
+        ax.set_xscale("log")
+        ax.set_xticks([none_x] + [10.0**k for k in decades], ["none"] + [f"$10^{{{k}}}$" for k in decades])
+        ax.xaxis.set_minor_locator(FixedLocator([m * 10.0**k for k in decades[:-1] for m in range(2, 10)]))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlim(none_x * 10**-0.35, 10.0 ** (max(high, low - 1) + 0.35))
+        ax.tick_params(axis="x", labelsize=7)
+    xlabel = "regularization strength (penalty coefficient; 'none' = unregularized)"
+    if own:
+        figure.supxlabel(xlabel, fontsize=9)
+    else:
+        for ax in axes[-1]:
+            ax.set_xlabel("regularization strength", fontsize=8)
 
     handles = [Line2D([], [], linestyle="none", marker=KIND_STYLE.get(k, OTHER_STYLE)[1],
                       color=KIND_STYLE.get(k, OTHER_STYLE)[0], label=k if k == "none" else k.upper())
@@ -149,28 +121,34 @@ def plot_accuracy_vs_strength(search: Search) -> Figure:
     handles += [Line2D([], [], linestyle="none", marker="o", color="black", label="filled: validation"),
                 Line2D([], [], linestyle="none", marker="o", markerfacecolor="none", markersize=8,
                        color="black", label="hollow: test")]
-    figure.legend(handles=handles, loc="outside right upper", title="regularization")
+    legend(figure, list(axes.ravel()), own, handles, loc="outside right upper", title="regularization")
     cells: dict[tuple, list[Trial]] = defaultdict(list)
     for trial in trials:
         cells[trial.layout, lr_of(trial), trial.regularization, trial.reg_strength].append(trial)
-    _suptitle(figure, search, what, crowding(cells.values(), best=False), LEGEND_INCHES)
+    if own:
+        suptitle(figure, search, what, crowding(cells.values(), best=False), LEGEND_INCHES)
     return figure
 
 
 @styled
-def plot_accuracy_vs_lr(search: Search) -> Figure:
+def plot_accuracy_vs_lr(search: Search, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """One panel per layout, one line per regularization setting: which learning rate works
-    and whether regularization moves it."""
+    and whether regularization moves it. `ax`: Axes to draw into, one per layout."""
     what = "Validation accuracy vs learning rate, one line per regularization setting"
     trials = search.complete
     if not trials:
-        return _nothing_to_plot(search, what)
+        return nothing_to_plot(search, what, ax)
     layouts = by_layout(trials)
     setting, settings = regularization_settings(trials)
     colors = _setting_colors(trials, setting, settings)
-    ncols = min(3, len(layouts))
-    figure = new_figure(max(7.5, 3.3 * ncols + 1.6), 2.9 * math.ceil(len(layouts) / ncols) + 0.9)
-    axes = _panels(figure, len(layouts), ncols)
+    own = ax is None
+    ncols = min(3, len(layouts)) if own else 1
+    if ax is None:
+        figure = new_figure(max(7.5, 3.3 * ncols + 1.6), 2.9 * math.ceil(len(layouts) / ncols) + 0.9)
+        axes = panels(figure, len(layouts), ncols)
+    else:
+        axes = axes_list(ax, len(layouts), "one per layout")[:len(layouts)]
+        figure = axes[0].figure
     lrs = [t.lr for t in trials]
     log_x = max(lrs) / min(lrs) > 10.0 + 1e-9
     joined = len(set(lrs)) <= MAX_LEVELS  # lines through a sampled (continuous) lr would zigzag
@@ -187,7 +165,7 @@ def plot_accuracy_vs_lr(search: Search) -> Figure:
                 continue
             cells.extend(by_lr.values())
             x = sorted(by_lr)
-            y = [_percent(best_trial(by_lr[lr]).val_accuracy) for lr in x]
+            y = [percent(best_trial(by_lr[lr]).val_accuracy) for lr in x]
             color, marker, style = colors[name]
             ax.plot(x, y, marker=marker, markersize=4 if joined else 5, color=color,
                     linestyle=style if joined else "none", label=name)
@@ -199,11 +177,12 @@ def plot_accuracy_vs_lr(search: Search) -> Figure:
             ax.xaxis.set_major_locator(FixedLocator(values[::math.ceil(len(values) / 5)]))
         else:
             ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
-    _label_outer(axes, ncols, "learning rate" + (" (log scale)" if log_x else ""), VAL_LABEL)
+    label_outer(axes, ncols, "learning rate" + (" (log scale)" if log_x else ""), VAL_LABEL)
     handles = [Line2D([], [], color=colors[n][0], marker=colors[n][1], label=n,
                       linestyle=colors[n][2] if joined else "none") for n in settings]
-    figure.legend(handles=handles, loc="outside right upper", title="regularization")
-    _suptitle(figure, search, what, crowding(cells), LEGEND_INCHES)
+    legend(figure, axes, own, handles, loc="outside right upper", title="regularization")
+    if own:
+        suptitle(figure, search, what, crowding(cells), LEGEND_INCHES)
     return figure
 
 
@@ -222,20 +201,21 @@ def _setting_colors(trials: list[Trial], setting: Callable[[Trial], str],
 
 
 @styled
-def plot_search_heatmap(search: Search) -> Figure:
+def plot_search_heatmap(search: Search, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """The whole grid at a glance: one panel per layout, validation accuracy per lr and
-    regularization setting, best cell outlined; one colour scale for all panels."""
+    regularization setting, best cell outlined; one colour scale for all panels. `ax`: Axes to
+    draw into, one per layout (the colour bar takes room beside them)."""
     what = "Validation accuracy (%) by learning rate × regularization, per layout"
     trials = search.complete
     if not trials:
-        return _nothing_to_plot(search, what)
+        return nothing_to_plot(search, what, ax)
     layouts = by_layout(trials)
     lr_of, lrs = lr_levels(trials)
     setting, settings = regularization_settings(trials)
     cells: dict[tuple[str, str, str], list[Trial]] = defaultdict(list)
     for trial in trials:
         cells[trial.layout, setting(trial), lr_of(trial)].append(trial)
-    grids = {layout: np.array([[_percent(best_trial(cells[layout, s, lr]).val_accuracy)
+    grids = {layout: np.array([[percent(best_trial(cells[layout, s, lr]).val_accuracy)
                                 if cells.get((layout, s, lr)) else math.nan for lr in lrs]
                                for s in settings]) for layout in layouts}
     values = np.concatenate([g.ravel() for g in grids.values()])
@@ -243,11 +223,16 @@ def plot_search_heatmap(search: Search) -> Figure:
     clipped = vmin > np.nanmin(values)
     cmap = colormaps[HEATMAP_CMAP]
 
-    ncols = 1 if len(layouts) <= 3 else 2
-    nrows = math.ceil(len(layouts) / ncols)
-    figure = new_figure(max(6.5, ncols * (0.62 * len(lrs) + 1.6) + 1.8),
-                        (0.3 * len(settings) + 1.0) * nrows + 1.2)
-    axes = _panels(figure, len(layouts), ncols)
+    own = ax is None
+    ncols = 1 if len(layouts) <= 3 or not own else 2
+    if ax is None:
+        nrows = math.ceil(len(layouts) / ncols)
+        figure = new_figure(max(6.5, ncols * (0.62 * len(lrs) + 1.6) + 1.8),
+                            (0.3 * len(settings) + 1.0) * nrows + 1.2)
+        axes = panels(figure, len(layouts), ncols)
+    else:
+        axes = axes_list(ax, len(layouts), "one per layout")[:len(layouts)]
+        figure = axes[0].figure
     missing = False
     tilt = len(lrs) > MAX_LEVELS or any(len(lr) > 6 for lr in lrs)
     for ax, (layout, group) in zip(axes, layouts.items(), strict=True):
@@ -256,14 +241,15 @@ def plot_search_heatmap(search: Search) -> Figure:
         ax.set_title(layout_title(group))
         ax.set_yticks(range(len(settings)), settings)
         ax.set_xticks(range(len(lrs)), lrs, rotation=30 if tilt else 0, ha="right" if tilt else "center")
-    _label_outer(axes, ncols, "learning rate", "regularization")
+    label_outer(axes, ncols, "learning rate", "regularization")
     label = VAL_LABEL + (f"\n(below {vmin:.0f}: darkest colour)" if clipped else "")
     figure.colorbar(image, ax=list(axes), label=label, shrink=0.9, extend="min" if clipped else "neither")
     handles = [Patch(facecolor="none", edgecolor=BEST_COLOR, linewidth=2, label="best in panel")]
     if missing:
         handles.append(Patch(facecolor="0.88", edgecolor="0.6", hatch="///", label="no complete trial"))
-    figure.legend(handles=handles, loc="outside lower center", ncols=len(handles))
-    _suptitle(figure, search, what, crowding(cells.values(), "cell"))
+    if own:
+        figure.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+        suptitle(figure, search, what, crowding(cells.values(), "cell"))
     return figure
 
 

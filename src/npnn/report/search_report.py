@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from npnn.report.catalogue import SEARCH, draw
-from npnn.report.document import Bullets, Paragraph, Report, Table
+from npnn.report.document import Bullets, Paragraph, Report
 from npnn.report.findings import search_findings
 from npnn.report.model_sections import (
     Echo,
@@ -16,7 +16,7 @@ from npnn.report.model_sections import (
     weights_section,
 )
 from npnn.report.setup import duration_text, fields_table, setup_section, varying_fields
-from npnn.report.sources import Run, Search, Trial, load_run, regularization_label
+from npnn.report.sources import Run, Search, Trial, best_table, load_run, trials_table
 from npnn.serialization import CheckpointError
 
 
@@ -53,7 +53,7 @@ def build_search_report(search: Search, top: int = 4, data_dir: str | None = Non
         ranked = search.best(family, top)
         if ranked:
             pool = sum(t.complete and t.family == family for t in search.trials)
-            section.add(_best_table(ranked, family, pool))
+            section.add(best_table(ranked, family, pool))
 
     echo("report: search plots")
     plots = report.section("Search results")
@@ -93,7 +93,7 @@ def build_search_report(search: Search, top: int = 4, data_dir: str | None = Non
             f"{len(elsewhere)} trial{'s' if len(elsewhere) > 1 else ''} trained by workers whose run "
             f"directories are not on this machine, listed from the study: "
             + "; ".join(f"trial {t.number} in {t.run_dir}" for t in elsewhere) + "."))
-    all_trials.add(_all_table(search, fail_reasons))
+    all_trials.add(trials_table(search, fail_reasons))
     return report
 
 
@@ -114,25 +114,3 @@ def _fail_reason(trial: Trial, runs: dict[int, Run]) -> str:
     run = runs.get(trial.number)
     reason = run.status.get("reason") if run else None
     return str(reason) if reason else "reason not recorded"
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.2f}%"
-
-
-def _best_table(trials: list[Trial], family: str, pool: int) -> Table:
-    rows = [[str(rank), str(t.number), t.layout, str(t.batch_size), f"{t.lr:g}",
-             regularization_label(t), str(t.epochs), _pct(t.val_accuracy), _pct(t.test_accuracy),
-             f"{t.seconds:.1f}"] for rank, t in enumerate(trials, start=1)]
-    return Table(f"Best {len(trials)} of {pool} models, {family}",
-                 ["rank", "trial", "layout", "batch", "lr", "regularization", "epochs", "val acc", "test acc",
-                  "seconds"], rows, numeric={0, 1, 3, 4, 6, 7, 8, 9})
-
-
-def _all_table(search: Search, fail_reasons: dict[int, str]) -> Table:
-    rows = [[str(t.number), t.layout, str(t.batch_size), f"{t.lr:g}", regularization_label(t),
-             _pct(t.val_accuracy), _pct(t.test_accuracy), f"{t.seconds:.1f}",
-             t.state if t.state != "fail" else f"failed: {fail_reasons.get(t.number, '')}"]
-            for t in search.trials]
-    columns = ["trial", "layout", "batch", "lr", "regularization", "val acc", "test acc", "seconds", "state"]
-    return Table(f"All {len(search.trials)} trials in order", columns, rows, numeric={0, 2, 3, 5, 6, 7})

@@ -155,3 +155,9 @@ def _show(value: Any, many: bool = False) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return "—" if value is None else str(value)
+
+
+def setup_table(configs: Sequence[TrainConfig]) -> Table:
+    """The report's setup table of some runs' configs: each field with its value, or the values
+    the runs took where they differ ("searched")."""
+    return fields_table(*varying_fields(configs))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from npnn.errors import ReportError, ResultsError
+from npnn.report.document import Table
 from npnn.report.run_files import check_machine, check_search, check_status, check_test
 from npnn.serialization import CheckpointError, read_json
 from npnn.training.config import TrainConfig
@@ -49,6 +50,19 @@ class Run:
             hidden = "cnn " + "-".join(str(h) for h in c.channels)
         reg = "" if c.regularization == "none" else f", {c.regularization} {c.reg_strength:g}"
         return f"{hidden}, batch {c.batch_size}, lr {c.lr:g}{reg}"
+
+    @property
+    def summary(self) -> Table:
+        """One row: the run's model, state, epochs, best validation and test accuracy."""
+        best = self.history.best
+        test = None if self.test is None else self.test.get("accuracy")
+        row = [self.name, self.label, str(self.status.get("status", "unknown")),
+               f"{best.epoch:.3g}" if best else "–", _pct(best.val_accuracy if best else None), _pct(test)]
+        return Table(f"Run {self.path}", ["run", "model", "status", "best at epoch", "val acc", "test acc"],
+                     [row], numeric={3, 4, 5})
+
+    def _repr_html_(self) -> str:
+        return self.summary._repr_html_()
 
 
 @dataclass
@@ -112,6 +126,19 @@ class Search:
         """The families of models among the trials, MLPs by depth first, then CNNs."""
         return [name for _, name in sorted({(t.family_key, t.family) for t in self.trials})]
 
+    @property
+    def results(self) -> Table:
+        """Every trial in order, as search_result.csv has them (an HTML table in Jupyter)."""
+        return trials_table(self)
+
+    def best_table(self, family: str | None = None, top: int = 4) -> Table:
+        """The best `top` complete trials (of one family) by validation accuracy, test beside it."""
+        pool = sum(t.complete and (family is None or t.family == family) for t in self.trials)
+        return best_table(self.best(family, top), family or "all families", pool)
+
+    def _repr_html_(self) -> str:
+        return self.results._repr_html_()
+
 
 def regularization_label(trial: Trial, strength: str | None = None) -> str:
     """'none' or 'L2 0.01': one spelling for every legend, tick and cell (`strength` replaces
@@ -119,6 +146,37 @@ def regularization_label(trial: Trial, strength: str | None = None) -> str:
     if trial.regularization == "none":
         return "none"
     return f"{trial.regularization.upper()} {strength or format(trial.reg_strength, 'g')}"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.2f}%"
+
+
+def best_table(trials: list[Trial], family: str, pool: int) -> Table:
+    """The report's table of the best trials of one family (`pool`: how many it ranked)."""
+    rows = [[str(rank), str(t.number), t.layout, str(t.batch_size), f"{t.lr:g}",
+             regularization_label(t), str(t.epochs), _pct(t.val_accuracy), _pct(t.test_accuracy),
+             f"{t.seconds:.1f}"] for rank, t in enumerate(trials, start=1)]
+    return Table(f"Best {len(trials)} of {pool} models, {family}",
+                 ["rank", "trial", "layout", "batch", "lr", "regularization", "epochs", "val acc", "test acc",
+                  "seconds"], rows, numeric={0, 1, 3, 4, 6, 7, 8, 9})
+
+
+def trials_table(search: Search, fail_reasons: dict[int, str] | None = None) -> Table:
+    """Every trial of `search` in order; a failed one with its reason where `fail_reasons` has it."""
+    reasons = fail_reasons or {}
+    rows = [[str(t.number), t.layout, str(t.batch_size), f"{t.lr:g}", regularization_label(t),
+             _pct(t.val_accuracy), _pct(t.test_accuracy), f"{t.seconds:.1f}",
+             _state(t, reasons)]
+            for t in search.trials]
+    columns = ["trial", "layout", "batch", "lr", "regularization", "val acc", "test acc", "seconds", "state"]
+    return Table(f"All {len(search.trials)} trials in order", columns, rows, numeric={0, 2, 3, 5, 6, 7})
+
+
+def _state(trial: Trial, reasons: dict[int, str]) -> str:
+    if trial.state != "fail":
+        return trial.state
+    return f"failed: {reasons[trial.number]}" if trial.number in reasons else "failed"
 
 
 def load_run(path: str | Path) -> Run:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from npnn.report.figures import new_figure, styled
+from npnn.report.figures import axes_list, mosaic, new_figure, styled
 from npnn.report.sources import Run
 from npnn.training.checkpoint import load_best
 from npnn.training.run_dir import RunDir
@@ -99,10 +99,20 @@ def _draw_bias(ax: Axes, name: str, bias: np.ndarray, beside: bool) -> None:
 
 
 @styled
-def plot_parameter_matrices(state: Mapping[str, np.ndarray], title: str = "") -> Figure:
+def plot_parameter_matrices(state: Mapping[str, np.ndarray], title: str = "",
+                            ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Every weight matrix as an image (the original's winter colormap, a colorbar each), rows =
-    output units, with its layer's bias drawn alongside against the same units."""
+    output units, with its layer's bias drawn alongside against the same units. `ax`: Axes to
+    draw into, one per weight matrix (its bias is then left out; a lone vector gets its own)."""
     rows = _rows(state)
+    if ax is not None:
+        axes = axes_list(ax, len(rows), "one per parameter matrix")
+        for target, (name, matrix, bias_name, bias) in zip(axes, rows, strict=False):
+            if matrix is None:
+                _draw_bias(target, bias_name, bias, beside=False)  # type: ignore[arg-type]
+            else:
+                _draw_matrix(target.figure, target, name, matrix)
+        return axes[0].figure
     figure = new_figure(7.5, 0.6 + 2.4 * max(len(rows), 1))
     figure.suptitle(title or "Parameters")
     if not rows:
@@ -132,25 +142,30 @@ def is_convolutional(state: Mapping[str, np.ndarray]) -> bool:
     return first_weight(state).ndim == 4
 
 
-def plot_first_layer_filters(weight: np.ndarray, max_units: int = 100, title: str = "") -> Figure:
+def plot_first_layer_filters(weight: np.ndarray, max_units: int = 100, title: str = "",
+                             ax: Axes | None = None) -> Figure:
     """A CNN's first convolution weights (out channels × 1 × kH × kW) as one kH×kW image per
-    filter, on the templates' diverging scale (red pixels raise the channel, blue lower it)."""
+    filter, on the templates' diverging scale (red pixels raise the channel, blue lower it);
+    into `ax` as one mosaic where given."""
     weight = np.asarray(weight)
     if weight.ndim != 4 or weight.shape[1] != 1:
         raise ValueError(f"expected first-layer filters of shape (channels, 1, kH, kW) for grey images, "
                          f"got {weight.shape}")
     kernel = weight.shape[2:]
     return plot_first_layer_templates(weight.reshape(len(weight), -1), kernel, max_units,
-                                      title or f"First-layer {kernel[0]}×{kernel[1]} filters", unit="filter")
+                                      title or f"First-layer {kernel[0]}×{kernel[1]} filters", unit="filter",
+                                      ax=ax)
 
 
 @styled
 def plot_first_layer_templates(weight: np.ndarray, image_shape: tuple[int, int] = (28, 28),
-                               max_units: int = 100, title: str = "", unit: str = "unit") -> Figure:
+                               max_units: int = 100, title: str = "", unit: str = "unit",
+                               ax: Axes | None = None) -> Figure:
     """First-layer weights (out × pixels) as one image per hidden unit, on one diverging scale
     centred on 0, so each unit's preferred garment shape is visible. Beyond `max_units` units,
     those with the largest weight norm are shown, largest first. `unit` names a tile ('filter'
-    for a CNN's)."""
+    for a CNN's). With `ax`, the tiles are drawn into it as one mosaic (the original's viz_model
+    style), row by row in the same order, with a colour bar beside it."""
     weight = np.asarray(weight, dtype=np.float64)
     pixels = math.prod(image_shape)
     if weight.ndim != 2 or weight.shape[1] != pixels:
@@ -169,6 +184,9 @@ def plot_first_layer_templates(weight: np.ndarray, image_shape: tuple[int, int] 
         units = np.arange(count)
         heading = f"all {count} {unit}s"
     limit = _symmetric_limit(weight[units])
+    if ax is not None:
+        return _draw_mosaic(ax, weight[units].reshape(-1, *image_shape), limit,
+                            f"{title or 'First-layer weights as images'}: {heading}")
     titled = len(units) <= TILE_TITLES_UP_TO
     heading = textwrap.fill(f"{title or 'First-layer weights as images'}: {heading}", 80)
     width, height, rects, bar = _tile_layout(len(units), titled, heading.count("\n") + 1)
@@ -195,6 +213,21 @@ def plot_first_layer_templates(weight: np.ndarray, image_shape: tuple[int, int] 
         figure.colorbar(image, cax=cax, extend="both" if clipped else "neither",
                         label="weight (0 = white)" + (f"; clipped at ±{limit:.2g}" if clipped else ""))
     return figure
+
+
+def _draw_mosaic(ax: Axes, tiles: np.ndarray, limit: float, heading: str) -> Figure:
+    """The tiles as one image in `ax`, on the ±limit diverging scale, gaps left blank."""
+    ax.grid(False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(textwrap.fill(heading, 60), fontsize=9)
+    if not len(tiles):
+        ax.text(0.5, 0.5, "nothing to show", ha="center", va="center", color="0.4", transform=ax.transAxes)
+        return ax.figure
+    image = ax.imshow(mosaic(tiles, max(1, math.ceil(math.sqrt(len(tiles))))), cmap=TEMPLATE_CMAP,
+                      vmin=-limit, vmax=limit, interpolation="nearest")
+    ax.figure.colorbar(image, ax=ax, label="weight (0 = white)", shrink=0.8)
+    return ax.figure
 
 
 def _symmetric_limit(weights: np.ndarray) -> float:
