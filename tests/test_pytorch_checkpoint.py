@@ -106,6 +106,17 @@ def test_bfloat16_becomes_float32_exactly_and_bool_reads_as_bool(tmp_path) -> No
     np.testing.assert_array_equal(state["m"], [False, True])
 
 
+def test_0d_bfloat16_and_bool_tensors_are_0d_arrays(tmp_path) -> None:
+    """NumPy's `!=` and `<<` give a 0-d input back as a NumPy scalar, which is no array."""
+    bfloat = (np.array([1.5], np.float32).view(np.uint32) >> 16).astype("<u2").tobytes()
+    body = mapping(b=tensor("0", 1, (), (), storage="BFloat16Storage"),
+                   m=tensor("1", 1, (), (), storage="BoolStorage"))
+    state = npnn.load(write_pth(tmp_path / "s.pth", pickled(body), {"0": bfloat, "1": b"\x01"}))
+    assert isinstance(state["b"], np.ndarray) and state["b"].shape == () and state["b"].dtype == np.float32
+    assert isinstance(state["m"], np.ndarray) and state["m"].shape == () and state["m"].dtype == np.bool_
+    assert state["b"] == 1.5 and state["m"]
+
+
 def test_a_linear_state_dict_built_by_hand_loads_into_a_model(tmp_path) -> None:
     weight, bias = np.arange(6, dtype=np.float32).reshape(2, 3), np.array([0.5, -0.5], np.float32)
     body = mapping(weight=tensor("0", 6, (2, 3), (3, 1)), bias=tensor("1", 2, (2,), (1,)))

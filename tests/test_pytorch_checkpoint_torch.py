@@ -82,6 +82,14 @@ def test_dtypes(tmp_path, dtype) -> None:
     same(npnn.load(tmp_path / "d.pth"), torch.load(tmp_path / "d.pth", weights_only=True))
 
 
+@pytest.mark.parametrize("dtype", ["bfloat16", "bool", "float32", "int64"])
+def test_0d_tensors_of_each_dtype(tmp_path, dtype) -> None:
+    torch.save({"s": torch.tensor(1.5).to(getattr(torch, dtype))}, tmp_path / "s.pth")
+    state = npnn.load(tmp_path / "s.pth")
+    same(state, torch.load(tmp_path / "s.pth", weights_only=True))
+    assert isinstance(state["s"], np.ndarray) and state["s"].shape == ()
+
+
 def test_a_checkpoint_with_model_optimizer_and_plain_values(tmp_path) -> None:
     model = mlp(torch.nn)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)

@@ -157,9 +157,9 @@ class _Reader:
         view = np.lib.stride_tricks.as_strided(base[offset:], shape=size,
                                                strides=tuple(s * itemsize for s in stride), writeable=False)
         array = np.array(view, dtype=base.dtype.newbyteorder("="))  # a copy, in native byte order
-        if storage.dtype == "bfloat16":
-            return (array.astype(np.uint32) << 16).view(np.float32)  # bfloat16 = float32's high half
-        return array != 0 if storage.dtype == "b1" else array
+        if storage.dtype == "bfloat16":  # bfloat16 = float32's high half
+            return np.asarray(array.astype(np.uint32) << 16).view(np.float32)  # (a 0-d one too)
+        return np.asarray(array != 0) if storage.dtype == "b1" else array  # != gives 0-d a NumPy bool
 
 
 def _counts(values: Any) -> bool:
