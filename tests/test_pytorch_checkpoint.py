@@ -8,6 +8,8 @@ import os
 import pickle
 import struct
 import sys
+import time
+import tracemalloc
 import zipfile
 import zlib
 
@@ -379,3 +381,27 @@ def test_storages_read_count_against_the_memory_budget(tmp_path, monkeypatch) ->
     with pytest.raises(CheckpointError, match="its storages would take more than 4 times") as caught:
         npnn.load(path)
     assert str(path) in str(caught.value)
+
+
+def test_a_pickle_of_many_empty_dicts_is_refused_quickly_in_bounded_memory(tmp_path, monkeypatch) -> None:
+    """Each 1-byte EMPTY_DICT makes a 64-byte dict: 2 MB of them took 446 MB and 50 s. Here with
+    8 MB of slack instead of 64 MB, so 300,000 of them are over the budget."""
+    monkeypatch.setattr(npnn.pytorch_checkpoint, "SLACK_BYTES", 8 << 20)
+    path = write_pth(tmp_path / "dicts.pth", pickled(b"(" + b"}" * 300_000 + b"l"))
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(CheckpointError, match="its pickle's objects would take more than") as caught:
+            npnn.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(caught.value)
+    assert peak < 16 << 20 and time.perf_counter() - started < 10, (peak, time.perf_counter() - started)
+
+
+def test_a_long_list_of_numbers_is_still_read(tmp_path) -> None:
+    """A pickle of 300,000 floats (2.7 MB) stays well inside the budget: 32 bytes each."""
+    values = np.random.default_rng(0).standard_normal(300_000)
+    body = b"](" + b"".join(b"G" + struct.pack(">d", value) for value in values) + b"e"
+    assert npnn.load(write_pth(tmp_path / "floats.pth", pickled(body))) == values.tolist()

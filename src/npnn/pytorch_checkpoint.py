@@ -122,7 +122,8 @@ class _Reader:
             if order not in (b"little", b"big"):
                 raise CheckpointError(f"{self.path}: damaged torch.save file: byteorder {order[:20]!r}")
             self.byteorder = "<" if order == b"little" else ">"
-        return unpickle(self.record("data.pkl"), self.persistent_load, self.rebuild_tensor)
+        return unpickle(self.record("data.pkl"), self.persistent_load, self.rebuild_tensor,
+                        lambda nbytes: self.charge(nbytes, "its pickle's objects"))
 
     def persistent_load(self, pid: Any) -> Storage:
         """('storage', storage type, key, location, numel) -> the storage's bytes, read once per key."""

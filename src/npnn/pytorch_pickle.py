@@ -31,7 +31,10 @@ STORAGE_DTYPES = {
 }
 NEVER_RUNS = ", which npnn.load never runs"
 LEAVES = (type(None), bool, int, float, str, bytes, np.ndarray)
+_LEAF_TYPES = frozenset(LEAVES)
+_CONTAINERS = frozenset((dict, OrderedDict, list, tuple))
 MAX_DEPTH = 64  # containers in containers; a checkpoint needs about 6
+CHARGE_EVERY = 1 << 20  # bytes of objects counted before `charge` is called
 
 
 class RefusedError(Exception):
@@ -62,10 +65,13 @@ class StandIn:
 
 
 def unpickle(data: bytes, persistent_load: Callable[[Any], Any],
-             rebuild_tensor: Callable[[Any, Any, Any, Any], Any]) -> Any:
-    """The value pickled in `data`; RefusedError, or ValueError for a pickle that is damaged."""
+             rebuild_tensor: Callable[[Any, Any, Any, Any], Any], charge: Callable[[int], None]) -> Any:
+    """The value pickled in `data`; RefusedError, or ValueError for a pickle that is damaged.
+    `charge(nbytes)` is told, every CHARGE_EVERY bytes, about the memory of the objects made so
+    far (tens of bytes each, _OBJECT_BYTES), so it can stop a pickle whose bytes each make a
+    container (2 MB of EMPTY_DICT opcodes made two million dicts: 446 MB)."""
     try:
-        value = _Machine(data, persistent_load, _globals(rebuild_tensor)).run()
+        value = _Machine(data, persistent_load, _globals(rebuild_tensor), charge).run()
     except (IndexError, KeyError, TypeError, struct.error, UnicodeDecodeError, OverflowError) as error:
         raise ValueError(f"damaged pickle ({type(error).__name__}: {error})") from None
     check_value(value)
@@ -75,28 +81,32 @@ def unpickle(data: bytes, persistent_load: Callable[[Any], Any],
 def check_value(value: Any) -> None:
     """Refuse a value holding anything but containers of LEAVES (a stand-in of the table, a bare
     storage), nested deeper than MAX_DEPTH or containing itself (code that walks it would
-    recurse without end). Without recursion: depth-first, with the height of each container."""
+    recurse without end). Without recursion: depth-first, with the height of each container;
+    leaves are checked in their container's pass, so a million empty dicts take a second."""
     heights: dict[int, int] = {}
     on_path: set[int] = set()
-    pending: list[tuple[Any, bool]] = [(value, False)]
+    pending: list[tuple[Any, list[Any] | None]] = [(value, None)]
     while pending:
-        item, finished = pending.pop()
-        if isinstance(item, LEAVES):
-            continue
-        if type(item) not in (dict, OrderedDict, list, tuple):
-            raise RefusedError(f"holds {describe(item)} itself, not a tensor or a plain value")
-        key, children = id(item), _children(item)
-        if finished:
+        item, nested = pending.pop()
+        key = id(item)
+        if nested is not None:  # its children are done
             on_path.discard(key)
-            heights[key] = 1 + max((heights.get(id(child), 0) for child in children), default=0)
+            heights[key] = 1 + max(heights[id(child)] for child in nested)
             if heights[key] > MAX_DEPTH:
                 raise ValueError(f"containers nested more than {MAX_DEPTH} levels deep")
+        elif type(item) not in _CONTAINERS:
+            if not isinstance(item, LEAVES):
+                raise RefusedError(f"holds {describe(item)} itself, not a tensor or a plain value")
         elif key in on_path:
             raise ValueError("a container that contains itself")
         elif key not in heights:
+            nested = [child for child in _children(item) if type(child) not in _LEAF_TYPES]
+            if not nested:
+                heights[key] = 1
+                continue
             on_path.add(key)
-            pending.append((item, True))
-            pending.extend((child, False) for child in children)
+            pending.append((item, nested))
+            pending.extend((child, None) for child in nested)
 
 
 def _children(item: Any) -> list[Any]:
@@ -159,9 +169,10 @@ def _plain(requires_grad: Any, hooks: Any, state: Any, name: str) -> None:
 class _Machine:
     """The pickle virtual machine, restricted: one method per opcode a state_dict uses."""
 
-    def __init__(self, data: bytes, persistent_load: Callable[[Any], Any], allowed: dict[str, Any]):
+    def __init__(self, data: bytes, persistent_load: Callable[[Any], Any], allowed: dict[str, Any],
+                 charge: Callable[[int], None]):
         self.data, self.position = data, 0
-        self.persistent_load, self.allowed = persistent_load, allowed
+        self.persistent_load, self.allowed, self.charge = persistent_load, allowed, charge
         self.stack: list[Any] = []
         self.marks: list[list[Any]] = []
         self.memo: dict[int, Any] = {}
@@ -184,11 +195,13 @@ class _Machine:
         return line.decode("ascii")
 
     def run(self) -> Any:
+        spent = 0  # bytes of objects made since the last charge
         while True:
             code = self.read(1)
             if code == b".":  # STOP
                 if len(self.stack) != 1 or self.marks:
                     raise ValueError("the pickle stops with a wrong stack")
+                self.charge(spent)
                 return self.stack.pop()
             handler = _OPCODES.get(code)
             if handler is None:
@@ -197,6 +210,10 @@ class _Machine:
                     raise RefusedError(what + NEVER_RUNS)
                 raise ValueError(f"unknown or unsupported pickle opcode {code!r}")
             handler(self)
+            spent += _OBJECT_BYTES.get(code, 0)
+            if spent >= CHARGE_EVERY:
+                self.charge(spent)
+                spent = 0
 
     def push(self, value: Any) -> None:
         self.stack.append(value)
@@ -322,6 +339,16 @@ _OPCODES: dict[bytes, Callable[[_Machine], None]] = {
     b"R": _Machine.reduce,
     b"b": _Machine.build,
     b"Q": _Machine.binpersid,
+}
+
+# the memory an opcode's new object takes, with the check_value's bookkeeping for a container:
+# each object costs tens of bytes for a few bytes of pickle (a dict 64 for its 1-byte opcode)
+_CONTAINER, _MEMO, _TEXT, _NUMBER = 128, 64, 64, 32
+_OBJECT_BYTES = {
+    **dict.fromkeys([b"(", b"}", b"]", b"d", b"l", b"t", b"\x85", b"\x86", b"\x87", b"R", b"Q"], _CONTAINER),
+    **dict.fromkeys([b"q", b"r", b"\x94"], _MEMO),
+    **dict.fromkeys([b"X", b"\x8c", b"\x8d", b"C", b"B"], _TEXT),
+    **dict.fromkeys([b"J", b"M", b"G", b"\x8a", b"\x8b"], _NUMBER),
 }
 
 _REFUSED_OPCODES = {
