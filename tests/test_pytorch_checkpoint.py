@@ -130,6 +130,54 @@ def test_a_linear_state_dict_built_by_hand_loads_into_a_model(tmp_path) -> None:
     np.testing.assert_array_equal(model.bias.numpy(), bias)
 
 
+def test_dtypes_devices_and_sets_are_plain_values(tmp_path) -> None:
+    """As torch.load(weights_only=True) takes them: a dtype as its name, a device as its string."""
+    body = mapping(dt=name("torch", "float32"), half=name("torch", "bfloat16"),
+                   cpu=name("torch", "device") + items(text("cpu")) + b"R",
+                   gpu=name("torch", "device") + items(text("cuda"), integer(1)) + b"R",
+                   old=name("__builtin__", "set") + items(b"](" + integer(1) + integer(2) + b"e") + b"R",
+                   new=b"\x8f(" + integer(3) + text("a") + b"\x90")  # protocol 4: EMPTY_SET, ADDITEMS
+    state = npnn.load(write_pth(tmp_path / "v.pth", pickled(body)))
+    assert state == {"dt": "float32", "half": "bfloat16", "cpu": "cpu", "gpu": "cuda:1", "old": {1, 2},
+                     "new": {3, "a"}}
+    assert np.dtype(state["dt"]) == np.float32
+
+
+def tensor_v3(key: str, nbytes: int, size: tuple, stride: tuple, dtype: str) -> bytes:
+    """A tensor as torch.save writes the dtypes without a storage class: untyped bytes + a dtype."""
+    pid = items(text("storage"), name("torch.storage", "UntypedStorage"), text(key), text("cpu"),
+                integer(nbytes)) + b"Q"
+    hooks = name("collections", "OrderedDict") + b")R"
+    return name("torch._utils", "_rebuild_tensor_v3") + items(
+        pid, integer(0), items(*map(integer, size)), items(*map(integer, stride)), b"\x89", hooks,
+        name("torch", dtype)) + b"R"
+
+
+def test_unsigned_tensors_of_the_untyped_storage_format_load(tmp_path) -> None:
+    values = {"uint16": np.array([[1, 65535], [7, 8]], "<u2"), "uint32": np.array([2**32 - 1, 0], "<u4"),
+              "uint64": np.array(2**64 - 1, "<u8")}
+    body = mapping(**{dtype: tensor_v3(dtype, array.nbytes, array.shape, tuple(s // array.itemsize
+                                                                             for s in array.strides), dtype)
+                      for dtype, array in values.items()},
+                   t=tensor_v3("uint16", 8, (2, 2), (1, 2), "uint16"))
+    records = {dtype: array.tobytes() for dtype, array in values.items()}
+    state = npnn.load(write_pth(tmp_path / "u.pth", pickled(body), records))
+    for dtype, array in values.items():
+        assert state[dtype].dtype == np.dtype(dtype) and state[dtype].shape == array.shape
+        np.testing.assert_array_equal(state[dtype], array)
+    np.testing.assert_array_equal(state["t"], values["uint16"].T)
+
+
+def test_a_tensor_of_a_dtype_numpy_lacks_is_refused_as_unsupported_not_as_hostile(tmp_path) -> None:
+    body = mapping(x=tensor_v3("0", 2, (2,), (1,), "float8_e4m3fn"))
+    path = write_pth(tmp_path / "f8.pth", pickled(body), {"0": b"\x00\x01"})
+    with pytest.raises(CheckpointError) as caught:
+        npnn.load(path)
+    message = str(caught.value)
+    assert str(path) in message and "dtype torch.float8_e4m3fn, which npnn does not support" in message
+    assert "refused" not in message and "calls" not in message
+
+
 # ----- hostile pickles: refused by name, nothing run, nothing imported -----
 
 EVIL_MODULE = "npnn_evil_module_for_tests"

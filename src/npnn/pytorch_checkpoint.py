@@ -5,7 +5,8 @@ name a storage) and `<name>/data/<key>` (each storage's raw bytes, stored uncomp
 `byteorder` record. The pickle is read by `pytorch_pickle`, which runs nothing from the file;
 tensors become NumPy arrays copied out of their storage (shape, stride, offset and byte order
 honoured), so tensors that shared a storage in PyTorch no longer share memory. bfloat16 (which
-NumPy lacks) becomes float32, exactly. Anything damaged or hostile raises CheckpointError naming
+NumPy lacks) becomes float32, exactly; the dtypes NumPy lacks otherwise (float8, complex32) are
+refused by name. Anything damaged or hostile raises CheckpointError naming
 the file: the zip is never extracted to disk, records must be stored uncompressed as torch.save
 writes them and may not overlap (so no zip bomb), and the records read, the arrays and the
 pickle's objects together may not take more than MAX_GROWTH times the file's size (plus
@@ -24,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from npnn.pytorch_pickle import RefusedError, Storage, StorageType, describe, unpickle
+from npnn.pytorch_pickle import RefusedError, Storage, StorageType, UnsupportedError, describe, unpickle
 from npnn.serialization import CheckpointError, is_special_file
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -69,6 +70,8 @@ def load_pytorch(path: str | os.PathLike[str]) -> Any:
             return _Reader(path, archive).load()
     except RefusedError as error:
         raise CheckpointError(f"{path}: refused to load: its pickle {error} ({WEIGHTS_ONLY}") from None
+    except UnsupportedError as error:
+        raise CheckpointError(f"{path}: {error}") from None
     except CheckpointError:
         raise
     except _ZIP_ERRORS as error:
