@@ -8,7 +8,10 @@ import os
 import pickle
 import struct
 import sys
+import time
+import tracemalloc
 import zipfile
+import zlib
 
 import numpy as np
 import pytest
@@ -106,6 +109,17 @@ def test_bfloat16_becomes_float32_exactly_and_bool_reads_as_bool(tmp_path) -> No
     np.testing.assert_array_equal(state["m"], [False, True])
 
 
+def test_0d_bfloat16_and_bool_tensors_are_0d_arrays(tmp_path) -> None:
+    """NumPy's `!=` and `<<` give a 0-d input back as a NumPy scalar, which is no array."""
+    bfloat = (np.array([1.5], np.float32).view(np.uint32) >> 16).astype("<u2").tobytes()
+    body = mapping(b=tensor("0", 1, (), (), storage="BFloat16Storage"),
+                   m=tensor("1", 1, (), (), storage="BoolStorage"))
+    state = npnn.load(write_pth(tmp_path / "s.pth", pickled(body), {"0": bfloat, "1": b"\x01"}))
+    assert isinstance(state["b"], np.ndarray) and state["b"].shape == () and state["b"].dtype == np.float32
+    assert isinstance(state["m"], np.ndarray) and state["m"].shape == () and state["m"].dtype == np.bool_
+    assert state["b"] == 1.5 and state["m"]
+
+
 def test_a_linear_state_dict_built_by_hand_loads_into_a_model(tmp_path) -> None:
     weight, bias = np.arange(6, dtype=np.float32).reshape(2, 3), np.array([0.5, -0.5], np.float32)
     body = mapping(weight=tensor("0", 6, (2, 3), (3, 1)), bias=tensor("1", 2, (2,), (1,)))
@@ -114,6 +128,54 @@ def test_a_linear_state_dict_built_by_hand_loads_into_a_model(tmp_path) -> None:
     model.load_state_dict(npnn.load(path))
     np.testing.assert_array_equal(model.weight.numpy(), weight)
     np.testing.assert_array_equal(model.bias.numpy(), bias)
+
+
+def test_dtypes_devices_and_sets_are_plain_values(tmp_path) -> None:
+    """As torch.load(weights_only=True) takes them: a dtype as its name, a device as its string."""
+    body = mapping(dt=name("torch", "float32"), half=name("torch", "bfloat16"),
+                   cpu=name("torch", "device") + items(text("cpu")) + b"R",
+                   gpu=name("torch", "device") + items(text("cuda"), integer(1)) + b"R",
+                   old=name("__builtin__", "set") + items(b"](" + integer(1) + integer(2) + b"e") + b"R",
+                   new=b"\x8f(" + integer(3) + text("a") + b"\x90")  # protocol 4: EMPTY_SET, ADDITEMS
+    state = npnn.load(write_pth(tmp_path / "v.pth", pickled(body)))
+    assert state == {"dt": "float32", "half": "bfloat16", "cpu": "cpu", "gpu": "cuda:1", "old": {1, 2},
+                     "new": {3, "a"}}
+    assert np.dtype(state["dt"]) == np.float32
+
+
+def tensor_v3(key: str, nbytes: int, size: tuple, stride: tuple, dtype: str) -> bytes:
+    """A tensor as torch.save writes the dtypes without a storage class: untyped bytes + a dtype."""
+    pid = items(text("storage"), name("torch.storage", "UntypedStorage"), text(key), text("cpu"),
+                integer(nbytes)) + b"Q"
+    hooks = name("collections", "OrderedDict") + b")R"
+    return name("torch._utils", "_rebuild_tensor_v3") + items(
+        pid, integer(0), items(*map(integer, size)), items(*map(integer, stride)), b"\x89", hooks,
+        name("torch", dtype)) + b"R"
+
+
+def test_unsigned_tensors_of_the_untyped_storage_format_load(tmp_path) -> None:
+    values = {"uint16": np.array([[1, 65535], [7, 8]], "<u2"), "uint32": np.array([2**32 - 1, 0], "<u4"),
+              "uint64": np.array(2**64 - 1, "<u8")}
+    body = mapping(**{dtype: tensor_v3(dtype, array.nbytes, array.shape, tuple(s // array.itemsize
+                                                                             for s in array.strides), dtype)
+                      for dtype, array in values.items()},
+                   t=tensor_v3("uint16", 8, (2, 2), (1, 2), "uint16"))
+    records = {dtype: array.tobytes() for dtype, array in values.items()}
+    state = npnn.load(write_pth(tmp_path / "u.pth", pickled(body), records))
+    for dtype, array in values.items():
+        assert state[dtype].dtype == np.dtype(dtype) and state[dtype].shape == array.shape
+        np.testing.assert_array_equal(state[dtype], array)
+    np.testing.assert_array_equal(state["t"], values["uint16"].T)
+
+
+def test_a_tensor_of_a_dtype_numpy_lacks_is_refused_as_unsupported_not_as_hostile(tmp_path) -> None:
+    body = mapping(x=tensor_v3("0", 2, (2,), (1,), "float8_e4m3fn"))
+    path = write_pth(tmp_path / "f8.pth", pickled(body), {"0": b"\x00\x01"})
+    with pytest.raises(CheckpointError) as caught:
+        npnn.load(path)
+    message = str(caught.value)
+    assert str(path) in message and "dtype torch.float8_e4m3fn, which npnn does not support" in message
+    assert "refused" not in message and "calls" not in message
 
 
 # ----- hostile pickles: refused by name, nothing run, nothing imported -----
@@ -312,3 +374,82 @@ def test_a_record_given_twice_is_refused(tmp_path) -> None:
     with pytest.raises(CheckpointError, match="twice") as caught:
         npnn.load(path)
     assert str(path) in str(caught.value)
+
+
+def overlapping_zip(path, records: int, size: int):
+    """A zip whose `records` stored records all end with the same `size` bytes: each record's bytes
+    hold the local headers of the records after it (as zip bombs without compression are made)."""
+    names = [f"archive/data/{index:04d}".encode() for index in range(records)]
+
+    def header(name: bytes, data: bytes) -> bytes:  # a local file header, stored
+        return struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0, zlib.crc32(data), len(data),
+                           len(data), len(name), 0) + name
+
+    def central(name: bytes, data: bytes, offset: int) -> bytes:
+        return struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, 0, zlib.crc32(data),
+                           len(data), len(data), len(name), 0, 0, 0, 0, 0, offset) + name
+
+    pid = b"".join(items(text("storage"), name("torch", "ByteStorage"), text(f"{index:04d}"), text("cpu"),
+                         integer(size + (records - 1 - index) * (30 + len(names[index])))) + b"Q0"
+                   for index in range(records))
+    out, directory = bytearray(), []
+    for record, data in ((b"archive/data.pkl", pickled(pid + b"N")), (b"archive/byteorder", b"little")):
+        directory.append(central(record, data, len(out)))
+        out += header(record, data) + data
+    chain = bytes(size)
+    for index in reversed(range(records)):
+        offset = len(out) + sum(30 + len(n) for n in names[:index])
+        directory.insert(2, central(names[index], chain, offset))
+        chain = header(names[index], chain) + chain
+    start = len(out) + len(chain)
+    out += chain + b"".join(directory)
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(directory), len(directory),
+                       len(out) - start, start, 0)
+    path.write_bytes(out)
+    return path
+
+
+def test_records_that_overlap_are_refused_before_any_is_read(tmp_path) -> None:
+    """200 records sharing one 2 MB run of bytes read as 400 MB (Python 3.11's zipfile does not
+    check for overlaps)."""
+    path = overlapping_zip(tmp_path / "overlap.pth", records=50, size=20_000)
+    with zipfile.ZipFile(path) as archive:  # a zip that zipfile reads, every record intact
+        assert archive.testzip() is None
+        assert sum(len(archive.read(info)) for info in archive.infolist()) > 50 * 20_000 > path.stat().st_size
+    with pytest.raises(CheckpointError, match="overlaps another") as caught:
+        npnn.load(path)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_storages_read_count_against_the_memory_budget(tmp_path, monkeypatch) -> None:
+    storage = np.zeros(1000, np.float32).tobytes()
+    path = write_pth(tmp_path / "s.pth", pickled(mapping(w=tensor("0", 1000, (0,), (1,)))), {"0": storage})
+    assert npnn.load(path)["w"].shape == (0,)  # an empty view: only the storage takes memory
+    monkeypatch.setattr(npnn.pytorch_checkpoint, "SLACK_BYTES", 4000 - 4 * path.stat().st_size - 1)
+    with pytest.raises(CheckpointError, match="its storages would take more than 4 times") as caught:
+        npnn.load(path)
+    assert str(path) in str(caught.value)
+
+
+def test_a_pickle_of_many_empty_dicts_is_refused_quickly_in_bounded_memory(tmp_path, monkeypatch) -> None:
+    """Each 1-byte EMPTY_DICT makes a 64-byte dict: 2 MB of them took 446 MB and 50 s. Here with
+    8 MB of slack instead of 64 MB, so 300,000 of them are over the budget."""
+    monkeypatch.setattr(npnn.pytorch_checkpoint, "SLACK_BYTES", 8 << 20)
+    path = write_pth(tmp_path / "dicts.pth", pickled(b"(" + b"}" * 300_000 + b"l"))
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(CheckpointError, match="its pickle's objects would take more than") as caught:
+            npnn.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(caught.value)
+    assert peak < 16 << 20 and time.perf_counter() - started < 10, (peak, time.perf_counter() - started)
+
+
+def test_a_long_list_of_numbers_is_still_read(tmp_path) -> None:
+    """A pickle of 300,000 floats (2.7 MB) stays well inside the budget: 32 bytes each."""
+    values = np.random.default_rng(0).standard_normal(300_000)
+    body = b"](" + b"".join(b"G" + struct.pack(">d", value) for value in values) + b"e"
+    assert npnn.load(write_pth(tmp_path / "floats.pth", pickled(body))) == values.tolist()

@@ -82,6 +82,45 @@ def test_dtypes(tmp_path, dtype) -> None:
     same(npnn.load(tmp_path / "d.pth"), torch.load(tmp_path / "d.pth", weights_only=True))
 
 
+@pytest.mark.parametrize("dtype", ["bfloat16", "bool", "float32", "int64"])
+def test_0d_tensors_of_each_dtype(tmp_path, dtype) -> None:
+    torch.save({"s": torch.tensor(1.5).to(getattr(torch, dtype))}, tmp_path / "s.pth")
+    state = npnn.load(tmp_path / "s.pth")
+    same(state, torch.load(tmp_path / "s.pth", weights_only=True))
+    assert isinstance(state["s"], np.ndarray) and state["s"].shape == ()
+
+
+@pytest.mark.parametrize("dtype", ["uint16", "uint32", "uint64"])
+def test_unsigned_dtypes_torch_saves_as_untyped_storages(tmp_path, dtype) -> None:
+    values = torch.tensor([[0, 1, 2], [3, 4, 2**16 - 1]]).to(getattr(torch, dtype))
+    torch.save({"v": values, "t": values.t(), "s": values[1, 2], "empty": values[:0]}, tmp_path / "u.pth")
+    state = npnn.load(tmp_path / "u.pth")
+    same(state, torch.load(tmp_path / "u.pth", weights_only=True))
+    assert state["v"].dtype == np.dtype(dtype)
+
+
+@pytest.mark.filterwarnings("ignore:ComplexHalf support is experimental")
+@pytest.mark.parametrize("dtype", ["float8_e4m3fn", "float8_e5m2", "complex32"])
+def test_a_tensor_of_a_dtype_numpy_lacks_is_refused_by_its_dtype(tmp_path, dtype) -> None:
+    torch.save({"x": torch.zeros(3).to(getattr(torch, dtype))}, tmp_path / "x.pth")
+    torch.load(tmp_path / "x.pth", weights_only=True)  # torch takes it
+    with pytest.raises(CheckpointError, match=rf"dtype torch\.{dtype}, which npnn does not support"):
+        npnn.load(tmp_path / "x.pth")
+
+
+def test_dtypes_devices_and_sets_as_torch_load_takes_them(tmp_path) -> None:
+    """torch.load(weights_only=True) gives torch.float32 and torch.device("cpu"); npnn their names."""
+    values = {"dtype": torch.float32, "dtypes": [torch.bfloat16, torch.int64], "cpu": torch.device("cpu"),
+              "gpu": torch.device("cuda", 1), "ids": {1, 2, 3}, "pairs": {("a", 1)}}
+    torch.save(values, tmp_path / "v.pth")
+    expected = torch.load(tmp_path / "v.pth", weights_only=True)
+    assert expected == values
+    as_names = {"dtype": "float32", "dtypes": ["bfloat16", "int64"], "cpu": "cpu", "gpu": "cuda:1"}
+    assert npnn.load(tmp_path / "v.pth") == {**values, **as_names}
+    assert [str(expected[key]).removeprefix("torch.") for key in ("dtype", "cpu", "gpu")] == [
+        as_names[key] for key in ("dtype", "cpu", "gpu")]
+
+
 def test_a_checkpoint_with_model_optimizer_and_plain_values(tmp_path) -> None:
     model = mlp(torch.nn)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)

@@ -5,10 +5,12 @@ name a storage) and `<name>/data/<key>` (each storage's raw bytes, stored uncomp
 `byteorder` record. The pickle is read by `pytorch_pickle`, which runs nothing from the file;
 tensors become NumPy arrays copied out of their storage (shape, stride, offset and byte order
 honoured), so tensors that shared a storage in PyTorch no longer share memory. bfloat16 (which
-NumPy lacks) becomes float32, exactly. Anything damaged or hostile raises CheckpointError naming
+NumPy lacks) becomes float32, exactly; the dtypes NumPy lacks otherwise (float8, complex32) are
+refused by name. Anything damaged or hostile raises CheckpointError naming
 the file: the zip is never extracted to disk, records must be stored uncompressed as torch.save
-writes them (so no zip bomb), and the arrays together may not hold more than MAX_GROWTH times
-the file's size (a tensor that repeats one element with stride 0 could ask for terabytes).
+writes them and may not overlap (so no zip bomb), and the records read, the arrays and the
+pickle's objects together may not take more than MAX_GROWTH times the file's size (plus
+SLACK_BYTES) in memory (a tensor that repeats one element with stride 0 could ask for terabytes).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from npnn.pytorch_pickle import RefusedError, Storage, StorageType, describe, unpickle
+from npnn.pytorch_pickle import RefusedError, Storage, StorageType, UnsupportedError, describe, unpickle
 from npnn.serialization import CheckpointError, is_special_file
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -68,6 +70,8 @@ def load_pytorch(path: str | os.PathLike[str]) -> Any:
             return _Reader(path, archive).load()
     except RefusedError as error:
         raise CheckpointError(f"{path}: refused to load: its pickle {error} ({WEIGHTS_ONLY}") from None
+    except UnsupportedError as error:
+        raise CheckpointError(f"{path}: {error}") from None
     except CheckpointError:
         raise
     except _ZIP_ERRORS as error:
@@ -87,8 +91,17 @@ class _Reader:
         self.prefix = names[0].split("/", 1)[0]
         self.names = set(names)
         self.storages: dict[str, bytes] = {}
-        self.budget = MAX_GROWTH * Path(path).stat().st_size + SLACK_BYTES
+        size = Path(path).stat().st_size
+        _refuse_overlaps(path, archive.infolist(), size)
+        self.budget = MAX_GROWTH * size + SLACK_BYTES
         self.byteorder = "<"
+
+    def charge(self, nbytes: int, what: str) -> None:
+        """Count `nbytes` more of memory against the budget; CheckpointError past it."""
+        self.budget -= nbytes
+        if self.budget < 0:
+            raise CheckpointError(f"{self.path}: {what} would take more than {MAX_GROWTH} times the "
+                                  "file's size in memory; refused")
 
     def record(self, name: str) -> bytes:
         full = f"{self.prefix}/{name}"
@@ -112,7 +125,8 @@ class _Reader:
             if order not in (b"little", b"big"):
                 raise CheckpointError(f"{self.path}: damaged torch.save file: byteorder {order[:20]!r}")
             self.byteorder = "<" if order == b"little" else ">"
-        return unpickle(self.record("data.pkl"), self.persistent_load, self.rebuild_tensor)
+        return unpickle(self.record("data.pkl"), self.persistent_load, self.rebuild_tensor,
+                        lambda nbytes: self.charge(nbytes, "its pickle's objects"))
 
     def persistent_load(self, pid: Any) -> Storage:
         """('storage', storage type, key, location, numel) -> the storage's bytes, read once per key."""
@@ -126,6 +140,7 @@ class _Reader:
             raise ValueError(f"a storage with key {key!r} and size {numel!r}")
         if key not in self.storages:
             self.storages[key] = self.record(f"data/{key}")
+            self.charge(len(self.storages[key]), "its storages")
         data = self.storages[key]
         itemsize = 2 if kind.dtype == "bfloat16" else np.dtype(kind.dtype).itemsize
         if len(data) != numel * itemsize:
@@ -147,19 +162,28 @@ class _Reader:
         if offset + sum((n - 1) * s for n, s in zip(size, stride, strict=True)) >= storage.numel:
             raise CheckpointError(f"{self.path}: damaged torch.save file: a tensor of size {size} reaches "
                                   f"past the end of its storage of {storage.numel} elements")
-        self.budget -= numel * out_dtype.itemsize
-        if self.budget < 0:
-            raise CheckpointError(f"{self.path}: its tensors would hold more than {MAX_GROWTH} times the "
-                                  "file's size (views that repeat elements, as expand() makes); refused")
+        self.charge(numel * out_dtype.itemsize, "its tensors (views that repeat elements, as expand() makes)")
         raw = {"bfloat16": "u2", "b1": "u1"}.get(storage.dtype, storage.dtype)
         base = np.frombuffer(storage.data, np.dtype(raw).newbyteorder(self.byteorder))
         itemsize = base.dtype.itemsize
         view = np.lib.stride_tricks.as_strided(base[offset:], shape=size,
                                                strides=tuple(s * itemsize for s in stride), writeable=False)
         array = np.array(view, dtype=base.dtype.newbyteorder("="))  # a copy, in native byte order
-        if storage.dtype == "bfloat16":
-            return (array.astype(np.uint32) << 16).view(np.float32)  # bfloat16 = float32's high half
-        return array != 0 if storage.dtype == "b1" else array
+        if storage.dtype == "bfloat16":  # bfloat16 = float32's high half
+            return np.asarray(array.astype(np.uint32) << 16).view(np.float32)  # (a 0-d one too)
+        return np.asarray(array != 0) if storage.dtype == "b1" else array  # != gives 0-d a NumPy bool
+
+
+def _refuse_overlaps(path: str | os.PathLike[str], infos: list[zipfile.ZipInfo], size: int) -> None:
+    """CheckpointError for records whose bytes overlap: a zip whose thousand records all read the
+    same megabyte would be a gigabyte read (Python before 3.12 does not check). Each record takes
+    at least its local header (30 bytes and its name) and its stored bytes."""
+    end = 0
+    for info in sorted(infos, key=lambda info: info.header_offset):
+        if info.header_offset < end or info.header_offset + info.compress_size > size:
+            raise CheckpointError(f"{path}: damaged or hostile zip: the record {info.filename[:80]} "
+                                  "overlaps another or passes the file's end; refused")
+        end = info.header_offset + 30 + len(info.orig_filename) + info.compress_size
 
 
 def _counts(values: Any) -> bool:

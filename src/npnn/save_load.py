@@ -42,7 +42,9 @@ def load(f: str | os.PathLike[str], map_location: Any = None, *, weights_only: b
     may be a device ("cpu", "cuda", an `npnn.device`): "cuda" gives CuPy arrays.
 
     A file from `torch.save` (zip format) gives what torch.load(weights_only=True) gives, with
-    NumPy arrays for tensors (bfloat16 as float32; tensors that shared storage are copies); a
+    NumPy arrays for tensors (bfloat16 as float32; tensors that shared storage are copies; a
+    dtype NumPy lacks, such as float8, refused by name), a dtype's name ("float32") for a
+    torch.dtype and a device's string ("cpu", "cuda:1") for a torch.device; a
     pickle that asks for anything else (a function, a class) is refused by name, even with
     `weights_only=False`. PyTorch's legacy format before 1.6 (a raw pickle) is refused.
     """

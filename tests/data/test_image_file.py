@@ -3,11 +3,14 @@ and preparation (polarity, trimming, aspect ratio, 28×28)."""
 
 import subprocess
 import sys
+import time
+import tracemalloc
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from npnn.data import image_file
 from npnn.data.image_file import ImageFileError, load_image, prepare_image, read_grey
 
 
@@ -61,6 +64,46 @@ def test_trimming_makes_a_small_garment_fill_the_picture():
     assert trimmed[:, :5].max() < 10  # 100 × 50: padded left and right
     untrimmed = prepare_image(canvas, trim=False).pixels
     assert untrimmed[:8].max() == 0 and untrimmed[-8:].max() == 0 and untrimmed.max() > 150  # small
+
+
+@pytest.mark.parametrize("shape", [(1, 40_000), (40_000, 1), (3, 9_000)])
+def test_a_very_wide_or_tall_image_is_prepared_without_a_square_of_its_longer_side(tmp_path, shape):
+    """A 1×40,000 image once took a 40,000² square (1.6 GB) before shrinking."""
+    stripes = np.zeros(shape, dtype=np.uint8)
+    stripes[..., ::2] = 255 if shape[0] < shape[1] else 0
+    stripes[::2] = 255 if shape[0] >= shape[1] else stripes[::2]
+    Image.fromarray(stripes).save(tmp_path / "wide.png")
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        prepared = load_image(tmp_path / "wide.png", trim=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 << 20 and time.perf_counter() - started < 10, (peak, time.perf_counter() - started)
+    assert prepared.pixels.shape == (28, 28) and prepared.pixels.dtype == np.uint8
+
+
+def test_a_large_image_is_shrunk_first_then_prepared_as_before(monkeypatch):
+    """Shrinking a longer side over MAX_SQUARE_SIDE first changes the result by a few grey levels."""
+    canvas = _garment(height=840, width=588, top=60, left=90, rows=700, columns=360, value=180)
+    direct = prepare_image(canvas, trim=False).pixels
+    monkeypatch.setattr(image_file, "MAX_SQUARE_SIDE", 280)  # 840×588 shrunk to 280×196 first
+    difference = np.abs(prepare_image(canvas, trim=False).pixels.astype(int) - direct)
+    assert difference.max() <= 8 and difference.mean() < 1, (difference.max(), difference.mean())
+
+
+def test_running_out_of_memory_on_one_image_is_its_one_line_error(tmp_path, monkeypatch):
+    Image.new("L", (30, 30)).save(tmp_path / "a.png")
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(image_file, "_padded_square", no_memory)
+    with pytest.raises(ImageFileError) as caught:
+        load_image(tmp_path / "a.png")
+    message = str(caught.value)
+    assert str(tmp_path / "a.png") in message and "not enough memory" in message and "\n" not in message
 
 
 def test_transparent_parts_are_on_white_then_inverted(tmp_path):

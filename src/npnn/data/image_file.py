@@ -21,6 +21,9 @@ INVERT_CHOICES = ("auto", "yes", "no")
 # Fashion-MNIST trimmed the edges within 5% of the maximum intensity of the corner colour
 TRIM_TOLERANCE = 0.05 * 255
 SIXTEEN_BIT_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
+# a longer side is first shrunk to this (keeping the aspect ratio), so the padded square takes at
+# most 16 MB however wide or tall the image (a 1×10,000,000 PNG would ask for 100 TB)
+MAX_SQUARE_SIDE = 4096
 
 
 class ImageFileError(OSError):
@@ -39,8 +42,13 @@ class PreparedImage:
 
 
 def load_image(path: str | os.PathLike[str], invert: str = "auto", trim: bool = True) -> PreparedImage:
-    """`prepare_image(read_grey(path), invert, trim)`: an image file as the model's input bytes."""
-    return prepare_image(read_grey(path), invert, trim)
+    """`prepare_image(read_grey(path), invert, trim)`: an image file as the model's input bytes.
+    Running out of memory on one image is that image's ImageFileError, so the others still go on."""
+    try:
+        return prepare_image(read_grey(path), invert, trim)
+    except MemoryError:
+        raise ImageFileError(f"{path}: not enough memory to read and prepare this image; shrink it "
+                             f"first (the model sees {IMAGE_SIZE}×{IMAGE_SIZE})") from None
 
 
 def read_grey(path: str | os.PathLike[str]) -> np.ndarray:
@@ -82,7 +90,8 @@ def prepare_image(grey: np.ndarray, invert: str = "auto", trim: bool = True) -> 
     keeps the pixels, 'auto' negates when the border pixels' mean is light (over 127.5). With
     `trim`, edges close to the background (the border's median) are cut away, so the garment
     fills the longer side as in Fashion-MNIST. Then padded to a square with the background and
-    resized to 28×28 with Pillow's Lanczos filter (antialiased when shrinking). An image already
+    resized to 28×28 with Pillow's Lanczos filter (antialiased when shrinking); an image with a
+    side over MAX_SQUARE_SIDE is first shrunk to it, keeping the aspect ratio. An image already
     28×28 is neither trimmed nor resized: it is taken as made by this pipeline (re-trimming
     Fashion-MNIST's own images moves half of them by a pixel, which costs an MLP about 1.5%
     accuracy).
@@ -98,7 +107,7 @@ def prepare_image(grey: np.ndarray, invert: str = "auto", trim: bool = True) -> 
     background = int(np.median(_border(grey)))
     if trim and grey.shape != (IMAGE_SIZE, IMAGE_SIZE):
         grey = _trimmed(grey, background)
-    square = Image.fromarray(_padded_square(grey, background))
+    square = Image.fromarray(_padded_square(_at_most(grey, MAX_SQUARE_SIDE), background))
     pixels = np.asarray(square.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.LANCZOS), dtype=np.uint8)
     return PreparedImage(pixels, inverted)
 
@@ -130,6 +139,16 @@ def _trimmed(grey: np.ndarray, background: int) -> np.ndarray:
     if len(rows) == 0:
         return grey
     return grey[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+
+
+def _at_most(grey: np.ndarray, side: int) -> np.ndarray:
+    """Shrunk (Lanczos) so the longer side is at most `side`, keeping the aspect ratio."""
+    height, width = grey.shape
+    if max(height, width) <= side:
+        return grey
+    scale = side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))  # Pillow's (width, height)
+    return np.asarray(Image.fromarray(grey).resize(size, Image.Resampling.LANCZOS), dtype=np.uint8)
 
 
 def _padded_square(grey: np.ndarray, background: int) -> np.ndarray:
