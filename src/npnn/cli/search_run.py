@@ -94,6 +94,7 @@ def _options(args: argparse.Namespace) -> SearchOptions:
     return SearchOptions(out=out, space=space, space_source=name, sampler=args.sampler,
                          seed=args.sampler_seed, trials=args.trials, jobs=args.jobs, prune=args.prune,
                          storage=args.storage, study=args.study, overrides=overrides,
+                         population_size=1 if args.no_population else args.population_size,
                          **({} if args.max_grid is None else {"max_grid": args.max_grid}))
 
 
