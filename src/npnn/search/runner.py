@@ -151,8 +151,9 @@ def _work(options: SearchOptions, worker: int, echo: Echo | None, stopper: StopS
 
 def _together(options: SearchOptions) -> bool:
     """Whether trials that share a layout train as one population (training/population): for a
-    grid or random search (TPE's next point depends on the results so far)."""
-    return options.population_size > 1 and options.sampler_name in ("grid", "random")
+    grid or random search (TPE's next point depends on the results so far), without --prune
+    (the median pruner compares a trial with finished ones, and a population finishes together)."""
+    return options.population_size > 1 and options.sampler_name in ("grid", "random") and not options.prune
 
 
 def _share(options: SearchOptions, worker: int) -> int | None:

@@ -10,6 +10,7 @@ progress lines. Points that cannot train in a population train one by one.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 import warnings
@@ -53,9 +54,20 @@ def take_trials(study: Any, options: Any, limit: int | None) -> list[Any]:
         trials += [_ask(study) for _ in range(size - 1)]
         return trials
     key = _key(_fixed_params(study, first), options)
+    if key is not None:
+        size = min(size, _fair_share(study, options, key))
     while key is not None and len(trials) < size and next_key(study, options) == key:
         trials.append(_ask(study))
     return trials
+
+
+def _fair_share(study: Any, options: Any, key: str) -> int:
+    """The grid points of this key shared out over the --jobs workers, so that they start
+    together on the largest layout rather than one taking all of it."""
+    trials = study.get_trials(deepcopy=False)
+    grid = (trial.system_attrs.get("fixed_params") or trial.params for trial in trials)
+    points = {json.dumps(params, sort_keys=True) for params in grid if _key(params, options) == key}
+    return max(1, -(-len(points) // options.jobs))
 
 
 def _ask(study: Any) -> Any:
