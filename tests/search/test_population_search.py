@@ -74,3 +74,17 @@ def test_a_search_killed_while_a_population_trains_resumes_to_the_same_results(t
 
 def _point(row):
     return row["learning_rate"], row["regularization"], row["regular_strength"]
+
+
+def test_a_random_search_trains_its_points_together_with_the_same_results(options):
+    space = replace(small_space(), sampler="random")
+    space.params[0] = Param("lr", low=0.001, high=0.02, log=True)
+    together = replace(options, space=space, trials=4, population_size=4)
+    alone = replace(together, out=options.out.parent / "alone", population_size=1)
+    run_search(together)
+    run_search(alone)
+    assert _populations(together) == 4
+    key = lambda row: (row["no"], row["learning_rate"], row["regularization"], row["val_accuracy"],  # noqa: E731
+                       row["accuracy"])
+    assert sorted(map(key, read_csv(together.out / "search_result.csv"))) == \
+        sorted(map(key, read_csv(alone.out / "search_result.csv")))
