@@ -13,8 +13,6 @@ import numpy as np
 
 from npnn.optim.adam import FLUSH_SUBNORMALS_EVERY
 
-CHUNK_ELEMENTS = 1 << 18  # elements of one parameter updated per pass (1 MiB of float32)
-
 
 class StackedAdam:
     """Scaled moments m' = m / (1 - b1), v' = v / (1 - b2) of each stacked parameter."""
@@ -30,27 +28,28 @@ class StackedAdam:
         self.exp_avg = [np.ascontiguousarray(m[members]) for m in self.exp_avg]
         self.exp_avg_sq = [np.ascontiguousarray(v[members]) for v in self.exp_avg_sq]
 
-    def step(self, params: list[np.ndarray], grads: list[np.ndarray], lrs: np.ndarray,
-             weight_decays: list[np.ndarray]) -> None:
-        """One Adam step of every member: `lrs` (K,) float64, `weight_decays[i]` (K,) float32
-        (0 for a member or parameter without decay). `grads` are overwritten."""
+    def begin_step(self, lrs: np.ndarray) -> None:
+        """Count one step of every member and work out its step sizes from `lrs` (K,) float64;
+        then `update` each part of the population."""
         beta1, beta2 = self.betas
         self.step_count += 1
         step = self.step_count
         scale2 = (1 - beta2) ** 0.5 / (1 - beta2**step) ** 0.5
-        eps_term = self.eps / scale2
-        factors = (-lrs * (1 - beta1) / ((1 - beta1**step) * scale2)).astype(np.float32)
-        flush = step % FLUSH_SUBNORMALS_EVERY == 0
+        self._eps_term = self.eps / scale2
+        self._factors = (-lrs * (1 - beta1) / ((1 - beta1**step) * scale2)).astype(np.float32)
+        self._flush = step % FLUSH_SUBNORMALS_EVERY == 0
+
+    def update(self, params: list[np.ndarray], grads: list[np.ndarray], weight_decays: list[np.ndarray],
+               part: slice) -> None:
+        """The step of members `part`: `params` and `grads` are theirs (grads are overwritten),
+        `weight_decays[i]` (K,) float32 everyone's (0 for a member or parameter without decay)."""
+        beta1, beta2 = self.betas
+        factors = self._factors[part]
         for param, grad, m, v, decay in zip(params, grads, self.exp_avg, self.exp_avg_sq,
                                             weight_decays, strict=True):
-            per_member = param[0].size
-            chunk = max(1, CHUNK_ELEMENTS // per_member)
             shape = (-1,) + (1,) * (param.ndim - 1)
-            factor, decay = factors.reshape(shape), decay.reshape(shape)
-            for start in range(0, param.shape[0], chunk):
-                part = slice(start, start + chunk)
-                _update(param[part], grad[part], m[part], v[part], decay[part], factor[part],
-                        beta1, beta2, eps_term, flush)
+            _update(param, grad, m[part], v[part], decay[part].reshape(shape), factors.reshape(shape),
+                    beta1, beta2, self._eps_term, self._flush)
 
 
 def _update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,

@@ -48,14 +48,27 @@ class StackedMLP:
         self.weights = [np.ascontiguousarray(w[members]) for w in self.weights]
         self.biases = [np.ascontiguousarray(b[members]) for b in self.biases]
 
-    def loss_and_grads(self, images: np.ndarray, labels: np.ndarray,
-                       label_smoothing: float = 0.0) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Each member's mean loss on its batch (`images` (K, B, in), `labels` (K, B)) and the
-        gradients of `parameters()`, as the single run's autograd computes them."""
+    def parts(self, elements: int) -> list[slice]:
+        """The population cut into runs of members whose parameters total about `elements`
+        (at least one member each): a step runs part by part, so that each part's weights,
+        gradients and Adam moments stay in the cache between its passes."""
+        if not self.size:
+            return []
+        per_member = sum(array[0].size for array in self.parameters())
+        size = max(1, elements // per_member)
+        return [slice(start, start + size) for start in range(0, self.size, size)]
+
+    def loss_and_grads(self, images: np.ndarray, labels: np.ndarray, label_smoothing: float = 0.0,
+                       part: slice = slice(None)) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The mean loss of members `part` on their batches (`images` (k, B, in), `labels`
+        (k, B)) and the gradients of their `parameters()`, as the single run's autograd computes
+        them."""
         activations, masks = [images], []
         hidden = images
         last = len(self.weights) - 1
-        for i, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
+        weights = [weight[part] for weight in self.weights]
+        biases = [bias[part] for bias in self.biases]
+        for i, (weight, bias) in enumerate(zip(weights, biases, strict=True)):
             out = np.matmul(hidden, weight.transpose(0, 2, 1))  # x @ W.T per member
             out += bias[:, None, :]
             if i < last:
@@ -86,7 +99,7 @@ class StackedMLP:
         grad = grad - np.exp(log_probs) * grad.sum(axis=2, keepdims=True)
         grads: list[np.ndarray] = []
         for i in range(last, -1, -1):
-            weight, x = self.weights[i], activations[i]
+            weight, x = weights[i], activations[i]
             grads.append(grad.sum(axis=1))  # bias
             grads.append(np.matmul(grad.transpose(0, 2, 1), x))  # weight: g.T @ x
             if i > 0:

@@ -37,6 +37,11 @@ from npnn.training.recipe import build_scheduler, describe_model
 from npnn.training.run_dir import DIVERGED, EARLY_STOPPED, FAILED, FINISHED, INTERRUPTED, RUNNING
 from npnn.training.trainer import FitResult, Trainer
 
+# parameters of the members trained in one pass (float32: 1 MiB per array). Members are cut
+# into such parts because a step is bound by memory: a part's weights, gradients and moments
+# stay in the cache through its forward, backward and Adam passes, a whole population's do not.
+PART_ELEMENTS = 1 << 18
+
 
 class PopulationError(ValueError):
     """Runs that cannot train together; the message says why."""
@@ -181,15 +186,21 @@ class PopulationTrainer:
         counts = np.array([m.position.loss_count for m in members], dtype=np.int64)
         epoch, batch, step = first.position.epoch, first.position.batch, first.position.step
         smoothing = config.label_smoothing
+        parts = model.parts(PART_ELEMENTS)
         while epoch < config.epochs and len(active):
             for index in active:
                 members[index].reporter.epoch_started(epoch, config.epochs, steps_per_epoch, batch)
             orders = np.stack([members[index].loader.order(epoch) for index in active])
             while batch < steps_per_epoch and len(active):
                 rows = orders[:, batch * batch_size:(batch + 1) * batch_size]
+                adam.begin_step(lrs[active])
+                losses = np.empty(len(active), dtype=images_all.dtype)
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                    losses, grads = model.loss_and_grads(images_all[rows], labels_all[rows], smoothing)
-                    adam.step(model.parameters(), grads, lrs[active], decays)
+                    for part in parts:
+                        losses[part], grads = model.loss_and_grads(
+                            images_all[rows[part]], labels_all[rows[part]], smoothing, part)
+                        params = [array[part] for array in model.parameters()]
+                        adam.update(params, grads, decays, part)
                 if schedule is not None:
                     schedule.step()
                     lrs = np.array([group["lr"] for group in schedule.optimizer.param_groups])
@@ -238,6 +249,7 @@ class PopulationTrainer:
                     model.keep(np.flatnonzero(keep))
                     adam.keep(np.flatnonzero(keep))
                     decays = [d[keep] for d in decays]
+                    parts = model.parts(PART_ELEMENTS)
                 if end_of_epoch:
                     break
             for index in active:
