@@ -23,7 +23,7 @@ from optuna.trial import TrialState
 from npnn import random
 from npnn.search.faults import LeaveRunning
 from npnn.training import TrainConfig
-from npnn.training.population import PopulationTrainer, population_key
+from npnn.training.population import PopulationError, PopulationTrainer, population_key
 
 
 def next_key(study: Any, options: Any) -> str | None:
@@ -175,7 +175,12 @@ def _fit(objective: Any, study: Any, members: list[tuple[Any, Any]], rngs: list[
          started: float) -> None:
     trials = [trial for trial, _ in members]
     trainers = [trainer for _, trainer in members]
-    runner: Any = trainers[0] if len(trainers) == 1 else PopulationTrainer(trainers, rngs)
+    try:
+        runner: Any = trainers[0] if len(trainers) == 1 else PopulationTrainer(trainers, rngs)
+    except PopulationError:  # e.g. runs resumed with changed settings: each trains alone
+        for member, rng in zip(members, rngs, strict=True):
+            _fit(objective, study, [member], [rng], time.perf_counter())
+        return
     objective.stopper.trainer = runner
     if objective.stopper.signal:
         runner.request_stop()
