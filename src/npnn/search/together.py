@@ -201,7 +201,10 @@ def _fit(objective: Any, study: Any, members: list[tuple[Any, Any]], rngs: list[
         objective.stopper.trainer = None
     results = [fitted] if len(trainers) == 1 else fitted
     seconds = (time.perf_counter() - started) / len(trials)  # the population's time, shared
-    for trial, result in zip(trials, results, strict=True):
+    for trial, result, trainer in zip(trials, results, trainers, strict=True):
+        if isinstance(result, Exception):  # this member's own error; the others went on
+            _end(objective, study, trial, objective.failure(trial, result, trainer.run.path, seconds))
+            continue
         try:
             value = objective.outcome(trial, result, seconds)
         except (optuna.TrialPruned, LeaveRunning) as ending:

@@ -126,12 +126,13 @@ class PopulationTrainer:
             member.request_stop(status)
 
     # ----- the loop -----
-    def fit(self) -> list[FitResult]:
-        """Train every member to its end; one FitResult per member, in order. The runs' locks
-        are released on return."""
+    def fit(self) -> list[FitResult | Exception]:
+        """Train every member to its end; one FitResult per member, in order, or the exception
+        that failed that member alone (the others go on). The runs' locks are released on
+        return."""
         started = time.perf_counter()
         earlier = [member.position.seconds for member in self.members]
-        self._results: dict[int, FitResult] = {}
+        self._results: dict[int, FitResult | Exception] = {}
         self._started, self._earlier = started, earlier
         try:
             for member in self.members:
@@ -226,22 +227,29 @@ class PopulationTrainer:
                             continue
                         member = members[index]
                         self._place(index, epoch, batch, step, sums, counts)
-                        if evaluate:
-                            self._sync(index, slot, model, adam, step - synced[index])
-                            synced[index] = step
-                            sums[index], counts[index] = 0.0, 0
-                            if member._evaluate_and_save():
-                                leaving[int(index)] = EARLY_STOPPED
-                                continue
-                        if member._stop_status is not None and epoch < config.epochs:
-                            if not evaluate:
+                        try:
+                            if evaluate:
                                 self._sync(index, slot, model, adam, step - synced[index])
                                 synced[index] = step
-                            member._save_last()
-                            leaving[int(index)] = member._stop_status
+                                sums[index], counts[index] = 0.0, 0
+                                if member._evaluate_and_save():
+                                    leaving[int(index)] = EARLY_STOPPED
+                                    continue
+                            if member._stop_status is not None and epoch < config.epochs:
+                                if not evaluate:
+                                    self._sync(index, slot, model, adam, step - synced[index])
+                                    synced[index] = step
+                                member._save_last()
+                                leaving[int(index)] = member._stop_status
+                        except Exception as error:
+                            if machine_fault(error) is not None:
+                                raise  # a full disk stops every member
+                            self._fail(int(index), error)  # this member's own error
+                            leaving[int(index)] = FAILED
                 for index, status in leaving.items():
                     members[index].reporter.epoch_done()
-                    self._finish(index, status)
+                    if status != FAILED:
+                        self._finish(index, status)
                 if leaving:
                     keep = np.array([i not in leaving for i in active])
                     active = active[keep]
@@ -315,6 +323,14 @@ class PopulationTrainer:
         member = self.members[index]
         member.position.seconds = self._seconds(index)
         self._results[index] = member._finish(status)
+        member.release()
+
+    def _fail(self, index: int, error: Exception) -> None:
+        """Record member `index` as failed by `error`, which fit() returns in its place."""
+        member = self.members[index]
+        member._record_abort(FAILED, f"{type(error).__name__}: {error}",
+                             time.perf_counter() - self._seconds(index))
+        self._results[index] = error
         member.release()
 
     def _abort_all(self, status: str, reason: str) -> None:
