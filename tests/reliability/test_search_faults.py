@@ -480,6 +480,7 @@ def test_running_out_of_memory_in_a_trial_stops_the_search_resumable(options, mo
         return real(self, images, labels)
 
     monkeypatch.setattr(Trainer, "_train_step", no_memory)
+    options = dataclasses.replace(options, population_size=1)  # the Trainer's own step
     with pytest.raises(SearchStoppedError, match=r"Cannot allocate memory; the search stopped and trial "
                                                  r"\d is queued to run again: free memory") as raised:
         run_search(options)

@@ -90,6 +90,7 @@ def test_two_jobs_give_the_same_results_as_one(tmp_path, options):
 
 
 SCRIPT = textwrap.dedent("""
+    import os
     import sys
     from pathlib import Path
     sys.path.insert(0, {tests!r})
@@ -99,15 +100,18 @@ SCRIPT = textwrap.dedent("""
     if __name__ == "__main__":
         space = small_space(extra_lr=tuple(float(x) for x in sys.argv[3:]))
         options = SearchOptions(out=Path(sys.argv[1]), space=space, space_source="test-grid",
-                                storage=sys.argv[2] or None, heartbeat_seconds=1, grace_seconds=3)
+                                storage=sys.argv[2] or None, heartbeat_seconds=1, grace_seconds=3,
+                                population_size=int(os.environ.get("POPULATION_SIZE", "1")))
         run_search(options, echo=print)
 """)
 
 
-def _launch(tmp_path, out, storage="", extra=()):
+def _launch(tmp_path, out, storage="", extra=(), population_size=1):
+    """The search of SCRIPT in a process of its own; one by one unless `population_size` > 1."""
     script = tmp_path / "search_script.py"
     script.write_text(SCRIPT.format(tests=str(Path(__file__).parent)))
-    env = {**os.environ, "PYTHONPATH": SRC, "OPENBLAS_NUM_THREADS": "1"}
+    env = {**os.environ, "PYTHONPATH": SRC, "OPENBLAS_NUM_THREADS": "1",
+           "POPULATION_SIZE": str(population_size)}
     return subprocess.Popen([sys.executable, str(script), str(out), storage, *map(str, extra)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 

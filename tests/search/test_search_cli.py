@@ -123,3 +123,21 @@ def test_cnn_preset_runs_a_trial_with_overrides(tmp_path):
     assert "complete cnn [4] kernel" in result.stdout
     rows = read_csv(tmp_path / "s" / "search_result.csv")
     assert len(rows) == 1 and rows[0]["state"] == "complete" and float(rows[0]["val_accuracy"]) > 0.1
+
+
+def test_population_flags(tmp_path):
+    """--dropout 0 lets the two points train as one population; --no-population trains them
+    one by one; --population-size 0 is refused in one line."""
+    (tmp_path / "space.toml").write_text(SPACE)
+    logs = {}
+    for name, flags in (("together", []), ("alone", ["--no-population"])):
+        result = npnn_cli("search", "--space", tmp_path / "space.toml", "--out", tmp_path / name,
+                          "--dropout", "0", *flags)
+        assert result.returncode == 0, result.stderr
+        logs[name] = [(run / "train.log").read_text() for run in (tmp_path / name / "runs").iterdir()]
+    assert len(logs["together"]) == 2 and all("in a population of 2" in log for log in logs["together"])
+    assert len(logs["alone"]) == 2 and not any("population" in log for log in logs["alone"])
+    refused = npnn_cli("search", "--space", tmp_path / "space.toml", "--out", tmp_path / "x",
+                       "--population-size", "0")
+    assert refused.returncode == 2 and "--population-size" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr

@@ -15,6 +15,7 @@ from typing import Any
 from npnn.cli.config_flags import add_config_flags
 
 MAX_GRID_HELP = "10,000"  # npnn.search.study.MAX_GRID, written out: `npnn --help` loads no search
+POPULATION_SIZE = 25  # npnn.search.study.POPULATION_SIZE, likewise
 
 
 def register(commands: Any) -> None:
@@ -33,6 +34,11 @@ def register(commands: Any) -> None:
     how.add_argument("--out", type=Path, help="search directory (default: searches/<preset>)")
     how.add_argument("--trials", type=int, help="stop after this many more trials (grid: until done)")
     how.add_argument("--jobs", type=int, default=1, help="trials at once, in separate processes")
+    how.add_argument("--population-size", type=int, default=POPULATION_SIZE, metavar="N",
+                     help="train up to N trials that share a layout at once, as one stacked model "
+                          f"(grid and random searches of MLPs; default: {POPULATION_SIZE})")
+    how.add_argument("--no-population", action="store_true",
+                     help="train every trial on its own (as --population-size 1)")
     how.add_argument("--storage", help="Optuna storage URL shared by workers (default: SQLite in --out)")
     how.add_argument("--study", default="npnn-search", help="study name in the storage")
     how.add_argument("--max-grid", type=int, metavar="N",

@@ -86,6 +86,7 @@ def _options(args: argparse.Namespace) -> SearchOptions:
         options = search_options(space, out, trials=args.trials, jobs=args.jobs, sampler=args.sampler,
                                  sampler_seed=args.sampler_seed, prune=args.prune, storage=args.storage,
                                  study=args.study, max_grid=args.max_grid, source=name,
+                                 population_size=1 if args.no_population else args.population_size,
                                  **config_overrides(args))
     except ConfigError as error:
         raise UsageError(f"--{error.field.replace('_', '-')}: {error.reason}") from None

@@ -91,3 +91,8 @@ def stopped(fault: OSError, where: str | Path, queued: str = "") -> SearchStoppe
     reason = fault.strerror or os.strerror(fault.errno or errno.EIO)
     return SearchStoppedError(f"{name}: {reason}; the search stopped{queued}: {fix_for(fault.errno)}, "
                               "then rerun the same command to continue", fault.errno, fault.filename)
+
+
+class LeaveRunning(BaseException):
+    """Out of Optuna's reach: the trial stays RUNNING, so the heartbeat check retries it on the
+    next run (used when not even queueing it again could be written)."""

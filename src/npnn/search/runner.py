@@ -20,6 +20,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
+from npnn.search.faults import LeaveRunning as _LeaveRunning
 from npnn.search.faults import SearchStoppedError, fault_in_chain, faults_in_threads, stopped
 from npnn.search.results import summary, trial_rows, write_csv
 from npnn.search.space import SAMPLERS, SpaceError
@@ -32,6 +33,7 @@ from npnn.search.study import (
     enqueue_grid,
     open_study,
 )
+from npnn.search.together import take_trials, train_together
 from npnn.search.workers import retry_orphans, work_in_processes, worker_id
 from npnn.serialization import CheckpointError, atomic_write_json, read_json
 from npnn.training import ConfigError, ResumeError, TrainConfig, Trainer
@@ -91,6 +93,8 @@ def _check(options: SearchOptions) -> None:
         raise SearchError(f"--sampler must be one of {', '.join(SAMPLERS)}, got {options.sampler_name!r}")
     if options.jobs < 1:
         raise SearchError(f"--jobs must be >= 1, got {options.jobs}")
+    if options.population_size < 1:
+        raise SearchError(f"--population-size must be >= 1, got {options.population_size}")
     if options.trials is not None and options.trials < 1:
         raise SearchError(f"--trials must be >= 1, got {options.trials}")
     if options.max_grid < 1:
@@ -125,6 +129,10 @@ def _work(options: SearchOptions, worker: int, echo: Echo | None, stopper: StopS
         try:
             while (not stopper.signal and objective.fault is None and not thread_faults
                    and (share is None or objective.trials < share) and _more_to_do(options, study, stopper)):
+                if _together(options):
+                    trials = take_trials(study, options, None if share is None else share - objective.trials)
+                    train_together(objective, study, trials)
+                    continue
                 study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=[objective.after_trial],
                                gc_after_trial=False)
         except _LeaveRunning:
@@ -139,6 +147,13 @@ def _work(options: SearchOptions, worker: int, echo: Echo | None, stopper: StopS
     if objective.fault is not None:
         raise objective.fault
     return stopper.signal
+
+
+def _together(options: SearchOptions) -> bool:
+    """Whether trials that share a layout train as one population (training/population): for a
+    grid or random search (TPE's next point depends on the results so far), without --prune
+    (the median pruner compares a trial with finished ones, and a population finishes together)."""
+    return options.population_size > 1 and options.sampler_name in ("grid", "random") and not options.prune
 
 
 def _share(options: SearchOptions, worker: int) -> int | None:
@@ -170,11 +185,6 @@ def _more_to_do(options: SearchOptions, study: Any, stopper: StopSignals) -> boo
     return False
 
 
-class _LeaveRunning(BaseException):
-    """Out of Optuna's reach: the trial stays RUNNING, so the heartbeat check retries it on the
-    next run (used when not even queueing it again could be written)."""
-
-
 class _Objective:
     """Train one configuration; report its best validation accuracy to Optuna."""
 
@@ -188,66 +198,95 @@ class _Objective:
 
     def __call__(self, trial: Any) -> float:
         started = time.perf_counter()
-        params = {param.name: param.suggest(trial) for param in self.options.space.params}
-        original = _duplicate_of(self.study, trial)
-        if original is not None:
-            trial.set_user_attr("duplicate_of", original)
-            raise optuna.TrialPruned(f"grid point already trained by trial {original}")
+        self.check_duplicate(trial)
         where: Path | str = Path(self.options.out) / "runs"
         try:
-            trial.set_user_attr("worker", worker_id())  # a dead worker's trial is found by it
-            values = self.options.space.values(params, self.options.overrides)
-            trial.set_user_attr("config", values)  # recorded first, so a refused config has a row
-            config = TrainConfig.from_dict(values)
-            reporter = _PruningReporter(trial) if self.options.prune else None
-            self.stopper.trainer = trainer = self._trainer(trial, config, reporter)
+            config, reporter = self.prepare(trial)
+            self.stopper.trainer = trainer = self.trainer(trial, config, reporter)
             if self.stopper.signal:  # it came during the data load
                 trainer.request_stop()
-            if reporter is not None:
-                reporter.trainer = trainer
             where = trainer.run.path
-            trial.set_user_attr("run_dir", str(where))
             result = trainer.fit()
-            if result.status == INTERRUPTED:
-                raise self._queue_again(trial, f"stopped by {signal_name(self.stopper.signal)}")
-            if result.status == DIVERGED:
-                raise TrialDivergedError(result.detail["reason"])
-            if result.status == PRUNED:
-                raise optuna.TrialPruned(f"pruned at step {result.steps}")
-            trial.set_user_attr("test_accuracy", evaluate_run(result.run_dir, "test")["accuracy"])
-            trial.set_user_attr("seconds", time.perf_counter() - started)
-            return result.best.val_accuracy
+            return self.outcome(trial, result, time.perf_counter() - started)
         except KeyboardInterrupt:  # a second Ctrl-C
             raise self._queue_again(trial, "aborted by Ctrl-C") from None
         except Exception as error:
-            fault = fault_in_chain(error, self.options.storage_name)
-            if fault is not None:
-                self.fault = stopped(fault, where, f" and trial {trial.number} is queued to run again")
-                raise self._queue_again(trial, f"{type(fault).__name__}: {fault}") from error
-            trial.set_user_attr("seconds", time.perf_counter() - started)
-            if type(error).__name__ != "TrialPruned":
-                trial.set_user_attr("fail_reason", f"{type(error).__name__}: {error}")
-            raise
+            ending = self.failure(trial, error, where, time.perf_counter() - started)
+            if ending is error:
+                raise
+            raise ending from error
         finally:
             if self.stopper.trainer is not None:
                 self.stopper.trainer.release()  # the run is free however the trial ended
             self.stopper.trainer = None
 
-    def _trainer(self, trial: Any, config: Any, reporter: Any) -> Any:
+    def check_duplicate(self, trial: Any) -> None:
+        """TrialPruned if another trial trained (or trains) this trial's grid point."""
+        for param in self.options.space.params:  # its point, as the other trials see it
+            param.suggest(trial)
+        original = _duplicate_of(self.study, trial)
+        if original is not None:
+            trial.set_user_attr("duplicate_of", original)
+            raise optuna.TrialPruned(f"grid point already trained by trial {original}")
+
+    def prepare(self, trial: Any) -> tuple[TrainConfig, Any]:
+        """The trial's config, recorded in its attributes, and its pruning reporter (or None)."""
+        params = {param.name: param.suggest(trial) for param in self.options.space.params}
+        trial.set_user_attr("worker", worker_id())  # a dead worker's trial is found by it
+        values = self.options.space.values(params, self.options.overrides)
+        trial.set_user_attr("config", values)  # recorded first, so a refused config has a row
+        config = TrainConfig.from_dict(values)
+        return config, _PruningReporter(trial) if self.options.prune else None
+
+    def outcome(self, trial: Any, result: Any, seconds: float) -> float:
+        """The trial's value from its run's FitResult; raises for a run that did not finish."""
+        if result.status == INTERRUPTED:
+            raise self._queue_again(trial, f"stopped by {signal_name(self.stopper.signal)}")
+        if result.status == DIVERGED:
+            raise TrialDivergedError(result.detail["reason"])
+        if result.status == PRUNED:
+            raise optuna.TrialPruned(f"pruned at step {result.steps}")
+        trial.set_user_attr("test_accuracy", evaluate_run(result.run_dir, "test")["accuracy"])
+        trial.set_user_attr("seconds", seconds)
+        return result.best.val_accuracy
+
+    def failure(self, trial: Any, error: Exception, where: Path | str, seconds: float) -> BaseException:
+        """What ends a trial whose training raised `error`: queued again after a fault of the
+        machine (which stops the search), else `error`, recorded as its fail reason."""
+        fault = fault_in_chain(error, self.options.storage_name)
+        if fault is not None:
+            queued = f" and trial {trial.number} is queued to run again"
+            self.fault = self.fault or stopped(fault, where, queued)
+            return self._queue_again(trial, f"{type(fault).__name__}: {fault}")
+        trial.set_user_attr("seconds", seconds)
+        if type(error).__name__ != "TrialPruned":
+            trial.set_user_attr("fail_reason", f"{type(error).__name__}: {error}")
+        return error
+
+    def trainer(self, trial: Any, config: Any, reporter: Any, data: Any = None) -> Any:
         """Continue the run that a stopped or killed earlier try of this point left (its
-        `run_dir`, copied into the queued trial), else start a new one."""
+        `run_dir`, copied into the queued trial), else start a new one; `run_dir` recorded."""
+        trainer = self._resumed(trial, config, reporter, data)
+        if trainer is None:
+            trainer = Trainer.create(config, Path(self.options.out) / "runs",
+                                     run_id=f"trial-{trial.number:04d}", reporter=reporter, data=data)
+        if reporter is not None:
+            reporter.trainer = trainer
+        trial.set_user_attr("run_dir", str(trainer.run.path))
+        return trainer
+
+    def _resumed(self, trial: Any, config: Any, reporter: Any, data: Any) -> Any:
         earlier = trial.user_attrs.get("run_dir")
-        if earlier is not None:
-            try:
-                trainer = Trainer.resume(earlier, reporter=reporter)
-            except (ResumeError, CheckpointError, ConfigError, FileNotFoundError):
-                trainer = None  # finished, diverged or damaged: train the point afresh
-            if trainer is not None:
-                if trainer.config == config.with_resolved_data_dir():
-                    return trainer
-                trainer.release()  # another point's run: leave it, and its lock, alone
-        return Trainer.create(config, Path(self.options.out) / "runs", run_id=f"trial-{trial.number:04d}",
-                              reporter=reporter)
+        if earlier is None:
+            return None
+        try:
+            trainer = Trainer.resume(earlier, reporter=reporter, data=data)
+        except (ResumeError, CheckpointError, ConfigError, FileNotFoundError):
+            return None  # finished, diverged or damaged: train the point afresh
+        if trainer.config == config.with_resolved_data_dir():
+            return trainer
+        trainer.release()  # another point's run: leave it, and its lock, alone
+        return None
 
     def _queue_again(self, trial: Any, reason: str) -> BaseException:
         """Queue the trial's point again as a waiting trial (which continues its run directory

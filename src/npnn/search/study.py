@@ -35,6 +35,7 @@ HEARTBEAT_SECONDS = 5
 GRACE_SECONDS = 20  # a RUNNING trial without a heartbeat for this long belongs to a dead worker
 DEFAULT_TRIALS = 20  # for random and TPE samplers without --trials
 MAX_GRID = 10_000  # grid points enqueued without --max-grid
+POPULATION_SIZE = 25  # trials of one layout trained together at most (--population-size)
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -69,6 +70,8 @@ class SearchOptions:
     heartbeat_seconds: int = HEARTBEAT_SECONDS
     grace_seconds: int = GRACE_SECONDS
     max_grid: int = MAX_GRID
+    # trials of one layout trained together as one stacked model, at most this many (<= 1: off)
+    population_size: int = POPULATION_SIZE
 
     @property
     def sampler_name(self) -> str:
