@@ -29,6 +29,7 @@ from npnn.serialization import process_running
 from npnn.training.stop_signals import STOP_SIGNALS, StopSignals, install, restore, signal_name
 
 WORKER_FAULT = 3  # a worker process's exit status after a fault of the machine (disk full, ...)
+RETRY_ATTEMPTS = 4  # tries to queue a killed worker's trial again at once, 0.5-2 s apart
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 # work(options, worker index, echo, stopper) -> the stop signal (0: none); module-level, so
@@ -157,10 +158,13 @@ def _watch_parent(parent: int) -> None:
 
 def _retry_killed(options: SearchOptions) -> str:
     """Queue again at once the trial a killed worker was training; say what became of it."""
-    try:
-        numbers = retry_orphans(open_study(options))
-    except Exception:  # the storage too is in trouble: the heartbeat check retries it later
-        numbers = []
+    numbers: list[int] = []
+    for attempt in range(RETRY_ATTEMPTS):  # the other workers may hold the storage a moment
+        try:
+            numbers = retry_orphans(open_study(options))
+            break
+        except Exception:  # still in trouble after the last try: the heartbeat check retries it later
+            time.sleep(0.5 * (attempt + 1))
     if not numbers:
         return ("the trial it was training is retried by the heartbeat check "
                 f"{options.grace_seconds} s after the kill, when you rerun the same command")
