@@ -49,7 +49,8 @@ __all__ = [
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0); the gradient at 0 is 0."""
-    return in_place(input, _relu(input), inplace)
+    result = _relu(input)  # the training step's activation: no further call unless in place
+    return in_place(input, result) if inplace else result
 
 
 def relu_(input: Tensor) -> Tensor:

@@ -26,7 +26,7 @@ from npnn.nn.module import Module
 from npnn.onnx.graph import Graph, OnnxExportError
 from npnn.onnx.layers import CONVERTERS as LAYER_CONVERTERS
 from npnn.onnx.tensor_ops import CONVERTERS as TENSOR_CONVERTERS
-from npnn.onnx.trace import Adopt, Call, trace
+from npnn.onnx.trace import Adopt, Call, eval_mode, trace
 from npnn.onnx.verify import check_outputs
 from npnn.serialization import atomic_write_bytes
 
@@ -75,13 +75,8 @@ def export(model: Module, args: Any, f: str | os.PathLike[str] | io.IOBase, *,
 def build(model: Module, inputs: tuple[Tensor, ...], input_names: Sequence[str] | None,
           output_names: Sequence[str] | None, opset: int, dynamic_batch: bool) -> onnx.ModelProto:
     """The ModelProto of `model` traced on `inputs` (metadata and checks aside)."""
-    modes = [(module, module.training) for _, module in model.named_modules()]
-    model.eval()
-    try:
+    with eval_mode(model):
         calls, output = trace(model, inputs)
-    finally:
-        for module, training in modes:
-            module.training = training
     outputs = _outputs(output)
     named = _named_arrays(model)
     taken = {name for name, _ in named.values()}

@@ -108,11 +108,7 @@ def _as_dtype(g: Graph, name: str, array: np.ndarray, dtype: np.dtype) -> str:
     """Running statistics kept in another dtype than the activations are cast, as npnn does."""
     if np.dtype(array.dtype) == np.dtype(dtype):
         return name
-    return g.node("Cast", [name], "bn_stat", to=_onnx_dtype(dtype))
-
-
-def _onnx_dtype(dtype: np.dtype) -> int:
-    return helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+    return g.node("Cast", [name], "bn_stat", to=helper.np_dtype_to_tensor_dtype(np.dtype(dtype)))
 
 
 def unary(op_type: str) -> Converter:

@@ -13,7 +13,8 @@ records as an `Adopt`, so later uses of that array read the updated value.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,18 @@ class Adopt:
 
     array: Any
     source: Any
+
+
+@contextlib.contextmanager
+def eval_mode(model: Module) -> Iterator[None]:
+    """`model.eval()` for the block, then every module's own mode back, as torch.onnx exports."""
+    modes = [(module, module.training) for _, module in model.named_modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for module, training in modes:
+            module.training = training
 
 
 def trace(model: Module, inputs: Sequence[Tensor]) -> tuple[list[Call | Adopt], Any]:

@@ -19,6 +19,7 @@ from npnn._tensor import Tensor
 from npnn.autograd.grad_mode import no_grad
 from npnn.errors import OnnxExportError
 from npnn.nn.module import Module
+from npnn.onnx.trace import eval_mode
 
 RTOL, ATOL = 1e-3, 1e-4  # float32 rounding differs between the two; a wrong graph is far off
 CONSTANTS = ("the forward computes something from its input outside npnn's differentiable ops (a "
@@ -68,14 +69,8 @@ def _second_inputs(examples: tuple[Tensor, ...], dynamic_batch: bool) -> list[np
 
 
 def _model_outputs(model: Module, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    modes = [(module, module.training) for _, module in model.named_modules()]
-    model.eval()
-    try:
-        with no_grad():
-            output = model(*[Tensor(x) for x in inputs])
-    finally:
-        for module, training in modes:
-            module.training = training
+    with eval_mode(model), no_grad():
+        output = model(*[Tensor(x) for x in inputs])
     outputs = list(output) if isinstance(output, (tuple, list)) else [output]
     return [np.asarray(item.numpy()) for item in outputs]
 
