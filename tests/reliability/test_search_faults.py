@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import json
+import multiprocessing.util
 import os
 import re
 import shutil
@@ -512,6 +513,20 @@ def test_workers_that_cannot_all_start_leave_no_handler_and_no_worker_behind(opt
         work_in_processes(replace(options, jobs=2), None, runner._work)
     assert {number: signal.getsignal(number) for number in STOP_SIGNALS} == before
     assert started and started[0].exitcode is not None  # stopped, not training on
+
+
+def _finish_then_get_stopped_on_the_way_out(options, index, echo, stopper):
+    """A worker's work that ends, then meets a SIGTERM while its process exits."""
+    multiprocessing.util.Finalize(None, os.kill, args=(os.getpid(), signal.SIGTERM), exitpriority=0)
+    return 0
+
+
+def test_a_stop_that_reaches_a_worker_on_its_way_out_is_not_a_kill(options):
+    """The parent stops the other workers when one meets a full disk; a worker already leaving
+    died of that SIGTERM, which read as a worker killed from outside, and its trial left RUNNING
+    was failed (CI: two workers on a disk that filled up)."""
+    assert work_in_processes(dataclasses.replace(options, jobs=2), None,
+                             _finish_then_get_stopped_on_the_way_out) == 0
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

@@ -255,9 +255,12 @@ class _Objective:
         machine (which stops the search), else `error`, recorded as its fail reason."""
         fault = fault_in_chain(error, self.options.storage_name)
         if fault is not None:
-            queued = f" and trial {trial.number} is queued to run again"
-            self.fault = self.fault or stopped(fault, where, queued)
-            return self._queue_again(trial, f"{type(fault).__name__}: {fault}")
+            earlier = self.fault
+            ending = self._queue_again(trial, f"{type(fault).__name__}: {fault}")
+            # left RUNNING when not even the queueing could be written: the rerun retries it
+            queued = " will run again" if isinstance(ending, _LeaveRunning) else " is queued to run again"
+            self.fault = earlier or stopped(fault, where, f" and trial {trial.number}{queued}")
+            return ending
         trial.set_user_attr("seconds", seconds)
         if type(error).__name__ != "TrialPruned":
             trial.set_user_attr("fail_reason", f"{type(error).__name__}: {error}")

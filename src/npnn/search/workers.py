@@ -133,15 +133,21 @@ def _worker_main(options: SearchOptions, index: int, echo: Any, faults: Any, par
                  work: Work) -> None:
     os.setpgrp()  # the terminal's Ctrl-C reaches the parent only, which passes it on once
     _watch_parent(parent)
-    with StopSignals() as stopper:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by the parent
-        try:
-            stop = work(options, index, echo, stopper)
-        except SearchStoppedError as error:
-            faults.put(error)
-            raise SystemExit(WORKER_FAULT) from None
-        except KeyboardInterrupt:  # a second Ctrl-C outside a trial: no traceback
-            stop = signal.SIGINT
+    stopper = StopSignals()
+    install(stopper)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by the parent
+    try:
+        stop = work(options, index, echo, stopper)
+    except SearchStoppedError as error:
+        faults.put(error)
+        raise SystemExit(WORKER_FAULT) from None
+    except KeyboardInterrupt:  # a second Ctrl-C outside a trial: no traceback
+        stop = signal.SIGINT
+    finally:
+        # on its way out, a stop sent now (the parent stopping the others after one met a full
+        # disk) would kill it by the signal, which reads as a worker killed from outside
+        for number in STOP_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
     raise SystemExit(128 + stop if stop else 0)
 
 
