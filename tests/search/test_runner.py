@@ -217,9 +217,9 @@ def test_prune_stops_trials_below_the_median(options):
 def test_progress_line_of_a_skipped_duplicate(options):
     from types import SimpleNamespace
 
-    from npnn.search.runner import _Objective
+    from npnn.search.objective import Objective
 
-    objective = _Objective(options, study=None, echo=None)
+    objective = Objective(options, study=None, echo=None)
     line = objective._line(SimpleNamespace(number=7, user_attrs={"duplicate_of": 3}), [])
     assert line == "trial    7 skipped: trial 3 trains the same grid point"
 
@@ -228,9 +228,9 @@ def test_progress_line_of_a_trial_stopped_before_its_settings(options):
     """A full disk or a signal can stop a trial before it records its config: one line, no crash."""
     from types import SimpleNamespace
 
-    from npnn.search.runner import _Objective
+    from npnn.search.objective import Objective
 
-    objective = _Objective(options, study=SimpleNamespace(get_trials=lambda deepcopy: []), echo=None)
+    objective = Objective(options, study=SimpleNamespace(get_trials=lambda deepcopy: []), echo=None)
     stopped = SimpleNamespace(number=4, user_attrs={}, state=SimpleNamespace(name="FAIL"), value=None)
     line = objective._line(stopped, [])
     assert line.startswith("trial    4 [") and " fail " in line
@@ -242,11 +242,11 @@ def test_progress_counts_grid_points_and_a_skipped_duplicate_spends_no_trial(opt
     or duplicates from older versions): the progress line counts points; --trials trained ones."""
     from types import SimpleNamespace
 
-    from npnn.search.runner import _Objective
+    from npnn.search.objective import Objective
 
     lines = []
     study = SimpleNamespace(get_trials=lambda deepcopy, states=None: [])
-    objective = _Objective(replace(options, trials=2), study=study, echo=lines.append)
+    objective = Objective(replace(options, trials=2), study=study, echo=lines.append)
     options.out.mkdir(parents=True)
     skipped = SimpleNamespace(number=9, user_attrs={"duplicate_of": 2}, state=SimpleNamespace(name="PRUNED"))
     objective.after_trial(study, skipped)

@@ -3,7 +3,7 @@
 A worker takes the waiting grid points that share a population key (or, for the random
 sampler, asks for several points at once), up to `population_size` of them, trains them as one
 stacked model, and tells Optuna each member's result as its own trial, as the one-by-one
-objective (`_Objective` in runner.py) would: the same attributes, run directories, CSV rows and
+objective (`Objective` in objective.py) would: the same attributes, run directories, CSV rows and
 progress lines. Points that cannot train in a population train one by one.
 """
 
