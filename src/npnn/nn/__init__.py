@@ -13,7 +13,7 @@ from npnn.nn.activation import (
     Softplus,
     Tanh,
 )
-from npnn.nn.containers import ModuleList, Sequential
+from npnn.nn.containers import ModuleDict, ModuleList, Sequential
 from npnn.nn.conv import Conv2d, MaxPool2d
 from npnn.nn.layers import Dropout, Dropout2d, Flatten, Identity, LayerNorm, Linear
 from npnn.nn.losses import (
@@ -26,6 +26,7 @@ from npnn.nn.losses import (
 )
 from npnn.nn.module import Module
 from npnn.nn.normalization import BatchNorm1d, BatchNorm2d
+from npnn.nn.param_containers import ParameterDict, ParameterList
 from npnn.nn.parameter import Parameter
 from npnn.nn.pooling import AdaptiveAvgPool2d, AvgPool2d
 
@@ -33,6 +34,7 @@ __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
     "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Flatten", "GELU", "Identity",
     "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module",
-    "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax",
-    "Softplus", "Tanh", "functional", "init", "regularization", "utils",
+    "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ParameterDict", "ParameterList", "ReLU",
+    "Sequential", "SiLU", "Sigmoid", "Softmax", "Softplus", "Tanh", "functional", "init",
+    "regularization", "utils",
 ]
