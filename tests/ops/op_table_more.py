@@ -238,6 +238,9 @@ case("cosine_similarity", F.cosine_similarity, Arg((4, 3)), Arg((4, 3)),
      ref=lambda a, b: TF.cosine_similarity(a, b))
 case("cosine_similarity_dim_broadcast", lambda a, b: F.cosine_similarity(a, b, dim=-1),
      Arg((2, 3, 4)), Arg((3, 4)), ref=lambda a, b: TF.cosine_similarity(a, b, dim=-1))
+# b repeated along dim is a multiple of ones there, so its exact gradient is 0 (only noise to compare)
+case("cosine_similarity_broadcast_along_dim", lambda a, b: F.cosine_similarity(a, b, dim=0),
+     Arg((4, 5)), Arg((1, 5), grad=False), ref=lambda a, b: TF.cosine_similarity(a, b, dim=0))
 case("cosine_similarity_zero_vector", F.cosine_similarity,
      Arg((2, 3), const([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5]])), Arg((2, 3)),
      ref=lambda a, b: TF.cosine_similarity(a, b), smooth=False)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from npnn import backend, ops
 from npnn._tensor import Tensor
 from npnn.ops import (
@@ -151,8 +153,12 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """Σ x1·x2 / (max(‖x1‖, eps) · max(‖x2‖, eps)) along `dim`, broadcasting x1 and x2.
 
-    Each norm is clamped on its own (as PyTorch), so a zero vector gives 0, not NaN.
+    x1 and x2 are broadcast first, so a size-1 `dim` is repeated before its norm is taken; each
+    norm is clamped on its own (as PyTorch), so a zero vector gives 0, not NaN.
     """
+    shape = np.broadcast_shapes(x1.shape, x2.shape)
+    x1 = x1 if x1.shape == shape else ops.expand(x1, shape)
+    x2 = x2 if x2.shape == shape else ops.expand(x2, shape)
     x1_unit = x1 / ops.clamp(ops.norm(x1, 2, dim, keepdim=True), min=eps)
     x2_unit = x2 / ops.clamp(ops.norm(x2, 2, dim, keepdim=True), min=eps)
     return ops.sum(x1_unit * x2_unit, dim)
