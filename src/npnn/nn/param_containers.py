@@ -97,7 +97,8 @@ class ParameterDict(Module):
     """An ordered dict of parameters registered under their (str) keys.
 
     As PyTorch, `update` from a plain dict adds its entries sorted by key; an OrderedDict,
-    a ParameterDict or a sequence of (key, value) pairs keeps its order.
+    a ParameterDict or a sequence of (key, value) pairs keeps its order. A missing key raises
+    KeyError, as a dict does (PyTorch raises AttributeError there).
     """
 
     def __init__(self, parameters: Any = None) -> None:
