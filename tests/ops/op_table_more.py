@@ -224,3 +224,30 @@ def _seeded_dropout2d(x: npnn.Tensor) -> npnn.Tensor:  # reseeded: finite differ
 case("dropout2d", _seeded_dropout2d, Arg((3, 4, 2, 2)))
 case("dropout2d_eval", lambda x: F.dropout2d(x, 0.5, training=False), Arg((2, 3, 2, 2)),
      ref=lambda x: TF.dropout2d(x, 0.5, training=False))
+
+
+# ----- embedding lookups (repeated indices accumulate), cosine similarity, pairwise distance -----
+case("embedding_repeated_indices", lambda w, i: F.embedding(i, w), Arg((5, 3)),
+     C([[0, 2, 0], [4, 1, 0]]), ref=lambda w, i: TF.embedding(i, w))
+case("embedding_0d_index", lambda w, i: ops.embedding(i, w), Arg((4, 2)), C(3),
+     ref=lambda w, i: TF.embedding(i, w))
+# the padding row is read but gets no gradient, so finite differences do not apply there
+case("embedding_padding_idx", lambda w, i: F.embedding(i, w, padding_idx=-2), Arg((5, 3)),
+     C([[3, 1], [3, 0]]), ref=lambda w, i: TF.embedding(i, w, padding_idx=-2), smooth=False)
+case("cosine_similarity", F.cosine_similarity, Arg((4, 3)), Arg((4, 3)),
+     ref=lambda a, b: TF.cosine_similarity(a, b))
+case("cosine_similarity_dim_broadcast", lambda a, b: F.cosine_similarity(a, b, dim=-1),
+     Arg((2, 3, 4)), Arg((3, 4)), ref=lambda a, b: TF.cosine_similarity(a, b, dim=-1))
+# b repeated along dim is a multiple of ones there, so its exact gradient is 0 (only noise to compare)
+case("cosine_similarity_broadcast_along_dim", lambda a, b: F.cosine_similarity(a, b, dim=0),
+     Arg((4, 5)), Arg((1, 5), grad=False), ref=lambda a, b: TF.cosine_similarity(a, b, dim=0))
+case("cosine_similarity_zero_vector", F.cosine_similarity,
+     Arg((2, 3), const([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5]])), Arg((2, 3)),
+     ref=lambda a, b: TF.cosine_similarity(a, b), smooth=False)
+case("pairwise_distance", F.pairwise_distance, Arg((4, 3)), Arg((4, 3)),
+     ref=lambda a, b: TF.pairwise_distance(a, b))
+case("pairwise_distance_p1_keepdim", lambda a, b: F.pairwise_distance(a, b, 1.0, keepdim=True),
+     Arg((3, 5), away(0.0, margin=0.2)), C([[0.5] * 5] * 3),
+     ref=lambda a, b: TF.pairwise_distance(a, b, 1.0, keepdim=True))
+case("pairwise_distance_1d", F.pairwise_distance, Arg((4,)), Arg((4,)),
+     ref=lambda a, b: TF.pairwise_distance(a, b))

@@ -13,9 +13,11 @@ from npnn.nn.activation import (
     Softplus,
     Tanh,
 )
-from npnn.nn.containers import ModuleList, Sequential
+from npnn.nn.containers import ModuleDict, ModuleList, Sequential
 from npnn.nn.conv import Conv2d, MaxPool2d
-from npnn.nn.layers import Dropout, Dropout2d, Flatten, Identity, LayerNorm, Linear
+from npnn.nn.distance import CosineSimilarity, PairwiseDistance
+from npnn.nn.embedding import Embedding
+from npnn.nn.layers import Dropout, Dropout2d, Flatten, Identity, LayerNorm, Linear, Unflatten
 from npnn.nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -26,13 +28,17 @@ from npnn.nn.losses import (
 )
 from npnn.nn.module import Module
 from npnn.nn.normalization import BatchNorm1d, BatchNorm2d
+from npnn.nn.padding import ConstantPad1d, ConstantPad2d, ZeroPad2d
+from npnn.nn.param_containers import ParameterDict, ParameterList
 from npnn.nn.parameter import Parameter
 from npnn.nn.pooling import AdaptiveAvgPool2d, AvgPool2d
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
-    "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Flatten", "GELU", "Identity",
-    "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module",
-    "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax",
-    "Softplus", "Tanh", "functional", "init", "regularization", "utils",
+    "ConstantPad1d", "ConstantPad2d", "Conv2d", "CosineSimilarity", "CrossEntropyLoss", "Dropout",
+    "Dropout2d", "ELU", "Embedding", "Flatten", "GELU", "Identity", "L1Loss", "LayerNorm",
+    "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict",
+    "ModuleList", "NLLLoss", "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList",
+    "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax", "Softplus", "Tanh", "Unflatten",
+    "ZeroPad2d", "functional", "init", "regularization", "utils",
 ]

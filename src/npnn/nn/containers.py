@@ -1,9 +1,9 @@
-"""Containers: Sequential and ModuleList."""
+"""Containers of modules: Sequential, ModuleList, ModuleDict (of parameters: param_containers.py)."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from typing import Any
 
 from npnn.nn.module import Module
@@ -56,9 +56,20 @@ class ModuleList(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
+        if not isinstance(modules, Iterable):
+            raise TypeError("ModuleList.extend should be called with an iterable, but got "
+                            + type(modules).__name__)
         for module in modules:
             self.append(module)
         return self
+
+    def insert(self, index: int, module: Module) -> None:
+        """Insert `module` before `index`; the ones after it move up one name ("2" becomes "3")."""
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        for position, entry in enumerate(modules):
+            self.add_module(str(position), entry)
 
     def __getitem__(self, index: int | slice) -> Any:
         modules = list(self._modules.values())
@@ -75,3 +86,83 @@ class ModuleList(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
+
+
+class ModuleDict(Module):
+    """An ordered dict of modules whose parameters are registered under their keys.
+
+    As PyTorch, `update` keeps the order of any mapping or sequence of (key, module) pairs;
+    calling a ModuleDict is an error (it has no forward).
+    """
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None
+                 ) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        del self[key]
+        return module
+
+    def keys(self) -> KeysView[str]:
+        return self._modules.keys()
+
+    def items(self) -> ItemsView[str, Module]:
+        return self._modules.items()
+
+    def values(self) -> ValuesView[Module]:
+        return self._modules.values()
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Add or overwrite entries from a mapping or an iterable of (key, module) pairs."""
+        for key, module in pairs(modules, "ModuleDict"):
+            self[key] = module
+
+
+def pairs(entries: Any, owner: str, sort_plain_dicts: bool = False) -> Iterator[tuple[Any, Any]]:
+    """The (key, value) pairs of a mapping or pair sequence, with PyTorch's errors for misuse.
+
+    ParameterDict sorts a plain (unordered in PyTorch's view) dict by key; ModuleDict does not.
+    """
+    if not isinstance(entries, Iterable):
+        name = "ParametersDict" if owner == "ParameterDict" else owner  # PyTorch's spelling
+        raise TypeError(f"{name}.update should be called with an iterable of key/value pairs, "
+                        f"but got {type(entries).__name__}")
+    if isinstance(entries, Mapping) or hasattr(entries, "items"):  # also ModuleDict, ParameterDict
+        items = list(entries.items())
+        if sort_plain_dicts and isinstance(entries, Mapping) and not isinstance(entries, OrderedDict):
+            items = sorted(items)
+        yield from items
+        return
+    for position, pair in enumerate(entries):
+        if not isinstance(pair, Iterable):
+            raise TypeError(f"{owner} update sequence element #{position} should be Iterable; "
+                            f"is {type(pair).__name__}")
+        pair = tuple(pair)
+        if len(pair) != 2:
+            raise ValueError(f"{owner} update sequence element #{position} has length {len(pair)}; "
+                             "2 is required")
+        yield pair

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from npnn import backend, ops
 from npnn._tensor import Tensor
 from npnn.ops import (
@@ -31,16 +33,18 @@ from npnn.ops import (
 )
 from npnn.ops import dropout as _dropout
 from npnn.ops import elu as _elu
+from npnn.ops import embedding as _embedding
 from npnn.ops import leaky_relu as _leaky_relu
 from npnn.ops import relu as _relu
 from npnn.ops.inplace import in_place
 
 __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "conv2d", "cross_entropy", "dropout", "dropout2d", "elu", "elu_",
-    "gelu", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "log_softmax", "max_pool2d",
-    "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu", "relu_", "sigmoid", "silu",
-    "smoothed_nll_loss", "softmax", "softplus", "tanh",
+    "binary_cross_entropy_with_logits", "conv2d", "cosine_similarity", "cross_entropy", "dropout",
+    "dropout2d", "elu", "elu_", "embedding", "gelu", "l1_loss", "layer_norm", "leaky_relu",
+    "leaky_relu_", "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "normalize",
+    "one_hot", "pad", "pairwise_distance", "relu", "relu_", "sigmoid", "silu", "smoothed_nll_loss",
+    "softmax", "softplus", "tanh",
 ]
 
 
@@ -128,3 +132,41 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
                          f"(values must be in [0, {classes}))")
     eye = backend.get_array_module(data).eye(classes, dtype="int64")
     return Tensor(eye[data])
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """weight[input] for an integer index tensor of any shape; the padding_idx row gets no gradient.
+
+    npnn does not support max_norm (renormalizing rows in place), scale_grad_by_freq or sparse
+    gradients: they raise rather than being silently ignored.
+    """
+    unsupported = [name for name, used in (("max_norm", max_norm is not None),
+                                           ("scale_grad_by_freq", scale_grad_by_freq),
+                                           ("sparse", sparse)) if used]
+    if unsupported:
+        raise NotImplementedError(f"embedding: {', '.join(unsupported)} is not supported in npnn; "
+                                  "leave it at its default (dense gradients, no renormalization)")
+    return _embedding(input, weight, padding_idx)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """Σ x1·x2 / (max(‖x1‖, eps) · max(‖x2‖, eps)) along `dim`, broadcasting x1 and x2.
+
+    x1 and x2 are broadcast first, so a size-1 `dim` is repeated before its norm is taken; each
+    norm is clamped on its own (as PyTorch), so a zero vector gives 0, not NaN.
+    """
+    shape = np.broadcast_shapes(x1.shape, x2.shape)
+    x1 = x1 if x1.shape == shape else ops.expand(x1, shape)
+    x2 = x2 if x2.shape == shape else ops.expand(x2, shape)
+    x1_unit = x1 / ops.clamp(ops.norm(x1, 2, dim, keepdim=True), min=eps)
+    x2_unit = x2 / ops.clamp(ops.norm(x2, 2, dim, keepdim=True), min=eps)
+    return ops.sum(x1_unit * x2_unit, dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """‖x1 - x2 + eps‖_p over the last dim (eps keeps the norm differentiable at x1 == x2)."""
+    difference = x1 - x2 + eps
+    return ops.norm(difference, p, max(difference.ndim - 1, 0) if difference.ndim else None,
+                    keepdim=keepdim)

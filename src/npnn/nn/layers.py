@@ -1,7 +1,8 @@
-"""Layers: Identity, Linear, Flatten, Dropout, Dropout2d, LayerNorm (batch norm: normalization.py)."""
+"""Layers: Identity, Linear, Flatten, Unflatten, Dropout(2d), LayerNorm (batch norm: normalization.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,36 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dim `dim` into `unflattened_size` (one entry may be -1, inferred), as Tensor.unflatten."""
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(f"unflattened_size must be a tuple or list of ints, got "
+                            f"{type(unflattened_size).__name__}")
+        for position, size in enumerate(unflattened_size):
+            if not isinstance(size, int):
+                raise TypeError(f"unflattened_size must be tuple of ints, but found element of type "
+                                f"{type(size).__name__} at pos {position}")
+        self.dim, self.unflattened_size = dim, unflattened_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        dim = self.dim + input.ndim if self.dim < 0 else self.dim
+        if not 0 <= dim < input.ndim:
+            raise IndexError(f"Unflatten: dim {self.dim} is out of range for an input of {input.ndim} dims")
+        sizes, length = list(self.unflattened_size), input.shape[dim]
+        known = int(np.prod([n for n in sizes if n != -1]))
+        if sizes.count(-1) > 1 or (-1 in sizes and (known == 0 or length % known)) or (
+                -1 not in sizes and known != length):
+            raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim "
+                               f"{dim} ({length}) in the input tensor")
+        return ops.reshape(input, (*input.shape[:dim], *sizes, *input.shape[dim + 1:]))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Dropout(Module):

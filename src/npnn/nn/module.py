@@ -324,10 +324,10 @@ class Module:
     def __repr__(self) -> str:
         lines = [f"({name}): " + _indent(repr(module)) for name, module in self._modules.items()]
         extra = self.extra_repr()
-        if not lines:
+        head = extra.split("\n") if extra else []
+        if not lines and len(head) <= 1:
             return f"{type(self).__name__}({extra})"
-        head = [extra] if extra else []
-        body = "\n  ".join(head + lines)
+        body = "\n  ".join(head + lines)  # a multi-line extra_repr (ParameterList) gets a line each
         return f"{type(self).__name__}(\n  {body}\n)"
 
 

@@ -32,6 +32,7 @@ from npnn.ops.elementwise import (
     sub,
     to_device,
 )
+from npnn.ops.embedding import embedding
 from npnn.ops.inplace import update_
 from npnn.ops.linalg import linear, matmul
 from npnn.ops.loss import (
@@ -85,7 +86,7 @@ __all__ = [
     "abs", "adaptive_avg_pool2d", "add", "amax", "amin", "argmax", "argmin", "avg_pool2d",
     "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cast", "cat",
     "chunk", "clamp", "clip", "clone", "concatenate", "conv2d", "cross_entropy", "div", "dropout",
-    "dropout2d", "elu", "exp", "expand", "flatten", "floor_divide", "gather", "gelu", "getitem",
+    "dropout2d", "elu", "embedding", "exp", "expand", "flatten", "floor_divide", "gather", "gelu", "getitem",
     "l1_loss", "leaky_relu", "linear", "log", "log1p", "log_softmax", "masked_fill", "matmul",
     "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mse_loss", "mul", "neg", "nll_loss",
     "norm", "pad", "permute", "pow", "relu", "remainder", "repeat", "reshape", "scatter",
