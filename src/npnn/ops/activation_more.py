@@ -184,10 +184,10 @@ def prelu(input: Any, weight: Any) -> Tensor:
     """x where x > 0, else weight · x, one weight per channel (dim 1) or one for all."""
     input, weight = to_tensor(input), to_tensor(weight)
     channels = input.shape[1] if input.ndim >= 2 else 1
-    if weight.size != 1 and weight.size != channels:
+    if weight.numel() not in (1, channels):
         raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter "
-                           f"numbers = {weight.size} and channel size = {channels}.")
-    if weight.size != 1:  # one slope per channel, broadcast over dim 1
+                           f"numbers = {weight.numel()} and channel size = {channels}.")
+    if weight.numel() != 1:  # one slope per channel, broadcast over dim 1
         weight = reshape(weight, (channels,) + (1,) * (input.ndim - 2))
     elif weight.ndim:
         weight = reshape(weight, ())
