@@ -12,7 +12,6 @@ from npnn.autograd.function import Function
 from npnn.ops.activation import elu, sigmoid, sigmoid_array, softmax, tanh
 from npnn.ops.elementwise import abs as abs_
 from npnn.ops.elementwise import neg
-from npnn.ops.selection import where
 from npnn.ops.shape import chunk, reshape
 
 # SELU's constants (Klambauer et al. 2017), as PyTorch writes them
@@ -191,4 +190,19 @@ def prelu(input: Any, weight: Any) -> Tensor:
         weight = reshape(weight, (channels,) + (1,) * (input.ndim - 2))
     elif weight.ndim:
         weight = reshape(weight, ())
-    return where(input > 0, input, weight * input)
+    return PReLU.apply(input, weight)
+
+
+class PReLU(Function):
+    """One node (an ONNX PRelu): a comparison outside the ops would be a constant in a trace."""
+
+    def forward(self, a, weight):
+        xp = backend.get_array_module(a)
+        self.slope = xp.where(a > 0, a.dtype.type(1), weight)  # d out / d a
+        if self.needs_input_grad[1]:
+            self.negative = xp.minimum(a, 0)  # d out / d weight
+        return a * self.slope
+
+    def backward(self, grad_output):
+        grad_weight = grad_output * self.negative if self.needs_input_grad[1] else None
+        return grad_output * self.slope, grad_weight  # the engine sums grad_weight over the batch
