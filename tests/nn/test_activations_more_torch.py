@@ -1,6 +1,7 @@
 """The activations added for PyTorch users (ReLU6 ... PReLU) against PyTorch CPU: values and
 gradients at random points and at the edges (0, the kinks and thresholds, large magnitudes),
-reprs, `inplace=True`, and PReLU's learnt slopes trained with SGD."""
+reprs, `F.*(inplace=True)` (the modules' `inplace=True` is in test_inplace_activations_torch.py),
+and PReLU's learnt slopes trained with SGD."""
 
 from __future__ import annotations
 
@@ -87,26 +88,6 @@ REPRS = [
 @pytest.mark.parametrize("name, args, kwargs", REPRS, ids=[f"{n}{a}{k or ''}" for n, a, k in REPRS])
 def test_repr_matches_torch(name, args, kwargs) -> None:
     assert repr(getattr(nn, name)(*args, **kwargs)) == repr(getattr(torch.nn, name)(*args, **kwargs))
-
-
-INPLACE = [("ReLU6", ()), ("Hardtanh", (-0.5, 0.25)), ("SELU", ()), ("CELU", (0.7,)), ("Mish", ()),
-           ("Hardswish", ()), ("Hardsigmoid", ()), ("Threshold", (0.1, -2.0))]
-
-
-@pytest.mark.parametrize("name, args", INPLACE, ids=[name for name, _ in INPLACE])
-def test_an_inplace_activation_in_a_network_trains_as_in_torch(name, args):
-    torch.manual_seed(0)
-    reference = torch.nn.Sequential(torch.nn.Linear(5, 4), getattr(torch.nn, name)(*args, inplace=True),
-                                    torch.nn.Linear(4, 3))
-    model = nn.Sequential(nn.Linear(5, 4), getattr(nn, name)(*args, inplace=True), nn.Linear(4, 3))
-    model.load_state_dict({k: v.detach().numpy() for k, v in reference.state_dict().items()})
-    x = 3 * np.random.default_rng(0).standard_normal((6, 5)).astype(np.float32)
-    out, expected = model(npnn.tensor(x)), reference(torch.tensor(x))
-    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-6, atol=1e-6)
-    out.sum().backward()
-    expected.sum().backward()
-    for (key, param), (_, theirs) in zip(model.named_parameters(), reference.named_parameters(), strict=True):
-        np.testing.assert_allclose(param.grad.numpy(), theirs.grad.numpy(), rtol=1e-5, atol=1e-6, err_msg=key)
 
 
 @pytest.mark.parametrize("function, args", [("relu6", ()), ("hardtanh", (-1.5, 2.0)), ("selu", ()),
