@@ -125,6 +125,8 @@ def test_prelu_slopes_train_with_sgd_as_in_torch() -> None:
 
     model, _ = assert_trains_as_pytorch(build, x, y, steps=4)
     assert not np.allclose(model.state_dict()["1.weight"].numpy(), 0.1)  # the slopes did move
+    model[1].reset_parameters()
+    np.testing.assert_array_equal(model.state_dict()["1.weight"].numpy(), np.full(6, 0.1, np.float64))
 
 
 def test_errors_say_what_is_wrong_as_torch() -> None:

@@ -9,6 +9,7 @@ import numpy as np
 from npnn import backend
 from npnn._tensor import Tensor
 from npnn.nn import functional as F
+from npnn.nn import init
 from npnn.nn.module import Module
 from npnn.nn.parameter import Parameter
 
@@ -263,11 +264,18 @@ class PReLU(Module):
     """x where x > 0, else weight · x: a learnt slope, one for all channels or one per channel
     (dim 1 of the input), each starting at `init`."""
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None) -> None:
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None,
+                 dtype: Any = None) -> None:
         super().__init__()
         self.num_parameters, self.init = num_parameters, init
         dtype = backend.resolve_float_dtype(dtype)
         self.weight = Parameter(np.full((num_parameters,), init, dtype=dtype))
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self) -> None:
+        """Every slope back to `init`."""
+        init.constant_(self.weight, self.init)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.prelu(input, self.weight)
