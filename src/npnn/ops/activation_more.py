@@ -1,6 +1,6 @@
 """More activations with PyTorch's values and gradients at their kinks: hardtanh (relu6),
-logsigmoid, selu, celu, mish, hardswish, hardsigmoid, threshold, and the composites softmin,
-softsign, tanhshrink, glu and prelu."""
+logsigmoid, celu, mish, hardswish, hardsigmoid, threshold and prelu as fused ops, and the
+composites selu, softmin, softsign, tanhshrink and glu (exact as composed)."""
 
 from __future__ import annotations
 
