@@ -13,7 +13,9 @@ from npnn import nn
 
 torch = pytest.importorskip("torch", reason="PyTorch CPU not installed: pip install torch==2.13.0")
 
-INPLACE = [("ReLU", ()), ("LeakyReLU", (0.2,)), ("ELU", (0.7,)), ("SiLU", ())]
+INPLACE = [("ReLU", ()), ("LeakyReLU", (0.2,)), ("ELU", (0.7,)), ("SiLU", ()), ("ReLU6", ()),
+           ("Hardtanh", (-0.5, 0.25)), ("SELU", ()), ("CELU", (0.7,)), ("Mish", ()), ("Hardswish", ()),
+           ("Hardsigmoid", ()), ("Threshold", (0.1, -2.0))]
 
 
 @pytest.mark.parametrize("name, args", INPLACE)

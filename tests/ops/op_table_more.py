@@ -1,11 +1,27 @@
 """More op-table rows (registered by op_table.py): pow's fast exponents and its gradients
 at 0, PyTorch's dtype promotion with 0-d tensors, reductions over dim=(), the binary
 max/min, the fused sum of squares, the class-index fast path of cross-entropy, GELU tails,
-and the smaller PyTorch API (square, log1p, norm, masked_fill, gather, split, chunk, t)."""
+the smaller PyTorch API (square, log1p, norm, masked_fill, gather, split, chunk, t), and the
+activations and losses added for PyTorch users (relu6 ... prelu, smooth L1, Huber, KL)."""
 
 from __future__ import annotations
 
-from op_case import SAME, TF, Arg, C, away, case, const, labels, normal, positive, spaced, torch
+from op_case import (
+    SAME,
+    TF,
+    Arg,
+    C,
+    away,
+    case,
+    const,
+    distribution,
+    labels,
+    normal,
+    positive,
+    small,
+    spaced,
+    torch,
+)
 
 import npnn
 from npnn import ops
@@ -251,3 +267,39 @@ case("pairwise_distance_p1_keepdim", lambda a, b: F.pairwise_distance(a, b, 1.0,
      ref=lambda a, b: TF.pairwise_distance(a, b, 1.0, keepdim=True))
 case("pairwise_distance_1d", F.pairwise_distance, Arg((4,)), Arg((4,)),
      ref=lambda a, b: TF.pairwise_distance(a, b))
+
+# ----- activations and losses added for PyTorch users; samples keep away from each kink -----
+case("relu6", lambda x: F.relu6(x * 4), Arg((3, 4), away(0.0, 1.5)), ref=lambda x: TF.relu6(x * 4))
+case("hardtanh", lambda x: F.hardtanh(x, -0.5, 1.0), Arg((3, 4), away(-0.5, 1.0)),
+     ref=lambda x: TF.hardtanh(x, -0.5, 1.0))
+case("logsigmoid_wide", lambda x: F.logsigmoid(x * 10), Arg((3, 4)), ref=lambda x: TF.logsigmoid(x * 10))
+case("softmin", lambda x: F.softmin(x, 1), Arg((3, 4)), ref=lambda x: TF.softmin(x, 1))
+case("selu", F.selu, Arg((3, 4), away(0.0)), ref=lambda x: TF.selu(x))
+case("celu_alpha", lambda x: F.celu(x, 0.5), Arg((3, 4), away(0.0)), ref=lambda x: TF.celu(x, 0.5))
+case("mish_wide", lambda x: F.mish(x * 4), Arg((3, 4)), ref=lambda x: TF.mish(x * 4))
+case("hardswish", lambda x: F.hardswish(x * 3), Arg((3, 4), away(-1.0, 1.0)),
+     ref=lambda x: TF.hardswish(x * 3))
+# the reference spells it out: torch's float64 hardsigmoid gradient is 1/6 rounded to float32
+case("hardsigmoid", lambda x: F.hardsigmoid(x * 3), Arg((3, 4), away(-1.0, 1.0)),
+     ref=lambda x: torch.clamp(x * 3 + 3, 0, 6) / 6)
+case("softsign", F.softsign, Arg((3, 4)), ref=lambda x: TF.softsign(x))
+case("tanhshrink", F.tanhshrink, Arg((3, 4)), ref=lambda x: TF.tanhshrink(x))
+case("threshold", lambda x: F.threshold(x, 0.2, -1.0), Arg((3, 4), away(0.2)),
+     ref=lambda x: TF.threshold(x, 0.2, -1.0))
+case("glu_dim1", lambda x: F.glu(x, 1), Arg((3, 4)), ref=lambda x: TF.glu(x, 1))
+case("glu_last", F.glu, Arg((2, 3, 6)), ref=lambda x: TF.glu(x))
+case("prelu_per_channel", F.prelu, Arg((2, 3, 4), away(0.0)), Arg((3,)), ref=lambda x, w: TF.prelu(x, w))
+case("prelu_shared", F.prelu, Arg((4, 3), away(0.0)), Arg((1,)), ref=lambda x, w: TF.prelu(x, w))
+for reduction in ("mean", "sum", "none"):
+    case(f"smooth_l1_loss_{reduction}", lambda x, y, r=reduction: F.smooth_l1_loss(x, y, r, beta=0.5),
+         Arg((3, 4), away(-0.5, 0.5)), Arg((3, 4), small),
+         ref=lambda x, y, r=reduction: TF.smooth_l1_loss(x, y, reduction=r, beta=0.5))
+    case(f"huber_loss_{reduction}", lambda x, y, r=reduction: F.huber_loss(x, y, r, delta=0.5),
+         Arg((3, 4), away(-0.5, 0.5)), Arg((3, 4), small),
+         ref=lambda x, y, r=reduction: TF.huber_loss(x, y, reduction=r, delta=0.5))
+for reduction in ("batchmean", "sum", "none"):
+    case(f"kl_div_{reduction}", lambda x, q, r=reduction: F.kl_div(x, q, r), Arg((3, 4)),
+         Arg((3, 4), distribution()), ref=lambda x, q, r=reduction: TF.kl_div(x, q, reduction=r))
+    case(f"kl_div_log_target_{reduction}", lambda x, t, r=reduction: F.kl_div(x, t, r, log_target=True),
+         Arg((3, 4)), Arg((3, 4)),
+         ref=lambda x, t, r=reduction: TF.kl_div(x, t, reduction=r, log_target=True))

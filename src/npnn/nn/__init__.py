@@ -2,16 +2,30 @@
 
 from npnn.nn import functional, init, regularization, utils
 from npnn.nn.activation import (
+    CELU,
     ELU,
     GELU,
+    GLU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
     LeakyReLU,
+    LogSigmoid,
     LogSoftmax,
+    Mish,
+    PReLU,
     ReLU,
+    ReLU6,
     Sigmoid,
     SiLU,
     Softmax,
+    Softmin,
     Softplus,
+    Softsign,
     Tanh,
+    Tanhshrink,
+    Threshold,
 )
 from npnn.nn.containers import ModuleDict, ModuleList, Sequential
 from npnn.nn.conv import Conv2d, MaxPool2d
@@ -22,9 +36,12 @@ from npnn.nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
     L1Loss,
     MSELoss,
     NLLLoss,
+    SmoothL1Loss,
 )
 from npnn.nn.module import Module
 from npnn.nn.normalization import BatchNorm1d, BatchNorm2d
@@ -35,10 +52,12 @@ from npnn.nn.pooling import AdaptiveAvgPool2d, AvgPool2d
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
-    "ConstantPad1d", "ConstantPad2d", "Conv2d", "CosineSimilarity", "CrossEntropyLoss", "Dropout",
-    "Dropout2d", "ELU", "Embedding", "Flatten", "GELU", "Identity", "L1Loss", "LayerNorm",
-    "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict",
-    "ModuleList", "NLLLoss", "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList",
-    "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax", "Softplus", "Tanh", "Unflatten",
-    "ZeroPad2d", "functional", "init", "regularization", "utils",
+    "CELU", "ConstantPad1d", "ConstantPad2d", "Conv2d", "CosineSimilarity", "CrossEntropyLoss",
+    "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "GELU", "GLU", "Hardsigmoid",
+    "Hardswish", "Hardtanh", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LayerNorm",
+    "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MaxPool2d", "Mish", "Module",
+    "ModuleDict", "ModuleList", "NLLLoss", "PReLU", "PairwiseDistance", "Parameter",
+    "ParameterDict", "ParameterList", "ReLU", "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid",
+    "SmoothL1Loss", "Softmax", "Softmin", "Softplus", "Softsign", "Tanh", "Tanhshrink",
+    "Threshold", "Unflatten", "ZeroPad2d", "functional", "init", "regularization", "utils",
 ]

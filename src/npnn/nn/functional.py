@@ -18,33 +18,52 @@ from npnn.ops import (
     cross_entropy,
     dropout2d,
     gelu,
+    glu,
+    huber_loss,
+    kl_div,
     l1_loss,
     linear,
     log_softmax,
+    logsigmoid,
     max_pool2d,
     mse_loss,
     nll_loss,
     pad,
+    prelu,
     sigmoid,
+    smooth_l1_loss,
     smoothed_nll_loss,
     softmax,
+    softmin,
     softplus,
+    softsign,
     tanh,
+    tanhshrink,
 )
+from npnn.ops import celu as _celu
 from npnn.ops import dropout as _dropout
 from npnn.ops import elu as _elu
 from npnn.ops import embedding as _embedding
+from npnn.ops import hardsigmoid as _hardsigmoid
+from npnn.ops import hardswish as _hardswish
+from npnn.ops import hardtanh as _hardtanh
 from npnn.ops import leaky_relu as _leaky_relu
+from npnn.ops import mish as _mish
 from npnn.ops import relu as _relu
+from npnn.ops import selu as _selu
+from npnn.ops import threshold as _threshold
 from npnn.ops.inplace import in_place
 
 __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "conv2d", "cosine_similarity", "cross_entropy", "dropout",
-    "dropout2d", "elu", "elu_", "embedding", "gelu", "l1_loss", "layer_norm", "leaky_relu",
-    "leaky_relu_", "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "normalize",
-    "one_hot", "pad", "pairwise_distance", "relu", "relu_", "sigmoid", "silu", "smoothed_nll_loss",
-    "softmax", "softplus", "tanh",
+    "binary_cross_entropy_with_logits", "celu", "celu_", "conv2d", "cosine_similarity",
+    "cross_entropy", "dropout", "dropout2d", "elu", "elu_", "embedding", "gelu", "glu",
+    "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "huber_loss", "kl_div", "l1_loss",
+    "layer_norm", "leaky_relu", "leaky_relu_", "linear", "log_softmax", "logsigmoid", "max_pool2d",
+    "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "prelu",
+    "relu", "relu6", "relu_", "selu", "selu_", "sigmoid", "silu", "smooth_l1_loss",
+    "smoothed_nll_loss", "softmax", "softmin", "softplus", "softsign", "tanh", "tanhshrink",
+    "threshold", "threshold_",
 ]
 
 
@@ -85,6 +104,65 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
         return input * sigmoid(input)
     x = input.clone()  # the product saves its factors, which the in-place write would change
     return in_place(input, x * sigmoid(x))
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """x clipped to [min_val, max_val]."""
+    return in_place(input, _hardtanh(input, min_val, max_val), inplace)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale · elu(x, alpha) with SELU's fixed constants."""
+    return in_place(input, _selu(input), inplace)
+
+
+def selu_(input: Tensor) -> Tensor:
+    return selu(input, inplace=True)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else alpha · (exp(x / alpha) - 1)."""
+    return in_place(input, _celu(input, alpha), inplace)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return celu(input, alpha, inplace=True)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else value."""
+    return in_place(input, _threshold(input, threshold, value), inplace)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return in_place(input, _threshold(input, threshold, value))
+
+
+# mish and hardswish keep their input for backward: in place they work on a copy, which the
+# write into the input cannot change
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x · tanh(softplus(x))."""
+    return in_place(input, _mish(input.clone() if inplace else input), inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x · relu6(x + 3) / 6."""
+    return in_place(input, _hardswish(input.clone() if inplace else input), inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6."""
+    return in_place(input, _hardsigmoid(input), inplace)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

@@ -117,6 +117,12 @@ def unary(op_type: str) -> Converter:
     return convert
 
 
+def binary_layer(op_type: str) -> Converter:
+    def convert(g: Graph, call: Call, names: list[str]) -> str:
+        return g.node(op_type, names[:2], op_type.lower(), g.batch_axis[names[0]])
+    return convert
+
+
 def leaky_relu(g: Graph, call: Call, names: list[str]) -> str:
     slope = float(call.kwargs.get("negative_slope", 0.01))
     return g.node("LeakyRelu", names, "leaky_relu", g.batch_axis[names[0]], alpha=slope)
@@ -155,6 +161,43 @@ def softplus(g: Graph, call: Call, names: list[str]) -> str:
     return g.node("Div", [scaled, scale], "softplus", axis)
 
 
+def hardtanh(g: Graph, call: Call, names: list[str]) -> str:
+    bounds = [g.constant(np.asarray(call.kwargs.get(key, default), call.output.dtype), "clip")
+              for key, default in (("min_val", -1.0), ("max_val", 1.0))]
+    return g.node("Clip", [names[0], *bounds], "hardtanh", g.batch_axis[names[0]])
+
+
+def hardsigmoid(g: Graph, call: Call, names: list[str]) -> str:
+    return g.node("HardSigmoid", names, "hardsigmoid", g.batch_axis[names[0]], alpha=1 / 6, beta=0.5)
+
+
+def celu(g: Graph, call: Call, names: list[str]) -> str:
+    return g.node("Celu", names, "celu", g.batch_axis[names[0]], alpha=float(call.kwargs.get("alpha", 1.0)))
+
+
+def logsigmoid(g: Graph, call: Call, names: list[str]) -> str:
+    """-softplus(-x): opset 17 has no LogSigmoid op."""
+    axis = g.batch_axis[names[0]]
+    softplus = g.node("Softplus", [g.node("Neg", names, "logsigmoid", axis)], "logsigmoid", axis)
+    return g.node("Neg", [softplus], "logsigmoid", axis)
+
+
+def mish(g: Graph, call: Call, names: list[str]) -> str:
+    """x · tanh(softplus(x)): ONNX's Mish op needs opset 18."""
+    axis = g.batch_axis[names[0]]
+    curve = g.node("Tanh", [g.node("Softplus", names, "mish", axis)], "mish", axis)
+    return g.node("Mul", [names[0], curve], "mish", axis)
+
+
+def threshold(g: Graph, call: Call, names: list[str]) -> str:
+    """Where(x > threshold, x, value): ONNX's ThresholdedRelu always gives 0 below."""
+    x, axis, dtype = names[0], g.batch_axis[names[0]], call.output.dtype
+    above = g.node("Greater", [x, g.constant(np.asarray(call.kwargs["threshold"], dtype), "threshold")],
+                   "threshold", axis)
+    value = g.constant(np.asarray(call.kwargs["value"], dtype), "threshold_value")
+    return g.node("Where", [above, x, value], "threshold", axis)
+
+
 def softmax(op_type: str) -> Converter:
     def convert(g: Graph, call: Call, names: list[str]) -> str:
         dim = call.kwargs.get("dim", -1)
@@ -172,4 +215,6 @@ CONVERTERS: dict[str, Converter] = {
     "BatchNorm": batch_norm, "ReLU": unary("Relu"), "Sigmoid": unary("Sigmoid"), "Tanh": unary("Tanh"),
     "LeakyReLU": leaky_relu, "ELU": elu, "GELU": gelu, "Softplus": softplus,
     "Softmax": softmax("Softmax"), "LogSoftmax": softmax("LogSoftmax"), "Dropout": dropout,
+    "Hardtanh": hardtanh, "Hardsigmoid": hardsigmoid, "Hardswish": unary("HardSwish"), "CELU": celu,
+    "LogSigmoid": logsigmoid, "Mish": mish, "Threshold": threshold, "PReLU": binary_layer("PRelu"),
 }

@@ -11,6 +11,22 @@ from npnn.ops.activation import (
     softplus,
     tanh,
 )
+from npnn.ops.activation_more import (
+    celu,
+    glu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    softmin,
+    softsign,
+    tanhshrink,
+    threshold,
+)
 from npnn.ops.conv import conv2d, max_pool2d
 from npnn.ops.dropout import dropout, dropout2d
 from npnn.ops.elementwise import (
@@ -44,6 +60,7 @@ from npnn.ops.loss import (
     nll_loss,
     smoothed_nll_loss,
 )
+from npnn.ops.loss_more import huber_loss, kl_div, smooth_l1_loss
 from npnn.ops.normalization import batch_norm
 from npnn.ops.pooling import adaptive_avg_pool2d, avg_pool2d
 from npnn.ops.reduction import (
@@ -84,13 +101,15 @@ from npnn.ops.sorting import repeat, sort, topk, unbind
 
 __all__ = [
     "abs", "adaptive_avg_pool2d", "add", "amax", "amin", "argmax", "argmin", "avg_pool2d",
-    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cast", "cat",
+    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cast", "cat", "celu",
     "chunk", "clamp", "clip", "clone", "concatenate", "conv2d", "cross_entropy", "div", "dropout",
-    "dropout2d", "elu", "embedding", "exp", "expand", "flatten", "floor_divide", "gather", "gelu", "getitem",
-    "l1_loss", "leaky_relu", "linear", "log", "log1p", "log_softmax", "masked_fill", "matmul",
-    "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mse_loss", "mul", "neg", "nll_loss",
-    "norm", "pad", "permute", "pow", "relu", "remainder", "repeat", "reshape", "scatter",
-    "shape_arg", "sigmoid", "smoothed_nll_loss", "softmax", "softplus", "sort", "split", "sqrt",
-    "square", "squeeze", "stack", "std", "sub", "sum", "sum_of_squares", "tanh", "to_device",
+    "dropout2d", "elu", "embedding", "exp", "expand", "flatten", "floor_divide", "gather", "gelu",
+    "getitem", "glu", "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "kl_div", "l1_loss",
+    "leaky_relu", "linear", "log", "log1p", "log_softmax", "logsigmoid", "masked_fill", "matmul",
+    "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mish", "mse_loss", "mul", "neg",
+    "nll_loss", "norm", "pad", "permute", "pow", "prelu", "relu", "relu6", "remainder", "repeat",
+    "reshape", "scatter", "selu", "shape_arg", "sigmoid", "smooth_l1_loss", "smoothed_nll_loss",
+    "softmax", "softmin", "softplus", "softsign", "sort", "split", "sqrt", "square", "squeeze",
+    "stack", "std", "sub", "sum", "sum_of_squares", "tanh", "tanhshrink", "threshold", "to_device",
     "topk", "transpose", "unbind", "unsqueeze", "update_", "var", "where",
 ]
