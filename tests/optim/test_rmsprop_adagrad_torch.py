@@ -157,3 +157,18 @@ def test_defaults_match_torch(name: str) -> None:
     theirs = getattr(torch.optim, name)(torch_model(torch).parameters()).defaults
     assert ours == {key: theirs[key] for key in ours}
     assert set(theirs) - set(ours) <= {"foreach", "fused", "capturable", "differentiable"}
+
+
+def test_momentum_turned_on_later_starts_from_a_zero_buffer() -> None:
+    """PyTorch raises KeyError here; npnn makes the buffer, so the first such step is b = g/avg."""
+    model, optimizer = _npnn_run("RMSprop", {"lr": 0.01})
+    train(npnn, model, optimizer, 0, 3)
+    with_momentum, _ = _npnn_run("RMSprop", {"lr": 0.01})
+    with_momentum.load_state_dict(model.state_dict())
+    without = npnn.optim.RMSprop(with_momentum.parameters(), lr=0.01)
+    without.load_state_dict(optimizer.state_dict())
+    reference = train(npnn, with_momentum, without, 3, 4)[0]  # one more step, momentum still 0
+    optimizer.param_groups[0]["momentum"] = 0.9
+    moved = train(npnn, model, optimizer, 3, 4)[0]
+    np.testing.assert_allclose(moved, reference, rtol=1e-6)
+    assert all("momentum_buffer" in state for state in optimizer.state.values())

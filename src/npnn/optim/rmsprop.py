@@ -52,14 +52,16 @@ class RMSprop(Optimizer):
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+        xp = backend.get_array_module(param)
         if not state:
-            xp = backend.get_array_module(param)
             state["step"] = 0
             state["square_avg"] = xp.zeros_like(param)
-            if momentum > 0:
-                state["momentum_buffer"] = xp.zeros_like(param)
-            if group["centered"]:
-                state["grad_avg"] = xp.zeros_like(param)
+        # made when first needed: PyTorch raises KeyError where momentum or centered is turned on
+        # after the first step (OneCycleLR turns momentum on before it)
+        if momentum > 0 and "momentum_buffer" not in state:
+            state["momentum_buffer"] = xp.zeros_like(param)
+        if group["centered"] and "grad_avg" not in state:
+            state["grad_avg"] = xp.zeros_like(param)
         first = self._scratch(param, 0)
         second = self._scratch(param, 1)
         state["step"] += 1
