@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from npnn.autograd.function import detached_tensor
@@ -82,18 +83,7 @@ def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> 
         grad = pending.pop(node, None)
         inputs = node.inputs if node.inputs is not None else _inputs_of(node)  # _inputs_of raises
         if grad is not None:
-            input_grads = _input_grads(node, grad, inputs)
-            for tensor, parent, needed, input_grad in zip(
-                inputs, node.parents, node.needs_input_grad, input_grads, strict=True
-            ):
-                if not needed or input_grad is None:
-                    continue
-                # shape and dtype read from the array, not the Tensor properties: this loop
-                # runs for every edge of every step
-                data = tensor.array
-                input_grad = unbroadcast(input_grad, data.shape, node.name)
-                if input_grad.dtype != data.dtype:
-                    input_grad = input_grad.astype(data.dtype)
+            for tensor, parent, input_grad in _edge_grads(node, grad, inputs):
                 if parent is None:
                     _accumulate(tensor, input_grad, borrowed)
                 else:
@@ -102,6 +92,24 @@ def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> 
         if not retain_graph:
             node.release()
     _unshare(borrowed)
+
+
+def _edge_grads(node: Function, grad: Any,
+                inputs: tuple[Tensor, ...]) -> Iterator[tuple[Tensor, Function | None, Any]]:
+    """(input, its node or None for a leaf, its gradient shaped and typed like it) for each
+    input of `node` that needs a gradient and got one from the node's backward."""
+    for tensor, parent, needed, input_grad in zip(
+        inputs, node.parents, node.needs_input_grad, _input_grads(node, grad, inputs), strict=True
+    ):
+        if not needed or input_grad is None:
+            continue
+        # shape and dtype read from the array, not the Tensor properties: this loop runs for
+        # every edge of every step
+        data = tensor.array
+        input_grad = unbroadcast(input_grad, data.shape, node.name)
+        if input_grad.dtype != data.dtype:
+            input_grad = input_grad.astype(data.dtype)
+        yield tensor, parent, input_grad
 
 
 def _input_grads(node: Function, grad: Any, inputs: tuple[Tensor, ...]) -> tuple[Any, ...]:
@@ -146,16 +154,7 @@ def run_grad(roots: list[Tensor], grad_outputs: list[Any], inputs: list[Tensor],
         if grad is not None:
             if node in wanted_nodes:
                 node_grads[node] = grad
-            for tensor, parent, needed, input_grad in zip(
-                inputs_of_node, node.parents, node.needs_input_grad,
-                _input_grads(node, grad, inputs_of_node), strict=True
-            ):
-                if not needed or input_grad is None:
-                    continue
-                data = tensor.array
-                input_grad = unbroadcast(input_grad, data.shape, node.name)
-                if input_grad.dtype != data.dtype:
-                    input_grad = input_grad.astype(data.dtype)
+            for tensor, parent, input_grad in _edge_grads(node, grad, inputs_of_node):
                 if parent is None:
                     if id(tensor) in wanted_leaves:
                         add(leaf_grads, id(tensor), input_grad)
