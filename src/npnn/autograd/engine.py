@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from npnn.autograd.function import detached_tensor
@@ -11,11 +12,11 @@ if TYPE_CHECKING:
     from npnn.autograd.function import Function
 
 
-def topological_order(root: Function) -> list[Function]:
-    """Nodes reachable from `root`, each after all nodes that consume it (no recursion)."""
+def topological_order(*roots: Function) -> list[Function]:
+    """Nodes reachable from `roots`, each after all nodes that consume it (no recursion)."""
     post_order: list[Function] = []
     visited: set[Function] = set()  # nodes hash by identity
-    stack: list[tuple[Function, bool]] = [(root, False)]
+    stack: list[tuple[Function, bool]] = [(root, False) for root in reversed(roots)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
@@ -82,27 +83,7 @@ def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> 
         grad = pending.pop(node, None)
         inputs = node.inputs if node.inputs is not None else _inputs_of(node)  # _inputs_of raises
         if grad is not None:
-            node.check_versions()
-            input_grads = node.backward(grad)
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
-            if len(input_grads) != len(inputs):
-                raise RuntimeError(
-                    f"{node.name}.backward returned {len(input_grads)} gradients for "
-                    f"{len(inputs)} inputs; it must return one per input (None where not "
-                    f"needed) — a bug in {node.name}.backward"
-                )
-            for tensor, parent, needed, input_grad in zip(
-                inputs, node.parents, node.needs_input_grad, input_grads, strict=True
-            ):
-                if not needed or input_grad is None:
-                    continue
-                # shape and dtype read from the array, not the Tensor properties: this loop
-                # runs for every edge of every step
-                data = tensor.array
-                input_grad = unbroadcast(input_grad, data.shape, node.name)
-                if input_grad.dtype != data.dtype:
-                    input_grad = input_grad.astype(data.dtype)
+            for tensor, parent, input_grad in _edge_grads(node, grad, inputs):
                 if parent is None:
                     _accumulate(tensor, input_grad, borrowed)
                 else:
@@ -111,6 +92,78 @@ def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> 
         if not retain_graph:
             node.release()
     _unshare(borrowed)
+
+
+def _edge_grads(node: Function, grad: Any,
+                inputs: tuple[Tensor, ...]) -> Iterator[tuple[Tensor, Function | None, Any]]:
+    """(input, its node or None for a leaf, its gradient shaped and typed like it) for each
+    input of `node` that needs a gradient and got one from the node's backward."""
+    for tensor, parent, needed, input_grad in zip(
+        inputs, node.parents, node.needs_input_grad, _input_grads(node, grad, inputs), strict=True
+    ):
+        if not needed or input_grad is None:
+            continue
+        # shape and dtype read from the array, not the Tensor properties: this loop runs for
+        # every edge of every step
+        data = tensor.array
+        input_grad = unbroadcast(input_grad, data.shape, node.name)
+        if input_grad.dtype != data.dtype:
+            input_grad = input_grad.astype(data.dtype)
+        yield tensor, parent, input_grad
+
+
+def _input_grads(node: Function, grad: Any, inputs: tuple[Tensor, ...]) -> tuple[Any, ...]:
+    """The node's backward, checked: one gradient (or None) per input."""
+    node.check_versions()
+    input_grads = node.backward(grad)
+    if not isinstance(input_grads, tuple):
+        input_grads = (input_grads,)
+    if len(input_grads) != len(inputs):
+        raise RuntimeError(
+            f"{node.name}.backward returned {len(input_grads)} gradients for "
+            f"{len(inputs)} inputs; it must return one per input (None where not "
+            f"needed) — a bug in {node.name}.backward"
+        )
+    return input_grads
+
+
+def run_grad(roots: list[Tensor], grad_outputs: list[Any], inputs: list[Tensor],
+             retain_graph: bool = False) -> list[Any]:
+    """sum_i d(roots[i])/d(input) · grad_outputs[i] for each input (None where unreached),
+    without writing any `.grad`: the sweep of `run_backward`, keeping only the inputs' sums."""
+    wanted_leaves = {id(t): t for t in inputs if t.grad_fn is None}
+    wanted_nodes = {t.grad_fn for t in inputs if t.grad_fn is not None}
+    leaf_grads: dict[int, Any] = {}
+    node_grads: dict[Function, Any] = {}
+
+    def add(store: dict[Any, Any], key: Any, grad: Any) -> None:
+        earlier = store.get(key)
+        store[key] = grad if earlier is None else earlier + grad
+
+    pending: dict[Function, Any] = {}
+    for root, grad_output in zip(roots, grad_outputs, strict=True):
+        if root.grad_fn is None:
+            if id(root) in wanted_leaves:
+                add(leaf_grads, id(root), grad_output.astype(root.array.dtype, copy=False))
+        else:
+            add(pending, root.grad_fn, grad_output)
+    order = topological_order(*[root.grad_fn for root in roots if root.grad_fn is not None])
+    for node in order:
+        grad = pending.pop(node, None)
+        inputs_of_node = node.inputs if node.inputs is not None else _inputs_of(node)
+        if grad is not None:
+            if node in wanted_nodes:
+                node_grads[node] = grad
+            for tensor, parent, input_grad in _edge_grads(node, grad, inputs_of_node):
+                if parent is None:
+                    if id(tensor) in wanted_leaves:
+                        add(leaf_grads, id(tensor), input_grad)
+                else:
+                    add(pending, parent, input_grad)
+        if not retain_graph:
+            node.release()
+    return [leaf_grads.get(id(t)) if t.grad_fn is None else node_grads.get(t.grad_fn)
+            for t in inputs]
 
 
 def _accumulate(leaf: Tensor, grad: Any, borrowed: list[Tensor]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,9 @@ FLUSH_SUBNORMALS_EVERY = 50
 # separates an Adam step from a hand-written one at small batches. state_dict() exports
 # PyTorch's exp_avg / exp_avg_sq in float64, from which loading gets back exactly the same
 # float32 values, so resuming stays bitwise. Float64 parameters keep PyTorch's own formulas
-# (a float64 round trip through the scaling would not be exact).
+# (a float64 round trip through the scaling would not be exact). When a group's betas change
+# (OneCycleLR cycles beta1), its scaled moments are rescaled to the new betas before the next
+# step or state_dict(), so the update stays PyTorch's m = b1 m + (1 - b1) g with the new b1.
 SCALED_MOMENTS = {"exp_avg": 0, "exp_avg_sq": 1, "max_exp_avg_sq": 1}  # name -> index of its beta
 
 
@@ -54,6 +57,7 @@ class Adam(Optimizer):
             "amsgrad": amsgrad, "maximize": maximize,
             "decoupled_weight_decay": decoupled_weight_decay,
         }
+        self._moment_betas: dict[int, tuple[float, float]] = {}  # group index -> betas of its scaling
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -68,6 +72,34 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid beta parameter at index 1: {beta2} (needs 0 <= beta2 < 1)")
         if not group["weight_decay"] >= 0.0:
             raise ValueError(f"Invalid weight_decay value: {group['weight_decay']} (must be >= 0)")
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        self._rescale_moments()
+        return super().step(closure)
+
+    def state_dict(self) -> dict[str, Any]:
+        self._rescale_moments()
+        return super().state_dict()
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        # loaded moments are scaled with the saved betas, which are now the groups' betas
+        self._moment_betas = {i: tuple(group["betas"]) for i, group in enumerate(self.param_groups)}
+
+    def _rescale_moments(self) -> None:
+        """Rescale a group's scaled moments where its betas changed since they were scaled."""
+        for index, group in enumerate(self.param_groups):
+            betas = tuple(group["betas"])
+            old = self._moment_betas.setdefault(index, betas)
+            if old == betas:
+                continue
+            self._moment_betas[index] = betas
+            for param in group["params"]:
+                state = self.state.get(param, {})
+                for name, which in SCALED_MOMENTS.items():
+                    moment = state.get(name)
+                    if moment is not None and _scaled(moment):
+                        moment *= (1 - old[which]) / (1 - betas[which])
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]

@@ -20,10 +20,11 @@ from npnn.optim.lr_scheduler.decay import (
     MultiStepLR,
     StepLR,
 )
+from npnn.optim.lr_scheduler.onecycle import OneCycleLR
 from npnn.optim.lr_scheduler.plateau import ReduceLROnPlateau
 from npnn.optim.lr_scheduler.sequential import SequentialLR
 
 __all__ = [
     "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR",
-    "ReduceLROnPlateau", "SequentialLR", "StepLR",
+    "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "StepLR",
 ]
