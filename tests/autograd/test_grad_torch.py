@@ -97,6 +97,33 @@ def test_grad_then_backward_on_a_retained_graph() -> None:
     np.testing.assert_allclose(leaves["w"].grad.numpy(), returned.numpy(), rtol=1e-15)
 
 
+def test_grad_of_a_non_leaf_leaves_the_graph_below_it_for_a_later_backward() -> None:
+    """grad swept on below a non-leaf input and freed that graph (review): a later backward
+    through it failed, and an in-place change below it was refused."""
+    results = []
+    for lib in (npnn, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        h = x.exp()
+        (g,) = (npnn.autograd if lib is npnn else torch.autograd).grad((h * h).sum(), h)
+        (h * 3).sum().backward()  # h's own graph was not run by grad, so it is still there
+        a = x.exp() * 1
+        b = a * 3
+        a.add_(1)  # below b: grad with respect to b never runs a's node, so this is allowed
+        (gb,) = (npnn.autograd if lib is npnn else torch.autograd).grad((b * b).sum(), b)
+        results.append([_numpy(t) for t in (g, x.grad, gb)])
+    for mine, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-6)
+
+
+def test_grad_runs_only_the_nodes_above_its_inputs() -> None:
+    leaves = _leaves(npnn)
+    hidden = (leaves["x"] @ leaves["w"]).tanh()
+    below = hidden.grad_fn.parents[0]  # the matmul under the tanh
+    npnn.autograd.grad((hidden * hidden).sum(), hidden)
+    assert below.inputs is not None  # not run, so not freed
+    assert hidden.grad_fn.inputs is not None  # the input's own node is below it too
+
+
 @pytest.mark.parametrize(("call", "error", "message"), [
     (lambda t: npnn.autograd.grad(_mlp(t)[1], t["w"], create_graph=True), NotImplementedError,
      "create_graph=True"),
@@ -108,6 +135,8 @@ def test_grad_then_backward_on_a_retained_graph() -> None:
      "One of the differentiated Tensors does not require grad"),
     (lambda t: npnn.autograd.grad(_mlp(t)[1].detach(), t["w"]), RuntimeError,
      "element 0 of tensors does not require grad and does not have a grad_fn"),
+    (lambda t: npnn.autograd.grad(_mlp(t)[1], []), RuntimeError,
+     "`inputs` argument to `grad\\(\\)` cannot be empty"),
 ])
 def test_errors(call: Callable[[dict[str, Any]], Any], error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):

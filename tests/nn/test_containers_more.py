@@ -136,3 +136,14 @@ def test_parameter_list_repr_lists_each_entry() -> None:
     assert repr(p) == ("ParameterList(\n    (0): Parameter containing: [npnn.float32 of size 2x3]\n"
                        "    (1): Object of type: str\n)")
     assert len(p.state_dict()) == 1
+
+
+def test_a_key_that_names_an_attribute_is_refused_as_torch() -> None:
+    """ModuleDict({'training': m}) replaced the module's train/eval flag with the module."""
+    with pytest.raises(KeyError, match="attribute 'training' already exists"):
+        nn.ModuleDict({"training": nn.Linear(1, 1)})
+    with pytest.raises(KeyError, match="attribute 'forward' already exists"):
+        nn.ModuleDict({"forward": nn.Linear(1, 1)})
+    layer = nn.Linear(1, 1)
+    with pytest.raises(KeyError, match="attribute 'weight' already exists"):
+        layer.register_buffer("weight", npnn.zeros(1))

@@ -95,3 +95,14 @@ def test_distances_on_known_vectors() -> None:
     np.testing.assert_allclose(nn.CosineSimilarity()(a, b).numpy(), [1.0, 0.0], atol=1e-6)
     np.testing.assert_allclose(nn.PairwiseDistance(eps=0.0)(a, b).numpy(), [5.0, 1.0], rtol=1e-6)
     assert nn.PairwiseDistance(keepdim=True)(a, b).shape == (2, 1)
+
+
+def test_changing_the_index_tensor_after_the_forward_does_not_move_the_gradient() -> None:
+    """The op kept the caller's index array: changed before backward (a reused loader buffer),
+    the gradient silently went to other rows. npnn keeps a copy (PyTorch refuses the backward)."""
+    layer = nn.Embedding.from_pretrained(npnn.ones(5, 2), freeze=False)
+    index = npnn.tensor([1, 2])
+    out = layer(index)
+    index[0] = 3
+    out.sum().backward()
+    np.testing.assert_array_equal(layer.weight.grad.numpy()[:, 0], [0, 1, 1, 0, 0])

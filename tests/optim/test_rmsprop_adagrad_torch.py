@@ -172,3 +172,18 @@ def test_momentum_turned_on_later_starts_from_a_zero_buffer() -> None:
     moved = train(npnn, model, optimizer, 3, 4)[0]
     np.testing.assert_allclose(moved, reference, rtol=1e-6)
     assert all("momentum_buffer" in state for state in optimizer.state.values())
+
+
+def test_adagrad_accumulator_starts_at_the_constructor_value_for_every_group_as_torch() -> None:
+    """A group's own initial_accumulator_value (or one added later) is ignored by torch, which
+    starts every accumulator at the constructor's value; npnn used the group's (review)."""
+    sums = []
+    for lib, adagrad in ((npnn, npnn.optim.Adagrad), (torch, torch.optim.Adagrad)):
+        p, q = lib.tensor([1.0, 2.0], requires_grad=True), lib.tensor([1.0], requires_grad=True)
+        optimizer = adagrad([{"params": [p], "initial_accumulator_value": 2.0}],
+                            initial_accumulator_value=0.5)
+        optimizer.add_param_group({"params": [q], "initial_accumulator_value": 3.0})
+        (p.sum() + q.sum()).backward()
+        optimizer.step()
+        sums.append([np.asarray(optimizer.state[t]["sum"]).tolist() for t in (p, q)] + [p.tolist()])
+    assert sums[0] == sums[1]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from npnn.autograd.function import detached_tensor
@@ -77,93 +76,105 @@ def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> 
         _accumulate(root, grad_output.astype(root.array.dtype, copy=False), borrowed)
         _unshare(borrowed)
         return
-    order = topological_order(root.grad_fn)
-    pending: dict[Function, Any] = {root.grad_fn: grad_output}  # summed gradient of each output
-    for node in order:
-        grad = pending.pop(node, None)
-        inputs = node.inputs if node.inputs is not None else _inputs_of(node)  # _inputs_of raises
-        if grad is not None:
-            for tensor, parent, input_grad in _edge_grads(node, grad, inputs):
-                if parent is None:
-                    _accumulate(tensor, input_grad, borrowed)
-                else:
-                    earlier = pending.get(parent)
-                    pending[parent] = input_grad if earlier is None else earlier + input_grad
-        if not retain_graph:
-            node.release()
+    _sweep(topological_order(root.grad_fn), {root.grad_fn: grad_output}, retain_graph,
+           lambda leaf, grad: _accumulate(leaf, grad, borrowed))
     _unshare(borrowed)
-
-
-def _edge_grads(node: Function, grad: Any,
-                inputs: tuple[Tensor, ...]) -> Iterator[tuple[Tensor, Function | None, Any]]:
-    """(input, its node or None for a leaf, its gradient shaped and typed like it) for each
-    input of `node` that needs a gradient and got one from the node's backward."""
-    for tensor, parent, needed, input_grad in zip(
-        inputs, node.parents, node.needs_input_grad, _input_grads(node, grad, inputs), strict=True
-    ):
-        if not needed or input_grad is None:
-            continue
-        # shape and dtype read from the array, not the Tensor properties: this loop runs for
-        # every edge of every step
-        data = tensor.array
-        input_grad = unbroadcast(input_grad, data.shape, node.name)
-        if input_grad.dtype != data.dtype:
-            input_grad = input_grad.astype(data.dtype)
-        yield tensor, parent, input_grad
-
-
-def _input_grads(node: Function, grad: Any, inputs: tuple[Tensor, ...]) -> tuple[Any, ...]:
-    """The node's backward, checked: one gradient (or None) per input."""
-    node.check_versions()
-    input_grads = node.backward(grad)
-    if not isinstance(input_grads, tuple):
-        input_grads = (input_grads,)
-    if len(input_grads) != len(inputs):
-        raise RuntimeError(
-            f"{node.name}.backward returned {len(input_grads)} gradients for "
-            f"{len(inputs)} inputs; it must return one per input (None where not "
-            f"needed) — a bug in {node.name}.backward"
-        )
-    return input_grads
 
 
 def run_grad(roots: list[Tensor], grad_outputs: list[Any], inputs: list[Tensor],
              retain_graph: bool = False) -> list[Any]:
     """sum_i d(roots[i])/d(input) · grad_outputs[i] for each input (None where unreached),
-    without writing any `.grad`: the sweep of `run_backward`, keeping only the inputs' sums."""
-    wanted_leaves = {id(t): t for t in inputs if t.grad_fn is None}
+    without writing any `.grad`. As PyTorch's, only the nodes between the roots and the inputs
+    run (and are freed): the graph below a non-leaf input is left as it was."""
+    wanted_leaves = {id(t) for t in inputs if t.grad_fn is None}
     wanted_nodes = {t.grad_fn for t in inputs if t.grad_fn is not None}
-    leaf_grads: dict[int, Any] = {}
-    node_grads: dict[Function, Any] = {}
+    sums: dict[Any, Any] = {}  # id(leaf) or node -> the gradient summed so far
 
-    def add(store: dict[Any, Any], key: Any, grad: Any) -> None:
-        earlier = store.get(key)
-        store[key] = grad if earlier is None else earlier + grad
+    def add(key: Any, grad: Any) -> None:
+        earlier = sums.get(key)
+        sums[key] = grad if earlier is None else earlier + grad
 
     pending: dict[Function, Any] = {}
     for root, grad_output in zip(roots, grad_outputs, strict=True):
-        if root.grad_fn is None:
-            if id(root) in wanted_leaves:
-                add(leaf_grads, id(root), grad_output.astype(root.array.dtype, copy=False))
-        else:
-            add(pending, root.grad_fn, grad_output)
-    order = topological_order(*[root.grad_fn for root in roots if root.grad_fn is not None])
+        node = root.grad_fn
+        if node is not None:
+            earlier = pending.get(node)
+            pending[node] = grad_output if earlier is None else earlier + grad_output
+        elif id(root) in wanted_leaves:
+            add(id(root), grad_output.astype(root.array.dtype, copy=False))
+    for node, grad in pending.items():  # a wanted node's gradient: all that reaches it
+        if node in wanted_nodes:
+            add(node, grad)
+    order = topological_order(*pending)
+
+    def on_leaf(leaf: Tensor, grad: Any) -> None:
+        if id(leaf) in wanted_leaves:
+            add(id(leaf), grad)
+
+    _sweep(order, pending, retain_graph, on_leaf, _leading_to(order, wanted_leaves, wanted_nodes),
+           lambda node, grad: add(node, grad) if node in wanted_nodes else None)
+    return [sums.get(id(t)) if t.grad_fn is None else sums.get(t.grad_fn) for t in inputs]
+
+
+def _leading_to(order: list[Function], leaves: set[int], nodes: set[Function]) -> set[Function]:
+    """The nodes of `order` from which a wanted leaf or below a wanted node can be reached:
+    the only ones a `grad` runs. A freed node counts as leading there, so that running it
+    says the graph was freed."""
+    leading: set[Function] = set()
+    for node in reversed(order):  # each node before the nodes that consume it
+        if node.inputs is None:
+            leading.add(node)
+            continue
+        for tensor, parent in zip(node.inputs, node.parents, strict=True):
+            if (parent is None and id(tensor) in leaves) or (
+                    parent is not None and (parent in nodes or parent in leading)):
+                leading.add(node)
+                break
+    return leading
+
+
+def _sweep(order: list[Function], pending: dict[Function, Any], retain_graph: bool,
+           on_leaf: Any, only: set[Function] | None = None, on_edge: Any = None) -> None:
+    """The reverse sweep: each node of `order` (of `only`, if given) passes its summed
+    gradient through its backward to its inputs: `on_leaf(leaf, grad)` for a leaf, summed into
+    `pending` for a node (after `on_edge(parent, grad)`, if given); then it is freed unless
+    `retain_graph`."""
     for node in order:
+        if only is not None and node not in only:
+            continue
         grad = pending.pop(node, None)
-        inputs_of_node = node.inputs if node.inputs is not None else _inputs_of(node)
+        inputs = node.inputs if node.inputs is not None else _inputs_of(node)  # _inputs_of raises
         if grad is not None:
-            if node in wanted_nodes:
-                node_grads[node] = grad
-            for tensor, parent, input_grad in _edge_grads(node, grad, inputs_of_node):
+            node.check_versions()
+            input_grads = node.backward(grad)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            if len(input_grads) != len(inputs):
+                raise RuntimeError(
+                    f"{node.name}.backward returned {len(input_grads)} gradients for "
+                    f"{len(inputs)} inputs; it must return one per input (None where not "
+                    f"needed) — a bug in {node.name}.backward"
+                )
+            for tensor, parent, needed, input_grad in zip(
+                inputs, node.parents, node.needs_input_grad, input_grads, strict=True
+            ):
+                if not needed or input_grad is None:
+                    continue
+                # shape and dtype read from the array, not the Tensor properties: this loop
+                # runs for every edge of every step
+                data = tensor.array
+                input_grad = unbroadcast(input_grad, data.shape, node.name)
+                if input_grad.dtype != data.dtype:
+                    input_grad = input_grad.astype(data.dtype)
                 if parent is None:
-                    if id(tensor) in wanted_leaves:
-                        add(leaf_grads, id(tensor), input_grad)
+                    on_leaf(tensor, input_grad)
                 else:
-                    add(pending, parent, input_grad)
+                    if on_edge is not None:
+                        on_edge(parent, input_grad)
+                    earlier = pending.get(parent)
+                    pending[parent] = input_grad if earlier is None else earlier + input_grad
         if not retain_graph:
             node.release()
-    return [leaf_grads.get(id(t)) if t.grad_fn is None else node_grads.get(t.grad_fn)
-            for t in inputs]
 
 
 def _accumulate(leaf: Tensor, grad: Any, borrowed: list[Tensor]) -> None:

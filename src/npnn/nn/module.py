@@ -87,16 +87,24 @@ class Module:
             self._non_persistent.discard(name)
         self.__dict__.pop(name, None)
 
+    def _check_free(self, name: str, registry: OrderedDict[str, Any]) -> None:
+        """As PyTorch: registering may not hide an attribute or another kind of entry (a
+        ModuleDict key 'training' would have replaced the module's train/eval flag)."""
+        if name not in registry and hasattr(self, name):
+            raise KeyError(f"attribute '{name}' already exists")
+
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter({name!r}) needs an nn.Parameter or None")
         _check_name(name, "parameter")
+        self._check_free(name, self._parameters)
         self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
         """A tensor saved in the state_dict but not trained (e.g. running statistics)."""
         _check_name(name, "buffer")
+        self._check_free(name, self._buffers)
         self._forget(name, keep=self._buffers)
         self._buffers[name] = None if tensor is None else _as_buffer(tensor)
         if persistent:
@@ -108,6 +116,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module({name!r}) needs a Module, got {type(module).__name__}")
         _check_name(name, "module")
+        self._check_free(name, self._modules)
         self._forget(name, keep=self._modules)
         self._modules[name] = module
 

@@ -53,5 +53,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
             raise ValueError(f"Padding_idx must be within num_embeddings: got {padding_idx} for "
                              f"{rows} embeddings")
         padding_idx = padding_idx % rows
-    indices = backend.get_array_module(weight.array).asarray(indices)  # on the weight's device
+    # a copy, on the weight's device: the backward adds into the rows read now, even if the
+    # caller's index tensor (a reused loader buffer) is changed before it runs
+    indices = backend.get_array_module(weight.array).array(indices, copy=True)
     return Embedding.apply(weight, indices=indices, padding_idx=padding_idx)

@@ -38,7 +38,7 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
         for group in self.param_groups:
             for param in group["params"]:
-                self._init_state(param.array, self.state.setdefault(param, {}), group)
+                self._init_state(param.array, self.state.setdefault(param, {}))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         if not group["lr"] >= 0.0:
@@ -53,15 +53,16 @@ class Adagrad(Optimizer):
         if not group["eps"] >= 0.0:
             raise ValueError(f"Invalid epsilon value: {group['eps']} (eps must be >= 0)")
 
-    @staticmethod
-    def _init_state(param: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _init_state(self, param: Any, state: dict[str, Any]) -> None:
+        """As PyTorch: the accumulator starts at the constructor's initial_accumulator_value,
+        also for a group that gives its own (or is added later)."""
         if not state:
             xp = backend.get_array_module(param)
             state["step"] = 0
-            state["sum"] = xp.full_like(param, group["initial_accumulator_value"])
+            state["sum"] = xp.full_like(param, self.defaults["initial_accumulator_value"])
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
-        self._init_state(param, state, group)  # a group added after construction
+        self._init_state(param, state)  # a group added after construction
         first = self._scratch(param, 0)
         second = self._scratch(param, 1)
         state["step"] += 1

@@ -94,12 +94,14 @@ class Adam(Optimizer):
             if old == betas:
                 continue
             self._moment_betas[index] = betas
-            for param in group["params"]:
+            changed = {name: (1 - old[which]) / (1 - betas[which])
+                       for name, which in SCALED_MOMENTS.items() if old[which] != betas[which]}
+            for param in group["params"]:  # (OneCycleLR changes beta1 only: exp_avg alone)
                 state = self.state.get(param, {})
-                for name, which in SCALED_MOMENTS.items():
+                for name, factor in changed.items():
                     moment = state.get(name)
                     if moment is not None and _scaled(moment):
-                        moment *= (1 - old[which]) / (1 - betas[which])
+                        moment *= factor
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
