@@ -102,3 +102,11 @@ def test_bad_arguments_are_refused() -> None:
         F.huber_loss(npnn.ones(2), npnn.ones(2), delta=0.0)
     with pytest.raises(ValueError, match="shape"):
         F.kl_div(npnn.ones(2, 3), npnn.ones(3))
+
+
+def test_kl_div_of_a_negative_target_is_nan_as_torch() -> None:
+    """xlogy of a negative target is nan in PyTorch; npnn returned a finite loss (review)."""
+    log_p, q = np.log(np.array([[0.2, 0.3, 0.5]])), np.array([[0.5, -0.1, 0.6]])
+    mine = F.kl_div(npnn.tensor(log_p), npnn.tensor(q), reduction="sum")
+    theirs = torch.nn.functional.kl_div(torch.tensor(log_p), torch.tensor(q), reduction="sum")
+    assert np.isnan(mine.item()) and np.isnan(theirs.item())

@@ -68,18 +68,23 @@ class KLDiv(Function):
         if log_target:
             self.q = xp.exp(target)
             return self.q * (target - input)
-        positive = target > 0
-        log_q = xp.log(xp.where(positive, target, 1))  # xlogy: 0 · log 0 counts as 0
-        return xp.where(positive, target * log_q, 0) - target * input
+        # xlogy: 0 · log 0 counts as 0; a negative target gives nan, as PyTorch's
+        zero = target == 0
+        with np.errstate(invalid="ignore"):
+            log_q = xp.log(xp.where(zero, 1, target))
+        return xp.where(zero, 0, target * log_q) - target * input
 
     def backward(self, grad_output):
         xp = backend.get_array_module(grad_output)
         if self.log_target:
             return -grad_output * self.q, grad_output * self.q * (self.target - self.input + 1)
+        grad_input = -grad_output * self.target
+        if not self.needs_input_grad[1]:  # the usual case (distillation): a fixed target
+            return grad_input, None
         # d/dq is log q + 1 - input; at q = 0 it is nan, as PyTorch's (0 / 0 there)
         with np.errstate(divide="ignore", invalid="ignore"):
             grad_target = xp.log(self.target) + self.target / self.target - self.input
-        return -grad_output * self.target, grad_output * grad_target
+        return grad_input, grad_output * grad_target
 
 
 def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = False) -> Tensor:
