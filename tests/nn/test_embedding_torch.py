@@ -113,3 +113,18 @@ def test_small_layers_match_torch(name, args, shapes) -> None:
     ref.backward(torch.from_numpy(grad_output))
     for mine, reference in zip(ours_in, theirs_in, strict=True):
         np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_cosine_similarity_gradient_flows_through_a_norm_below_eps_as_torch() -> None:
+    """PyTorch clamps the norms in place under no_grad, so the gradient is the norm's own; npnn's
+    clamp cut it below eps (review: x = [3e-9, 4e-9] gave another x.grad)."""
+    grads = []
+    pairs = ((npnn, nn.functional.cosine_similarity), (torch, torch.nn.functional.cosine_similarity))
+    for lib, cosine in pairs:
+        for values in ([[3e-9, 4e-9]], [[0.0, 0.0]]):
+            x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+            y = lib.tensor([[1.0, 2.0]], dtype=lib.float64, requires_grad=True)
+            cosine(x, y).sum().backward()
+            grads.append(np.concatenate([np.asarray(x.grad.tolist()), np.asarray(y.grad.tolist())]))
+    for mine, theirs in zip(grads[:2], grads[2:], strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-15)

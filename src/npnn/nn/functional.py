@@ -237,9 +237,15 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     shape = np.broadcast_shapes(x1.shape, x2.shape)
     x1 = x1 if x1.shape == shape else ops.expand(x1, shape)
     x2 = x2 if x2.shape == shape else ops.expand(x2, shape)
-    x1_unit = x1 / ops.clamp(ops.norm(x1, 2, dim, keepdim=True), min=eps)
-    x2_unit = x2 / ops.clamp(ops.norm(x2, 2, dim, keepdim=True), min=eps)
-    return ops.sum(x1_unit * x2_unit, dim)
+    return ops.sum(x1 / _norm_at_least(x1, dim, eps) * (x2 / _norm_at_least(x2, dim, eps)), dim)
+
+
+def _norm_at_least(x: Tensor, dim: int, eps: float) -> Tensor:
+    """max(‖x‖, eps) along `dim` whose gradient is the norm's own, as PyTorch's clamp (done
+    there in place under no_grad): below eps the gradient still flows through the norm."""
+    norm = ops.norm(x, 2, dim, keepdim=True)
+    floor = norm.detach()
+    return norm + (ops.clamp(floor, min=eps) - floor)
 
 
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
