@@ -95,7 +95,9 @@ class SGD(Optimizer):
                     buffer += np.multiply(grad, 1 - group["dampening"], out=flat.scratch())
             if group["nesterov"]:
                 grad += np.multiply(buffer, momentum, out=flat.scratch())
-            else:
-                np.copyto(grad, buffer)
+            else:  # lr * b into the gradient buffer: one pass, the same product as copy then scale
+                np.multiply(buffer, lr, out=grad)
+                flat.subtract_grad_from_params()
+                return
         grad *= lr
         flat.subtract_grad_from_params()
