@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from npnn.pytorch_pickle import RefusedError, Storage, StorageType, UnsupportedError, describe, unpickle
+from npnn.pytorch_pickle import unpickle
+from npnn.pytorch_pickle_names import RefusedError, Storage, StorageType, UnsupportedError, describe
 from npnn.serialization import CheckpointError, is_special_file
 
 ZIP_MAGIC = b"PK\x03\x04"
