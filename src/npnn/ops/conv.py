@@ -117,20 +117,11 @@ class Conv2d(Function):
     products) measured 2-3x slower."""
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
-        n, channels = x.shape[:2]
+        n = x.shape[0]
         out_channels, _, k_h, k_w = weight.shape
         self.stride, self.padding, self.dilation = stride, padding, dilation
-        padded = _channels_last_padded(x, padding)
-        self.padded_shape = padded.shape
-        out_h, out_w = _output_shape(x.shape[2:], (k_h, k_w), stride, padding, dilation)
-        sn, sh, sw, sc = padded.strides
-        windows = _as_strided(padded, (n, out_h, out_w, k_h, k_w, channels),
-                              (sn, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1], sc))
-        if channels * k_w >= 8:  # (N·Ho·Wo, kH·kW·C), copied along rows of kW·C values
-            self.columns = _copy(windows, axis=0).reshape(n * out_h * out_w, -1)
-        else:  # few channels (an image's): copied along output rows instead, into (kH·kW·C, N·Ho·Wo)
-            columns = _copy(windows.transpose(3, 4, 5, 0, 1, 2), axis=3)
-            self.columns = columns.reshape(-1, n * out_h * out_w).T  # the same (N·Ho·Wo, kH·kW·C), a view
+        self.columns, self.padded_shape, (out_h, out_w) = channels_last_columns(
+            x, (k_h, k_w), stride, padding, dilation)
         self.matrix = weight.transpose(0, 2, 3, 1).reshape(out_channels, -1)  # (O, kH·kW·C)
         self.weight_shape = weight.shape
         result = self.columns @ self.matrix.T  # (N·Ho·Wo, O)
@@ -147,7 +138,8 @@ class Conv2d(Function):
         grad_x = grad_weight = grad_bias = None
         if self.needs_input_grad[0]:
             grad_columns = (grad @ self.matrix).reshape(n, out_h, out_w, *self.weight_shape[2:], -1)
-            grad_x = self._scatter(grad_columns)
+            grad_x = scatter_columns(grad_columns, self.padded_shape, self.stride, self.dilation,
+                                     self.padding)
         if self.needs_input_grad[1]:
             # (K, M) @ (M, O), transposed: with few rows (C_in = 1), the other order measured 7x
             # slower in OpenBLAS, which splits that product badly over its long inner axis
@@ -161,25 +153,49 @@ class Conv2d(Function):
             grad_bias = grad.sum(axis=0)
         return grad_x, grad_weight, grad_bias
 
-    def _scatter(self, grad_columns: Any) -> Any:
-        """Sum the (N, Ho, Wo, kH, kW, C) column gradients back onto the padded (N, H, W, C)
-        input, kernel position by kernel position (kH·kW strided adds along rows of C values);
-        the unpadded part, as an (N, C, H, W) view."""
-        xp = backend.get_array_module(grad_columns)
-        n, out_h, out_w, k_h, k_w = grad_columns.shape[:5]
-        (s_h, s_w), (d_h, d_w), (p_h, p_w) = self.stride, self.dilation, self.padding
-        grad = xp.zeros(self.padded_shape, dtype=grad_columns.dtype)
 
-        def add_rows(part: slice) -> None:
-            for i in range(k_h):
-                rows = slice(i * d_h, i * d_h + s_h * (out_h - 1) + 1, s_h)
-                for j in range(k_w):
-                    cols = slice(j * d_w, j * d_w + s_w * (out_w - 1) + 1, s_w)
-                    grad[part, rows, cols] += grad_columns[part, :, :, i, j]
 
-        parallel.over_rows(add_rows, n, grad_columns.size, split=xp is np)
-        height, width = self.padded_shape[1:3]
-        return grad[:, p_h:height - p_h, p_w:width - p_w].transpose(0, 3, 1, 2)
+def channels_last_columns(x: Any, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
+                          dilation: tuple[int, int], out: tuple[int, int] | None = None
+                          ) -> tuple[Any, tuple[int, ...], tuple[int, int]]:
+    """im2col of x (N, C, H, W): the (N·Ho·Wo, kH·kW·C) columns, the padded channels-last input's
+    shape and (Ho, Wo); `out` takes the first Ho, Wo windows only (a transposed convolution's
+    output padding can leave one more)."""
+    n, channels = x.shape[:2]
+    k_h, k_w = kernel
+    padded = _channels_last_padded(x, padding)
+    out_h, out_w = out or _output_shape(x.shape[2:], kernel, stride, padding, dilation)
+    sn, sh, sw, sc = padded.strides
+    windows = _as_strided(padded, (n, out_h, out_w, k_h, k_w, channels),
+                          (sn, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1], sc))
+    if channels * k_w >= 8:  # (N·Ho·Wo, kH·kW·C), copied along rows of kW·C values
+        columns = _copy(windows, axis=0).reshape(n * out_h * out_w, -1)
+    else:  # few channels (an image's): copied along output rows instead, into (kH·kW·C, N·Ho·Wo)
+        columns = _copy(windows.transpose(3, 4, 5, 0, 1, 2), axis=3)
+        columns = columns.reshape(-1, n * out_h * out_w).T  # the same (N·Ho·Wo, kH·kW·C), a view
+    return columns, padded.shape, (out_h, out_w)
+
+
+def scatter_columns(grad_columns: Any, padded_shape: tuple[int, ...], stride: tuple[int, int],
+                    dilation: tuple[int, int], padding: tuple[int, int]) -> Any:
+    """col2im: sum the (N, Ho, Wo, kH, kW, C) column gradients back onto a zero padded (N, H, W, C)
+    array of `padded_shape`, kernel position by kernel position (kH·kW strided adds along rows of
+    C values); the unpadded part, as an (N, C, H, W) view."""
+    xp = backend.get_array_module(grad_columns)
+    n, out_h, out_w, k_h, k_w = grad_columns.shape[:5]
+    (s_h, s_w), (d_h, d_w), (p_h, p_w) = stride, dilation, padding
+    grad = xp.zeros(padded_shape, dtype=grad_columns.dtype)
+
+    def add_rows(part: slice) -> None:
+        for i in range(k_h):
+            rows = slice(i * d_h, i * d_h + s_h * (out_h - 1) + 1, s_h)
+            for j in range(k_w):
+                cols = slice(j * d_w, j * d_w + s_w * (out_w - 1) + 1, s_w)
+                grad[part, rows, cols] += grad_columns[part, :, :, i, j]
+
+    parallel.over_rows(add_rows, n, grad_columns.size, split=xp is np)
+    height, width = padded_shape[1:3]
+    return grad[:, p_h:height - p_h, p_w:width - p_w].transpose(0, 3, 1, 2)
 
 
 def _channels_last_padded(x: Any, padding: tuple[int, int]) -> Any:
