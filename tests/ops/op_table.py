@@ -448,6 +448,7 @@ case("chain_mlp_ce",
 case("chain_reuse", lambda x: (x * x.exp()).sum(1) / x.var(), Arg((3, 4)), ref=SAME)
 
 import op_table_more  # noqa: E402, F401  (registers the rest of the rows)
+import op_table_spatial  # noqa: E402, F401  (conv_transpose2d, interpolate, group norm, 1-D ops)
 
 # ----- scatter: the gradient reaches input where nothing was written and src where it was read -----
 case("scatter_dim1_src", lambda x, i, s: ops.scatter(x, 1, i, s), Arg((3, 4)), C([[0, 2], [3, 1], [2, 0]]),

@@ -10,21 +10,28 @@ from npnn import backend, ops
 from npnn._tensor import Tensor
 from npnn.ops import (
     adaptive_avg_pool2d,
+    avg_pool1d,
     avg_pool2d,
     batch_norm,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    conv1d,
     conv2d,
+    conv_transpose2d,
     cross_entropy,
     dropout2d,
     gelu,
     glu,
+    group_norm,
     huber_loss,
+    instance_norm,
+    interpolate,
     kl_div,
     l1_loss,
     linear,
     log_softmax,
     logsigmoid,
+    max_pool1d,
     max_pool2d,
     mse_loss,
     nll_loss,
@@ -55,15 +62,15 @@ from npnn.ops import threshold as _threshold
 from npnn.ops.inplace import in_place
 
 __all__ = [
-    "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "celu", "celu_", "conv2d", "cosine_similarity",
-    "cross_entropy", "dropout", "dropout2d", "elu", "elu_", "embedding", "gelu", "glu",
-    "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "huber_loss", "kl_div", "l1_loss",
-    "layer_norm", "leaky_relu", "leaky_relu_", "linear", "log_softmax", "logsigmoid", "max_pool2d",
-    "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "prelu",
-    "relu", "relu6", "relu_", "selu", "selu_", "sigmoid", "silu", "smooth_l1_loss",
-    "smoothed_nll_loss", "softmax", "softmin", "softplus", "softsign", "tanh", "tanhshrink",
-    "threshold", "threshold_",
+    "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "celu", "celu_", "conv1d", "conv2d", "conv_transpose2d",
+    "cosine_similarity", "cross_entropy", "dropout", "dropout2d", "elu", "elu_", "embedding",
+    "gelu", "glu", "group_norm", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "huber_loss",
+    "instance_norm", "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_",
+    "linear", "log_softmax", "logsigmoid", "max_pool1d", "max_pool2d", "mish", "mse_loss",
+    "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "prelu", "relu", "relu6",
+    "relu_", "selu", "selu_", "sigmoid", "silu", "smooth_l1_loss", "smoothed_nll_loss", "softmax",
+    "softmin", "softplus", "softsign", "tanh", "tanhshrink", "threshold", "threshold_",
 ]
 
 

@@ -28,6 +28,8 @@ from npnn.ops.activation_more import (
     threshold,
 )
 from npnn.ops.conv import conv2d, max_pool2d
+from npnn.ops.conv1d import avg_pool1d, conv1d, max_pool1d
+from npnn.ops.conv_transpose import conv_transpose2d
 from npnn.ops.dropout import dropout, dropout2d
 from npnn.ops.elementwise import (
     abs,
@@ -49,7 +51,9 @@ from npnn.ops.elementwise import (
     to_device,
 )
 from npnn.ops.embedding import embedding
+from npnn.ops.group_norm import group_norm, instance_norm
 from npnn.ops.inplace import update_
+from npnn.ops.interpolate import interpolate
 from npnn.ops.linalg import linear, matmul
 from npnn.ops.loss import (
     binary_cross_entropy,
@@ -100,16 +104,17 @@ from npnn.ops.shape import (
 from npnn.ops.sorting import repeat, sort, topk, unbind
 
 __all__ = [
-    "abs", "adaptive_avg_pool2d", "add", "amax", "amin", "argmax", "argmin", "avg_pool2d",
-    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cast", "cat", "celu",
-    "chunk", "clamp", "clip", "clone", "concatenate", "conv2d", "cross_entropy", "div", "dropout",
-    "dropout2d", "elu", "embedding", "exp", "expand", "flatten", "floor_divide", "gather", "gelu",
-    "getitem", "glu", "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "kl_div", "l1_loss",
-    "leaky_relu", "linear", "log", "log1p", "log_softmax", "logsigmoid", "masked_fill", "matmul",
-    "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mish", "mse_loss", "mul", "neg",
-    "nll_loss", "norm", "pad", "permute", "pow", "prelu", "relu", "relu6", "remainder", "repeat",
-    "reshape", "scatter", "selu", "shape_arg", "sigmoid", "smooth_l1_loss", "smoothed_nll_loss",
-    "softmax", "softmin", "softplus", "softsign", "sort", "split", "sqrt", "square", "squeeze",
-    "stack", "std", "sub", "sum", "sum_of_squares", "tanh", "tanhshrink", "threshold", "to_device",
-    "topk", "transpose", "unbind", "unsqueeze", "update_", "var", "where",
+    "abs", "adaptive_avg_pool2d", "add", "amax", "amin", "argmax", "argmin", "avg_pool1d",
+    "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cast",
+    "cat", "celu", "chunk", "clamp", "clip", "clone", "concatenate", "conv1d", "conv2d",
+    "conv_transpose2d", "cross_entropy", "div", "dropout", "dropout2d", "elu", "embedding", "exp",
+    "expand", "flatten", "floor_divide", "gather", "gelu", "getitem", "glu", "group_norm",
+    "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "instance_norm", "interpolate", "kl_div",
+    "l1_loss", "leaky_relu", "linear", "log", "log1p", "log_softmax", "logsigmoid", "masked_fill",
+    "matmul", "max", "max_pool1d", "max_pool2d", "maximum", "mean", "min", "minimum", "mish",
+    "mse_loss", "mul", "neg", "nll_loss", "norm", "pad", "permute", "pow", "prelu", "relu", "relu6",
+    "remainder", "repeat", "reshape", "scatter", "selu", "shape_arg", "sigmoid", "smooth_l1_loss",
+    "smoothed_nll_loss", "softmax", "softmin", "softplus", "softsign", "sort", "split", "sqrt",
+    "square", "squeeze", "stack", "std", "sub", "sum", "sum_of_squares", "tanh", "tanhshrink",
+    "threshold", "to_device", "topk", "transpose", "unbind", "unsqueeze", "update_", "var", "where",
 ]

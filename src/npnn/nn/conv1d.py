@@ -1,0 +1,90 @@
+"""1-D layers over (N, C, L), as torch.nn's: Conv1d, MaxPool1d, AvgPool1d (the 2-D ops on a
+height-1 image, npnn.ops.conv1d)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from npnn._tensor import Tensor
+from npnn.nn import functional as F
+from npnn.nn import init
+from npnn.nn.module import Module
+from npnn.nn.parameter import weight_and_bias
+from npnn.ops.conv1d import Single, _single
+
+
+class Conv1d(Module):
+    """(N, C_in, L) -> (N, C_out, Lo); weight (C_out, C_in, k); PyTorch's default init
+    U(-1/√fan_in, 1/√fan_in), fan_in = C_in·k, for weight and bias. Only groups=1, 'zeros' padding."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Single, stride: Single = 1,
+                 padding: Single = 0, dilation: Single = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None, *,
+                 generator: Any = None) -> None:
+        super().__init__()
+        if groups != 1:
+            raise NotImplementedError("Conv1d: groups other than 1 are not implemented; use groups=1")
+        if padding_mode != "zeros" or isinstance(padding, str):
+            raise NotImplementedError("Conv1d: only padding_mode='zeros' and int padding are implemented")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = (_single(kernel_size, "kernel_size"),)
+        self.stride, self.padding = (_single(stride, "stride"),), (_single(padding, "padding"),)
+        self.dilation, self.padding_mode = (_single(dilation, "dilation"),), padding_mode
+        self.weight, self.bias = weight_and_bias((out_channels, in_channels, *self.kernel_size), bias, dtype)
+        self.reset_parameters(generator)
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self, generator: Any = None) -> None:
+        init.layer_default_(self.weight, self.bias, generator)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+    def extra_repr(self) -> str:
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        if self.padding != (0,):
+            text += f", padding={self.padding}"
+        if self.dilation != (1,):
+            text += f", dilation={self.dilation}"
+        return text + ("" if self.bias is not None else ", bias=False")
+
+
+class MaxPool1d(Module):
+    """The maximum of each window along L; stride defaults to kernel_size, as PyTorch."""
+
+    def __init__(self, kernel_size: Single, stride: Single | None = None, padding: Single = 0,
+                 dilation: Single = 1, return_indices: bool = False, ceil_mode: bool = False) -> None:
+        super().__init__()
+        if return_indices:
+            raise NotImplementedError("MaxPool1d: return_indices=True is not implemented")
+        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
+        self.padding, self.dilation, self.ceil_mode = padding, dilation, ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool1d(Module):
+    """The mean of each window along L; sizes kept as 1-tuples and stride defaulting to
+    kernel_size, as PyTorch."""
+
+    def __init__(self, kernel_size: Single, stride: Single | None = None, padding: Single = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+        super().__init__()
+        self.kernel_size = (_single(kernel_size, "kernel_size"),)
+        self.stride = self.kernel_size if stride is None else (_single(stride, "stride"),)
+        self.padding, self.ceil_mode = (_single(padding, "padding"),), ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

@@ -1,0 +1,136 @@
+"""2-D transposed convolution over (N, C, H, W) arrays, as torch.nn.functional.conv_transpose2d.
+
+A transposed convolution is a convolution's input gradient: its forward is Conv2d's backward
+for the input (one product into columns, then col2im) and its backward for the input is Conv2d's
+forward (im2col, one product), so both reuse conv.py's channels-last kernels and threads. The
+weight is (C_in, C_out, kH, kW), as PyTorch's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from npnn import backend, parallel
+from npnn._tensor import Tensor, to_tensor
+from npnn.autograd.function import Function
+from npnn.ops.conv import Pair, as_pair, channels_last_columns, scatter_columns
+
+
+class ConvTranspose2d(Function):
+    """(N·H·W, C_in) @ (C_in, kH·kW·C_out) gives every input pixel's contribution to a kernel-sized
+    patch of the output; the patches are summed onto the output kernel position by kernel
+    position. The output is channels-last, an (N, C_out, Ho, Wo) view, as Conv2d's."""
+
+    def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0),
+                dilation=(1, 1)):
+        n, in_channels, height, width = x.shape
+        _, out_channels, k_h, k_w = weight.shape
+        self.kernel, self.stride, self.padding, self.dilation = (k_h, k_w), stride, padding, dilation
+        self.rows = _channels_last_rows(x)  # (N·H·W, C_in)
+        self.matrix = weight.transpose(0, 2, 3, 1).reshape(in_channels, -1)  # (C_in, kH·kW·C_out)
+        self.weight_shape, self.input_hw = weight.shape, (height, width)
+        patches = (self.rows @ self.matrix).reshape(n, height, width, k_h, k_w, out_channels)
+        out = transposed_output_shape((height, width), self.kernel, stride, padding, output_padding, dilation)
+        padded_shape = (n, out[0] + 2 * padding[0], out[1] + 2 * padding[1], out_channels)
+        result = scatter_columns(patches, padded_shape, stride, dilation, padding)
+        if padding != (0, 0):  # a compact channels-last array, not a view into the padded one
+            result = _channels_last_copy(result)
+        if bias is not None:
+            result += bias[:, None, None]
+        return result
+
+    def backward(self, grad_output):
+        n, out_channels = grad_output.shape[:2]
+        columns, _, _ = channels_last_columns(grad_output, self.kernel, self.stride, self.padding,
+                                              self.dilation, out=self.input_hw)  # (N·H·W, kH·kW·C_out)
+        grad_x = grad_weight = grad_bias = None
+        if self.needs_input_grad[0]:
+            grad_x = (columns @ self.matrix.T).reshape(n, *self.input_hw, -1).transpose(0, 3, 1, 2)
+        if self.needs_input_grad[1]:
+            in_channels, _, k_h, k_w = self.weight_shape
+            grad_matrix = self.rows.T @ columns  # (C_in, kH·kW·C_out)
+            grad_weight = grad_matrix.reshape(in_channels, k_h, k_w, out_channels).transpose(0, 3, 1, 2)
+            grad_weight = backend.get_array_module(grad_matrix).ascontiguousarray(grad_weight)
+        if len(self.needs_input_grad) == 2:
+            return grad_x, grad_weight
+        if self.needs_input_grad[2]:
+            grad_bias = grad_output.sum(axis=(0, 2, 3))
+        return grad_x, grad_weight, grad_bias
+
+
+def _channels_last_rows(x: Any) -> Any:
+    """x (N, C, H, W) as an (N·H·W, C) matrix: a view of a channels-last input, else one copy."""
+    source = x.transpose(0, 2, 3, 1)
+    if not source.flags.c_contiguous:
+        source = parallel.contiguous_copy(source) if backend.get_array_module(x) is np \
+            else backend.get_array_module(x).ascontiguousarray(source)
+    return source.reshape(-1, x.shape[1])
+
+
+def _channels_last_copy(x: Any) -> Any:
+    """A compact channels-last copy of an (N, C, H, W) view."""
+    source = x.transpose(0, 2, 3, 1)
+    xp = backend.get_array_module(x)
+    copy = parallel.contiguous_copy(source) if xp is np else xp.ascontiguousarray(source)
+    return copy.transpose(0, 3, 1, 2)
+
+
+def transposed_output_shape(size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int],
+                            padding: tuple[int, int], output_padding: tuple[int, int],
+                            dilation: tuple[int, int]) -> tuple[int, int]:
+    """(H - 1)·stride - 2·padding + dilation·(kernel - 1) + output_padding + 1, per axis."""
+    return tuple((size[a] - 1) * stride[a] - 2 * padding[a] + dilation[a] * (kernel[a] - 1)
+                 + output_padding[a] + 1 for a in (0, 1))  # type: ignore[return-value]
+
+
+def output_padding_for(output_size: Any, input_size: tuple[int, int], kernel: tuple[int, int],
+                       stride: tuple[int, int], padding: tuple[int, int],
+                       dilation: tuple[int, int]) -> tuple[int, int]:
+    """The output_padding that gives `output_size` ((H, W), or ending in them), as PyTorch's
+    ConvTranspose2d.forward(input, output_size) chooses it."""
+    wanted = tuple(int(s) for s in output_size)
+    if len(wanted) == 4:
+        wanted = wanted[2:]
+    if len(wanted) != 2:
+        raise ValueError(f"ConvTranspose2d: output_size must have 2 or 4 elements (got {len(wanted)})")
+    smallest = transposed_output_shape(input_size, kernel, stride, padding, (0, 0), dilation)
+    largest = tuple(s + stride[a] - 1 for a, s in enumerate(smallest))
+    if any(not smallest[a] <= wanted[a] <= largest[a] for a in (0, 1)):
+        raise ValueError(f"requested an output size of {tuple(output_size)}, but valid sizes range from "
+                         f"{list(smallest)} to {list(largest)} (for an input of {tuple(input_size)})")
+    return tuple(wanted[a] - smallest[a] for a in (0, 1))  # type: ignore[return-value]
+
+
+def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Pair = 1, padding: Pair = 0,
+                     output_padding: Pair = 0, groups: int = 1, dilation: Pair = 1) -> Tensor:
+    """The transpose (input gradient) of conv2d: (N, C_in, H, W) with weight (C_in, C_out, kH, kW),
+    plus bias (C_out,), gives (N, C_out, Ho, Wo), Ho = (H - 1)·stride - 2·padding +
+    dilation·(kH - 1) + output_padding + 1. A (C_in, H, W) input gives (C_out, Ho, Wo)."""
+    x, weight = to_tensor(input), to_tensor(weight)
+    if groups != 1:
+        raise NotImplementedError("conv_transpose2d: groups other than 1 are not implemented; use groups=1")
+    if x.ndim == 3:
+        return conv_transpose2d(x.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
+                                dilation).squeeze(0)
+    if weight.ndim != 4 or x.ndim != 4 or weight.shape[0] != x.shape[1]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
+                           f"{list(x.shape)} to have {weight.shape[0] if weight.ndim else '?'} channels, "
+                           f"but got {x.shape[1] if x.ndim > 1 else '?'} channels instead (input must be "
+                           "(N, C_in, H, W) or (C_in, H, W), weight (C_in, C_out, kH, kW))")
+    stride_, padding_ = as_pair(stride, "stride", 1), as_pair(padding, "padding", 0)
+    extra, dilation_ = as_pair(output_padding, "output_padding", 0), as_pair(dilation, "dilation", 1)
+    if any(extra[a] >= max(stride_[a], dilation_[a]) for a in (0, 1)):
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
+                           f"output_padding_height: {extra[0]} output_padding_width: {extra[1]} "
+                           f"stride_height: {stride_[0]} stride_width: {stride_[1]} "
+                           f"dilation_height: {dilation_[0]} dilation_width: {dilation_[1]}")
+    out = transposed_output_shape(x.shape[2:], weight.shape[2:], stride_, padding_, extra, dilation_)
+    if min(out) < 1:
+        raise RuntimeError(f"Given input size per channel: ({x.shape[2]} x {x.shape[3]}). Calculated output "
+                           f"size per channel: ({out[0]} x {out[1]}). Output size is too small")
+    settings = {"stride": stride_, "padding": padding_, "output_padding": extra, "dilation": dilation_}
+    if bias is None:
+        return ConvTranspose2d.apply(x, weight, **settings)
+    return ConvTranspose2d.apply(x, weight, to_tensor(bias), **settings)
