@@ -69,6 +69,16 @@ LAYERS = {
     "conv": (lambda: nn.Conv2d(3, 4, 3, stride=2, padding=1, dilation=1), (3, 9, 9)),
     "conv dilated, no bias": (lambda: nn.Conv2d(3, 4, 3, padding=2, dilation=2, bias=False), (3, 8, 8)),
     "conv 5x5 padded": (lambda: nn.Conv2d(1, 2, 5, padding=2), (1, 10, 10)),
+    "conv transpose": (lambda: nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1), (3, 5, 5)),
+    "conv transpose dilated, no bias": (lambda: nn.ConvTranspose2d(2, 3, (2, 3), stride=(1, 2), dilation=2,
+                                                                   bias=False), (2, 4, 5)),
+    "upsample nearest x2": (lambda: nn.Upsample(scale_factor=2), (2, 4, 5)),
+    "upsample nearest to a multiple": (lambda: nn.UpsamplingNearest2d(size=(12, 5)), (2, 4, 5)),
+    "upsample nearest x1.5 (products)": (lambda: nn.Upsample(scale_factor=1.5), (2, 4, 5)),
+    "upsample bilinear x2": (lambda: nn.Upsample(scale_factor=2, mode="bilinear"), (2, 4, 5)),
+    "upsample bilinear x1.7": (lambda: nn.Upsample(scale_factor=1.7, mode="bilinear"), (2, 4, 5)),
+    "upsample bilinear to a size": (lambda: nn.Upsample(size=(7, 3), mode="bilinear"), (2, 4, 5)),
+    "upsample bilinear align corners": (lambda: nn.UpsamplingBilinear2d(scale_factor=2.5), (2, 4, 5)),
     "max pool": (lambda: nn.MaxPool2d(2), (2, 7, 7)),
     "max pool padded strided": (lambda: nn.MaxPool2d(3, stride=2, padding=1), (2, 8, 8)),
     "avg pool": (lambda: nn.AvgPool2d(2), (2, 8, 8)),
@@ -333,3 +343,15 @@ def test_a_forward_may_change_its_input_in_place():
 
     npnn.manual_seed(0)
     assert_same(Scales(), (6,))
+
+
+@pytest.mark.parametrize("layer, ops", [
+    (lambda: nn.ConvTranspose2d(2, 3, 3, stride=2), ["ConvTranspose"]),
+    (lambda: nn.Upsample(scale_factor=2), ["Resize"]),
+    (lambda: nn.Upsample(scale_factor=1.7, mode="bilinear"), ["Resize"]),
+    (lambda: nn.UpsamplingBilinear2d(size=(9, 7)), ["Shape", "Slice", "Concat", "Resize"]),
+    (lambda: nn.Upsample(scale_factor=1.5), ["MatMul", "MatMul"]),  # nearest by 1.5: the exact picks
+], ids=["conv transpose", "nearest x2", "bilinear x1.7", "bilinear align corners", "nearest x1.5"])
+def test_decoder_layers_are_written_as_onnx_s_own_ops(layer, ops):
+    proto = npnn.onnx.export(layer(), npnn.randn(2, 2, 4, 5), io.BytesIO())
+    assert [node.op_type for node in proto.graph.node] == ops

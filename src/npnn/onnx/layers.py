@@ -1,4 +1,5 @@
-"""ONNX nodes for the ops of npnn's layers: Linear, Conv2d, pooling, batch norm, activations.
+"""ONNX nodes for the ops of npnn's layers: Linear, Conv2d, ConvTranspose2d, pooling, resizing, batch
+norm, activations.
 
 Each converter takes the graph, the traced call and its inputs' names, adds the nodes that
 compute the same values, and returns the name of the result.
@@ -34,6 +35,45 @@ def conv2d(g: Graph, call: Call, names: list[str]) -> str:
     return g.node("Conv", names, "conv", g.batch_axis[names[0]], kernel_shape=list(kernel),
                   strides=list(call.kwargs["stride"]), dilations=list(call.kwargs["dilation"]),
                   pads=[ph, pw, ph, pw])
+
+
+def conv_transpose2d(g: Graph, call: Call, names: list[str]) -> str:
+    """ConvTranspose: its weight is (C_in, C_out, kH, kW), as npnn's and PyTorch's."""
+    (ph, pw), kernel = call.kwargs["padding"], call.inputs[1].shape[2:]
+    return g.node("ConvTranspose", names, "conv_transpose", g.batch_axis[names[0]], kernel_shape=list(kernel),
+                  strides=list(call.kwargs["stride"]), dilations=list(call.kwargs["dilation"]),
+                  pads=[ph, pw, ph, pw], output_padding=list(call.kwargs["output_padding"]))
+
+
+def interpolate(g: Graph, call: Call, names: list[str]) -> str:
+    """Resize where ONNX Runtime takes the same source positions as PyTorch: 'nearest' by whole
+    factors (asymmetric, floor), 'bilinear' by PyTorch's scale factors when ONNX's output size
+    rule gives the same size, else to the output size (half_pixel, or align_corners). Other
+    nearest resizes pick pixels by float rounding that ONNX does not spell out: there the two
+    products of the interpolation matrices (separable_pool), which hold the exact picks."""
+    options, x, axis = call.kwargs, names[0], g.batch_axis[names[0]]
+    in_size, out_size = call.inputs[0].shape[2:], call.output.shape[2:]
+    if options["mode"] == "nearest":
+        factors = [o // i for i, o in zip(in_size, out_size, strict=True)]
+        picks = [np.argmax(np.asarray(options[key]), axis=1) for key in ("rows", "cols")]
+        if any(f * i != o or not np.array_equal(p, np.arange(o) // f)
+               for i, o, f, p in zip(in_size, out_size, factors, picks, strict=True)):
+            return separable_pool(g, call, names)
+        scales = g.constant(np.asarray([1, 1, *factors], np.float32), "resize_scales")
+        return g.node("Resize", [x, "", scales], "resize", axis, mode="nearest",
+                      coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    mode = "align_corners" if options["align_corners"] else "half_pixel"
+    factors = np.asarray(options["scales"] if None not in options["scales"] else (0, 0), np.float32)
+    if not options["align_corners"] and all(
+            int(f * np.float32(i)) == o for f, i, o in zip(factors, in_size, out_size, strict=True)):
+        scales = g.constant(np.asarray([1, 1, *factors], np.float32), "resize_scales")
+        return g.node("Resize", [x, "", scales], "resize", axis, mode="linear",
+                      coordinate_transformation_mode=mode)
+    batch_and_channels = g.node("Slice", [g.node("Shape", [x], "resize_shape"), g.ints([0]), g.ints([2])],
+                                "resize_shape")
+    sizes = g.node("Concat", [batch_and_channels, g.ints(list(out_size))], "resize_sizes", axis=0)
+    return g.node("Resize", [x, "", "", sizes], "resize", axis, mode="linear",
+                  coordinate_transformation_mode=mode)
 
 
 def max_pool2d(g: Graph, call: Call, names: list[str]) -> str:
@@ -211,7 +251,8 @@ def dropout(g: Graph, call: Call, names: list[str]) -> str:
 
 
 CONVERTERS: dict[str, Converter] = {
-    "Linear": linear, "Conv2d": conv2d, "MaxPool2d": max_pool2d, "SeparablePool": separable_pool,
+    "Linear": linear, "Conv2d": conv2d, "ConvTranspose2d": conv_transpose2d, "Interpolate": interpolate,
+    "MaxPool2d": max_pool2d, "SeparablePool": separable_pool,
     "BatchNorm": batch_norm, "ReLU": unary("Relu"), "Sigmoid": unary("Sigmoid"), "Tanh": unary("Tanh"),
     "LeakyReLU": leaky_relu, "ELU": elu, "GELU": gelu, "Softplus": softplus,
     "Softmax": softmax("Softmax"), "LogSoftmax": softmax("LogSoftmax"), "Dropout": dropout,

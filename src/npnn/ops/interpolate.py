@@ -21,6 +21,14 @@ from npnn.ops.pooling import SeparablePool
 MODES = ("nearest", "bilinear")
 
 
+class Interpolate(SeparablePool):
+    """SeparablePool that keeps its mode and scale factors, so that the ONNX export can write a
+    Resize node for it (npnn.onnx.layers)."""
+
+    def forward(self, x, rows=None, cols=None, mode="nearest", align_corners=False, scales=(None, None)):
+        return super().forward(x, rows, cols)
+
+
 def _nearest_matrix(size: int, out: int, scale_factor: float | None) -> Any:
     """(out, size): output o copies input min(floor(o · scale), size - 1), scale = 1/scale_factor
     or size/out, in float32 (PyTorch's nearest_idx, sizes kept or doubled exactly)."""
@@ -111,4 +119,5 @@ def interpolate(input: Any, size: int | Sequence[int] | None = None,
     else:
         rows, cols = (_bilinear_matrix(in_size[a], out[a], scales[a], bool(align_corners), x.dtype)
                       for a in (0, 1))
-    return SeparablePool.apply(x, rows=rows, cols=cols)
+    return Interpolate.apply(x, rows=rows, cols=cols, mode=mode, align_corners=bool(align_corners),
+                             scales=scales)
