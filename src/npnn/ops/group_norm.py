@@ -4,6 +4,7 @@ Both are composites of the reduction ops; autograd gives their gradients."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from npnn import ops
@@ -45,7 +46,7 @@ def instance_norm(input: Any, running_mean: Tensor | None = None, running_var: T
     x = to_tensor(input)
     if x.ndim < 3:
         raise ValueError(f"instance_norm expects input of shape (N, C, *), got {x.shape}")
-    positions = x[0, 0].numel()
+    positions = math.prod(x.shape[2:])
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
