@@ -1,4 +1,5 @@
-"""Convolution layers: Conv2d and MaxPool2d, as torch.nn's."""
+"""Convolution layers: Conv2d and MaxPool2d, as torch.nn's, and what the convolutions and max
+pools of other shapes share with them (Conv1d, ConvTranspose2d, MaxPool1d)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,24 @@ from npnn.nn.parameter import weight_and_bias
 from npnn.ops.conv import Pair, as_pair
 
 
-class Conv2d(Module):
+class _ConvNd(Module):
+    """PyTorch's default init and repr of every convolution layer."""
+
+    def reset_parameters(self, generator: Any = None) -> None:
+        init.layer_default_(self.weight, self.bias, generator)
+
+    def extra_repr(self) -> str:
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        dims = len(self.kernel_size)
+        for name, default in (("padding", (0,) * dims), ("dilation", (1,) * dims),
+                              ("output_padding", (0,) * dims)):
+            if getattr(self, name, default) != default:
+                text += f", {name}={getattr(self, name)}"
+        return text + ("" if self.bias is not None else ", bias=False")
+
+
+class Conv2d(_ConvNd):
     """(N, C_in, H, W) -> (N, C_out, Ho, Wo); PyTorch's default init U(-1/√fan_in, 1/√fan_in),
     fan_in = C_in·kH·kW, for weight and bias."""
 
@@ -35,36 +53,28 @@ class Conv2d(Module):
         if device is not None:
             self.to(device)
 
-    def reset_parameters(self, generator: Any = None) -> None:
-        init.layer_default_(self.weight, self.bias, generator)
-
     def forward(self, input: Tensor) -> Tensor:
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
 
-    def extra_repr(self) -> str:
-        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}")
-        if self.padding != (0, 0):
-            text += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        return text + ("" if self.bias is not None else ", bias=False")
 
-
-class MaxPool2d(Module):
-    """The maximum of each window; stride defaults to kernel_size, as PyTorch."""
+class _MaxPoolNd(Module):
+    """The settings and repr of the max pools; stride defaults to kernel_size, as PyTorch."""
 
     def __init__(self, kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0,
                  dilation: Pair = 1, return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
         if return_indices:
-            raise NotImplementedError("MaxPool2d: return_indices=True is not implemented")
+            raise NotImplementedError(f"{type(self).__name__}: return_indices=True is not implemented")
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.dilation, self.ceil_mode = padding, dilation, ceil_mode
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool2d(_MaxPoolNd):
+    """The maximum of each window."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)

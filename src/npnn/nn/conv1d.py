@@ -7,13 +7,13 @@ from typing import Any
 
 from npnn._tensor import Tensor
 from npnn.nn import functional as F
-from npnn.nn import init
+from npnn.nn.conv import _ConvNd, _MaxPoolNd
 from npnn.nn.module import Module
 from npnn.nn.parameter import weight_and_bias
 from npnn.ops.conv1d import Single, _single
 
 
-class Conv1d(Module):
+class Conv1d(_ConvNd):
     """(N, C_in, L) -> (N, C_out, Lo); weight (C_out, C_in, k); PyTorch's default init
     U(-1/√fan_in, 1/√fan_in), fan_in = C_in·k, for weight and bias. Only groups=1, 'zeros' padding."""
 
@@ -35,39 +35,15 @@ class Conv1d(Module):
         if device is not None:
             self.to(device)
 
-    def reset_parameters(self, generator: Any = None) -> None:
-        init.layer_default_(self.weight, self.bias, generator)
-
     def forward(self, input: Tensor) -> Tensor:
         return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
 
-    def extra_repr(self) -> str:
-        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}")
-        if self.padding != (0,):
-            text += f", padding={self.padding}"
-        if self.dilation != (1,):
-            text += f", dilation={self.dilation}"
-        return text + ("" if self.bias is not None else ", bias=False")
 
-
-class MaxPool1d(Module):
+class MaxPool1d(_MaxPoolNd):
     """The maximum of each window along L; stride defaults to kernel_size, as PyTorch."""
-
-    def __init__(self, kernel_size: Single, stride: Single | None = None, padding: Single = 0,
-                 dilation: Single = 1, return_indices: bool = False, ceil_mode: bool = False) -> None:
-        super().__init__()
-        if return_indices:
-            raise NotImplementedError("MaxPool1d: return_indices=True is not implemented")
-        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
-        self.padding, self.dilation, self.ceil_mode = padding, dilation, ceil_mode
 
     def forward(self, input: Tensor) -> Tensor:
         return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
-
-    def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class AvgPool1d(Module):

@@ -10,14 +10,13 @@ import numpy as np
 from npnn import backend
 from npnn._tensor import Tensor
 from npnn.nn import functional as F
-from npnn.nn import init
-from npnn.nn.module import Module
+from npnn.nn.conv import _ConvNd
 from npnn.nn.parameter import Parameter
 from npnn.ops.conv import Pair, as_pair
 from npnn.ops.conv_transpose import output_padding_for
 
 
-class ConvTranspose2d(Module):
+class ConvTranspose2d(_ConvNd):
     """(N, C_in, H, W) -> (N, C_out, Ho, Wo), Ho = (H - 1)·stride - 2·padding + dilation·(kH - 1) +
     output_padding + 1; weight (C_in, C_out, kH, kW). PyTorch's default init: U(-1/√fan_in,
     1/√fan_in) with fan_in = C_out·kH·kW (the weight's second dim, as torch computes it), for
@@ -45,9 +44,6 @@ class ConvTranspose2d(Module):
         if device is not None:
             self.to(device)
 
-    def reset_parameters(self, generator: Any = None) -> None:
-        init.layer_default_(self.weight, self.bias, generator)
-
     def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         """output_size (H, W) or (N, C, H, W) picks the output_padding that gives it (an output of
         a strided layer can have more than one size)."""
@@ -57,11 +53,3 @@ class ConvTranspose2d(Module):
                                                 self.stride, self.padding, self.dilation)
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
                                   self.groups, self.dilation)
-
-    def extra_repr(self) -> str:
-        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}")
-        for name, default in (("padding", (0, 0)), ("dilation", (1, 1)), ("output_padding", (0, 0))):
-            if getattr(self, name) != default:
-                text += f", {name}={getattr(self, name)}"
-        return text + ("" if self.bias is not None else ", bias=False")
