@@ -28,6 +28,9 @@ def test_a_convolution_returns_channels_last():
     out = F.conv2d(x, npnn.tensor(RNG.standard_normal((5, 3, 3, 3), dtype=np.float32)), padding=1)
     assert out.shape == (2, 5, 9, 9) and is_channels_last(out.numpy())
     assert not is_channels_last(x.numpy())
+    transposed = F.conv_transpose2d(out, npnn.tensor(RNG.standard_normal((5, 2, 4, 4), dtype=np.float32)),
+                                    stride=2, padding=1)
+    assert transposed.shape == (2, 2, 18, 18) and is_channels_last(transposed.numpy())
 
 
 WEIGHT = npnn.tensor(np.linspace(-1, 1, 6 * 4 * 9, dtype=np.float32).reshape(6, 4, 3, 3))
@@ -42,6 +45,11 @@ OPS = {
     "batch norm, eval": lambda x: F.batch_norm(x, npnn.zeros(4), npnn.ones(4) * 2, training=False),
     "avg pool": lambda x: F.avg_pool2d(x, 2),
     "flatten": lambda x: x.flatten(1),
+    "conv transpose": lambda x: F.conv_transpose2d(x, WEIGHT[:4, :3], stride=2, padding=1, output_padding=1),
+    "conv transpose with bias": lambda x: F.conv_transpose2d(x, WEIGHT[:4], npnn.ones(4)),
+    "interpolate nearest": lambda x: F.interpolate(x, scale_factor=2),
+    "interpolate bilinear": lambda x: F.interpolate(x, scale_factor=1.5, mode="bilinear"),
+    "group norm": lambda x: F.group_norm(x, 2, npnn.ones(4) * 2, npnn.ones(4)),
 }
 
 
