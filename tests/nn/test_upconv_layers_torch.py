@@ -12,6 +12,7 @@ import npnn
 from npnn import nn
 
 torch = pytest.importorskip("torch", reason="PyTorch CPU not installed: pip install torch==2.13.0")
+from torch_training import assert_trains_as_pytorch  # noqa: E402  (after the torch check)
 
 
 def torch_dtype(dtype: np.dtype) -> torch.dtype:
@@ -157,3 +158,20 @@ def test_nearest_picks_torchs_pixels_for_many_sizes_and_factors() -> None:
             expected = torch.nn.functional.interpolate(torch.tensor(x), scale_factor=(1.0, factor))
             ours = npnn.nn.functional.interpolate(npnn.tensor(x), scale_factor=(1.0, factor))
             np.testing.assert_array_equal(ours.numpy(), expected.numpy(), err_msg=f"size {size}, x{factor}")
+
+
+def test_a_network_of_every_new_layer_trains_as_pytorch(rng) -> None:
+    """Three SGD steps of a small encoder-decoder classifier through all the new layers, float64:
+    every parameter equal to PyTorch's after them (rtol 1e-10)."""
+    def build(lib):
+        nn = lib.nn
+        return nn.Sequential(
+            nn.Conv2d(1, 4, 3, stride=2, padding=1), nn.GroupNorm(2, 4), nn.ReLU(),      # 12 -> 6
+            nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1),           # 6 -> 12
+            nn.InstanceNorm2d(3, affine=True), nn.Tanh(),
+            nn.Upsample(scale_factor=0.75, mode="bilinear"), nn.UpsamplingNearest2d(scale_factor=1.5),
+            nn.Flatten(2), nn.Conv1d(3, 2, 3, stride=2), nn.MaxPool1d(2), nn.AvgPool1d(2, 1),
+            nn.Flatten(), nn.Linear(2 * 41, 10))
+
+    x, y = rng.standard_normal((6, 1, 12, 12)), rng.integers(0, 10, 6)
+    assert_trains_as_pytorch(build, x, y)
