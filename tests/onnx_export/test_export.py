@@ -79,6 +79,8 @@ LAYERS = {
     "upsample bilinear x1.7": (lambda: nn.Upsample(scale_factor=1.7, mode="bilinear"), (2, 4, 5)),
     "upsample bilinear to a size": (lambda: nn.Upsample(size=(7, 3), mode="bilinear"), (2, 4, 5)),
     "upsample bilinear align corners": (lambda: nn.UpsamplingBilinear2d(scale_factor=2.5), (2, 4, 5)),
+    "upsample 1-d nearest and linear": (lambda: nn.Sequential(
+        nn.Upsample(scale_factor=2), nn.Upsample(scale_factor=1.5, mode="linear")), (3, 7)),
     "group norm": (lambda: nn.GroupNorm(2, 4), (4, 3, 3)),
     "instance norm": (lambda: nn.InstanceNorm2d(3, affine=True), (3, 4, 4)),
     "conv1d and 1-d pools": (lambda: nn.Sequential(nn.Conv1d(3, 4, 3, padding=1), nn.MaxPool1d(2),

@@ -47,6 +47,12 @@ for name, kwargs in (("nearest_x2", {"scale_factor": 2}),
     case(f"interpolate_{name}", lambda x, k=kwargs: F.interpolate(x, **k), Arg((2, 3, 4, 5)),
          ref=lambda x, k=kwargs: TF.interpolate(x, **k))
 
+for name, kwargs in (("nearest_1d_x1_5", {"scale_factor": 1.5}), ("nearest_1d_size", {"size": 11}),
+                     ("linear_1d_x2_5", {"scale_factor": 2.5, "mode": "linear"}),
+                     ("linear_1d_align_corners", {"size": (4,), "mode": "linear", "align_corners": True})):
+    case(f"interpolate_{name}", lambda x, k=kwargs: F.interpolate(x, **k), Arg((2, 3, 5)),
+         ref=lambda x, k=kwargs: TF.interpolate(x, **k))
+
 # ----- group and instance norm: statistics per sample -----
 case("group_norm_affine", lambda x, w, b: F.group_norm(x, 2, w, b), Arg((3, 4, 3, 2)), Arg((4,)), Arg((4,)),
      ref=lambda x, w, b: TF.group_norm(x, 2, w, b))

@@ -18,7 +18,7 @@ import numpy as np
 from npnn._tensor import Tensor, to_tensor
 from npnn.ops.pooling import SeparablePool
 
-MODES = ("nearest", "bilinear")
+MODES = ("nearest", "linear", "bilinear")
 
 
 class Interpolate(SeparablePool):
@@ -78,14 +78,24 @@ def _pair(value: Any, name: str) -> tuple[Any, Any]:
     return value, value
 
 
+def _one(value: Any) -> Any:
+    """The one value of a 1-D size or scale factor (a number or a 1-sequence)."""
+    if isinstance(value, Sequence):
+        if len(value) != 1:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got "
+                             f"input with spatial dimensions of 1 and {tuple(value)}")
+        return value[0]
+    return value
+
+
 def interpolate(input: Any, size: int | Sequence[int] | None = None,
                 scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
     """Resize (N, C, H, W) to `size` or to floor(H · scale_factor) x floor(W · scale_factor) by
-    mode 'nearest' or 'bilinear' (align_corners: corner pixels' centres stay aligned). As
-    PyTorch, a given scale_factor (not recomputed) sets the source positions, not the sizes' ratio.
-    npnn supports 4-D input and these two modes only."""
+    mode 'nearest' or 'bilinear' (align_corners: corner pixels' centres stay aligned), or
+    (N, C, L) by 'nearest' or 'linear'. As PyTorch, a given scale_factor (not recomputed) sets
+    the source positions, not the sizes' ratio. npnn has these modes only."""
     x = to_tensor(input)
     if mode not in MODES:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not implemented in npnn; "
@@ -93,11 +103,17 @@ def interpolate(input: Any, size: int | Sequence[int] | None = None,
     if align_corners is not None and mode == "nearest":
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
+    if mode == "linear" and x.ndim != 3:
+        raise NotImplementedError(f"Got {x.ndim}D input, but linear mode needs 3D input")
+    if x.ndim == 3 and mode != "bilinear":  # (N, C, L): an image of height 1, kept as it is
+        size_, factor = (None if v is None else (1, _one(v)) for v in (size, scale_factor))
+        return interpolate(x.unsqueeze(2), size_, factor, "nearest" if mode == "nearest" else "bilinear",
+                           align_corners, recompute_scale_factor, antialias).squeeze(2)
     if x.ndim != 4:
         if mode == "bilinear":
             raise NotImplementedError(f"Got {x.ndim}D input, but bilinear mode needs 4D input")
-        raise NotImplementedError(f"interpolate: npnn supports 4-D (N, C, H, W) input only, got {x.ndim}-D; "
-                                  "add dims with x.unsqueeze")
+        raise NotImplementedError(f"interpolate: npnn supports 3-D (N, C, L) and 4-D (N, C, H, W) input, "
+                                  f"got {x.ndim}-D")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not implemented in npnn")
     if (size is None) == (scale_factor is None):
