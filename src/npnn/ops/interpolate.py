@@ -1,4 +1,5 @@
-"""Resizing (N, C, H, W) images, as torch.nn.functional.interpolate's 'nearest' and 'bilinear'.
+"""Resizing (N, C, H, W) images, as torch.nn.functional.interpolate's 'nearest' and 'bilinear'
+(and (N, C, L) sequences by 'nearest' and 'linear', as images of height 1).
 
 Both modes resize each axis on its own, so a resize is `rows @ x @ cols.T` with one small
 interpolation matrix per axis (average pooling's SeparablePool), and its gradient
