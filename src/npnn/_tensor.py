@@ -22,6 +22,7 @@ from npnn.autograd.function import Function
 from npnn.dtypes import scalar_dtype, to_array
 from npnn.size import Size
 from npnn.tensor_conversions import TensorDataMethods, unwrap_index
+from npnn.tensor_methods import TensorOpMethods
 
 Dim = int | Sequence[int] | None  # the `dim` argument of reductions: one, several or all dims
 
@@ -44,7 +45,7 @@ def to_tensor(value: Any, like: Sequence[Any] = ()) -> Tensor:
     return Tensor(value)
 
 
-class Tensor(TensorDataMethods):
+class Tensor(TensorDataMethods, TensorOpMethods):
     """An N-d array with reverse-mode autograd.
 
     As in PyTorch, `grad` is a Tensor (or None), `data` is a Tensor that shares memory and
@@ -187,6 +188,11 @@ class Tensor(TensorDataMethods):
 
     def _update_(self, kind: str, value: Any = None, index: Any = Ellipsis) -> Tensor:
         return ops.update_(self, kind, value, index)
+
+    @property
+    def _ops(self) -> Any:
+        """The module `npnn.ops` (bound at the bottom), for the methods of tensor_methods.py."""
+        return ops
 
     def detach_(self) -> Tensor:
         """Cut this tensor out of its graph in place: it becomes a leaf that needs no grad."""
