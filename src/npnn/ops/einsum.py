@@ -53,7 +53,7 @@ def _parse(equation: str, ndims: Sequence[int]) -> tuple[list[str], str]:
 
 class Einsum(Function):
     def forward(self, *arrays, terms=(), output=""):
-        self.arrays, self.terms, self.output = arrays, terms, output
+        self.arrays, self.terms, self.out_term = arrays, terms, output
         xp = backend.get_array_module(*arrays)
         spec = ",".join(terms) + "->" + output
         return xp.einsum(spec, *arrays, optimize=len(arrays) > 1)
@@ -66,10 +66,10 @@ class Einsum(Function):
                 grads.append(None)
                 continue
             others = [(t, a) for j, (t, a) in enumerate(zip(self.terms, self.arrays, strict=True)) if j != i]
-            available = set(self.output).union(*(t for t, _ in others))
+            available = set(self.out_term).union(*(t for t, _ in others))
             unique = "".join(dict.fromkeys(term))
             reached = "".join(c for c in unique if c in available)
-            spec = ",".join([self.output, *(t for t, _ in others)]) + "->" + reached
+            spec = ",".join([self.out_term, *(t for t, _ in others)]) + "->" + reached
             grad = xp.einsum(spec, grad_output, *(a for _, a in others), optimize=bool(others))
             sizes = dict(zip(term, array.shape, strict=True))
             squeezed = tuple(k for k, c in enumerate(reached) if sizes[c] == 1 and grad.shape[k] != 1)
