@@ -110,18 +110,26 @@ class TensorOpMethods:
         return self._ops.repeat_interleave(self, repeats, dim, output_size=output_size)
 
     def squeeze_(self, dim: Any = None) -> Any:
-        return self._become(self._ops.squeeze(self, dim))
+        return self._reshape_in_place(lambda old: self._ops.squeeze(old, dim))
 
     def unsqueeze_(self, dim: int) -> Any:
-        return self._become(self._ops.unsqueeze(self, dim))
+        return self._reshape_in_place(lambda old: self._ops.unsqueeze(old, dim))
 
-    def _become(self, result: Any) -> Any:
-        """Take `result`'s shape (a view of this tensor) in place, as squeeze_/unsqueeze_."""
-        if result is self:
-            return self
-        if is_grad_enabled() and self.requires_grad and self.grad_fn is None:
+    def _reshape_in_place(self, reshape: Callable[[Any], Any]) -> Any:
+        """Take the shape of `reshape(self)` in place (squeeze_, unsqueeze_). In a graph the
+        reshape is recorded on a stand-in for this tensor as it was, since the engine reads an
+        input's shape from its array."""
+        recorded = is_grad_enabled() and self.requires_grad
+        if recorded and self.grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation: reshape it inside `with npnn.no_grad():`")
+        before = self
+        if recorded:
+            before = type(self)._from_op(self.array, self.grad_fn)  # type: ignore[attr-defined]
+            before._version_box = self._shared_version_box()  # type: ignore[attr-defined]
+        result = reshape(before)
+        if result is before:
+            return self
         self.array = result.array
         self._bump_version()
         if result.grad_fn is not None:
@@ -189,8 +197,8 @@ class TensorOpMethods:
     def nonzero(self, *, as_tuple: bool = False) -> Any:
         return self._ops.nonzero(self, as_tuple=as_tuple)
 
-    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
-        return self._ops.argsort(self, dim, descending, stable)
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
+        return self._ops.argsort(self, dim, descending, stable=stable)
 
     def unique(self, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
                dim: int | None = None) -> Any:

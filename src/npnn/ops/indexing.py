@@ -138,7 +138,7 @@ def nonzero(input: Any, *, as_tuple: bool = False) -> Any:
     return Tensor(xp.argwhere(array).astype(np.int64))
 
 
-def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
     """The indices that sort `input` along `dim` (npnn's sort is always stable)."""
     return sort(input, dim, descending, stable).indices
 

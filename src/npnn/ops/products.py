@@ -66,10 +66,11 @@ def outer(input: Any, vec2: Any) -> Tensor:
 
 def _scaled_sum(input: Any, product: Tensor, beta: float, alpha: float) -> Tensor:
     """beta * input + alpha * product; beta = 0 ignores input (NaN included), as PyTorch."""
+    _broadcast_like(product, input)
     if alpha != 1:
         product = mul(product, alpha)
     if beta == 0:
-        return _broadcast_like(product, input)
+        return product
     return add(product, input if beta == 1 else mul(input, beta))
 
 
