@@ -117,7 +117,8 @@ def test_unique_flags_return_tuples_in_torch_order() -> None:
 def test_split_and_view_shapes_match_torch() -> None:
     ours, theirs = npnn.arange(10), torch.arange(10)
     for spec in (3, 4, [2, 5], [7, 3]):
-        assert [p.tolist() for p in ours.tensor_split(spec)] == [p.tolist() for p in theirs.tensor_split(spec)]
+        expected = [p.tolist() for p in theirs.tensor_split(spec)]
+        assert [p.tolist() for p in ours.tensor_split(spec)] == expected
     a, b = npnn.atleast_3d(npnn.tensor(1.0), npnn.ones(2, 3))
     assert (a.shape, b.shape) == (tuple(torch.atleast_3d(torch.tensor(1.0)).shape), (2, 3, 1))
     assert npnn.atleast_1d(npnn.tensor(2.0)).shape == (1,)
@@ -131,7 +132,8 @@ def test_creation_and_dtype_info_match_torch() -> None:
     same(npnn.logspace(0, 2, 5), torch.logspace(0, 2, 5))
     same(npnn.logspace(0, 3, 4, base=2.0, dtype=npnn.float64), torch.logspace(0, 3, 4, base=2.0,
                                                                                dtype=torch.float64))
-    assert npnn.finfo().eps == torch.finfo().eps and npnn.finfo(npnn.float64).max == torch.finfo(torch.float64).max
+    assert npnn.finfo().eps == torch.finfo().eps
+    assert npnn.finfo(npnn.float64).max == torch.finfo(torch.float64).max
     assert npnn.finfo(npnn.float16).tiny == torch.finfo(torch.float16).tiny
     assert npnn.iinfo(npnn.int32).max == torch.iinfo(torch.int32).max
     assert npnn.numel(npnn.zeros(2, 3)) == 6
