@@ -180,6 +180,7 @@ from npnn.parallel import get_num_threads, set_num_threads
 from npnn.random import Generator, get_rng_state, manual_seed, set_rng_state
 from npnn.save_load import load, save
 from npnn.size import Size
+from npnn.tensor_conversions import set_printoptions
 
 __version__ = "0.1.0"
 
@@ -207,7 +208,7 @@ __all__ = [
     "narrow", "nn", "no_grad", "nonzero", "norm", "normal", "numel", "ones", "ones_like", "optim",
     "outer", "permute", "pow", "prod", "rand", "rand_like", "randint", "randn", "randn_like",
     "randperm", "relu", "remainder", "repeat", "repeat_interleave", "reshape", "roll", "save",
-    "scatter", "scatter_add", "set_default_dtype", "set_grad_enabled", "set_num_threads",
+    "scatter", "scatter_add", "set_default_dtype", "set_grad_enabled", "set_num_threads", "set_printoptions",
     "set_rng_state", "sgn", "sigmoid", "sign", "Size", "softmax", "sort", "split", "sqrt", "square",
     "squeeze", "stack", "std", "std_mean", "sub", "sum", "swapaxes", "swapdims", "take_along_dim",
     "tanh", "tensor", "Tensor", "tensor_split", "tile", "topk", "transpose", "tril", "triu",

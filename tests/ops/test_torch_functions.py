@@ -185,3 +185,20 @@ def test_beta_zero_ignores_nan_input_as_torch() -> None:
     ours = npnn.addmm(npnn.tensor(nan), npnn.ones(2, 3), npnn.ones(3, 2), beta=0)
     theirs = torch.addmm(torch.tensor(nan).float(), torch.ones(2, 3), torch.ones(3, 2), beta=0)
     same(ours, theirs)
+
+
+def test_set_printoptions_as_torch() -> None:
+    data = [1.23456, 2.0, 1e-6]
+    try:
+        for kwargs in ({"precision": 2}, {"sci_mode": True}, {"profile": "short"}, {"sci_mode": False}):
+            npnn.set_printoptions(**kwargs)
+            torch.set_printoptions(**kwargs)
+            assert repr(npnn.tensor(data)) == repr(torch.tensor(data))
+        npnn.set_printoptions(threshold=5, edgeitems=2)
+        assert repr(npnn.arange(10.0)) == "tensor([0., 1., ..., 8., 9.])"
+        with pytest.raises(ValueError):
+            npnn.set_printoptions(profile="long")
+    finally:
+        npnn.set_printoptions(profile="default")
+        torch.set_printoptions(profile="default", sci_mode=None)
+    assert repr(npnn.tensor(data)) == repr(torch.tensor(data))
