@@ -128,6 +128,19 @@ def test_normal_overloads_shapes_dtypes_and_statistics() -> None:
         npnn.normal(npnn.zeros(3), -1.0)
 
 
+def test_samples_give_their_parameters_gradient_zero_as_torch() -> None:
+    mean = npnn.zeros(3, requires_grad=True)
+    std = npnn.ones(3, requires_grad=True)
+    p = npnn.full((3,), 0.5, requires_grad=True)
+    out = npnn.normal(mean, std) + npnn.bernoulli(p)
+    assert out.requires_grad
+    out.sum().backward()
+    for t in (mean, std, p):
+        np.testing.assert_array_equal(t.grad.numpy(), np.zeros(3))
+    with npnn.no_grad():
+        assert not npnn.normal(mean, 1.0).requires_grad
+
+
 def test_dtypes_and_errors_match_torch() -> None:
     torch = pytest.importorskip("torch", reason="PyTorch CPU not installed: pip install torch==2.13.0")
     pairs = [

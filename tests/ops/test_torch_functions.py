@@ -58,6 +58,7 @@ def same(ours: npnn.Tensor, theirs: torch.Tensor) -> None:
     ("cummin_indices", lambda m, x: m.cummin(x, 0).indices),
     ("median_indices", lambda m, x: m.median(x * 10 + m.arange(12).reshape(3, 4), 1).indices),
     ("index_select_0d_index", lambda m, x: m.index_select(x, 0, m.tensor(1))),
+    ("index_select_0d_input", lambda m, x: m.index_select(x[0, 0], 0, m.tensor([0]))),
     ("outer_int", lambda m, x: m.outer(x[0], x[1])),
 ])
 def test_integer_and_index_results_match_torch(name: str, call) -> None:

@@ -13,6 +13,7 @@ import numpy as np
 from npnn import backend
 from npnn._tensor import Dim, Tensor, to_tensor
 from npnn.autograd.function import Function
+from npnn.ops.elementwise import clone
 from npnn.ops.scatter import _positions
 from npnn.ops.shape import _wrap_dim, expand, gather, getitem, reshape
 from npnn.ops.sorting import sort
@@ -35,8 +36,10 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
     if array.size and (array.min() < -size or array.max() >= size):
         raise IndexError(f"index out of range in self: index_select with indices "
                          f"{backend.to_numpy(array).tolist()} along dim {dim} of size {size}")
-    if input.ndim == 0:
-        return getitem(reshape(input, 1), array.reshape(-1))
+    if input.ndim == 0:  # a 0-d input gives a 0-d copy, as PyTorch's
+        if array.size != 1:
+            raise IndexError(f"index_select(): a 0-d input takes one index, got {array.size}")
+        return clone(input)
     return getitem(input, (slice(None),) * dim + (array.reshape(-1),))
 
 

@@ -2,8 +2,8 @@
 `Tensor.normal_`, `uniform_` and `bernoulli_`.
 
 Every draw comes from npnn's generator (`npnn.manual_seed`) or the `generator=` given, made
-with NumPy on the CPU and moved to the tensor's device. The draws record no graph: PyTorch's
-gradient of a sample with respect to its parameters is zero too.
+with NumPy on the CPU and moved to the tensor's device. A sample whose parameters need grad
+is in the graph with gradient zero for them, as PyTorch's bernoulli and normal.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import numpy as np
 
 from npnn import backend, random
 from npnn._tensor import Tensor, to_tensor
+from npnn.autograd.function import Function
+from npnn.autograd.grad_mode import is_grad_enabled
 from npnn.ops.shape import shape_arg
 
 
@@ -23,6 +25,25 @@ def _like(values: np.ndarray, dtype: Any, device: Any) -> Tensor:
     return Tensor(array if backend.device_name(device) == "cpu" else backend.to_device(array, device))
 
 
+class Sampled(Function):
+    """Draws made from parameters that need grad: no path back, so gradient zero (PyTorch's)."""
+
+    def forward(self, *parameters, draws=None):
+        return draws
+
+    def backward(self, grad_output):
+        xp = backend.get_array_module(grad_output)
+        return tuple(xp.zeros_like(grad_output) if needed else None for needed in self.needs_input_grad)
+
+
+def _in_graph(draws: Tensor, parameters: list[Any]) -> Tensor:
+    """`draws`, recorded after `parameters` when one of them needs grad."""
+    tensors = [p for p in parameters if isinstance(p, Tensor)]
+    if is_grad_enabled() and any(t.requires_grad for t in tensors):
+        return Sampled.apply(*tensors, draws=draws.array)
+    return draws
+
+
 def bernoulli(input: Any, p: float | None = None, *, generator: random.Generator | None = None) -> Tensor:
     """1 with probability `input` (or `p`, for every element), else 0, in input's dtype."""
     input = to_tensor(input)
@@ -30,7 +51,7 @@ def bernoulli(input: Any, p: float | None = None, *, generator: random.Generator
     if not bool(((probability >= 0) & (probability <= 1)).all()):
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
     draws = random.resolve(generator).random(input.shape) < probability
-    return _like(draws, input.dtype, input.device)
+    return _in_graph(_like(draws, input.dtype, input.device), [input])
 
 
 def multinomial(input: Any, num_samples: int, replacement: bool = False, *,
@@ -94,7 +115,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *,
                            f"{std_values.min() if std_values.ndim else float(std_values)}")
     mean_values = backend.to_numpy(mean.array) if isinstance(mean, Tensor) else np.asarray(mean)
     draws = random.resolve(generator).standard_normal(shape) * std_values + mean_values
-    return _like(draws, dtype, device)
+    return _in_graph(_like(draws, dtype, device), [mean, std])
 
 
 def normal_values(tensor: Tensor, mean: float, std: float, generator: Any) -> Any:
