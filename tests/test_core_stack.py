@@ -32,6 +32,7 @@ LAYERS = {
     "npnn._tensor": 3,
     "npnn.tensor_conversions": 3,
     "npnn.tensor_methods": 3,  # more Tensor methods; they reach the ops through Tensor._ops
+    "npnn.tensor_memory": 3,
     "npnn.ops": 4,
     "npnn.creation": 4,
     "npnn.comparison": 4,

@@ -22,6 +22,7 @@ from npnn.autograd.function import Function
 from npnn.dtypes import scalar_dtype, to_array
 from npnn.size import Size
 from npnn.tensor_conversions import TensorDataMethods, unwrap_index
+from npnn.tensor_memory import TensorMemoryMethods
 from npnn.tensor_methods import TensorOpMethods
 
 Dim = int | Sequence[int] | None  # the `dim` argument of reductions: one, several or all dims
@@ -45,7 +46,7 @@ def to_tensor(value: Any, like: Sequence[Any] = ()) -> Tensor:
     return Tensor(value)
 
 
-class Tensor(TensorDataMethods, TensorOpMethods):
+class Tensor(TensorDataMethods, TensorOpMethods, TensorMemoryMethods):
     """An N-d array with reverse-mode autograd.
 
     As in PyTorch, `grad` is a Tensor (or None), `data` is a Tensor that shares memory and
@@ -191,7 +192,7 @@ class Tensor(TensorDataMethods, TensorOpMethods):
 
     @property
     def _ops(self) -> Any:
-        """The module `npnn.ops` (bound at the bottom), for the methods of tensor_methods.py."""
+        """The module `npnn.ops` (bound at the bottom), for tensor_methods.py and tensor_memory.py."""
         return ops
 
     def detach_(self) -> Tensor:
