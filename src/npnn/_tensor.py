@@ -3,7 +3,9 @@
 Dunder methods and tensor methods only call the op functions in `npnn.ops`;
 all differentiation lives in the ops' `Function` classes. The ops sit above this module
 (they import Tensor), so the module `ops` that the methods call is bound by the one import
-at the bottom of this file: the one import in the core that points up.
+at the bottom of this file: the one import in the core that points up. Tensor's other
+methods live in mixins below it (tensor_conversions.py, tensor_methods.py, tensor_memory.py);
+those that call an op reach the module through `self._ops`, which answers with it.
 
 (The module is `_tensor`, as PyTorch's `torch/_tensor.py`, because `npnn.tensor` is the
 factory function, as `torch.tensor`.)

@@ -58,15 +58,16 @@ class TensorOpMethods:
     def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> Any:
         return self._ops.tensor_split(self, indices_or_sections, dim)
 
-    def flip(self, *dims: Any) -> Any:
-        return self._ops.flip(self, dims[0] if len(dims) == 1 else dims)
+    def flip(self, *dims: Any, **keyword: Any) -> Any:
+        """x.flip(0, 1), x.flip([0, 1]) or x.flip(dims=[0, 1])."""
+        return self._ops.flip(self, _sizes(dims, keyword, "flip"))
 
     def roll(self, shifts: Any, dims: Any = None) -> Any:
         return self._ops.roll(self, shifts, dims)
 
-    def tile(self, *dims: Any) -> Any:
-        one = len(dims) == 1 and not isinstance(dims[0], int)
-        return self._ops.tile(self, dims[0] if one else dims)
+    def tile(self, *dims: Any, **keyword: Any) -> Any:
+        """x.tile(2, 1), x.tile((2, 1)) or x.tile(dims=(2, 1))."""
+        return self._ops.tile(self, _sizes(dims, keyword, "tile"))
 
     def repeat_interleave(self, repeats: Any, dim: int | None = None, *,
                           output_size: int | None = None) -> Any:
@@ -219,3 +220,12 @@ class TensorOpMethods:
 
     def multinomial(self, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Any:
         return self._ops.multinomial(self, num_samples, replacement, generator=generator)
+
+
+def _sizes(values: tuple[Any, ...], keyword: dict[str, Any], op: str) -> Any:
+    """The `dims` of x.op(0, 1), x.op([0, 1]) or x.op(dims=[0, 1])."""
+    if keyword:
+        if values or set(keyword) != {"dims"}:
+            raise TypeError(f"{op}() takes dims either as arguments or as dims=, got {sorted(keyword)}")
+        return keyword["dims"]
+    return values[0] if len(values) == 1 else values

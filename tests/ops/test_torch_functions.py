@@ -108,6 +108,18 @@ def test_scatter_add_in_place_bumps_the_version() -> None:
     assert x._version == 1
 
 
+@pytest.mark.parametrize("call", [
+    lambda x: x.flip(dims=[0]), lambda x: x.flip(0, 1), lambda x: x.flip([1]), lambda x: x.tile(dims=(2,)),
+    lambda x: x.tile(2, 1, 1), lambda x: x.roll(shifts=1, dims=0), lambda x: x.cumsum(dim=1),
+    lambda x: x.tril(diagonal=-1), lambda x: x.narrow(dim=1, start=1, length=2),
+    lambda x: x.movedim(source=0, destination=1), lambda x: x.logsumexp(dim=-1),
+    lambda x: x.repeat_interleave(repeats=2, dim=1), lambda x: x.diagonal(offset=1, dim1=1, dim2=0),
+    lambda x: x.prod(dim=1, keepdim=True), lambda x: x.lerp(end=x * 2, weight=0.25),
+])
+def test_methods_take_torch_keywords(call) -> None:
+    same(call(npnn.tensor(X.astype(np.float32))), call(torch.tensor(X.astype(np.float32))))
+
+
 def test_unique_flags_return_tuples_in_torch_order() -> None:
     data = [3, 1, 3, 2, 1]
     values, inverse, counts = npnn.tensor(data).unique(return_inverse=True, return_counts=True)
