@@ -84,6 +84,15 @@ def test_handles_remove_hooks_and_the_engine_stops_looking() -> None:
     np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
 
 
+def test_a_dropped_leaf_takes_its_hooks_off_the_count() -> None:
+    live = hooks.live_leaf_hooks
+    x = npnn.ones(2, requires_grad=True)
+    x.register_hook(lambda g: g)
+    assert hooks.live_leaf_hooks == live + 1
+    del x
+    assert hooks.live_leaf_hooks == live
+
+
 def test_retain_grad_accumulates_and_is_reported() -> None:
     x = npnn.ones(3, requires_grad=True)
     y = x * 2

@@ -4,7 +4,8 @@ A hook gets the tensor's gradient (a Tensor) during backward and may return a re
 On a non-leaf the hooks sit on the node that made the tensor: its `backward` is wrapped once,
 so nodes without hooks cost the engine nothing. On a leaf they run once, on the leaf's summed
 gradient, before it is added into `.grad`; the engine looks for them only while some leaf has
-a hook (`live_leaf_hooks`), once per backward.
+a hook (`live_leaf_hooks`), once per backward. npnn only: `autograd.grad` runs the hooks of
+non-leaves (and fills retained `.grad`s) but not those of leaves.
 """
 
 from __future__ import annotations
@@ -32,9 +33,7 @@ class RemovableHandle:
         self._hooks, self.id, self._on_leaf = hooks, key, on_leaf
 
     def remove(self) -> None:
-        global live_leaf_hooks
-        if self._hooks.pop(self.id, None) is not None and self._on_leaf:
-            live_leaf_hooks -= 1
+        _drop(self._hooks, self.id, self._on_leaf)
 
     def __enter__(self) -> RemovableHandle:
         return self
@@ -56,10 +55,17 @@ def register_hook(tensor: Tensor, hook: Hook) -> RemovableHandle:
             tensor._hooks = {}
         tensor._hooks[key] = hook
         live_leaf_hooks += 1
+        weakref.finalize(tensor, _drop, tensor._hooks, key, True)  # a leaf that dies unhooks
         return RemovableHandle(tensor._hooks, key, on_leaf=True)
     _wrap(node)
     node.tensor_hooks[key] = hook
     return RemovableHandle(node.tensor_hooks, key, on_leaf=False)
+
+
+def _drop(hooks: dict[int, Hook], key: int, on_leaf: bool) -> None:
+    global live_leaf_hooks
+    if hooks.pop(key, None) is not None and on_leaf:
+        live_leaf_hooks -= 1
 
 
 def retain_grad(tensor: Tensor) -> None:
