@@ -52,17 +52,12 @@ class Prod(Function):
         # the product of the others, from the products before and after each element:
         # exact where some element is zero, unlike out / a
         xp = backend.get_array_module(grad_output)
-        axis = -1 if self.dim is None else self.dim
-        a = self.a.reshape(-1) if self.dim is None else self.a
-        ones = xp.ones_like(xp.take(a, [0], axis=axis)) if a.shape[axis] else None
-        if ones is None:
-            return xp.zeros_like(self.a)
-        before = xp.concatenate([ones, xp.cumprod(xp.take(a, range(a.shape[axis] - 1), axis=axis),
-                                                  axis=axis)], axis=axis)
-        flipped = xp.flip(a, axis)
-        after = xp.flip(xp.concatenate([ones, xp.cumprod(
-            xp.take(flipped, range(a.shape[axis] - 1), axis=axis), axis=axis)], axis=axis), axis)
-        others = (before * after).reshape(self.a.shape)
+        a = self.a.reshape(-1) if self.dim is None else xp.moveaxis(self.a, self.dim, -1)
+        ones = xp.ones_like(a[..., :1])
+        before = xp.concatenate([ones, xp.cumprod(a[..., :-1], axis=-1)], axis=-1)
+        after = xp.flip(xp.concatenate([ones, xp.cumprod(xp.flip(a, -1)[..., :-1], axis=-1)], axis=-1), -1)
+        others = before * after
+        others = others.reshape(self.a.shape) if self.dim is None else xp.moveaxis(others, -1, self.dim)
         return _expand_like(grad_output, self.a.shape, self.dim, self.keepdim) * others
 
 
