@@ -3,7 +3,9 @@
 Dunder methods and tensor methods only call the op functions in `npnn.ops`;
 all differentiation lives in the ops' `Function` classes. The ops sit above this module
 (they import Tensor), so the module `ops` that the methods call is bound by the one import
-at the bottom of this file: the one import in the core that points up.
+at the bottom of this file: the one import in the core that points up. Tensor's other
+methods live in mixins below it (tensor_conversions.py, tensor_methods.py, tensor_memory.py);
+those that call an op reach the module through `self._ops`, which answers with it.
 
 (The module is `_tensor`, as PyTorch's `torch/_tensor.py`, because `npnn.tensor` is the
 factory function, as `torch.tensor`.)
@@ -22,6 +24,8 @@ from npnn.autograd.function import Function
 from npnn.dtypes import scalar_dtype, to_array
 from npnn.size import Size
 from npnn.tensor_conversions import TensorDataMethods, unwrap_index
+from npnn.tensor_memory import TensorMemoryMethods
+from npnn.tensor_methods import TensorOpMethods
 
 Dim = int | Sequence[int] | None  # the `dim` argument of reductions: one, several or all dims
 
@@ -44,7 +48,7 @@ def to_tensor(value: Any, like: Sequence[Any] = ()) -> Tensor:
     return Tensor(value)
 
 
-class Tensor(TensorDataMethods):
+class Tensor(TensorDataMethods, TensorOpMethods, TensorMemoryMethods):
     """An N-d array with reverse-mode autograd.
 
     As in PyTorch, `grad` is a Tensor (or None), `data` is a Tensor that shares memory and
@@ -187,6 +191,11 @@ class Tensor(TensorDataMethods):
 
     def _update_(self, kind: str, value: Any = None, index: Any = Ellipsis) -> Tensor:
         return ops.update_(self, kind, value, index)
+
+    @property
+    def _ops(self) -> Any:
+        """The module `npnn.ops` (bound at the bottom), for tensor_methods.py and tensor_memory.py."""
+        return ops
 
     def detach_(self) -> Tensor:
         """Cut this tensor out of its graph in place: it becomes a leaf that needs no grad."""

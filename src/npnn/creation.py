@@ -122,6 +122,26 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_g
     return _on(Tensor(data, requires_grad=requires_grad), device)
 
 
+def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: Any = None,
+             requires_grad: bool = False, device: Any = None) -> Tensor:
+    """`steps` values from base**start to base**end, evenly spaced in the exponent."""
+    data = np.logspace(start, end, steps, base=base).astype(backend.resolve_float_dtype(dtype))
+    return _on(Tensor(data, requires_grad=requires_grad), device)
+
+
+def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None,
+            requires_grad: bool = False) -> Tensor:
+    """`obj` as a tensor, sharing memory where it can unless copy=True (copy=False refuses a copy)."""
+    if copy:
+        return tensor(obj, dtype=dtype, requires_grad=requires_grad, device=device)
+    result = as_tensor(obj, dtype=dtype, device=device)
+    if copy is False and isinstance(obj, (Tensor, np.ndarray)) and not backend.may_share_memory(
+            result.array, obj.array if isinstance(obj, Tensor) else obj):
+        raise ValueError("asarray(copy=False): the data cannot be used without a copy "
+                         "(another dtype or device)")
+    return result.requires_grad_(True) if requires_grad else result
+
+
 def eye(n: int, m: int | None = None, *, dtype: Any = None, requires_grad: bool = False,
         device: Any = None) -> Tensor:
     """The n x m identity (m defaults to n)."""
@@ -144,6 +164,11 @@ def empty_like(input: Tensor, dtype: Any = None, requires_grad: bool = False,
 def is_tensor(obj: Any) -> bool:
     """True for an npnn Tensor (or Parameter)."""
     return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    """The number of elements of `input`."""
+    return input.numel()
 
 
 def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False,

@@ -88,3 +88,14 @@ def _promote_types(dtypes: list[np.dtype]) -> np.dtype | None:
         return None
     top = max(_CATEGORY[d.kind] for d in dtypes)
     return np.result_type(*[d for d in dtypes if _CATEGORY[d.kind] == top])
+
+
+def finfo(dtype: Any = None) -> np.finfo:
+    """Facts of a float dtype (eps, max, min, tiny, resolution), default dtype by default;
+    NumPy's `finfo`, which has PyTorch's field names."""
+    return np.finfo(backend.get_default_dtype() if dtype is None else np.dtype(dtype))
+
+
+def iinfo(dtype: Any) -> np.iinfo:
+    """Facts of an integer dtype (bits, max, min): NumPy's `iinfo`."""
+    return np.iinfo(np.dtype(dtype))

@@ -225,16 +225,47 @@ class TensorDataMethods:
         self._update_("assign", value, unwrap_index(index))
 
 
+# torch.set_printoptions' settings, read by every repr
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, np.inf, 3, 80)}
+_print_options: dict[str, Any] = dict(zip(("precision", "threshold", "edgeitems", "linewidth"),
+                                          _PROFILES["default"], strict=True), sci_mode=None)
+
+
+def set_printoptions(precision: int | None = None, threshold: float | None = None,
+                     edgeitems: int | None = None, linewidth: int | None = None,
+                     profile: str | None = None, sci_mode: bool | None = None) -> None:
+    """How tensors print, as torch.set_printoptions: decimals, the element count above which
+    only `edgeitems` per edge are shown, the line width, a profile ('default', 'short',
+    'full') and sci_mode (True: always scientific; False: never; None: NumPy decides)."""
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"profile must be one of {sorted(_PROFILES)}, got {profile!r}")
+        _print_options.update(zip(("precision", "threshold", "edgeitems", "linewidth"),
+                                  _PROFILES[profile], strict=True))
+    for key, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
+                       ("linewidth", linewidth)):
+        if value is not None:
+            _print_options[key] = value
+    _print_options["sci_mode"] = sci_mode
+
+
 def _array_text(array: np.ndarray) -> str:
     """The values as PyTorch prints them: 4 decimals (scientific where NumPy and PyTorch both
-    switch), integer-valued floats as `1.`, 80 columns."""
+    switch), integer-valued floats as `1.`, 80 columns (or as set_printoptions says)."""
+    options = _print_options
     mode = "fixed"
+    formatter = None
     if array.dtype.kind == "f":
         finite = array[np.isfinite(array)]
         if finite.size == 0 or bool(np.all(finite == np.round(finite))):
             mode = "maxprec"
-    return np.array2string(array, separator=", ", precision=4, floatmode=mode, prefix="tensor(",
-                           max_line_width=80)
+        if options["sci_mode"]:
+            formatter = {"float_kind": lambda v: np.format_float_scientific(
+                v, precision=options["precision"], unique=False, exp_digits=2)}
+    return np.array2string(array, separator=", ", precision=options["precision"], floatmode=mode,
+                           prefix="tensor(", max_line_width=options["linewidth"],
+                           threshold=options["threshold"], edgeitems=options["edgeitems"],
+                           suppress_small=options["sci_mode"] is False, formatter=formatter)
 
 
 def unwrap_index(index: Any) -> Any:

@@ -1,7 +1,7 @@
 """The op table: one row per op and call pattern, shared by the finite-difference tests
 (test_op_gradcheck.py) and the PyTorch comparison (test_op_torch.py).
 
-The machinery (generators, `Arg`, `case`) is in op_case.py; more rows in op_table_more.py.
+The machinery (generators, `Arg`, `case`) is in op_case.py; more rows in op_table_more.py and op_table_fns.py.
 """
 
 from __future__ import annotations
@@ -447,6 +447,7 @@ case("chain_mlp_ce",
      ref=lambda x, w, b, t: TF.cross_entropy(torch.relu(TF.linear(x, w, b)) * 2 - 1, t))
 case("chain_reuse", lambda x: (x * x.exp()).sum(1) / x.var(), Arg((3, 4)), ref=SAME)
 
+import op_table_fns  # noqa: E402, F401  (the PyTorch functions added for users' code)
 import op_table_more  # noqa: E402, F401  (registers the rest of the rows)
 import op_table_spatial  # noqa: E402, F401  (conv_transpose2d, interpolate, group norm, 1-D ops)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from npnn.autograd import hooks
 from npnn.autograd.function import detached_tensor
 
 if TYPE_CHECKING:
@@ -72,12 +73,19 @@ def _shape_error(grad_shape: tuple[int, ...], shape: tuple[int, ...], op_name: s
 def run_backward(root: Tensor, grad_output: Any, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) · grad_output into every leaf that requires grad."""
     borrowed: list[Tensor] = []
+
+    def on_leaf(leaf: Tensor, grad: Any) -> None:
+        _accumulate(leaf, grad, borrowed)
+
+    held: dict[int, Any] = {}
+    if hooks.live_leaf_hooks:  # leaves with hooks: their summed gradient, after the sweep
+        on_leaf = hooks.holding(held, on_leaf)
     if root.grad_fn is None:  # a leaf: the sweep's cast below does not apply
-        _accumulate(root, grad_output.astype(root.array.dtype, copy=False), borrowed)
-        _unshare(borrowed)
-        return
-    _sweep(topological_order(root.grad_fn), {root.grad_fn: grad_output}, retain_graph,
-           lambda leaf, grad: _accumulate(leaf, grad, borrowed))
+        on_leaf(root, grad_output.astype(root.array.dtype, copy=False))
+    else:
+        _sweep(topological_order(root.grad_fn), {root.grad_fn: grad_output}, retain_graph, on_leaf)
+    if held:
+        hooks.release_held(held, lambda leaf, grad: _accumulate(leaf, grad, borrowed))
     _unshare(borrowed)
 
 

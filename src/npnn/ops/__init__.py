@@ -30,7 +30,17 @@ from npnn.ops.activation_more import (
 from npnn.ops.conv import conv2d, max_pool2d
 from npnn.ops.conv1d import avg_pool1d, conv1d, max_pool1d
 from npnn.ops.conv_transpose import conv_transpose2d
+from npnn.ops.cumulative import (
+    cummax,
+    cummin,
+    cumprod,
+    cumsum,
+    diff,
+)
 from npnn.ops.dropout import dropout, dropout2d
+from npnn.ops.einsum import (
+    einsum,
+)
 from npnn.ops.elementwise import (
     abs,
     add,
@@ -50,8 +60,35 @@ from npnn.ops.elementwise import (
     sub,
     to_device,
 )
+from npnn.ops.elementwise_more import (
+    erf,
+    erfc,
+    fix,
+    fmod,
+    frac,
+    isclose,
+    lerp,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    sgn,
+    sign,
+    true_divide,
+    trunc,
+)
 from npnn.ops.embedding import embedding
 from npnn.ops.group_norm import group_norm, instance_norm
+from npnn.ops.indexing import (
+    argsort,
+    count_nonzero,
+    index_select,
+    nonzero,
+    repeat_interleave,
+    scatter_add,
+    take_along_dim,
+    unique,
+)
 from npnn.ops.inplace import update_
 from npnn.ops.interpolate import interpolate
 from npnn.ops.linalg import linear, matmul
@@ -67,6 +104,25 @@ from npnn.ops.loss import (
 from npnn.ops.loss_more import huber_loss, kl_div, smooth_l1_loss
 from npnn.ops.normalization import batch_norm
 from npnn.ops.pooling import adaptive_avg_pool2d, avg_pool2d
+from npnn.ops.products import (
+    addmm,
+    addmv,
+    baddbmm,
+    bmm,
+    cdist,
+    dot,
+    mm,
+    mv,
+    outer,
+)
+from npnn.ops.random_draws import (
+    bernoulli,
+    bernoulli_values,
+    multinomial,
+    normal,
+    normal_values,
+    uniform_values,
+)
 from npnn.ops.reduction import (
     amax,
     amin,
@@ -80,6 +136,30 @@ from npnn.ops.reduction import (
     sum,
     sum_of_squares,
     var,
+)
+from npnn.ops.reduction_more import (
+    logsumexp,
+    median,
+    nansum,
+    prod,
+    std_mean,
+    var_mean,
+)
+from npnn.ops.reorder import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_tensors,
+    broadcast_to,
+    flip,
+    meshgrid,
+    movedim,
+    narrow,
+    roll,
+    swapaxes,
+    tensor_split,
+    tile,
+    unflatten,
 )
 from npnn.ops.scatter import scatter
 from npnn.ops.selection import clamp, clip, masked_fill, maximum, minimum, where
@@ -102,19 +182,34 @@ from npnn.ops.shape import (
     unsqueeze,
 )
 from npnn.ops.sorting import repeat, sort, topk, unbind
+from npnn.ops.triangular import (
+    diag,
+    diagonal,
+    tril,
+    triu,
+)
 
 __all__ = [
-    "abs", "adaptive_avg_pool2d", "add", "amax", "amin", "argmax", "argmin", "avg_pool1d",
-    "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cast",
-    "cat", "celu", "chunk", "clamp", "clip", "clone", "concatenate", "conv1d", "conv2d",
-    "conv_transpose2d", "cross_entropy", "div", "dropout", "dropout2d", "elu", "embedding", "exp",
-    "expand", "flatten", "floor_divide", "gather", "gelu", "getitem", "glu", "group_norm",
-    "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "instance_norm", "interpolate", "kl_div",
-    "l1_loss", "leaky_relu", "linear", "log", "log1p", "log_softmax", "logsigmoid", "masked_fill",
-    "matmul", "max", "max_pool1d", "max_pool2d", "maximum", "mean", "min", "minimum", "mish",
-    "mse_loss", "mul", "neg", "nll_loss", "norm", "pad", "permute", "pow", "prelu", "relu", "relu6",
-    "remainder", "repeat", "reshape", "scatter", "selu", "shape_arg", "sigmoid", "smooth_l1_loss",
+    "abs", "adaptive_avg_pool2d", "add", "addmm", "addmv", "amax", "amin", "argmax", "argmin",
+    "argsort", "atleast_1d", "atleast_2d", "atleast_3d", "avg_pool1d", "avg_pool2d", "baddbmm",
+    "batch_norm", "bernoulli", "bernoulli_values", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "bmm", "broadcast_tensors", "broadcast_to", "cast", "cat",
+    "cdist", "celu", "chunk", "clamp", "clip", "clone", "concatenate", "conv1d", "conv2d",
+    "conv_transpose2d", "count_nonzero", "cross_entropy", "cummax", "cummin", "cumprod", "cumsum",
+    "diag", "diagonal", "diff", "div", "dot", "dropout", "dropout2d", "einsum", "elu", "embedding",
+    "erf", "erfc", "exp", "expand", "fix", "flatten", "flip", "floor_divide", "fmod", "frac",
+    "gather", "gelu", "getitem", "glu", "group_norm", "hardsigmoid", "hardswish", "hardtanh",
+    "huber_loss", "index_select", "instance_norm", "interpolate", "isclose", "kl_div", "l1_loss",
+    "leaky_relu", "lerp", "linear", "log", "log1p", "log_softmax", "logical_and", "logical_not",
+    "logical_or", "logical_xor", "logsigmoid", "logsumexp", "masked_fill", "matmul", "max",
+    "max_pool1d", "max_pool2d", "maximum", "mean", "median", "meshgrid", "min", "minimum", "mish",
+    "mm", "movedim", "mse_loss", "mul", "multinomial", "mv", "nansum", "narrow", "neg", "nll_loss",
+    "nonzero", "norm", "normal", "normal_values", "outer", "pad", "permute", "pow", "prelu", "prod",
+    "relu", "relu6", "remainder", "repeat", "repeat_interleave", "reshape", "roll", "scatter",
+    "scatter_add", "selu", "sgn", "shape_arg", "sigmoid", "sign", "smooth_l1_loss",
     "smoothed_nll_loss", "softmax", "softmin", "softplus", "softsign", "sort", "split", "sqrt",
-    "square", "squeeze", "stack", "std", "sub", "sum", "sum_of_squares", "tanh", "tanhshrink",
-    "threshold", "to_device", "topk", "transpose", "unbind", "unsqueeze", "update_", "var", "where",
+    "square", "squeeze", "stack", "std", "std_mean", "sub", "sum", "sum_of_squares", "swapaxes",
+    "take_along_dim", "tanh", "tanhshrink", "tensor_split", "threshold", "tile", "to_device",
+    "topk", "transpose", "tril", "triu", "true_divide", "trunc", "unbind", "unflatten",
+    "uniform_values", "unique", "unsqueeze", "update_", "var", "var_mean", "where",
 ]
