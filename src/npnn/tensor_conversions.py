@@ -227,14 +227,19 @@ class TensorDataMethods:
 
 def _array_text(array: np.ndarray) -> str:
     """The values as PyTorch prints them: 4 decimals (scientific where NumPy and PyTorch both
-    switch), integer-valued floats as `1.`, 80 columns."""
+    switch), integer-valued floats as `1.`, booleans as wide as the widest (`[True, True]`, where
+    NumPy pads to `[ True,  True]`), 80 columns."""
     mode = "fixed"
     if array.dtype.kind == "f":
         finite = array[np.isfinite(array)]
         if finite.size == 0 or bool(np.all(finite == np.round(finite))):
             mode = "maxprec"
+    formatter = None
+    if array.dtype.kind == "b":
+        width = 4 if bool(array.all()) else 5
+        formatter = {"bool": lambda value: str(value).rjust(width)}
     return np.array2string(array, separator=", ", precision=4, floatmode=mode, prefix="tensor(",
-                           max_line_width=80)
+                           max_line_width=80, formatter=formatter)
 
 
 def unwrap_index(index: Any) -> Any:
