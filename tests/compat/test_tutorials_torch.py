@@ -24,10 +24,11 @@ torch = pytest.importorskip("torch", reason="PyTorch CPU is the reference the tu
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
 
 RTOL, ATOL = 1e-5, 1e-6  # float32; summation order differs between NumPy's and torch's kernels
-# "What is torch.nn really?" trains 8 models (2 epochs of 10 SGD steps each, lr 0.5 and 0.1 with
-# momentum 0.9) and compares them after: float32 rounding grows through the steps to ~1e-5
-# (a wrong op or a missed step is off by far more)
-TRAINED = {"nn_tutorial": (1e-3, 1e-4)}
+# "What is torch.nn really?" trains 8 models (2 epochs of 10 SGD steps each) and compares them
+# after. Its logistic regressions at lr 0.5 diverge on Fashion-MNIST (the validation loss goes
+# 4.3 -> 5.0), which amplifies float32 rounding to ~1e-3 (measured 1.2e-3 with torch on 1 thread);
+# its CNNs (lr 0.1, momentum 0.9) learn, and agree to 1e-5: checked apart, below
+TRAINED = {"nn_tutorial": (5e-3, 1e-4)}
 
 # what each tutorial leaves behind that both runs must agree on
 COMPARED = {
@@ -96,8 +97,13 @@ def run_both(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     ours_out = capsys.readouterr().out
     monkeypatch.chdir(tmp_path / "torch")
     torch.manual_seed(0)
-    with twin.replaying():
-        theirs = run(to_torch(tutorial(name)), f"{name}.py")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the reference's numbers, not its speed: 6x quicker on a busy machine
+    try:
+        with twin.replaying():
+            theirs = run(to_torch(tutorial(name)), f"{name}.py")
+    finally:
+        torch.set_num_threads(threads)
     return ours, theirs, ours_out, capsys.readouterr().out
 
 
@@ -112,7 +118,10 @@ def test_tutorial_gives_torchs_numbers(name: str, tmp_path: Path, monkeypatch: p
         np.testing.assert_allclose(numbers(ours_out, label), numbers(theirs_out, label), rtol, atol,
                                    err_msg=label)
     if name == "nn_tutorial":  # the validation losses were there to compare: 2 epochs of 6 loops
-        assert len(numbers(ours_out, PRINTED[-1])) == 12
+        ours_losses, theirs_losses = numbers(ours_out, PRINTED[-1]), numbers(theirs_out, PRINTED[-1])
+        assert len(ours_losses) == 12
+        # the last 4 fit()s train the CNNs: float32 rounding does not grow there
+        np.testing.assert_allclose(ours_losses[-8:], theirs_losses[-8:], RTOL, ATOL, err_msg="CNNs")
     if "train_dataloader" in theirs:  # and the trained model's gradients on the first batch
         for ns in (ours, theirs):
             X, y = next(iter(ns["train_dataloader"]))
