@@ -167,6 +167,14 @@ def test_0d_tensor_formats_as_its_number(value, spec):
     assert format(npnn.tensor(value), spec) == format(torch.tensor(value), spec)
 
 
+@pytest.mark.parametrize("values", [[True, True], [True, False], [[True], [True]], [False, False],
+                                    [True] * 30])
+def test_bool_tensor_prints_as_torch(values):
+    """`print(9*a**2 == a.grad)` in the autograd tutorial: `tensor([True, True])`, not NumPy's
+    `[ True,  True]`; True is padded only next to a False."""
+    assert str(npnn.tensor(values)) == str(torch.tensor(values))
+
+
 def test_formatting_a_non_0d_tensor_with_a_spec_is_a_type_error():
     assert f"{npnn.tensor([1.0, 2.0])}" == str(npnn.tensor([1.0, 2.0]))
     with pytest.raises(TypeError):

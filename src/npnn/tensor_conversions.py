@@ -251,7 +251,8 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
 
 def _array_text(array: np.ndarray) -> str:
     """The values as PyTorch prints them: 4 decimals (scientific where NumPy and PyTorch both
-    switch), integer-valued floats as `1.`, 80 columns (or as set_printoptions says)."""
+    switch), integer-valued floats as `1.`, booleans as wide as the widest (`[True, True]`, where
+    NumPy pads to `[ True,  True]`), 80 columns (or as set_printoptions says)."""
     options = _print_options
     mode = "fixed"
     formatter = None
@@ -262,6 +263,9 @@ def _array_text(array: np.ndarray) -> str:
         if options["sci_mode"]:
             formatter = {"float_kind": lambda v: np.format_float_scientific(
                 v, precision=options["precision"], unique=False, exp_digits=2)}
+    if array.dtype.kind == "b":
+        width = 4 if bool(array.all()) else 5
+        formatter = {"bool": lambda value: str(value).rjust(width)}
     return np.array2string(array, separator=", ", precision=options["precision"], floatmode=mode,
                            prefix="tensor(", max_line_width=options["linewidth"],
                            threshold=options["threshold"], edgeitems=options["edgeitems"],

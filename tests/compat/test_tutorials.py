@@ -1,7 +1,8 @@
-"""PyTorch's "Learn the Basics" tutorials run on npnn with only their imports changed.
+"""PyTorch's tutorials run on npnn with only their imports changed: "Learn the Basics", the
+"60 Minute Blitz" (but its CIFAR-10 classifier) and "What is torch.nn really?".
 
 Each `tutorials/<name>.py` is the published code with npnn's imports; `tutorial_changes` lists
-every other change (fewer epochs; stand-ins while a core feature is in progress). These tests
+every other change (fewer epochs, stand-ins for modules not installed). These tests
 check what each tutorial computes on npnn alone; test_tutorials_torch compares it with torch.
 """
 
@@ -9,11 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
-from porting import numbers, run
-from tutorial_changes import TUTORIALS, WHOLE_MODEL, before_whole_model_save, tutorial
+from porting import numbers, run, write_mnist_pickle
+from tutorial_changes import MNIST_PICKLE, TUTORIALS, WHOLE_MODEL, before_whole_model_save, tutorial
 
 import npnn
 
@@ -23,6 +25,8 @@ def test_tutorial_runs_verbatim(name: str) -> None:
     source = tutorial(name)
     if name == "saveloadrun_tutorial":
         source = before_whole_model_save(source)  # the refusal has its own test below
+    if name in MNIST_PICKLE:
+        write_mnist_pickle(Path(MNIST_PICKLE[name]))
     run(source, f"{name}.py")
 
 
@@ -110,3 +114,61 @@ def test_save_and_load_the_model() -> None:
     with pytest.raises(TypeError, match=r"cannot save a whole model: save model\.state_dict\(\)"):
         exec(WHOLE_MODEL, ns)
     assert not os.path.exists("model.pth")
+
+
+def test_what_is_pytorch(capsys: pytest.CaptureFixture[str]) -> None:
+    ns = run(tutorial("tensor_tutorial"), "tensor_tutorial.py")
+    out = capsys.readouterr().out
+    assert "npnn.Size([5, 3])" in out and "npnn.Size([4, 4]) npnn.Size([16]) npnn.Size([2, 8])" in out
+    assert ns["result"].dtype == np.float32 and ns["y"].shape == (16,) and ns["z"].shape == (2, 8)
+    np.testing.assert_array_equal(ns["z"].numpy().ravel(), ns["y"].numpy())  # two views of one x
+    assert type(ns["x"].item()) is float
+    np.testing.assert_array_equal(ns["b"].numpy(), np.full(5, 2.0))  # from_numpy shares memory
+    assert ns["b"].dtype == np.float64
+
+
+def test_autograd_blitz(capsys: pytest.CaptureFixture[str]) -> None:
+    ns = run(tutorial("autograd_tutorial"), "autograd_tutorial.py")
+    out = capsys.readouterr().out.splitlines()
+    # 9*a**2 == a.grad and -2*b == b.grad: Q.backward(gradient=external_grad) as published
+    assert out[:2] == ["tensor([True, True])"] * 2
+    assert out[2:] == ["Does `a` require gradients?: False", "Does `b` require gradients?: True"]
+    assert ns["prediction"].shape == (1, 1000) and ns["loss"].requires_grad
+    expected = (ns["prediction"] - ns["labels"]).sum()
+    assert float(ns["loss"]) == pytest.approx(float(expected), rel=1e-6)
+    trainable = [name for name, param in ns["model"].named_parameters() if param.requires_grad]
+    assert trainable == ["fc.weight", "fc.bias"] and ns["model"].fc.out_features == 10
+
+
+def test_neural_networks(capsys: pytest.CaptureFixture[str]) -> None:
+    ns = run(tutorial("neural_networks_tutorial"), "neural_networks_tutorial.py")
+    out = capsys.readouterr().out
+    assert "(conv1): Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1))" in out
+    assert "\n10\nnpnn.Size([6, 1, 5, 5])\n" in out and ns["out"].shape == (1, 10)
+    # loss.grad_fn and two steps back along next_functions: the loss, the last Linear, its ReLU
+    nodes = re.findall(r"^<(\w+) object at 0x[0-9a-f]+>$", out, flags=re.MULTILINE)
+    assert nodes == ["MseLossBackward", "LinearBackward", "ReLUBackward"]
+    assert "conv1.bias.grad before backward\nNone\nconv1.bias.grad after backward\ntensor([" in out
+    # the prose's code ran after the tutorial's: the manual SGD step, then the optimizer's
+    assert ns["learning_rate"] == 0.01 and isinstance(ns["optimizer"], npnn.optim.SGD)
+    net, criterion, input, target = ns["net"], ns["criterion"], ns["input"], ns["target"]
+    assert float(criterion(net(input), target)) < float(ns["loss"])  # the last step lowered it
+
+
+def test_what_is_torch_nn_really(capsys: pytest.CaptureFixture[str]) -> None:
+    write_mnist_pickle(Path(MNIST_PICKLE["nn_tutorial"]))
+    ns = run(tutorial("nn_tutorial"), "nn_tutorial.py")
+    out = capsys.readouterr().out
+    assert ns["x_train"].shape == (640, 784) and ns["x_train"].dtype == np.float32
+    assert ns["y_train"].dtype == np.int64 and (int(ns["y_train"].min()), int(ns["y_train"].max())) == (0, 9)
+    # the hand-written logistic regression: loss and accuracy on the last batch, before and after
+    before = [float(v) for v in re.findall(r"^tensor\(([-0-9.]+)\)$", out, flags=re.MULTILINE)[:1]]
+    after = re.search(r"^tensor\(([-0-9.]+), grad_fn=<NegBackward>\) tensor\(([-0-9.]+)\)$", out,
+                      flags=re.MULTILINE)
+    assert after and float(after.group(2)) > max(0.3, before[0])  # well above chance (0.1)
+    # each fit() prints the validation loss of its 2 epochs: every CNN learns
+    losses = numbers(out, r"^[01] ")
+    assert len(losses) == 2 * 5
+    for first, second in zip(losses[2::2], losses[3::2], strict=True):
+        assert second < first
+    assert ns["dev"] == npnn.device("cpu") and not os.path.exists("data/mnist/mnist.pkl.gz.part")

@@ -3,6 +3,7 @@
 torchvision is not installed, and the comparison wants both libraries to see identical inputs:
 `datasets.FashionMNIST` reads through npnn's dataset (so the tests' subset applies to both) and
 `ToTensor` converts with npnn's, then hands torch the same float32 array via `torch.from_numpy`.
+`resnet18` is torch's build of `tutorial_models.resnet18`, layer for layer (the same init order).
 """
 
 from __future__ import annotations
@@ -49,5 +50,30 @@ class FashionMNIST(torch.utils.data.Dataset):
         return img, target
 
 
+class ResNetStandIn(torch.nn.Module):
+    """`tutorial_models.ResNetStandIn` in torch: the same layers, created in the same order."""
+
+    def __init__(self, num_classes: int = 1000) -> None:
+        super().__init__()
+        nn = torch.nn
+        self.conv1 = nn.Conv2d(3, 16, kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.relu = nn.ReLU()
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.layer = nn.Conv2d(16, 512, kernel_size=3, stride=2, padding=1)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(512, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.avgpool(self.relu(self.layer(x)))
+        return self.fc(x.flatten(1))
+
+
+def resnet18(weights: str | None = None) -> torch.nn.Module:
+    return ResNetStandIn()
+
+
 datasets = SimpleNamespace(FashionMNIST=FashionMNIST)
 transforms = SimpleNamespace(ToTensor=ToTensor, Lambda=Lambda)
+ResNet18_Weights = SimpleNamespace(DEFAULT="IMAGENET1K_V1", IMAGENET1K_V1="IMAGENET1K_V1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from npnn.autograd import hooks
-from npnn.autograd.function import detached_tensor
+from npnn.autograd.function import detached_tensor, saved_inputs
 
 if TYPE_CHECKING:
     from npnn._tensor import Tensor
@@ -26,22 +26,12 @@ def topological_order(*roots: Function) -> list[Function]:
             continue
         visited.add(node)
         stack.append((node, True))
-        _inputs_of(node)
+        saved_inputs(node, "backward")
         for parent in node.parents:
             if parent is not None and parent not in visited:
                 stack.append((parent, False))
     post_order.reverse()
     return post_order
-
-
-def _inputs_of(node: Function) -> tuple[Tensor, ...]:
-    if node.inputs is None:
-        raise RuntimeError(
-            f"Trying to backward through the graph a second time (node {node.name}): its saved "
-            "arrays were freed by the first backward. Pass retain_graph=True to the first "
-            "backward() if you need to call it twice."
-        )
-    return node.inputs
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...], op_name: str) -> Any:
@@ -151,7 +141,7 @@ def _sweep(order: list[Function], pending: dict[Function, Any], retain_graph: bo
         if only is not None and node not in only:
             continue
         grad = pending.pop(node, None)
-        inputs = node.inputs if node.inputs is not None else _inputs_of(node)  # _inputs_of raises
+        inputs = node.inputs if node.inputs is not None else saved_inputs(node, "backward")  # raises
         if grad is not None:
             node.check_versions()
             input_grads = node.backward(grad)

@@ -110,12 +110,44 @@ class Function:
         self.inputs = None
 
     @property
+    def next_functions(self) -> tuple[tuple[Function | AccumulateGrad | None, int], ...]:
+        """One `(node, 0)` per input, as PyTorch's: the node that made it, an `AccumulateGrad` for
+        a leaf that requires grad, None for an input without grad. Unlike PyTorch's, the graph
+        that backward freed can no longer be walked (the error says so)."""
+        inputs = saved_inputs(self, "walk its next_functions")
+        return tuple((parent if parent is not None else AccumulateGrad(tensor) if needs else None, 0)
+                     for tensor, parent, needs in zip(inputs, self.parents, self.needs_input_grad,
+                                                      strict=True))
+
+    @property
     def name(self) -> str:
         return type(self).__name__
 
     def __repr__(self) -> str:
         """`<AddBackward object at 0x...>`, as PyTorch prints `z.grad_fn` (AddBackward0 there)."""
         return f"<{self.name}Backward object at {id(self):#x}>"
+
+
+class AccumulateGrad:
+    """The graph's end at a leaf that requires grad (`variable`): backward sums into its `.grad`."""
+
+    next_functions: tuple[()] = ()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+def saved_inputs(node: Function, to: str) -> tuple[Tensor, ...]:
+    if node.inputs is None:
+        raise RuntimeError(
+            f"Trying to {to} through the graph a second time (node {node.name}): its saved "
+            "arrays were freed by the first backward. Pass retain_graph=True to the first "
+            "backward() if you need to call it twice."
+        )
+    return node.inputs
 
 
 # The tensor layer sits above autograd: npnn/_tensor.py hands its class and its converter of

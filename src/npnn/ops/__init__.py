@@ -97,11 +97,11 @@ from npnn.ops.loss import (
     binary_cross_entropy_with_logits,
     cross_entropy,
     l1_loss,
-    mse_loss,
     nll_loss,
     smoothed_nll_loss,
 )
 from npnn.ops.loss_more import huber_loss, kl_div, smooth_l1_loss
+from npnn.ops.mse_loss import mse_loss
 from npnn.ops.normalization import batch_norm
 from npnn.ops.pooling import adaptive_avg_pool2d, avg_pool2d
 from npnn.ops.products import (

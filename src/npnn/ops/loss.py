@@ -278,15 +278,6 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     return _weighted_reduce(losses, weight, reduction)
 
 
-def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """Mean squared error (x - y)²."""
-    _check_reduction(reduction, "mse_loss")
-    input, target = to_tensor(input), to_tensor(target)
-    _check_same_shape(input, target, "mse_loss")
-    diff = input - target
-    return _weighted_reduce(diff * diff, None, reduction)
-
-
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Mean absolute error |x - y|."""
     _check_reduction(reduction, "l1_loss")
