@@ -1,0 +1,157 @@
+"""Fused recurrences: one graph node per layer and direction, with backpropagation through time
+written by hand (a 28-step LSTM is one node, not ~400).
+
+Each takes the projected input `gi` (seq, batch, gates·hidden) = x @ W_ih.T + b_ih, the initial
+state(s) (batch, hidden), W_hh and optionally b_hh; `reverse=True` runs from the last step to
+the first. The outputs are in time order. LSTMLayer returns one array of shape
+(seq + 1, batch, hidden): the h of every step and, last, the final c (a Function has one output).
+"""
+
+from __future__ import annotations
+
+from npnn import backend
+from npnn.autograd.function import Function
+from npnn.ops.activation import sigmoid_array
+
+
+def _order(steps: int, reverse: bool) -> range:
+    return range(steps - 1, -1, -1) if reverse else range(steps)
+
+
+def _hidden_grads(node: Function, grad_gi, grad_gh, grad_h0, h_prev, w_shape, extra=()):
+    """The gradients of (gi, h0, *extra, W_hh, b_hh) from the per-step gate gradients."""
+    rows = w_shape[0]
+    grad_w = grad_b = None
+    if node.needs_input_grad[2 + len(extra)]:
+        grad_w = grad_gh.reshape(-1, rows).T @ h_prev.reshape(-1, w_shape[1])
+    if len(node.needs_input_grad) == 4 + len(extra) and node.needs_input_grad[-1]:
+        grad_b = grad_gh.reshape(-1, rows).sum(axis=0)
+    grads = (grad_gi, grad_h0, *extra, grad_w)
+    return grads if len(node.needs_input_grad) == 3 + len(extra) else (*grads, grad_b)
+
+
+class RNNLayer(Function):
+    """h_t = act(gi_t + h_{t-1} W_hh.T + b_hh), act tanh or relu."""
+
+    def forward(self, gi, h0, w_hh, b_hh=None, reverse=False, relu=False):
+        xp = backend.get_array_module(gi)
+        self.w_hh, self.reverse, self.relu = w_hh, reverse, relu
+        self.outputs = xp.empty(gi.shape, dtype=gi.dtype)
+        self.h_prev = xp.empty(gi.shape, dtype=gi.dtype)
+        h, w_t = h0, w_hh.T
+        for t in _order(gi.shape[0], reverse):
+            self.h_prev[t] = h
+            pre = gi[t] + h @ w_t
+            if b_hh is not None:
+                pre += b_hh
+            h = self.outputs[t] = xp.maximum(pre, 0) if relu else xp.tanh(pre)
+        return self.outputs
+
+    def backward(self, grad_output):
+        xp = backend.get_array_module(grad_output)
+        grad_gi = xp.empty_like(self.outputs)
+        grad_h = xp.zeros_like(self.outputs[0])
+        for t in _order(self.outputs.shape[0], not self.reverse):
+            h = self.outputs[t]
+            grad = grad_output[t] + grad_h
+            da = grad_gi[t] = grad * (h > 0) if self.relu else grad * (1 - h * h)
+            grad_h = da @ self.w_hh
+        return _hidden_grads(self, grad_gi, grad_gi, grad_h, self.h_prev, self.w_hh.shape)
+
+
+class LSTMLayer(Function):
+    """Gates i, f, g, o: c_t = σ(f)c + σ(i)tanh(g), h_t = σ(o)tanh(c_t)."""
+
+    def forward(self, gi, h0, c0, w_hh, b_hh=None, reverse=False):
+        xp = backend.get_array_module(gi)
+        steps, batch, rows = gi.shape
+        hidden = rows // 4
+        self.w_hh, self.reverse = w_hh, reverse
+        packed = xp.empty((steps + 1, batch, hidden), dtype=gi.dtype)
+        self.gates = xp.empty(gi.shape, dtype=gi.dtype)
+        self.h_prev = xp.empty((steps, batch, hidden), dtype=gi.dtype)
+        self.c_prev = xp.empty_like(self.h_prev)
+        self.tanh_c = xp.empty_like(self.h_prev)
+        h, c, w_t = h0, c0, w_hh.T
+        for t in _order(steps, reverse):
+            self.h_prev[t], self.c_prev[t] = h, c
+            a = self.gates[t]
+            xp.matmul(h, w_t, out=a)
+            a += gi[t]
+            if b_hh is not None:
+                a += b_hh
+            a[:, :2 * hidden] = sigmoid_array(a[:, :2 * hidden])
+            a[:, 3 * hidden:] = sigmoid_array(a[:, 3 * hidden:])
+            a[:, 2 * hidden:3 * hidden] = xp.tanh(a[:, 2 * hidden:3 * hidden])
+            i, f, g, o = (a[:, k * hidden:(k + 1) * hidden] for k in range(4))
+            c = f * c + i * g
+            tanh_c = self.tanh_c[t] = xp.tanh(c)
+            h = packed[t] = o * tanh_c
+        packed[steps] = c
+        return packed
+
+    def backward(self, grad_output):
+        xp = backend.get_array_module(grad_output)
+        steps, hidden = self.h_prev.shape[0], self.h_prev.shape[2]
+        grad_gates = xp.empty_like(self.gates)
+        grad_h = xp.zeros_like(self.h_prev[0])
+        grad_c = grad_output[steps]
+        for t in _order(steps, not self.reverse):
+            i, f, g, o = (self.gates[t, :, k * hidden:(k + 1) * hidden] for k in range(4))
+            tanh_c = self.tanh_c[t]
+            grad = grad_output[t] + grad_h
+            grad_c = grad_c + grad * o * (1 - tanh_c * tanh_c)
+            da = grad_gates[t]
+            da[:, :hidden] = grad_c * g * i * (1 - i)
+            da[:, hidden:2 * hidden] = grad_c * self.c_prev[t] * f * (1 - f)
+            da[:, 2 * hidden:3 * hidden] = grad_c * i * (1 - g * g)
+            da[:, 3 * hidden:] = grad * tanh_c * o * (1 - o)
+            grad_c = grad_c * f
+            grad_h = da @ self.w_hh
+        return _hidden_grads(self, grad_gates, grad_gates, grad_h, self.h_prev, self.w_hh.shape,
+                             (grad_c,))
+
+
+class GRULayer(Function):
+    """Gates r, z, n: n = tanh(gi_n + r (W_hn h + b_hn)), h_t = n + z (h - n)."""
+
+    def forward(self, gi, h0, w_hh, b_hh=None, reverse=False):
+        xp = backend.get_array_module(gi)
+        steps, batch, rows = gi.shape
+        hidden = rows // 3
+        self.w_hh, self.reverse = w_hh, reverse
+        self.outputs = xp.empty((steps, batch, hidden), dtype=gi.dtype)
+        self.h_prev = xp.empty_like(self.outputs)
+        self.rz = xp.empty((steps, batch, 2 * hidden), dtype=gi.dtype)
+        self.n = xp.empty_like(self.outputs)
+        self.gh_n = xp.empty_like(self.outputs)
+        h, w_t = h0, w_hh.T
+        for t in _order(steps, reverse):
+            self.h_prev[t] = h
+            gh = h @ w_t
+            if b_hh is not None:
+                gh += b_hh
+            rz = self.rz[t] = sigmoid_array(gi[t, :, :2 * hidden] + gh[:, :2 * hidden])
+            self.gh_n[t] = gh[:, 2 * hidden:]
+            n = self.n[t] = xp.tanh(gi[t, :, 2 * hidden:] + rz[:, :hidden] * gh[:, 2 * hidden:])
+            h = self.outputs[t] = n + rz[:, hidden:] * (h - n)
+        return self.outputs
+
+    def backward(self, grad_output):
+        xp = backend.get_array_module(grad_output)
+        steps, batch, hidden = self.outputs.shape
+        grad_gi = xp.empty((steps, batch, 3 * hidden), dtype=self.outputs.dtype)
+        grad_gh = xp.empty_like(grad_gi)
+        grad_h = xp.zeros_like(self.outputs[0])
+        for t in _order(steps, not self.reverse):
+            r, z, n = self.rz[t, :, :hidden], self.rz[t, :, hidden:], self.n[t]
+            grad = grad_output[t] + grad_h
+            da_n = grad * (1 - z) * (1 - n * n)
+            da_r = da_n * self.gh_n[t] * r * (1 - r)
+            da_z = grad * (self.h_prev[t] - n) * z * (1 - z)
+            grad_gi[t, :, :hidden] = grad_gh[t, :, :hidden] = da_r
+            grad_gi[t, :, hidden:2 * hidden] = grad_gh[t, :, hidden:2 * hidden] = da_z
+            grad_gi[t, :, 2 * hidden:] = da_n
+            grad_gh[t, :, 2 * hidden:] = da_n * r
+            grad_h = grad * z + grad_gh[t] @ self.w_hh
+        return _hidden_grads(self, grad_gi, grad_gh, grad_h, self.h_prev, self.w_hh.shape)
