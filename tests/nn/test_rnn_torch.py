@@ -11,63 +11,18 @@ import npnn
 from npnn import nn
 
 torch = pytest.importorskip("torch", reason="PyTorch CPU not installed: pip install torch==2.13.0")
-
-TORCH_DTYPE = {np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32}
-RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-5}
-
-
-def assert_close(actual, expected, dtype, what: str) -> None:
-    """Equal dtype, values to the dtype's rtol (atol scaled by the largest value)."""
-    assert actual.dtype == expected.dtype, f"{what}: dtype {actual.dtype} vs {expected.dtype}"
-    rtol = RTOL[np.dtype(dtype)]
-    scale = max(1.0, float(np.abs(expected).max()))
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, err_msg=what)
+import torch_compare  # noqa: E402  (after the torch check)
 
 
 def pair(name: str, dtype: np.dtype, *args, **kwargs):
-    """The same layer from torch and npnn, npnn's loaded from torch's state_dict."""
-    theirs = getattr(torch.nn, name)(*args, **kwargs, dtype=TORCH_DTYPE[dtype])
-    ours = getattr(nn, name)(*args, **kwargs, dtype=dtype)
-    assert list(ours.state_dict()) == list(theirs.state_dict())
-    ours.load_state_dict({k: npnn.tensor(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()})
+    """The same layer from torch and npnn (npnn's loaded from torch's), with the same repr."""
+    ours, theirs = torch_compare.pair(getattr(nn, name), getattr(torch.nn, name), dtype, *args, **kwargs)
     assert repr(ours) == repr(theirs)
     return ours, theirs
 
 
-def leaves(arrays):
-    return ([npnn.tensor(a, requires_grad=True) for a in arrays],
-            [torch.tensor(a, requires_grad=True) for a in arrays])
-
-
-def flat(result):
-    """(output, h) or (output, (h, c)) or a cell's h or (h, c) as a flat list."""
-    if not isinstance(result, tuple):
-        return [result]
-    out = []
-    for item in result:
-        out += list(item) if isinstance(item, tuple) else [item]
-    return out
-
-
-def compare(ours, theirs, inputs, dtype, call=lambda m, x, s: m(x, *s)):
-    """Forward both on the same arrays (input, then initial states), backward a random weighting
-    of every output, compare outputs and all gradients."""
-    (x, *states), (tx, *tstates) = leaves(inputs)
-    results, tresults = flat(call(ours, x, states)), flat(call(theirs, tx, tstates))
-    rng = np.random.default_rng(1)
-    weights = [rng.standard_normal(r.shape).astype(dtype) for r in tresults]
-    for r, t, i in zip(results, tresults, range(len(results)), strict=True):
-        assert_close(r.numpy(), t.detach().numpy(), dtype, f"output {i}")
-    total = npnn.tensor(0.0, dtype=dtype)
-    for r, w in zip(results, weights, strict=True):
-        total = total + (r * npnn.tensor(w)).sum()
-    total.backward()
-    sum((t * torch.tensor(w)).sum() for t, w in zip(tresults, weights, strict=True)).backward()
-    for a, b, name in zip([x, *states], [tx, *tstates], ["input", "h0", "c0"], strict=False):
-        assert_close(a.grad.numpy(), b.grad.numpy(), dtype, f"grad of {name}")
-    tparams = dict(theirs.named_parameters())
-    for name, p in ours.named_parameters():
-        assert_close(p.grad.numpy(), tparams[name].grad.numpy(), dtype, f"grad of {name}")
+def compare(ours, theirs, arrays, dtype, call=lambda m, s: m(*s)):
+    torch_compare.compare(ours, theirs, arrays, dtype, call)
 
 
 def states_for(mode, shape, rng, dtype):
@@ -90,7 +45,7 @@ def test_recurrent_layer_matches_torch(mode, kwargs, dtype) -> None:
     layers = kwargs.get("num_layers", 1) * (2 if kwargs.get("bidirectional") else 1)
     states = states_for(mode, (layers, batch, 4), rng, dtype)
     hidden = (lambda s: [tuple(s)]) if mode == "LSTM" else (lambda s: s)
-    compare(ours, theirs, [x, *states], dtype, lambda m, x, s: m(x, *hidden(s)))
+    compare(ours, theirs, [x, *states], dtype, lambda m, s: m(s[0], *hidden(s[1:])))
     compare(ours, theirs, [x], dtype)  # zero initial states
 
 
@@ -101,7 +56,7 @@ def test_unbatched_input_matches_torch(mode, dtype) -> None:
     states = states_for(mode, (2, 4), rng, dtype)
     hidden = (lambda s: [tuple(s)]) if mode == "LSTM" else (lambda s: s)
     compare(ours, theirs, [rng.standard_normal((5, 3)).astype(dtype), *states], dtype,
-            lambda m, x, s: m(x, *hidden(s)))
+            lambda m, s: m(s[0], *hidden(s[1:])))
 
 
 @pytest.mark.parametrize("name,kwargs", [
@@ -116,7 +71,7 @@ def test_cells_match_torch(name, kwargs, batched, dtype) -> None:
     x = rng.standard_normal((*lead, 5)).astype(dtype)
     states = states_for("LSTM" if name == "LSTMCell" else "", (*lead, 4), rng, dtype)
     hidden = (lambda s: [tuple(s)]) if name == "LSTMCell" else (lambda s: s)
-    compare(ours, theirs, [x, *states], dtype, lambda m, x, s: m(x, *hidden(s)))
+    compare(ours, theirs, [x, *states], dtype, lambda m, s: m(s[0], *hidden(s[1:])))
     compare(ours, theirs, [x], dtype)
 
 

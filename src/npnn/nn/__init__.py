@@ -27,6 +27,7 @@ from npnn.nn.activation import (
     Tanhshrink,
     Threshold,
 )
+from npnn.nn.attention import MultiheadAttention
 from npnn.nn.containers import ModuleDict, ModuleList, Sequential
 from npnn.nn.conv import Conv2d, MaxPool2d
 from npnn.nn.distance import CosineSimilarity, PairwiseDistance
@@ -51,6 +52,7 @@ from npnn.nn.parameter import Parameter
 from npnn.nn.pooling import AdaptiveAvgPool2d, AvgPool2d
 from npnn.nn.rnn import GRU, LSTM, RNN, RNNBase
 from npnn.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
+from npnn.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
@@ -58,9 +60,10 @@ __all__ = [
     "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "GELU", "GLU", "GRU", "GRUCell",
     "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LSTM",
     "LSTMCell", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss",
-    "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "NLLLoss", "PReLU",
-    "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList", "RNN", "RNNBase", "RNNCell",
-    "RNNCellBase", "ReLU", "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss",
-    "Softmax", "Softmin", "Softplus", "Softsign", "Tanh", "Tanhshrink", "Threshold", "Unflatten",
-    "ZeroPad2d", "functional", "init", "regularization", "utils",
+    "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MultiheadAttention", "NLLLoss",
+    "PReLU", "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList", "RNN", "RNNBase",
+    "RNNCell", "RNNCellBase", "ReLU", "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid",
+    "SmoothL1Loss", "Softmax", "Softmin", "Softplus", "Softsign", "Tanh", "Tanhshrink", "Threshold",
+    "TransformerEncoder", "TransformerEncoderLayer", "Unflatten", "ZeroPad2d", "functional", "init",
+    "regularization", "utils",
 ]
