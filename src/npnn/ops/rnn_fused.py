@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from npnn import backend
 from npnn.autograd.function import Function
-from npnn.ops.activation import sigmoid_array
 
 
 def _order(steps: int, reverse: bool) -> range:
@@ -125,45 +124,65 @@ class LSTMLayer(Function):
 
 
 class GRULayer(Function):
-    """Gates r, z, n: n = tanh(gi_n + r (W_hn h + b_hn)), h_t = n + z (h - n)."""
+    """Gates r, z, n: n = tanh(gi_n + r (W_hn h + b_hn)), h_t = n + z (h - n).
+
+    σ(x) = (1 + tanh(x/2))/2 with the halving folded into the r and z rows once, as in
+    LSTMLayer; the backward computes the gradient-independent factors for all steps at once.
+    """
 
     def forward(self, gi, h0, w_hh, b_hh=None, reverse=False):
         xp = backend.get_array_module(gi)
         steps, batch, rows = gi.shape
         hidden = rows // 3
         self.w_hh, self.reverse = w_hh, reverse
+        scale = xp.full(rows, 0.5, dtype=gi.dtype)
+        scale[2 * hidden:] = 1
+        gi_scaled, w_t = gi * scale, (w_hh * scale[:, None]).T
+        b_scaled = None if b_hh is None else b_hh * scale
         self.outputs = xp.empty((steps, batch, hidden), dtype=gi.dtype)
         self.h_prev = xp.empty_like(self.outputs)
-        self.rz = xp.empty((steps, batch, 2 * hidden), dtype=gi.dtype)
-        self.n = xp.empty_like(self.outputs)
+        self.gates = xp.empty((steps, batch, 3, hidden), dtype=gi.dtype)  # r, z, n
         self.gh_n = xp.empty_like(self.outputs)
-        h, w_t = h0, w_hh.T
+        gh = xp.empty((batch, rows), dtype=gi.dtype)
+        h = h0
         for t in _order(steps, reverse):
             self.h_prev[t] = h
-            gh = h @ w_t
-            if b_hh is not None:
-                gh += b_hh
-            rz = self.rz[t] = sigmoid_array(gi[t, :, :2 * hidden] + gh[:, :2 * hidden])
+            xp.matmul(h, w_t, out=gh)
+            if b_scaled is not None:
+                gh += b_scaled
+            rz = self.gates[t, :, :2].reshape(batch, 2 * hidden)
+            xp.add(gi_scaled[t, :, :2 * hidden], gh[:, :2 * hidden], out=rz)
+            xp.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
             self.gh_n[t] = gh[:, 2 * hidden:]
-            n = self.n[t] = xp.tanh(gi[t, :, 2 * hidden:] + rz[:, :hidden] * gh[:, 2 * hidden:])
+            n = self.gates[t, :, 2]
+            xp.multiply(rz[:, :hidden], gh[:, 2 * hidden:], out=n)
+            n += gi[t, :, 2 * hidden:]
+            xp.tanh(n, out=n)
             h = self.outputs[t] = n + rz[:, hidden:] * (h - n)
         return self.outputs
 
     def backward(self, grad_output):
         xp = backend.get_array_module(grad_output)
         steps, batch, hidden = self.outputs.shape
-        grad_gi = xp.empty((steps, batch, 3 * hidden), dtype=self.outputs.dtype)
+        r, z, n = (self.gates[:, :, k] for k in range(3))
+        grad_n = (1 - z) * (1 - n * n)  # d pre_n / d h_t
+        grad_r = self.gh_n * r * (1 - r)  # d pre_r / d pre_n
+        grad_z = (self.h_prev - n) * z * (1 - z)  # d pre_z / d h_t
+        grad_gi = xp.empty((steps, batch, 3, hidden), dtype=self.outputs.dtype)
         grad_gh = xp.empty_like(grad_gi)
         grad_h = xp.zeros_like(self.outputs[0])
         for t in _order(steps, not self.reverse):
-            r, z, n = self.rz[t, :, :hidden], self.rz[t, :, hidden:], self.n[t]
             grad = grad_output[t] + grad_h
-            da_n = grad * (1 - z) * (1 - n * n)
-            da_r = da_n * self.gh_n[t] * r * (1 - r)
-            da_z = grad * (self.h_prev[t] - n) * z * (1 - z)
-            grad_gi[t, :, :hidden] = grad_gh[t, :, :hidden] = da_r
-            grad_gi[t, :, hidden:2 * hidden] = grad_gh[t, :, hidden:2 * hidden] = da_z
-            grad_gi[t, :, 2 * hidden:] = da_n
-            grad_gh[t, :, 2 * hidden:] = da_n * r
-            grad_h = grad * z + grad_gh[t] @ self.w_hh
+            gi_t, gh_t = grad_gi[t], grad_gh[t]
+            xp.multiply(grad, grad_n[t], out=gi_t[:, 2])
+            xp.multiply(gi_t[:, 2], grad_r[t], out=gi_t[:, 0])
+            xp.multiply(grad, grad_z[t], out=gi_t[:, 1])
+            gh_t[:, :2] = gi_t[:, :2]
+            xp.multiply(gi_t[:, 2], r[t], out=gh_t[:, 2])
+            grad_h = grad * z[t]
+            grad_h += gh_t.reshape(batch, 3 * hidden) @ self.w_hh
+        grad_gi = grad_gi.reshape(steps, batch, 3 * hidden)
+        grad_gh = grad_gh.reshape(steps, batch, 3 * hidden)
         return _hidden_grads(self, grad_gi, grad_gh, grad_h, self.h_prev, self.w_hh.shape)
