@@ -69,6 +69,8 @@ MHA_CASES = {
                                                                        [False, True, False, True]])}),
     "padding and causal": ({}, {"key_padding_mask": np.array([[False] * 4, [False, False, True, True],
                                                               [False] * 3 + [True]]), "attn_mask": CAUSAL}),
+    "all keys masked": ({}, {"key_padding_mask": np.array([[False] * 4, [True] * 4, [False] * 3 + [True]]),
+                             "need_weights": False}),
     "no bias": ({"bias": False}, {}),
     "kdim vdim": ({"kdim": 5, "vdim": 3}, {"cross": True}),
 }

@@ -107,7 +107,9 @@ def multi_head_attention(query: Tensor, key: Tensor, value: Tensor, num_heads: i
                          average_attn_weights: bool) -> tuple[Tensor, Tensor | None]:
     """Batch-first (N, L, E) multi-head attention: project, split into heads, attend, merge,
     project out. `projections` are (weight, bias) of q, k, v; one (weight, bias) when the three
-    share a packed in_proj weight and query, key and value are the same tensor (self-attention)."""
+    share a packed in_proj weight and query, key and value are the same tensor (self-attention).
+    A query whose keys are all masked gets NaN with need_weights (PyTorch's softmax), zeros
+    without (PyTorch's scaled_dot_product_attention)."""
     batch, length, embed = query.shape
     head_dim = embed // num_heads
     if len(projections) == 1:
@@ -122,9 +124,11 @@ def multi_head_attention(query: Tensor, key: Tensor, value: Tensor, num_heads: i
     scores = ops.matmul(q * math.sqrt(1.0 / head_dim), k.transpose(-2, -1))
     if mask is not None:
         scores = scores + mask
-    weights = ops.softmax(scores, -1)
-    if dropout_p > 0:
-        weights = ops.dropout(weights, dropout_p, True)
+    if need_weights:
+        weights = ops.softmax(scores, -1)
+        weights = ops.dropout(weights, dropout_p, True) if dropout_p > 0 else weights
+    else:  # PyTorch then runs scaled_dot_product_attention: a fully masked row gives zeros, not NaN
+        weights = _masked_softmax(scores, None, dropout_p)
     output = ops.matmul(weights, v).permute(0, 2, 1, 3).reshape(batch, length, embed)
     output = ops.linear(output, *out_proj)
     if not need_weights:
