@@ -106,3 +106,13 @@ def test_refusals_name_the_difference() -> None:
     packed = torch.nn.utils.rnn.pack_padded_sequence(torch.randn(4, 2, 3), [4, 2])
     with pytest.raises(NotImplementedError, match="PackedSequence"):
         nn.LSTM(3, 8)(packed)
+
+
+@pytest.mark.parametrize("batch_first,side", [(False, "right"), (True, "left")])
+def test_pad_sequence_matches_torch(batch_first, side) -> None:
+    arrays = [np.random.default_rng(i).standard_normal((n, 3)) for i, n in enumerate((4, 2, 5))]
+    ours = nn.utils.rnn.pad_sequence([npnn.tensor(a) for a in arrays], batch_first, -1.0, side)
+    theirs = torch.nn.utils.rnn.pad_sequence([torch.tensor(a) for a in arrays], batch_first, -1.0, side)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(NotImplementedError, match="pad_sequence"):
+        nn.utils.rnn.pack_padded_sequence(ours, [5, 4, 2], batch_first)

@@ -93,7 +93,9 @@ class RNNBase(Module):
         output and the stacked final states."""
         if isinstance(input, tuple) or type(input).__name__ == "PackedSequence":
             raise NotImplementedError(f"{type(self).__name__}: PackedSequence input is not supported "
-                                      "in npnn; pass the padded (seq, batch, features) tensor")
+                                      "in npnn; pass the padded (seq, batch, features) tensor "
+                                      "(npnn.nn.utils.rnn.pad_sequence) and read each sequence's "
+                                      "last real step from the output")
         if input.ndim not in (2, 3):
             raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got "
                              f"{input.ndim}D tensor instead")
