@@ -1,7 +1,7 @@
 """nn.RNNCell, LSTMCell, GRUCell: one time step, with PyTorch's parameters, init and gate order.
 
-The step arithmetic is npnn.ops.rnn_cell's, composed from primitives (nn.RNN/LSTM/GRU run the
-same recurrence fused over the whole sequence).
+A step is the fused recurrence of nn.RNN/LSTM/GRU (npnn.ops.rnn_cell.run_layer) run for one
+time step: a few graph nodes per call, not one per gate operation.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from npnn import backend, ops
+from npnn import backend
 from npnn._tensor import Tensor
 from npnn.nn import init
 from npnn.nn.module import Module
 from npnn.nn.parameter import Parameter
-from npnn.ops.rnn_cell import gru_step, lstm_step, rnn_step
+from npnn.ops.rnn_cell import run_layer
 
 
 def uniform_hidden_init_(module: Module, hidden_size: int, generator: Any = None) -> None:
@@ -72,6 +72,12 @@ class RNNCellBase(Module):
             hx = None if hx is None else hx.unsqueeze(0)
         return input, hx, batched
 
+    def _step(self, mode: str, input: Tensor, states: list[Tensor]) -> list[Tensor]:
+        """The states after one step of the fused recurrence on (batch, input_size) input."""
+        _, last = run_layer(mode, input.unsqueeze(0), states, self.weight_ih, self.weight_hh,
+                            self.bias_ih, self.bias_hh)
+        return last
+
     def _zeros(self, input: Tensor) -> Tensor:
         xp = backend.get_array_module(input.array)
         return Tensor(xp.zeros((input.shape[0], self.hidden_size), dtype=input.array.dtype))
@@ -90,8 +96,7 @@ class RNNCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         input, hx, batched = self._batched(input, hx)
         h = self._zeros(input) if hx is None else hx
-        gi = ops.linear(input, self.weight_ih, self.bias_ih)
-        out = rnn_step(gi, h, self.weight_hh, self.bias_hh, self.nonlinearity)
+        (out,) = self._step("RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU", input, [h])
         return out if batched else out.squeeze(0)
 
 
@@ -106,8 +111,7 @@ class LSTMCell(RNNCellBase):
             h = c = self._zeros(input)
         else:
             c = hx[1] if batched else hx[1].unsqueeze(0)
-        gi = ops.linear(input, self.weight_ih, self.bias_ih)
-        h, c = lstm_step(gi, h, c, self.weight_hh, self.bias_hh)
+        h, c = self._step("LSTM", input, [h, c])
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -119,6 +123,5 @@ class GRUCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         input, hx, batched = self._batched(input, hx)
         h = self._zeros(input) if hx is None else hx
-        gi = ops.linear(input, self.weight_ih, self.bias_ih)
-        out = gru_step(gi, h, self.weight_hh, self.bias_hh)
+        (out,) = self._step("GRU", input, [h])
         return out if batched else out.squeeze(0)

@@ -3,8 +3,8 @@
 
 The step functions take the input already projected, `gi = x @ W_ih.T + b_ih`: a layer
 projects all time steps with one matmul before its loop. The fused ops (ops/rnn_fused.py)
-run the whole loop in one graph node with a hand-written backpropagation through time; the
-composed steps are what the cells (nn.LSTMCell ...) use and what the fused ops are tested against.
+run the whole loop in one graph node with a hand-written backpropagation through time (the
+layers and the cells use them); the composed steps are the plain reference they are tested against.
 """
 
 from __future__ import annotations
