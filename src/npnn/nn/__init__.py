@@ -27,6 +27,7 @@ from npnn.nn.activation import (
     Tanhshrink,
     Threshold,
 )
+from npnn.nn.attention import MultiheadAttention
 from npnn.nn.containers import ModuleDict, ModuleList, Sequential
 from npnn.nn.conv import Conv2d, MaxPool2d
 from npnn.nn.conv1d import AvgPool1d, Conv1d, MaxPool1d
@@ -52,18 +53,23 @@ from npnn.nn.padding import ConstantPad1d, ConstantPad2d, ZeroPad2d
 from npnn.nn.param_containers import ParameterDict, ParameterList
 from npnn.nn.parameter import Parameter
 from npnn.nn.pooling import AdaptiveAvgPool2d, AvgPool2d
+from npnn.nn.rnn import GRU, LSTM, RNN, RNNBase
+from npnn.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
+from npnn.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 from npnn.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
     "BatchNorm2d", "CELU", "ConstantPad1d", "ConstantPad2d", "Conv1d", "Conv2d", "ConvTranspose2d",
     "CosineSimilarity", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten",
-    "GELU", "GLU", "GroupNorm", "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "Identity",
-    "InstanceNorm2d", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid",
-    "LogSoftmax", "MSELoss", "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList",
-    "NLLLoss", "PReLU", "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList", "ReLU",
-    "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softmin",
-    "Softplus", "Softsign", "Tanh", "Tanhshrink", "Threshold", "Unflatten", "Upsample",
+    "GELU", "GLU", "GRU", "GRUCell", "GroupNorm", "Hardsigmoid", "Hardswish", "Hardtanh",
+    "HuberLoss", "Identity", "InstanceNorm2d", "KLDivLoss", "L1Loss", "LSTM", "LSTMCell",
+    "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MaxPool1d",
+    "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MultiheadAttention", "NLLLoss",
+    "PReLU", "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList", "RNN", "RNNBase",
+    "RNNCell", "RNNCellBase", "ReLU", "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid",
+    "SmoothL1Loss", "Softmax", "Softmin", "Softplus", "Softsign", "Tanh", "Tanhshrink", "Threshold",
+    "TransformerEncoder", "TransformerEncoderLayer", "Unflatten", "Upsample",
     "UpsamplingBilinear2d", "UpsamplingNearest2d", "ZeroPad2d", "functional", "init",
     "regularization", "utils",
 ]

@@ -8,6 +8,7 @@ import numpy as np
 
 from npnn import backend, ops
 from npnn._tensor import Tensor
+from npnn.nn.functional_attention import scaled_dot_product_attention
 from npnn.ops import (
     adaptive_avg_pool2d,
     avg_pool1d,
@@ -69,8 +70,9 @@ __all__ = [
     "instance_norm", "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_",
     "linear", "log_softmax", "logsigmoid", "max_pool1d", "max_pool2d", "mish", "mse_loss",
     "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "prelu", "relu", "relu6",
-    "relu_", "selu", "selu_", "sigmoid", "silu", "smooth_l1_loss", "smoothed_nll_loss", "softmax",
-    "softmin", "softplus", "softsign", "tanh", "tanhshrink", "threshold", "threshold_",
+    "relu_", "scaled_dot_product_attention", "selu", "selu_", "sigmoid", "silu", "smooth_l1_loss",
+    "smoothed_nll_loss", "softmax", "softmin", "softplus", "softsign", "tanh", "tanhshrink",
+    "threshold", "threshold_",
 ]
 
 

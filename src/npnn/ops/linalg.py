@@ -77,16 +77,22 @@ def matmul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
 
 
 class Linear(Function):
+    """A batched input is flattened to one (rows, in_features) product: NumPy runs a 3-D @ 2-D
+    matmul as one small product per leading index, and a transposed view without BLAS at all."""
+
     def forward(self, x, weight, bias=None):
         self.x, self.weight = x, weight
-        out = x @ weight.T
+        out = _rows(x) @ weight.T
         if bias is not None:
             out += bias
-        return out
+        return out.reshape(*x.shape[:-1], weight.shape[0]) if x.ndim > 2 else out
 
     def backward(self, grad_output):
         x, weight = self.x, self.weight
-        grad_x = grad_output @ weight if self.needs_input_grad[0] else None
+        grad_x = None
+        if self.needs_input_grad[0]:
+            grad_x = _rows(grad_output) @ weight
+            grad_x = grad_x.reshape(x.shape) if x.ndim > 2 else grad_x
         grad_weight = grad_bias = None
         out_features = weight.shape[0]
         flat_grad = grad_output.reshape(-1, out_features)
@@ -97,6 +103,10 @@ class Linear(Function):
         if self.needs_input_grad[2]:
             grad_bias = flat_grad.sum(axis=0)
         return grad_x, grad_weight, grad_bias
+
+
+def _rows(array: Any) -> Any:
+    return array.reshape(-1, array.shape[-1]) if array.ndim > 2 else array
 
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
