@@ -116,3 +116,23 @@ def test_pad_sequence_matches_torch(batch_first, side) -> None:
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     with pytest.raises(NotImplementedError, match="pad_sequence"):
         nn.utils.rnn.pack_padded_sequence(ours, [5, 4, 2], batch_first)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: (nn.LSTM(3, 4), (2, 1, 3), lambda h: (h, h)),
+    lambda: (nn.GRU(3, 4), (2, 1, 3), lambda h: h),
+    lambda: (nn.RNN(3, 4), (2, 1, 3), lambda h: h),
+])
+def test_a_state_of_another_dtype_than_the_input_is_refused(make):
+    """As torch: a float64 h0 (np.zeros) for a float32 model is an error, not a float64 run."""
+    module, shape, state = make()
+    h0 = npnn.tensor(np.zeros((1, 1, 4)))  # float64
+    with pytest.raises(RuntimeError, match="hidden state's dtype"):
+        module(npnn.randn(*shape), state(h0))
+
+
+@pytest.mark.parametrize("cell, state", [
+    (nn.LSTMCell(3, 4), lambda h: (h, h)), (nn.GRUCell(3, 4), lambda h: h), (nn.RNNCell(3, 4), lambda h: h)])
+def test_a_cell_refuses_a_state_of_another_dtype(cell, state):
+    with pytest.raises(RuntimeError, match="hidden state's dtype"):
+        cell(npnn.randn(2, 3), state(npnn.tensor(np.zeros((2, 4)))))

@@ -20,7 +20,7 @@ from npnn import backend, ops
 from npnn._tensor import Tensor
 from npnn.nn.module import Module
 from npnn.nn.parameter import Parameter
-from npnn.nn.rnn_cells import uniform_hidden_init_
+from npnn.nn.rnn_cells import check_state_dtype, uniform_hidden_init_
 from npnn.ops.rnn_cell import run_layer
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -227,6 +227,7 @@ def _checked_state(state: Tensor | None, expected: tuple[int, int, int], batched
     if state is None:
         xp = backend.get_array_module(input.array)
         return Tensor(xp.zeros(expected, dtype=input.array.dtype))
+    check_state_dtype(state, input)
     if batched and state.ndim != 3:
         raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got {state.ndim}-D tensor")
     if not batched:
@@ -237,3 +238,4 @@ def _checked_state(state: Tensor | None, expected: tuple[int, int, int], batched
     if tuple(state.shape) != expected:
         raise RuntimeError(f"Expected hidden size {expected}, got {list(state.shape)}")
     return state
+

@@ -63,6 +63,8 @@ class RNNCellBase(Module):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
         if hx is not None and hx.ndim not in (1, 2):
             raise ValueError(f"{name}: Expected hidden to be 1D or 2D, got {hx.ndim}D instead")
+        if hx is not None:
+            check_state_dtype(hx, input)
         if input.shape[-1] != self.input_size:
             raise RuntimeError(f"{name}: input has inconsistent input_size: got {input.shape[-1]} "
                                f"expected {self.input_size}")
@@ -110,6 +112,7 @@ class LSTMCell(RNNCellBase):
         if hx is None:
             h = c = self._zeros(input)
         else:
+            check_state_dtype(hx[1], input)
             c = hx[1] if batched else hx[1].unsqueeze(0)
         h, c = self._step("LSTM", input, [h, c])
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
@@ -125,3 +128,12 @@ class GRUCell(RNNCellBase):
         h = self._zeros(input) if hx is None else hx
         (out,) = self._step("GRU", input, [h])
         return out if batched else out.squeeze(0)
+
+
+def check_state_dtype(state: Tensor, input: Tensor) -> None:
+    """As PyTorch, a state of another dtype than the input is an error (a float64 h0 made with
+    np.zeros would otherwise run a float32 model's recurrence in float64)."""
+    if state.dtype != input.dtype:
+        raise RuntimeError(f"the hidden state's dtype ({state.dtype}) differs from the input's "
+                           f"({input.dtype}): make it with the input's dtype, e.g. "
+                           f"h0 = npnn.zeros(..., dtype={input.dtype}) or h0.to({input.dtype})")
