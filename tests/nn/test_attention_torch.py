@@ -10,7 +10,7 @@ import npnn
 from npnn import nn
 
 torch = pytest.importorskip("torch", reason="PyTorch CPU not installed: pip install torch==2.13.0")
-import torch_compare  # noqa: E402  (after the torch check)
+import layer_torch_compare as torch_compare  # noqa: E402  (after the torch check)
 
 RNG = np.random.default_rng(0)
 CAUSAL = np.triu(np.ones((4, 4), dtype=bool), 1)  # True above the diagonal: masked in MHA

@@ -11,7 +11,7 @@ import npnn
 from npnn import nn
 
 torch = pytest.importorskip("torch", reason="PyTorch CPU not installed: pip install torch==2.13.0")
-import torch_compare  # noqa: E402  (after the torch check)
+import layer_torch_compare as torch_compare  # noqa: E402  (after the torch check)
 
 
 def pair(name: str, dtype: np.dtype, *args, **kwargs):

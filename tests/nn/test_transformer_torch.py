@@ -11,7 +11,7 @@ import npnn
 from npnn import nn
 
 torch = pytest.importorskip("torch", reason="PyTorch CPU not installed: pip install torch==2.13.0")
-import torch_compare  # noqa: E402  (after the torch check)
+import layer_torch_compare as torch_compare  # noqa: E402  (after the torch check)
 
 CAUSAL = np.triu(np.ones((5, 5), dtype=bool), 1)
 PADDING = np.array([[False] * 5, [False, False, False, True, True], [False] * 4 + [True]])
