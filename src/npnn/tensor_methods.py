@@ -161,6 +161,9 @@ class TensorOpMethods:
     def addmm(self, mat1: Any, mat2: Any, *, beta: float = 1, alpha: float = 1) -> Any:
         return self._ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
+    def addmv(self, mat: Any, vec: Any, *, beta: float = 1, alpha: float = 1) -> Any:
+        return self._ops.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
     def baddbmm(self, batch1: Any, batch2: Any, *, beta: float = 1, alpha: float = 1) -> Any:
         return self._ops.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
 

@@ -193,9 +193,40 @@ def test_misuse_raises_as_torch(call, error) -> None:
         call(npnn)
 
 
+@pytest.mark.parametrize("call", [
+    lambda m: m.outer(m.arange(3), m.tensor([1.0, 0.5])),
+    lambda m: m.outer(m.tensor([1.0, 0.5]), m.tensor([1.0, 2.0, 3.0], dtype=m.float64)),
+    lambda m: m.arange(3).outer(m.tensor([1.0, 0.5])),
+    lambda m: m.ger(m.arange(3), m.tensor([2.0])),
+    lambda m: m.addmv(m.ones(2), m.ones(2, 3), m.arange(3.0), beta=0.5, alpha=2),
+    lambda m: m.ones(2).addmv(m.ones(2, 3), m.arange(3.0)),
+])
+def test_outer_promotes_and_addmv_exported_as_torch(call) -> None:
+    same(call(npnn), call(torch))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.mm(m.ones(2, 2), m.ones(2, 2, dtype=m.float64)),
+    lambda m: m.mm(m.ones(2, 2, dtype=m.int64), m.ones(2, 2)),
+    lambda m: m.bmm(m.ones(1, 2, 2), m.ones(1, 2, 2, dtype=m.float64)),
+    lambda m: m.mv(m.ones(2, 2), m.ones(2, dtype=m.float64)),
+    lambda m: m.dot(m.arange(2), m.ones(2)),
+    lambda m: m.addmm(m.ones(2, 2, dtype=m.float64), m.ones(2, 2), m.ones(2, 2)),
+    lambda m: m.addmv(m.arange(2), m.ones(2, 2), m.ones(2)),
+    lambda m: m.baddbmm(m.ones(1, 2, 2, dtype=m.float64), m.ones(1, 2, 2), m.ones(1, 2, 2)),
+    lambda m: m.cdist(m.ones(2, 2), m.ones(2, 2, dtype=m.float64)),
+    lambda m: m.cdist(m.ones(2, 2, dtype=m.int64), m.ones(2, 2, dtype=m.int64)),
+])
+def test_products_refuse_mixed_dtypes_as_torch(call) -> None:
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError):
+        call(npnn)
+
+
 def test_beta_zero_ignores_nan_input_as_torch() -> None:
     nan = np.full((2, 2), np.nan)
-    ours = npnn.addmm(npnn.tensor(nan), npnn.ones(2, 3), npnn.ones(3, 2), beta=0)
+    ours = npnn.addmm(npnn.tensor(nan).float(), npnn.ones(2, 3), npnn.ones(3, 2), beta=0)
     theirs = torch.addmm(torch.tensor(nan).float(), torch.ones(2, 3), torch.ones(3, 2), beta=0)
     same(ours, theirs)
 
