@@ -246,3 +246,42 @@ def test_set_printoptions_as_torch() -> None:
         npnn.set_printoptions(profile="default")
         torch.set_printoptions(profile="default", sci_mode=None)
     assert repr(npnn.tensor(data)) == repr(torch.tensor(data))
+
+
+def _values_and_grad(m, call, data):
+    """The result's values (and indices) and the input's gradient of their sum, NaN -> 0 in the
+    sum so the gradient is defined."""
+    x = m.tensor(data, dtype=m.float32, requires_grad=True)
+    out = call(m, x)
+    values, indices = (out, None) if isinstance(out, (npnn.Tensor, torch.Tensor)) else out
+    (values * (values == values)).sum().backward()  # NaN entries get weight 0
+    extra = [] if indices is None else [indices.tolist()]
+    return [values.detach().numpy().tolist(), *extra], x.grad.numpy()
+
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("call, data", [
+    (lambda m, x: x.median(1), [[1, NAN, 3], [1, 2, 3]]),
+    (lambda m, x: m.median(x, 0), [3, NAN, 1, NAN, 2, NAN]),
+    (lambda m, x: m.median(x), [1, NAN, 3]),
+    (lambda m, x: m.median(x), [1, 2, 2, 2, 3]),  # the gradient split over the tied elements
+    (lambda m, x: m.median(x * 1), [[2, 2], [1, 5]]),
+    (lambda m, x: m.cummax(x, 0), [1, NAN, 3, NAN, 0]),
+    (lambda m, x: m.cummin(x, 0), [NAN, NAN, 1]),
+    (lambda m, x: x.cummax(1), [[1, NAN, 3, 0], [0, 2, 2, 1]]),
+])
+def test_median_and_running_extremes_with_nan_and_ties_as_torch(call, data) -> None:
+    ours, our_grad = _values_and_grad(npnn, call, data)
+    theirs, their_grad = _values_and_grad(torch, call, data)
+    np.testing.assert_equal(ours, theirs)
+    np.testing.assert_allclose(our_grad, their_grad, rtol=1e-6)
+
+
+def test_median_without_dim_splits_the_gradient_over_ties_and_nans() -> None:
+    x = npnn.tensor([1.0, NAN, NAN, 3.0], requires_grad=True)
+    npnn.median(x).backward()
+    t = torch.tensor([1.0, NAN, NAN, 3.0], requires_grad=True)
+    torch.median(t).backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())
