@@ -12,7 +12,7 @@ from npnn.autograd.function import Function
 from npnn.ops.elementwise import cast
 from npnn.ops.reduction import ValuesIndices, _expand_like, _normalize_dim, mean, std, sum, var
 from npnn.ops.selection import where
-from npnn.ops.shape import _wrap_dim, gather, getitem, reshape
+from npnn.ops.shape import _wrap_dim, gather, reshape
 from npnn.ops.sorting import sort
 
 
