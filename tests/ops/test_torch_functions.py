@@ -285,3 +285,21 @@ def test_median_without_dim_splits_the_gradient_over_ties_and_nans() -> None:
     t = torch.tensor([1.0, NAN, NAN, 3.0], requires_grad=True)
     torch.median(t).backward()
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"correction": 0}, {"unbiased": False}, {"keepdim": True}])
+@pytest.mark.parametrize("call", [
+    lambda m, x, kw: m.std(x, 1, **kw) + x.mean(1, keepdim=kw.get("keepdim", False)),
+    lambda m, x, kw: sum(m.std_mean(x, 1, **kw)),
+    lambda m, x, kw: m.var(x, 1, **kw),
+    lambda m, x, kw: x[:1].std(**{k: v for k, v in kw.items() if k != "keepdim"}),  # all equal
+])
+def test_std_gradient_is_zero_on_a_constant_slice_as_torch(call, kwargs) -> None:
+    data = [[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]]
+    grads = []
+    for m in (npnn, torch):
+        x = m.tensor(data, requires_grad=True)
+        call(m, x, kwargs).sum().backward()
+        grads.append(x.grad.numpy())
+    assert not np.isnan(grads[0]).any()
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
