@@ -105,8 +105,12 @@ class Function:
         return False
 
     def release(self) -> None:
-        """Drop inputs and saved arrays so the graph can be freed."""
+        """Drop inputs and saved arrays so the graph can be freed; a tensor's hooks and its
+        retain_grad stay, as PyTorch's (`retains_grad` is still True after backward)."""
+        kept = {key: self.__dict__[key] for key in ("tensor_hooks", "retained", "backward")
+                if key in self.__dict__}
         self.__dict__.clear()
+        self.__dict__.update(kept)
         self.inputs = None
 
     @property
