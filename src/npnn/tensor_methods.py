@@ -36,8 +36,9 @@ class TensorOpMethods:
     def reshape_as(self, other: Any) -> Any:
         return self._ops.reshape(self, *other.shape)
 
-    def broadcast_to(self, size: Any) -> Any:
-        return self._ops.broadcast_to(self, size)
+    def broadcast_to(self, *size: Any) -> Any:
+        """As PyTorch's method: a size (tuple) or separate ints."""
+        return self._ops.broadcast_to(self, size[0] if len(size) == 1 else size)
 
     def movedim(self, source: Any, destination: Any) -> Any:
         return self._ops.movedim(self, source, destination)

@@ -4,6 +4,8 @@ the errors of common misuse, each against torch where it is installed."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -303,3 +305,41 @@ def test_std_gradient_is_zero_on_a_constant_slice_as_torch(call, kwargs) -> None
         grads.append(x.grad.numpy())
     assert not np.isnan(grads[0]).any()
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+
+
+def test_small_semantics_as_torch() -> None:
+    """sign(nan) is 0; finfo's facts are Python floats; int // 0 and % 0 raise; the method
+    broadcast_to takes separate ints."""
+    for m in (npnn, torch):
+        same_sign = m.sign(m.tensor([NAN, -2.0, 0.0, 3.0]))
+        assert same_sign.tolist() == [0.0, -1.0, 0.0, 1.0]
+        info = m.finfo(m.float16)
+        assert json.loads(json.dumps([info.eps, info.max, info.min, info.tiny, info.resolution]))
+        for call in (lambda m: m.tensor([3, 4]) // m.tensor([1, 0]),
+                     lambda m: m.remainder(m.tensor([3]), 0),
+                     lambda m: m.floor_divide(m.tensor([3]), m.tensor(0))):
+            with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+                call(m)
+        assert tuple(m.ones(3, 4).broadcast_to(2, 3, 4).shape) == (2, 3, 4)
+    ours, theirs = npnn.finfo(npnn.float16), torch.finfo(torch.float16)
+    assert (ours.eps, ours.max, ours.min, ours.tiny, ours.resolution, ours.bits, ours.dtype) == \
+        (theirs.eps, theirs.max, theirs.min, theirs.tiny, theirs.resolution, theirs.bits, theirs.dtype)
+    assert repr(npnn.finfo(npnn.float32)) == repr(torch.finfo(torch.float32))
+
+
+def test_multinomial_without_replacement_takes_zero_weights_last_as_torch() -> None:
+    ours = npnn.multinomial(npnn.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 2.0]]), 3)
+    theirs = torch.multinomial(torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 2.0]]), 3)
+    assert ours[:, 0].tolist() == theirs[:, 0].tolist() == [0, 2]  # the only non-zero weight first
+    assert [sorted(row) for row in ours.tolist()] == [sorted(row) for row in theirs.tolist()]
+
+
+def test_addmm_beta_zero_gives_input_a_zero_gradient_as_torch() -> None:
+    grads = []
+    for m in (npnn, torch):
+        bias = m.tensor([NAN, 1.0], requires_grad=True)
+        mat = m.ones(2, 2, requires_grad=True)
+        out = m.addmm(bias, mat, mat, beta=0)
+        out.sum().backward()
+        grads.append((out.tolist(), bias.grad.tolist(), mat.grad.tolist()))
+    assert grads[0] == grads[1]

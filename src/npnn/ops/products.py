@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from npnn import backend
 from npnn._tensor import Tensor, to_tensor
+from npnn.autograd.function import Function
 from npnn.ops.elementwise import add, mul, sub
 from npnn.ops.linalg import matmul
 from npnn.ops.reduction import norm
@@ -75,6 +77,19 @@ def outer(input: Any, vec2: Any) -> Tensor:
     return mul(unsqueeze(a, 1), b)
 
 
+class IgnoreInput(Function):
+    """`product` as it is, with `input` in the graph at gradient 0: beta = 0 ignores input's
+    values (NaN included) but, as PyTorch, input still gets a zero gradient, not None."""
+
+    def forward(self, product, input):
+        self.input_shape = input.shape
+        return product.copy()
+
+    def backward(self, grad_output):
+        xp = backend.get_array_module(grad_output)
+        return grad_output, xp.zeros(self.input_shape, grad_output.dtype)
+
+
 def _scaled_sum(op: str, input: Any, product: Tensor, beta: float, alpha: float) -> Tensor:
     """beta * input + alpha * product; beta = 0 ignores input (NaN included), as PyTorch."""
     input = to_tensor(input)
@@ -83,7 +98,7 @@ def _scaled_sum(op: str, input: Any, product: Tensor, beta: float, alpha: float)
     if alpha != 1:
         product = mul(product, alpha)
     if beta == 0:
-        return product
+        return IgnoreInput.apply(product, input) if input.requires_grad else product
     return add(product, input if beta == 1 else mul(input, beta))
 
 
