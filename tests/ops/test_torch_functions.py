@@ -202,6 +202,8 @@ def test_misuse_raises_as_torch(call, error) -> None:
     lambda m: m.ger(m.arange(3), m.tensor([2.0])),
     lambda m: m.addmv(m.ones(2), m.ones(2, 3), m.arange(3.0), beta=0.5, alpha=2),
     lambda m: m.ones(2).addmv(m.ones(2, 3), m.arange(3.0)),
+    lambda m: m.einsum("i,j->ij", m.arange(3), m.tensor([1.0, 0.5])),  # no contraction: promotes
+    lambda m: m.einsum("ij,ij->ij", m.ones(2, 2), m.ones(2, 2, dtype=m.float64)),
 ])
 def test_outer_promotes_and_addmv_exported_as_torch(call) -> None:
     same(call(npnn), call(torch))
@@ -218,6 +220,8 @@ def test_outer_promotes_and_addmv_exported_as_torch(call) -> None:
     lambda m: m.baddbmm(m.ones(1, 2, 2, dtype=m.float64), m.ones(1, 2, 2), m.ones(1, 2, 2)),
     lambda m: m.cdist(m.ones(2, 2), m.ones(2, 2, dtype=m.float64)),
     lambda m: m.cdist(m.ones(2, 2, dtype=m.int64), m.ones(2, 2, dtype=m.int64)),
+    lambda m: m.einsum("ij,jk->ik", m.ones(2, 2), m.ones(2, 2, dtype=m.float64)),
+    lambda m: m.einsum("bij,bij->b", m.ones(1, 2, 2, dtype=m.int64), m.ones(1, 2, 2)),
 ])
 def test_products_refuse_mixed_dtypes_as_torch(call) -> None:
     with pytest.raises(RuntimeError):
