@@ -169,3 +169,16 @@ def test_a_diagonal_is_a_writeable_view_and_diag_a_copy_as_torch() -> None:
         else:
             np.testing.assert_array_equal(ours[0], x.numpy())
             np.testing.assert_array_equal(ours[1], batch.numpy())
+
+
+@pytest.mark.parametrize("lib", [npnn, torch], ids=["npnn", "torch"])
+def test_a_diagonal_shares_the_version_counter_and_a_saved_base_is_refused(lib: Any) -> None:
+    x = lib.zeros(3, 3)
+    diagonal = x.diagonal(1)
+    diagonal.add_(1)
+    assert x._version == diagonal._version == 1
+    y = lib.ones(3, 3, requires_grad=True) * 2
+    squares = y.pow(2)  # saves y
+    y.diagonal().mul_(3)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        squares.sum().backward()
