@@ -4,9 +4,10 @@ Every update bumps the tensor's version counter (shared with its views). With gr
 update of a tensor that is part of a graph, or by a value that needs grad, is recorded: the
 op runs out of place, its result is written into the tensor's own array, and the tensor takes
 the op's node as its `grad_fn`, so later uses differentiate through it while earlier uses
-keep the node they were recorded with. A node whose saved array was changed this way refuses
-backward (the engine compares versions), as PyTorch does. A leaf that requires grad is only
-updated under `no_grad()`, as in PyTorch.
+keep the node they were recorded with. A change of a view (x[i], x.t(), x.diagonal(), views
+of views) reaches each base in the graph through a ViewAssign node, as PyTorch's. A node whose
+saved array was changed this way refuses backward (the engine compares versions), as PyTorch
+does. A leaf that requires grad is only updated under `no_grad()`, as in PyTorch.
 """
 
 from __future__ import annotations
