@@ -61,6 +61,7 @@ from npnn.ops import (
     abs,
     add,
     addmm,
+    addmv,
     amax,
     amin,
     argmax,
@@ -190,14 +191,15 @@ float = float32
 bool = bool_
 moveaxis = movedim
 swapdims = swapaxes
+ger = outer
 
 __all__ = [
-    "abs", "accelerator", "add", "addmm", "all", "allclose", "amax", "amin", "any", "arange",
+    "abs", "accelerator", "add", "addmm", "addmv", "all", "allclose", "amax", "amin", "any", "arange",
     "argmax", "argmin", "argsort", "as_tensor", "asarray", "atleast_1d", "atleast_2d", "atleast_3d",
     "backends", "baddbmm", "bernoulli", "bmm", "bool", "bool_", "broadcast_tensors", "broadcast_to",
     "cat", "cdist", "chunk", "clamp", "clip", "concatenate", "count_nonzero", "cuda", "cummax",
     "cummin", "cumprod", "cumsum", "device", "diag", "diagonal", "diff", "div", "dot", "double",
-    "einsum", "empty", "empty_like", "enable_grad", "equal", "erf", "erfc", "exp", "eye", "finfo",
+    "einsum", "empty", "empty_like", "enable_grad", "equal", "erf", "erfc", "exp", "eye", "finfo", "ger",
     "fix", "flatten", "flip", "float", "float16", "float32", "float64", "floor_divide", "fmod",
     "frac", "from_numpy", "full", "full_like", "gather", "Generator", "get_default_dtype",
     "get_num_threads", "get_rng_state", "iinfo", "index_select", "inference_mode", "int32", "int64",

@@ -90,10 +90,28 @@ def _promote_types(dtypes: list[np.dtype]) -> np.dtype | None:
     return np.result_type(*[d for d in dtypes if _CATEGORY[d.kind] == top])
 
 
-def finfo(dtype: Any = None) -> np.finfo:
-    """Facts of a float dtype (eps, max, min, tiny, resolution), default dtype by default;
-    NumPy's `finfo`, which has PyTorch's field names."""
-    return np.finfo(backend.get_default_dtype() if dtype is None else np.dtype(dtype))
+class finfo:
+    """Facts of a float dtype (bits, eps, max, min, tiny, smallest_normal, resolution), the
+    default dtype by default; as PyTorch's, the values are Python floats (json.dumps takes
+    them) and `dtype` is the dtype's name."""
+
+    def __init__(self, dtype: Any = None) -> None:
+        info = np.finfo(backend.get_default_dtype() if dtype is None else np.dtype(dtype))
+        self.bits, self.dtype = int(info.bits), str(info.dtype)
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -int(info.precision)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    def __hash__(self) -> int:
+        return hash(self.dtype)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, "
+                f"dtype={self.dtype})")
 
 
 def iinfo(dtype: Any) -> np.iinfo:

@@ -36,8 +36,9 @@ class TensorOpMethods:
     def reshape_as(self, other: Any) -> Any:
         return self._ops.reshape(self, *other.shape)
 
-    def broadcast_to(self, size: Any) -> Any:
-        return self._ops.broadcast_to(self, size)
+    def broadcast_to(self, *size: Any) -> Any:
+        """As PyTorch's method: a size (tuple) or separate ints."""
+        return self._ops.broadcast_to(self, size[0] if len(size) == 1 else size)
 
     def movedim(self, source: Any, destination: Any) -> Any:
         return self._ops.movedim(self, source, destination)
@@ -160,6 +161,9 @@ class TensorOpMethods:
 
     def addmm(self, mat1: Any, mat2: Any, *, beta: float = 1, alpha: float = 1) -> Any:
         return self._ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat: Any, vec: Any, *, beta: float = 1, alpha: float = 1) -> Any:
+        return self._ops.addmv(self, mat, vec, beta=beta, alpha=alpha)
 
     def baddbmm(self, batch1: Any, batch2: Any, *, beta: float = 1, alpha: float = 1) -> Any:
         return self._ops.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)

@@ -131,3 +131,21 @@ def test_the_sweep_without_hooks_keeps_the_plain_backward() -> None:
     assert "backward" not in vars(y.grad_fn)
     y.register_hook(lambda g: g)
     assert "backward" in vars(y.grad_fn)
+
+
+def test_retain_grad_survives_backward_and_accumulates_into_a_new_tensor() -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch CPU not installed: pip install torch==2.13.0")
+    results = []
+    for m in (npnn, torch):
+        a = m.ones(2, requires_grad=True)
+        b = a * 3
+        b.retain_grad()
+        (b * 3).sum().backward()  # frees the graph
+        freed = b.retains_grad
+        c = a * 3
+        c.retain_grad()
+        (c * 3).sum().backward(retain_graph=True)
+        first = c.grad
+        (c * 3).sum().backward()
+        results.append((freed, b.grad.tolist(), first.tolist(), c.grad.tolist(), first is c.grad))
+    assert results[0] == results[1]

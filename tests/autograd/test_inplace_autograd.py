@@ -53,6 +53,20 @@ CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
                                          lambda z: z * w),
     "chain_of_methods": lambda w, v: _then(w * 1, lambda z: z.add_(v, alpha=2).sub_(1).div_(v),
                                            lambda z: z**2),
+    # views of views: the change reaches every base in the graph, as PyTorch's
+    "movedim_row_mul_": lambda w, v: _then(w * 1, lambda z: z.movedim(0, 1)[0].mul_(10), lambda z: z * w),
+    "swapaxes_row_add_": lambda w, v: _then(w * 1, lambda z: z.swapaxes(0, 1)[1:].add_(v[:2, None]),
+                                            lambda z: z * z),
+    "transpose_mul_": lambda w, v: _then(w * 1, lambda z: z.t().mul_(v[:2]), lambda z: z * w),
+    "permute_row_mul_": lambda w, v: _then(w * 1, lambda z: z.permute(1, 0)[2].mul_(v[1]), lambda z: z * w),
+    "narrow_t_mul_": lambda w, v: _then(w * 1, lambda z: z.narrow(1, 1, 2).t()[0].mul_(10),
+                                        lambda z: z * w),
+    "row_of_a_slice": lambda w, v: _then(w * 1, lambda z: z[:, 1:][1].mul_(v[:2]), lambda z: z * w),
+    "reshape_view_mul_": lambda w, v: _then(w * 1, lambda z: z.reshape(6)[1:4].mul_(v), lambda z: z * z),
+    "diagonal_add_": lambda w, v: _then(w * 1, lambda z: z.diagonal().add_(v[:2] * 2), lambda z: z * w),
+    "diagonal_offset_mul_": lambda w, v: _then(w * 1, lambda z: z.diagonal(1).mul_(v[0]), lambda z: z * z),
+    "one_view_changed_twice": lambda w, v: _then(
+        w * 1, lambda z: (lambda row: (row.mul_(v[:2]), row.add_(1)))(z.t()[1]), lambda z: z * w),
     "plain_tensor_becomes_part_of_the_graph": lambda w, v: _then(
         v.detach() * 0, lambda z: z.__iadd__(v * 2), lambda z: z * v),
 }
@@ -135,7 +149,36 @@ def test_a_leaf_or_a_view_of_a_leaf_that_requires_grad_is_refused(lib: Any) -> N
     assert leaf.tolist() == [2.0, 2.0, 2.0]
 
 
-def test_other_views_of_a_graph_tensor_are_refused_with_the_difference_named() -> None:
-    z = npnn.ones(2, 3, requires_grad=True) * 1
-    with pytest.raises(RuntimeError, match="only for indexing views"):
-        z.t().mul_(2)
+@pytest.mark.parametrize("lib", [npnn, torch], ids=["npnn", "torch"])
+def test_an_expanded_view_of_a_graph_tensor_is_refused(lib: Any) -> None:
+    z = lib.ones(1, 3, requires_grad=True) * 1
+    with pytest.raises(RuntimeError):
+        z.expand(2, 3).mul_(2)
+
+
+def test_a_diagonal_is_a_writeable_view_and_diag_a_copy_as_torch() -> None:
+    for lib in (npnn, torch):
+        x = lib.zeros(3, 4)
+        x.diagonal().add_(1)
+        x.diagonal(-1).add_(2)
+        lib.diag(x).add_(100)  # a copy in both libraries
+        batch = lib.zeros(2, 3, 3)
+        batch.diagonal(0, -2, -1).fill_(5)
+        if lib is npnn:
+            ours = (x.numpy().copy(), batch.numpy().copy())
+        else:
+            np.testing.assert_array_equal(ours[0], x.numpy())
+            np.testing.assert_array_equal(ours[1], batch.numpy())
+
+
+@pytest.mark.parametrize("lib", [npnn, torch], ids=["npnn", "torch"])
+def test_a_diagonal_shares_the_version_counter_and_a_saved_base_is_refused(lib: Any) -> None:
+    x = lib.zeros(3, 3)
+    diagonal = x.diagonal(1)
+    diagonal.add_(1)
+    assert x._version == diagonal._version == 1
+    y = lib.ones(3, 3, requires_grad=True) * 2
+    squares = y.pow(2)  # saves y
+    y.diagonal().mul_(3)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        squares.sum().backward()

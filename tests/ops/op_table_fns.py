@@ -100,6 +100,9 @@ case("mv_dot", lambda a, v, w: a.mv(v).dot(w), Arg((2, 3)), Arg((3,)), Arg((2,))
 case("outer", lambda a, b: npnn.outer(a, b), Arg((3,)), Arg((4,)), ref=lambda a, b: torch.outer(a, b))
 case("addmm", lambda c, a, b: npnn.addmm(c, a, b, beta=0.5, alpha=2.0), Arg((4,)), Arg((2, 3)), Arg((3, 4)),
      ref=lambda c, a, b: torch.addmm(c, a, b, beta=0.5, alpha=2.0))
+case("addmv", lambda c, a, v: npnn.addmv(c, a, v, beta=0.5, alpha=2.0), Arg((2,)), Arg((2, 3)), Arg((3,)),
+     ref=lambda c, a, v: torch.addmv(c, a, v, beta=0.5, alpha=2.0))
+case("addmv_method", lambda c, a, v: c.addmv(a, v), Arg((2,)), Arg((2, 3)), Arg((3,)), ref=SAME)
 case("addmm_method", lambda c, a, b: c.addmm(a, b), Arg((2, 4)), Arg((2, 3)), Arg((3, 4)), ref=SAME)
 case("baddbmm", lambda c, a, b: npnn.baddbmm(c, a, b, alpha=0.5), Arg((1, 3, 1)), Arg((2, 3, 4)),
      Arg((2, 4, 2)), ref=lambda c, a, b: torch.baddbmm(c, a, b, alpha=0.5))

@@ -4,6 +4,8 @@ the errors of common misuse, each against torch where it is installed."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -193,9 +195,44 @@ def test_misuse_raises_as_torch(call, error) -> None:
         call(npnn)
 
 
+@pytest.mark.parametrize("call", [
+    lambda m: m.outer(m.arange(3), m.tensor([1.0, 0.5])),
+    lambda m: m.outer(m.tensor([1.0, 0.5]), m.tensor([1.0, 2.0, 3.0], dtype=m.float64)),
+    lambda m: m.arange(3).outer(m.tensor([1.0, 0.5])),
+    lambda m: m.ger(m.arange(3), m.tensor([2.0])),
+    lambda m: m.addmv(m.ones(2), m.ones(2, 3), m.arange(3.0), beta=0.5, alpha=2),
+    lambda m: m.ones(2).addmv(m.ones(2, 3), m.arange(3.0)),
+    lambda m: m.einsum("i,j->ij", m.arange(3), m.tensor([1.0, 0.5])),  # no contraction: promotes
+    lambda m: m.einsum("ij,ij->ij", m.ones(2, 2), m.ones(2, 2, dtype=m.float64)),
+])
+def test_outer_promotes_and_addmv_exported_as_torch(call) -> None:
+    same(call(npnn), call(torch))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.mm(m.ones(2, 2), m.ones(2, 2, dtype=m.float64)),
+    lambda m: m.mm(m.ones(2, 2, dtype=m.int64), m.ones(2, 2)),
+    lambda m: m.bmm(m.ones(1, 2, 2), m.ones(1, 2, 2, dtype=m.float64)),
+    lambda m: m.mv(m.ones(2, 2), m.ones(2, dtype=m.float64)),
+    lambda m: m.dot(m.arange(2), m.ones(2)),
+    lambda m: m.addmm(m.ones(2, 2, dtype=m.float64), m.ones(2, 2), m.ones(2, 2)),
+    lambda m: m.addmv(m.arange(2), m.ones(2, 2), m.ones(2)),
+    lambda m: m.baddbmm(m.ones(1, 2, 2, dtype=m.float64), m.ones(1, 2, 2), m.ones(1, 2, 2)),
+    lambda m: m.cdist(m.ones(2, 2), m.ones(2, 2, dtype=m.float64)),
+    lambda m: m.cdist(m.ones(2, 2, dtype=m.int64), m.ones(2, 2, dtype=m.int64)),
+    lambda m: m.einsum("ij,jk->ik", m.ones(2, 2), m.ones(2, 2, dtype=m.float64)),
+    lambda m: m.einsum("bij,bij->b", m.ones(1, 2, 2, dtype=m.int64), m.ones(1, 2, 2)),
+])
+def test_products_refuse_mixed_dtypes_as_torch(call) -> None:
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError):
+        call(npnn)
+
+
 def test_beta_zero_ignores_nan_input_as_torch() -> None:
     nan = np.full((2, 2), np.nan)
-    ours = npnn.addmm(npnn.tensor(nan), npnn.ones(2, 3), npnn.ones(3, 2), beta=0)
+    ours = npnn.addmm(npnn.tensor(nan).float(), npnn.ones(2, 3), npnn.ones(3, 2), beta=0)
     theirs = torch.addmm(torch.tensor(nan).float(), torch.ones(2, 3), torch.ones(3, 2), beta=0)
     same(ours, theirs)
 
@@ -215,3 +252,98 @@ def test_set_printoptions_as_torch() -> None:
         npnn.set_printoptions(profile="default")
         torch.set_printoptions(profile="default", sci_mode=None)
     assert repr(npnn.tensor(data)) == repr(torch.tensor(data))
+
+
+def _values_and_grad(m, call, data):
+    """The result's values (and indices) and the input's gradient of their sum, NaN -> 0 in the
+    sum so the gradient is defined."""
+    x = m.tensor(data, dtype=m.float32, requires_grad=True)
+    out = call(m, x)
+    values, indices = (out, None) if isinstance(out, (npnn.Tensor, torch.Tensor)) else out
+    (values * (values == values)).sum().backward()  # NaN entries get weight 0
+    extra = [] if indices is None else [indices.tolist()]
+    return [values.detach().numpy().tolist(), *extra], x.grad.numpy()
+
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("call, data", [
+    (lambda m, x: x.median(1), [[1, NAN, 3], [1, 2, 3]]),
+    (lambda m, x: m.median(x, 0), [3, NAN, 1, NAN, 2, NAN]),
+    (lambda m, x: m.median(x), [1, NAN, 3]),
+    (lambda m, x: m.median(x), [1, 2, 2, 2, 3]),  # the gradient split over the tied elements
+    (lambda m, x: m.median(x * 1), [[2, 2], [1, 5]]),
+    (lambda m, x: m.cummax(x, 0), [1, NAN, 3, NAN, 0]),
+    (lambda m, x: m.cummin(x, 0), [NAN, NAN, 1]),
+    (lambda m, x: x.cummax(1), [[1, NAN, 3, 0], [0, 2, 2, 1]]),
+])
+def test_median_and_running_extremes_with_nan_and_ties_as_torch(call, data) -> None:
+    ours, our_grad = _values_and_grad(npnn, call, data)
+    theirs, their_grad = _values_and_grad(torch, call, data)
+    np.testing.assert_equal(ours, theirs)
+    np.testing.assert_allclose(our_grad, their_grad, rtol=1e-6)
+
+
+def test_median_without_dim_splits_the_gradient_over_ties_and_nans() -> None:
+    x = npnn.tensor([1.0, NAN, NAN, 3.0], requires_grad=True)
+    npnn.median(x).backward()
+    t = torch.tensor([1.0, NAN, NAN, 3.0], requires_grad=True)
+    torch.median(t).backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"correction": 0}, {"unbiased": False}, {"keepdim": True}])
+@pytest.mark.parametrize("call", [
+    lambda m, x, kw: m.std(x, 1, **kw) + x.mean(1, keepdim=kw.get("keepdim", False)),
+    lambda m, x, kw: sum(m.std_mean(x, 1, **kw)),
+    lambda m, x, kw: m.var(x, 1, **kw),
+    lambda m, x, kw: x[:1].std(**{k: v for k, v in kw.items() if k != "keepdim"}),  # all equal
+])
+def test_std_gradient_is_zero_on_a_constant_slice_as_torch(call, kwargs) -> None:
+    data = [[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]]
+    grads = []
+    for m in (npnn, torch):
+        x = m.tensor(data, requires_grad=True)
+        call(m, x, kwargs).sum().backward()
+        grads.append(x.grad.numpy())
+    assert not np.isnan(grads[0]).any()
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+
+
+def test_small_semantics_as_torch() -> None:
+    """sign(nan) is 0; finfo's facts are Python floats; int // 0 and % 0 raise; the method
+    broadcast_to takes separate ints."""
+    for m in (npnn, torch):
+        same_sign = m.sign(m.tensor([NAN, -2.0, 0.0, 3.0]))
+        assert same_sign.tolist() == [0.0, -1.0, 0.0, 1.0]
+        info = m.finfo(m.float16)
+        assert json.loads(json.dumps([info.eps, info.max, info.min, info.tiny, info.resolution]))
+        for call in (lambda m: m.tensor([3, 4]) // m.tensor([1, 0]),
+                     lambda m: m.remainder(m.tensor([3]), 0),
+                     lambda m: m.floor_divide(m.tensor([3]), m.tensor(0))):
+            with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+                call(m)
+        assert tuple(m.ones(3, 4).broadcast_to(2, 3, 4).shape) == (2, 3, 4)
+    ours, theirs = npnn.finfo(npnn.float16), torch.finfo(torch.float16)
+    assert (ours.eps, ours.max, ours.min, ours.tiny, ours.resolution, ours.bits, ours.dtype) == \
+        (theirs.eps, theirs.max, theirs.min, theirs.tiny, theirs.resolution, theirs.bits, theirs.dtype)
+    assert repr(npnn.finfo(npnn.float32)) == repr(torch.finfo(torch.float32))
+
+
+def test_multinomial_without_replacement_takes_zero_weights_last_as_torch() -> None:
+    ours = npnn.multinomial(npnn.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 2.0]]), 3)
+    theirs = torch.multinomial(torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 2.0]]), 3)
+    assert ours[:, 0].tolist() == theirs[:, 0].tolist() == [0, 2]  # the only non-zero weight first
+    assert [sorted(row) for row in ours.tolist()] == [sorted(row) for row in theirs.tolist()]
+
+
+def test_addmm_beta_zero_gives_input_a_zero_gradient_as_torch() -> None:
+    grads = []
+    for m in (npnn, torch):
+        bias = m.tensor([NAN, 1.0], requires_grad=True)
+        mat = m.ones(2, 2, requires_grad=True)
+        out = m.addmm(bias, mat, mat, beta=0)
+        out.sum().backward()
+        grads.append((out.tolist(), bias.grad.tolist(), mat.grad.tolist()))
+    assert grads[0] == grads[1]

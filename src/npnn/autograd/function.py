@@ -105,8 +105,12 @@ class Function:
         return False
 
     def release(self) -> None:
-        """Drop inputs and saved arrays so the graph can be freed."""
+        """Drop inputs and saved arrays so the graph can be freed; a tensor's hooks and its
+        retain_grad stay, as PyTorch's (`retains_grad` is still True after backward)."""
+        kept = {key: self.__dict__[key] for key in ("tensor_hooks", "retained", "backward")
+                if key in self.__dict__}
         self.__dict__.clear()
+        self.__dict__.update(kept)
         self.inputs = None
 
     @property
@@ -166,6 +170,8 @@ def set_tensor_class(tensor_class: type, to_tensor: Callable[[Any, Sequence[Any]
 def _share_version_with_source(view: Tensor, sources: Sequence[Tensor]) -> None:
     """A view output shares the version counter of the input it views, as PyTorch's views."""
     base = view.array.base
+    if not hasattr(base, "dtype"):  # as_strided's wrapper (diagonal's view): the array under it
+        base = base.base if base.base.base is None else base.base.base
     for source in sources:
         array = source.array
         if base is array or (base is not None and base is getattr(array, "base", None)):

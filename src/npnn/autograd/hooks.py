@@ -117,11 +117,12 @@ def run_hooks(hooks: dict[int, Hook], grad: Any) -> Any:
 
 
 def keep(tensor: Tensor, grad: Any) -> None:
-    """Add `grad` into a retained non-leaf's `.grad` (a copy: the sweep still uses `grad`)."""
+    """Add `grad` into a retained non-leaf's `.grad` (a copy: the sweep still uses `grad`); the
+    sum is a new tensor, so a `.grad` read after an earlier backward keeps its value, as PyTorch."""
     if tensor._grad is None:
         tensor._grad = detached_tensor(grad.copy())
     else:
-        tensor._grad.array = tensor._grad.array + grad
+        tensor._grad = detached_tensor(tensor._grad.array + grad)
 
 
 def holding(held: dict[int, tuple[Any, Any]], on_leaf: OnLeaf) -> OnLeaf:

@@ -108,6 +108,12 @@ def var(g: Graph, call: Call, names: list[str]) -> str:
     return g.node("Div", [total, g.constant(value, "count")], "var", g.batch_axis[total])
 
 
+def std(g: Graph, call: Call, names: list[str]) -> str:
+    """sqrt(var): npnn's Std is one node (for its gradient), ONNX's two."""
+    variance = var(g, call, names)
+    return g.node("Sqrt", [variance], "std", g.batch_axis[variance])
+
+
 def reshape(g: Graph, call: Call, names: list[str]) -> str:
     """Reshape to the traced shape, with the batch axis copied from the input (0) where it stays first."""
     source, target = call.inputs[0].shape, list(call.output.shape)
@@ -226,7 +232,7 @@ CONVERTERS: dict[str, Converter] = {
     "Neg": unary("Neg"), "Exp": unary("Exp"), "Log": unary("Log"), "Sqrt": unary("Sqrt"), "Abs": unary("Abs"),
     "Clone": unary("Identity"), "Log1p": log1p, "Cast": cast, "Clamp": clamp,
     "Sum": reduce("ReduceSum"), "Mean": reduce("ReduceMean"), "AMax": reduce("ReduceMax"),
-    "AMin": reduce("ReduceMin"), "Var": var,
+    "AMin": reduce("ReduceMin"), "Var": var, "Std": std,
     "Reshape": reshape, "Permute": permute, "Expand": expand, "Cat": cat, "Where": where,
     "GetItem": getitem, "Stack": stack, "Pad": pad, "Assign": assign,
 }

@@ -90,19 +90,25 @@ def _running_extreme(input: Tensor, dim: int, op: str, accumulate: str) -> Value
     shape = [1] * a.ndim
     shape[dim] = -1
     positions = xp.arange(a.shape[dim]).reshape(shape)
-    # the last position holding the running extreme: later holders have larger indices
-    indices = xp.maximum.accumulate(xp.where(a == running, positions, 0), axis=dim).astype(np.int64)
+    # the last position holding the running extreme: later holders have larger indices; as
+    # PyTorch, NaN propagates and each NaN becomes the holder
+    holds = a == running
+    if a.dtype.kind == "f":
+        holds |= xp.isnan(a)
+    indices = xp.maximum.accumulate(xp.where(holds, positions, 0), axis=dim).astype(np.int64)
     index = Tensor(indices)
     return ValuesIndices(gather(input, dim, index), index)
 
 
 def cummax(input: Any, dim: int) -> ValuesIndices:
-    """(values, indices): the running maximum along `dim` and where it was reached."""
+    """(values, indices): the running maximum along `dim` and where it was reached (the last
+    holder on ties; NaN propagates, as PyTorch)."""
     return _running_extreme(input, dim, "cummax", "maximum")
 
 
 def cummin(input: Any, dim: int) -> ValuesIndices:
-    """(values, indices): the running minimum along `dim` and where it was reached."""
+    """(values, indices): the running minimum along `dim` and where it was reached (the last
+    holder on ties; NaN propagates, as PyTorch)."""
     return _running_extreme(input, dim, "cummin", "minimum")
 
 

@@ -100,4 +100,10 @@ def einsum(equation: str, *operands: Any) -> Tensor:
             if sizes.setdefault(c, n) != n:
                 raise RuntimeError(f"einsum(): subscript {c} is repeated for operand but the sizes "
                                    f"don't match, {sizes[c]} != {n}")
+    contracted = {c for c in "".join(terms) if c not in output and sum(c in t for t in terms) > 1}
+    if contracted and len({t.dtype for t in tensors}) > 1:  # PyTorch contracts with bmm
+        raise RuntimeError(f"einsum(): operands of different dtypes "
+                           f"({', '.join(str(t.dtype) for t in tensors)}) cannot be contracted over "
+                           f"{''.join(sorted(contracted))}; convert them to one dtype (products "
+                           f"without a contraction promote, as PyTorch's)")
     return Einsum.apply(*tensors, terms=tuple(terms), output=output)

@@ -227,11 +227,14 @@ def abs(input: Any) -> Tensor:
 
 
 def _no_grad_binary(name: str, compute: Any, input: Any, other: Any) -> Tensor:
-    """An elementwise op without a derivative: refuses inputs that need grad rather than drop it."""
+    """An elementwise op without a derivative: refuses inputs that need grad rather than drop it.
+    Integer division by zero raises, as PyTorch (NumPy would warn and give 0)."""
     a, b = to_tensor(input, like=(input, other)), to_tensor(other, like=(input, other))
     if is_grad_enabled() and (a.requires_grad or b.requires_grad):
         raise RuntimeError(f"{name} is not differentiable in npnn; apply it to .detach()ed tensors")
     a_data, b_data = promote([a.array, b.array])
+    if b_data.dtype.kind in "iu" and bool((b_data == 0).any()):
+        raise RuntimeError("ZeroDivisionError")
     return Tensor._from_op(compute(backend.get_array_module(a_data), a_data, b_data), None)
 
 

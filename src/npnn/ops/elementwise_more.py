@@ -29,11 +29,15 @@ class _Flat(Function):
 
 class Sign(_Flat):
     def forward(self, a):
-        return backend.get_array_module(a).sign(a) if a.dtype != np.bool_ else a.copy()
+        xp = backend.get_array_module(a)
+        if a.dtype == np.bool_:
+            return a.copy()
+        out = xp.sign(a)
+        return xp.nan_to_num(out, nan=0.0, copy=False) if a.dtype.kind == "f" else out
 
 
 def sign(input: Any) -> Tensor:
-    """-1, 0 or 1 by the sign of each element (gradient 0)."""
+    """-1, 0 or 1 by the sign of each element, 0 for NaN as PyTorch (gradient 0)."""
     return Sign.apply(input)
 
 

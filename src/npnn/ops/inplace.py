@@ -4,9 +4,10 @@ Every update bumps the tensor's version counter (shared with its views). With gr
 update of a tensor that is part of a graph, or by a value that needs grad, is recorded: the
 op runs out of place, its result is written into the tensor's own array, and the tensor takes
 the op's node as its `grad_fn`, so later uses differentiate through it while earlier uses
-keep the node they were recorded with. A node whose saved array was changed this way refuses
-backward (the engine compares versions), as PyTorch does. A leaf that requires grad is only
-updated under `no_grad()`, as in PyTorch.
+keep the node they were recorded with. A change of a view (x[i], x.t(), x.diagonal(), views
+of views) reaches each base in the graph through a ViewAssign node, as PyTorch's. A node whose
+saved array was changed this way refuses backward (the engine compares versions), as PyTorch
+does. A leaf that requires grad is only updated under `no_grad()`, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -48,6 +49,23 @@ class Assign(Function):
         return grad_old, grad_output[self.index]  # the engine sums it back to source's shape
 
 
+class ViewAssign(Function):
+    """`out = base` with its view (transpose, x[i], diagonal, ...) replaced by `source`: how an
+    in-place change of a view reaches the base in the graph. `view` makes the same view of any
+    array of the base's shape (the view node's `view` method)."""
+
+    def forward(self, base, source, view=None):
+        self.view = view
+        out = base.copy()
+        view(out)[...] = source
+        return out
+
+    def backward(self, grad_output):
+        grad_base = grad_output.copy()
+        self.view(grad_base)[...] = 0
+        return grad_base, self.view(grad_output).copy()
+
+
 def update_(tensor: Tensor, kind: str, value: Any = None, index: Any = Ellipsis) -> Tensor:
     """Change `tensor` in place: `kind` is add/sub/mul/div (by `value`) or assign (`value`
     written at `index`). Returns `tensor`, the same object."""
@@ -58,11 +76,14 @@ def update_(tensor: Tensor, kind: str, value: Any = None, index: Any = Ellipsis)
             "it inside `with npnn.no_grad():` (as optimizers do), or write `x = x + y` for a new tensor"
         )
     if grad_on and (tensor.grad_fn is not None or (isinstance(value, Tensor) and value._requires_grad)):
-        viewed = _viewed_base(tensor)
+        chain = _view_chain(tensor)
         _adopt(tensor, _recorded(tensor, kind, value, index))
-        if viewed is not None:  # x[i].add_(v) changed x too: x takes a node that says so
-            base, view_index = viewed
-            _adopt(base, Assign.apply(base, tensor, index=view_index))
+        if chain:  # the view remembers its base for later in-place changes
+            tensor.grad_fn.view_base = chain[0]
+        changed = tensor
+        for base, view in chain:  # x.t()[i].add_(v) changed x.t() and x too: each takes a node
+            _adopt(base, ViewAssign.apply(base, changed, view=view))
+            changed = base
     else:
         _write(tensor, kind, value, index)
         tensor._bump_version()
@@ -96,25 +117,36 @@ def _recorded(tensor: Tensor, kind: str, value: Any, index: Any) -> Tensor:
     return result
 
 
-def _viewed_base(tensor: Tensor) -> tuple[Tensor, Any] | None:
-    """(base, index) when `tensor` is `base[index]`, a basic-indexing view in a graph; refuse
-    in-place changes of other views in a graph, which npnn cannot carry back to their base."""
-    node = tensor.grad_fn
-    if node is None or node.inputs is None or getattr(tensor.array, "base", None) is None:
-        return None
-    base = node.inputs[0]
-    if not _shares(tensor.array, base.array):
-        return None
-    if base._requires_grad and base.grad_fn is None:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
-                           "operation: change it under `with npnn.no_grad():`, or change a clone")
-    if isinstance(node, GetItem) and not is_advanced(node.index):
-        return base, node.index
-    raise RuntimeError(
-        f"in-place change of a {node.name} view of a tensor that is part of a graph: npnn "
-        f"carries such changes back to the base only for indexing views (x[i].add_(v), x[i] = v), "
-        f"where PyTorch also does it for reshape/transpose/expand views; change the base or a clone"
-    )
+def _view_chain(tensor: Tensor) -> list[tuple[Tensor, Any]]:
+    """[(base, view), ...]: `tensor` is view(base), that base a view of the next, up to a
+    tensor that is no view; each view is a function that makes the same view of another array.
+    Refuses in-place changes of views npnn cannot carry back (expand, and views of leaves)."""
+    chain: list[tuple[Tensor, Any]] = []
+    current = tensor
+    while True:
+        node = current.grad_fn
+        if node is None or node.inputs is None or getattr(current.array, "base", None) is None:
+            return chain
+        step = getattr(node, "view_base", None)  # a view already changed in place
+        if step is None:
+            base = node.inputs[0]
+            view = getattr(node, "view", None)
+            step = (base, view)
+        base, view = step
+        if base is current or not _shares(current.array, base.array):
+            return chain
+        if base._requires_grad and base.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                               "in-place operation: change it under `with npnn.no_grad():`, or "
+                               "change a clone")
+        if view is None or (isinstance(node, GetItem) and is_advanced(node.index)):
+            raise RuntimeError(
+                f"in-place change of a {node.name} view of a tensor that is part of a graph: npnn "
+                f"carries such changes back to the base only for indexing, transpose/permute, "
+                f"reshape and diagonal views; change the base or a clone"
+            )
+        chain.append((base, view))
+        current = base
 
 
 def _adopt(tensor: Tensor, result: Tensor) -> None:

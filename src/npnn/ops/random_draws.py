@@ -57,7 +57,8 @@ def bernoulli(input: Any, p: float | None = None, *, generator: random.Generator
 def multinomial(input: Any, num_samples: int, replacement: bool = False, *,
                 generator: random.Generator | None = None) -> Tensor:
     """`num_samples` category indices per row of non-negative weights (1-D or 2-D), int64.
-    Without replacement each category is drawn at most once, so it needs as many non-zero weights."""
+    Without replacement each category is drawn at most once; once the non-zero weights are used
+    up, zero-weight categories follow (in index order here, in an unspecified order in PyTorch)."""
     input = to_tensor(input)
     if input.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
@@ -81,10 +82,7 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *,
         samples = np.minimum(samples, categories - 1)
     else:
         # exponential races: category k finishes at E_k / w_k; the first num_samples to finish
-        # are a draw without replacement in proportion to the weights
-        if ((weights > 0).sum(axis=1) < num_samples).any():
-            raise RuntimeError("invalid multinomial distribution (with replacement=False, not enough "
-                               "non-negative category to sample)")
+        # are a draw without replacement in proportion to the weights (zero weights: inf, last)
         with np.errstate(divide="ignore"):
             finish = rng.standard_exponential(weights.shape) / weights
         samples = np.argsort(finish, axis=1, kind="stable")[:, :num_samples]

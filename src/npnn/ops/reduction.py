@@ -11,7 +11,6 @@ from npnn import backend
 from npnn._tensor import Dim, Tensor, to_tensor
 from npnn.autograd.function import Function
 from npnn.ops.elementwise import abs as abs_
-from npnn.ops.elementwise import sqrt
 from npnn.ops.selection import maximum, minimum
 
 
@@ -119,10 +118,33 @@ def var(input: Any, dim: Dim = None, keepdim: bool = False, *, correction: int =
     return Var.apply(input, dim=dim, keepdim=keepdim, correction=correction)
 
 
+class Std(Var):
+    def forward(self, a, dim=None, keepdim=False, correction=1):
+        xp = backend.get_array_module(a)
+        self.std = xp.sqrt(super().forward(a, dim, True, correction))
+        self.keepdim = keepdim
+        if keepdim:
+            return self.std
+        return self.std.reshape(()) if dim is None else self.std.squeeze(axis=dim)
+
+    def backward(self, grad_output):
+        xp = backend.get_array_module(grad_output)
+        grad = _expand_like(grad_output, self.shape, self.dim, self.keepdim)
+        if not self.divisor:
+            return grad * np.nan * self.centered
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = grad / (self.std * self.divisor)
+        # a constant slice (std 0) gets gradient 0, not 0/0 (as PyTorch)
+        return xp.where(self.std == 0, xp.zeros((), scale.dtype), scale) * self.centered
+
+
 def std(input: Any, dim: Dim = None, keepdim: bool = False, *, correction: int = 1,
         unbiased: bool | None = None, **numpy_style: Any) -> Tensor:
-    """Standard deviation: sqrt(var)."""
-    return sqrt(var(input, dim, keepdim, correction=correction, unbiased=unbiased, **numpy_style))
+    """Standard deviation, sqrt(var); where it is 0 the gradient is 0 (as PyTorch), not NaN."""
+    dim, keepdim = _normalize_dim(dim, keepdim, numpy_style)
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    return Std.apply(input, dim=dim, keepdim=keepdim, correction=correction)
 
 
 class Norm2(Function):

@@ -12,7 +12,7 @@ from npnn.autograd.function import Function
 from npnn.ops.elementwise import cast
 from npnn.ops.reduction import ValuesIndices, _expand_like, _normalize_dim, mean, std, sum, var
 from npnn.ops.selection import where
-from npnn.ops.shape import _wrap_dim, gather, getitem, reshape
+from npnn.ops.shape import _wrap_dim, gather, reshape
 from npnn.ops.sorting import sort
 
 
@@ -89,23 +89,48 @@ def nansum(input: Any, dim: Dim = None, keepdim: bool = False, *, dtype: Any = N
     return sum(input, dim, keepdim)
 
 
+class MedianAll(Function):
+    def forward(self, a):
+        xp = backend.get_array_module(a)
+        flat = a.reshape(-1)
+        nan = xp.isnan(flat) if a.dtype.kind == "f" else xp.zeros(flat.shape, bool)
+        if nan.any():  # NaN propagates, as PyTorch
+            out = xp.asarray(xp.nan, a.dtype)
+            self.mask = nan
+        else:
+            out = xp.sort(flat)[(flat.shape[0] - 1) // 2]
+            self.mask = flat == out
+        self.shape = a.shape
+        return xp.asarray(out, a.dtype)
+
+    def backward(self, grad_output):
+        # PyTorch splits the gradient evenly over the elements equal to the median (all NaNs)
+        share = self.mask / self.mask.sum()
+        return (grad_output * share.astype(grad_output.dtype)).reshape(self.shape)
+
+
 def median(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:
-    """The lower median of all elements (a 0-d tensor), or (values, indices) along `dim`."""
+    """The lower median of all elements (a 0-d tensor), or (values, indices) along `dim`.
+    NaN propagates as PyTorch: a NaN in the input (or along `dim`) gives NaN and the index of
+    the first NaN; with no `dim` the gradient is split evenly over the tied elements."""
     input = to_tensor(input)
     if dim is None:
-        flat = reshape(input, -1)
-        if flat.shape[0] == 0:
+        if input.numel() == 0:
             return Tensor(np.asarray(np.nan, dtype=input.dtype))
-        ordered = sort(flat).values
-        return getitem(ordered, (flat.shape[0] - 1) // 2)
+        return MedianAll.apply(input)
     dim = _wrap_dim(dim, input.ndim, "median")
     if input.ndim == 0:
         return ValuesIndices(input, Tensor(np.zeros((), dtype=np.int64)))
     length = input.shape[dim]
     if length == 0:
         raise IndexError(f"median(): Expected reduction dim {dim} to have non-zero size.")
+    xp = backend.get_array_module(input.array)
     order = sort(input, dim).indices.array
     pick = order.take([(length - 1) // 2], axis=dim)
+    if input.dtype.kind == "f":
+        nan = xp.isnan(input.array)
+        first_nan = xp.expand_dims(nan.argmax(axis=dim), dim)
+        pick = xp.where(nan.any(axis=dim, keepdims=True), first_nan, pick)
     index = Tensor(pick)
     values = gather(input, dim, index)
     if not keepdim:

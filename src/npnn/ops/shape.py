@@ -34,11 +34,15 @@ def _wrap_dim(dim: int, ndim: int, op: str) -> int:
 
 class Reshape(Function):
     def forward(self, a, shape=()):
-        self.shape = a.shape
+        self.shape, self.out_shape = a.shape, shape
         return a.reshape(shape)
 
     def backward(self, grad_output):
         return grad_output.reshape(self.shape)
+
+    def view(self, array):
+        """The same reshape of another array of the input's shape (for in-place changes)."""
+        return array.reshape(self.out_shape)
 
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
@@ -69,11 +73,15 @@ def _resolve_shape(new_shape: tuple[int, ...], old_shape: tuple[int, ...]) -> tu
 
 class Permute(Function):
     def forward(self, a, dims=()):
-        self.inverse = tuple(np.argsort(dims))
+        self.dims, self.inverse = dims, tuple(np.argsort(dims))
         return a.transpose(dims)
 
     def backward(self, grad_output):
         return grad_output.transpose(self.inverse)
+
+    def view(self, array):
+        """The same permutation of another array (for in-place changes of the view)."""
+        return array.transpose(self.dims)
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
@@ -170,6 +178,11 @@ class GetItem(Function):
         else:
             grad[self.index] = grad_output
         return grad
+
+    def view(self, array):
+        """The same basic-index view of another array (for in-place changes of the view)."""
+        parts = self.index if isinstance(self.index, tuple) else (self.index,)
+        return array[(*parts, Ellipsis)] if not any(p is Ellipsis for p in parts) else array[self.index]
 
 
 def getitem(input: Tensor, index: Any) -> Tensor:

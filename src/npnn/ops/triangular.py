@@ -1,7 +1,8 @@
 """Triangles and diagonals of matrices: tril, triu, diag, diagonal.
 
 tril/triu keep the part of the last two dims on one side of a diagonal; diagonal reads a
-diagonal out (a copy, where PyTorch's is a view) and diag builds or reads one of a matrix.
+diagonal out (a writeable view, as PyTorch's: x.diagonal().add_(1) changes x) and diag builds
+or reads one of a matrix.
 """
 
 from __future__ import annotations
@@ -54,12 +55,20 @@ def _diagonal_index(shape: tuple[int, ...], offset: int, xp: Any) -> tuple[Any, 
 
 
 class Diagonal(Function):
-    def forward(self, a, offset=0, dim1=0, dim2=1):
+    def forward(self, a, offset=0, dim1=0, dim2=1, copy=False):
         xp = backend.get_array_module(a)
         self.shape, self.offset, self.dims = a.shape, offset, (dim1, dim2)
-        moved = xp.moveaxis(a, (dim1, dim2), (-2, -1))
-        self.rows, self.cols = _diagonal_index(moved.shape[-2:], offset, xp)
-        return moved[..., self.rows, self.cols]
+        self.rows, self.cols = _diagonal_index((a.shape[dim1], a.shape[dim2]), offset, xp)
+        return self.view(a).copy() if copy else self.view(a)
+
+    def view(self, array):
+        """The diagonal as a writeable view of `array` (NumPy's own diagonal is read-only):
+        one stride that steps a row and a column at once."""
+        xp = backend.get_array_module(array)
+        moved = xp.moveaxis(array, self.dims, (-2, -1))
+        start = moved[..., max(-self.offset, 0):, max(self.offset, 0):]
+        strides = (*start.strides[:-2], start.strides[-2] + start.strides[-1])
+        return xp.lib.stride_tricks.as_strided(start, (*start.shape[:-2], len(self.rows)), strides)
 
     def backward(self, grad_output):
         xp = backend.get_array_module(grad_output)
@@ -99,8 +108,8 @@ def diag(input: Any, diagonal: int = 0) -> Tensor:
     input = to_tensor(input)
     if input.ndim == 1:
         return DiagEmbed.apply(input, offset=int(diagonal))
-    if input.ndim == 2:
-        return Diagonal.apply(input, offset=int(diagonal), dim1=0, dim2=1)
+    if input.ndim == 2:  # a copy, as PyTorch's diag (diagonal is the view)
+        return Diagonal.apply(input, offset=int(diagonal), dim1=0, dim2=1, copy=True)
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 
