@@ -26,7 +26,8 @@ def topological_order(*roots: Function) -> list[Function]:
             continue
         visited.add(node)
         stack.append((node, True))
-        saved_inputs(node, "backward")
+        if node.inputs is None:
+            saved_inputs(node, "backward")  # raises: freed by an earlier backward
         for parent in node.parents:
             if parent is not None and parent not in visited:
                 stack.append((parent, False))

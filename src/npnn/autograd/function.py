@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from npnn._tensor import Tensor
 
 
+# what release() keeps of a node: its tensor hooks, retain_grad and the hooks' wrapper
+_KEPT_ON_RELEASE = frozenset(("tensor_hooks", "retained", "backward"))
+
+
 class Function:
     """Base class of differentiable primitives.
 
@@ -107,10 +111,13 @@ class Function:
     def release(self) -> None:
         """Drop inputs and saved arrays so the graph can be freed; a tensor's hooks and its
         retain_grad stay, as PyTorch's (`retains_grad` is still True after backward)."""
-        kept = {key: self.__dict__[key] for key in ("tensor_hooks", "retained", "backward")
-                if key in self.__dict__}
-        self.__dict__.clear()
-        self.__dict__.update(kept)
+        state = self.__dict__
+        if _KEPT_ON_RELEASE.isdisjoint(state):  # the usual node: no hooks, nothing retained
+            state.clear()
+        else:
+            kept = {key: state[key] for key in _KEPT_ON_RELEASE if key in state}
+            state.clear()
+            state.update(kept)
         self.inputs = None
 
     @property

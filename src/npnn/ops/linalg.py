@@ -82,7 +82,7 @@ class Linear(Function):
 
     def forward(self, x, weight, bias=None):
         self.x, self.weight = x, weight
-        out = _rows(x) @ weight.T
+        out = (x if x.ndim <= 2 else _rows(x)) @ weight.T
         if bias is not None:
             out += bias
         return out.reshape(*x.shape[:-1], weight.shape[0]) if x.ndim > 2 else out
@@ -91,7 +91,7 @@ class Linear(Function):
         x, weight = self.x, self.weight
         grad_x = None
         if self.needs_input_grad[0]:
-            grad_x = _rows(grad_output) @ weight
+            grad_x = (grad_output if grad_output.ndim <= 2 else _rows(grad_output)) @ weight
             grad_x = grad_x.reshape(x.shape) if x.ndim > 2 else grad_x
         grad_weight = grad_bias = None
         out_features = weight.shape[0]
@@ -106,7 +106,9 @@ class Linear(Function):
 
 
 def _rows(array: Any) -> Any:
-    return array.reshape(-1, array.shape[-1]) if array.ndim > 2 else array
+    """A batched (..., features) array as one 2-D product's rows: NumPy would otherwise make
+    one small product per leading index."""
+    return array.reshape(-1, array.shape[-1])
 
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
