@@ -1,11 +1,12 @@
 """Resizing (N, C, H, W) images, as torch.nn.functional.interpolate's 'nearest' and 'bilinear'
 (and (N, C, L) sequences by 'nearest' and 'linear', as images of height 1).
 
-Both modes resize each axis on its own, so a resize is `rows @ x @ cols.T` with one small
-interpolation matrix per axis (average pooling's SeparablePool), and its gradient
-`rows.T @ grad @ cols`. The matrices follow PyTorch's CPU kernels: its source-index rules, and
-their arithmetic in float32 for 'nearest' and in the input's float type for 'bilinear', so that
-the same pixels are picked at non-integer scale factors.
+Both modes resize each axis on its own by gathering source pixels: 'nearest' one index per
+output position, 'bilinear' the two neighbours and the second one's share. The gradient
+scatter-adds back to the picked positions. Memory is that of the output, and an inf or NaN
+reaches only the outputs that read it, as in PyTorch. The source positions follow PyTorch's
+CPU kernels (its index rules and their arithmetic in the input's float type), so the same
+pixels are picked at non-integer scale factors.
 """
 
 from __future__ import annotations
@@ -16,44 +17,104 @@ from typing import Any
 
 import numpy as np
 
+from npnn import backend
 from npnn._tensor import Tensor, to_tensor
-from npnn.ops.pooling import SeparablePool
+from npnn.autograd.function import Function
 
 MODES = ("nearest", "linear", "bilinear")
+# torch's names of the integer dtypes its resize kernels refuse
+_TORCH_NAMES = {"int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
 
 
-class Interpolate(SeparablePool):
-    """SeparablePool that keeps its mode and scale factors, so that the ONNX export can write a
-    Resize node for it (npnn.onnx.layers)."""
+def _scatter_axis(grad: Any, index: Any, size: int, axis: int) -> Any:
+    """The sum of grad's slices along `axis` at each position of `index` (sorted), as a
+    length-`size` axis; positions no output read get zero."""
+    xp = backend.get_array_module(grad)
+    shape = list(grad.shape)
+    shape[axis] = size
+    out = xp.zeros(shape, dtype=grad.dtype)
+    where = [slice(None)] * grad.ndim
+    if xp is np:
+        starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
+        where[axis] = index[starts]
+        out[tuple(where)] = np.add.reduceat(grad, starts, axis=axis)
+    else:
+        where[axis] = xp.asarray(index)
+        xp.add.at(out, tuple(where), grad)
+    return out
+
+
+def _shape_along(weight: Any, axis: int, ndim: int) -> Any:
+    shape = [1] * ndim
+    shape[axis] = len(weight)
+    return weight.reshape(shape)
+
+
+class Interpolate(Function):
+    """Resize of the last two dims by per-axis picks: rows/cols are (index,) for 'nearest' or
+    (first, second, weight) for 'bilinear' (out = first · (1 - weight) + second · weight).
+    Keeps its mode and scale factors for the ONNX export (npnn.onnx.layers)."""
 
     def forward(self, x, rows=None, cols=None, mode="nearest", align_corners=False, scales=(None, None)):
-        return super().forward(x, rows, cols)
+        self.sizes = x.shape[-2:]
+        device = backend.device_of(x)
+        self.picks = [tuple(backend.to_device(p.astype(x.dtype) if p.dtype.kind == "f" else p, device)
+                            for p in pick) for pick in (rows, cols)]
+        # the width first, then the height: PyTorch's order of the bilinear sums
+        return self._resize(self._resize(x, -1), -2)
+
+    def _resize(self, x: Any, axis: int) -> Any:
+        xp = backend.get_array_module(x)
+        pick = self.picks[axis + 2]
+        if len(pick) == 1:
+            return xp.take(x, pick[0], axis=axis)
+        first, second, weight = pick
+        weight = _shape_along(weight, axis, x.ndim)
+        with np.errstate(invalid="ignore"):  # inf · 0 is NaN, as in PyTorch
+            return xp.take(x, first, axis=axis) * (1 - weight) + xp.take(x, second, axis=axis) * weight
+
+    def backward(self, grad_output):
+        grad = grad_output
+        for axis in (-2, -1):
+            pick, size = self.picks[axis + 2], self.sizes[axis]
+            if len(pick) == 1:
+                grad = _scatter_axis(grad, pick[0], size, axis)
+            else:
+                first, second, weight = pick
+                weight = _shape_along(weight, axis, grad.ndim)
+                with np.errstate(invalid="ignore"):
+                    grad = _scatter_axis(grad * (1 - weight), first, size, axis) + \
+                        _scatter_axis(grad * weight, second, size, axis)
+        return grad
 
 
-def _nearest_matrix(size: int, out: int, scale_factor: float | None) -> Any:
-    """(out, size): output o copies input min(floor(o · scale), size - 1), scale = 1/scale_factor
-    or size/out, in float32 (PyTorch's nearest_idx, sizes kept or doubled exactly)."""
+def _float_type(dtype: Any) -> np.dtype:
+    """PyTorch's arithmetic type for the source positions: the input's float type, else float32."""
+    return np.dtype(dtype) if np.dtype(dtype).kind == "f" else np.dtype(np.float32)
+
+
+def _nearest_pick(size: int, out: int, scale_factor: float | None, dtype: Any) -> tuple[Any]:
+    """Output o copies input min(floor(o · scale), size - 1), scale = 1/scale_factor or
+    size/out. PyTorch (CPU, measured) multiplies in float32, except for float64 input resized to
+    more than 128 positions, where it multiplies in float64 and rounds the product to float32."""
     if out == size:
-        index = np.arange(out)
-    elif out == 2 * size:
-        index = np.arange(out) >> 1
-    else:
-        scale = np.float32(1.0 / scale_factor) if scale_factor else np.float32(size) / np.float32(out)
-        index = np.minimum(np.floor(np.arange(out, dtype=np.float32) * scale).astype(np.int64), size - 1)
-    matrix = np.zeros((out, size))
-    matrix[np.arange(out), index] = 1.0
-    return matrix
+        return (np.arange(out),)
+    if out == 2 * size:
+        return (np.arange(out) >> 1,)
+    ftype = np.float64 if np.dtype(dtype) == np.float64 and out > 128 else np.float32
+    scale = ftype(1.0 / scale_factor) if scale_factor else ftype(size) / ftype(out)
+    products = (np.arange(out).astype(ftype) * scale).astype(np.float32)
+    return (np.minimum(np.floor(products).astype(np.int64), size - 1),)
 
 
-def _bilinear_matrix(size: int, out: int, scale_factor: float | None, align_corners: bool, dtype: Any) -> Any:
-    """(out, size): output o mixes the two inputs around its source position (PyTorch's
+def _linear_pick(size: int, out: int, scale_factor: float | None, align_corners: bool,
+                 dtype: Any) -> tuple[Any, ...]:
+    """Output o mixes the two inputs around its source position (PyTorch's
     area_pixel_compute_source_index: o · (size-1)/(out-1) with align_corners, else
     max((o + 0.5) · scale - 0.5, 0)), by the distances to them."""
-    dtype = np.dtype(dtype) if np.dtype(dtype).kind == "f" else np.dtype(np.float32)
-    matrix = np.zeros((out, size), dtype=dtype)
+    dtype = _float_type(dtype)
     if out == size:
-        matrix[np.arange(out), np.arange(out)] = 1
-        return matrix
+        return (np.arange(out),)
     positions = np.arange(out).astype(dtype)
     if align_corners:
         scale = dtype.type(size - 1) / dtype.type(out - 1) if out > 1 else dtype.type(0)
@@ -64,9 +125,24 @@ def _bilinear_matrix(size: int, out: int, scale_factor: float | None, align_corn
     first = np.minimum(np.floor(source).astype(np.int64), size - 1)
     weight = np.clip(source - first.astype(dtype), 0, 1).astype(dtype)  # the second input's share
     second = first + (first < size - 1)
-    np.add.at(matrix, (np.arange(out), first), dtype.type(1) - weight)
-    np.add.at(matrix, (np.arange(out), second), weight)
-    return matrix
+    return first, second, weight
+
+
+def _check_dtype(dtype: Any, mode: str, ndim: int) -> None:
+    """PyTorch resizes float and (by 'nearest') uint8 input; npnn refuses uint8 'bilinear',
+    whose fixed-point rounding in PyTorch it does not copy."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "fc" or (dtype == np.uint8 and mode == "nearest"):
+        return
+    if dtype == np.uint8 and mode == "bilinear" and ndim == 4:
+        raise NotImplementedError("interpolate: npnn has no uint8 'bilinear' (PyTorch rounds it in fixed "
+                                  "point); convert to float first, e.g. x.float()")
+    kernel = {"nearest": "upsample_nearest2d_channels_last", "bilinear": "upsample_bilinear2d_channels_last",
+              "linear": "compute_indices_weights_linear"}[mode]
+    if mode != "nearest" and ndim == 3:
+        kernel = "compute_indices_weights_linear"
+    name = "Byte" if dtype == np.uint8 else _TORCH_NAMES.get(dtype.name, dtype.name)
+    raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
 
 
 def _pair(value: Any, name: str) -> tuple[Any, Any]:
@@ -101,6 +177,7 @@ def interpolate(input: Any, size: int | Sequence[int] | None = None,
     if mode not in MODES:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not implemented in npnn; "
                                   f"use one of {MODES}")
+    _check_dtype(x.dtype, mode, x.ndim)
     if align_corners is not None and mode == "nearest":
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
@@ -132,9 +209,9 @@ def interpolate(input: Any, size: int | Sequence[int] | None = None,
                            f"(H: {in_size[0]}, "
                            f"W: {in_size[1]}) output (H: {out[0]}, W: {out[1]})")
     if mode == "nearest":
-        rows, cols = (_nearest_matrix(in_size[a], out[a], scales[a]) for a in (0, 1))
+        rows, cols = (_nearest_pick(in_size[a], out[a], scales[a], x.dtype) for a in (0, 1))
     else:
-        rows, cols = (_bilinear_matrix(in_size[a], out[a], scales[a], bool(align_corners), x.dtype)
+        rows, cols = (_linear_pick(in_size[a], out[a], scales[a], bool(align_corners), x.dtype)
                       for a in (0, 1))
     return Interpolate.apply(x, rows=rows, cols=cols, mode=mode, align_corners=bool(align_corners),
                              scales=scales)
