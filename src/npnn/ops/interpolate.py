@@ -22,26 +22,58 @@ from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
 
 MODES = ("nearest", "linear", "bilinear")
+_DENSE = 1 << 16  # the most entries of a per-axis weight matrix that bilinear multiplies by
 # torch's names of the integer dtypes its resize kernels refuse
 _TORCH_NAMES = {"int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
 
 
+def _take(x: Any, index: Any, axis: int) -> Any:
+    where = [slice(None)] * x.ndim
+    where[axis] = index
+    return x[tuple(where)]
+
+
 def _scatter_axis(grad: Any, index: Any, size: int, axis: int) -> Any:
-    """The sum of grad's slices along `axis` at each position of `index` (sorted), as a
-    length-`size` axis; positions no output read get zero."""
+    """The sum of grad's slices along `axis` at each position of `index` (non-decreasing), as a
+    length-`size` axis; positions no output read get zero. Input i is read by the run of outputs
+    starting at starts[i], so the sum is a few gathers (strided views for whole factors), one per
+    place in the runs, not a scatter-add."""
     xp = backend.get_array_module(grad)
+    counts = np.bincount(index, minlength=size)
+    starts = np.cumsum(counts) - counts
+    runs = int(counts.max())
+    if np.all(counts == runs):  # every input read by the same number of outputs: strided views
+        parts = [_take(grad, slice(j, None, runs), axis) for j in range(runs)]
+        out = parts[0].copy()
+        for part in parts[1:]:
+            out += part
+        return out
     shape = list(grad.shape)
     shape[axis] = size
     out = xp.zeros(shape, dtype=grad.dtype)
-    where = [slice(None)] * grad.ndim
-    if xp is np:
-        starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
-        where[axis] = index[starts]
-        out[tuple(where)] = np.add.reduceat(grad, starts, axis=axis)
-    else:
-        where[axis] = xp.asarray(index)
-        xp.add.at(out, tuple(where), grad)
+    for j in range(runs):
+        hit = np.flatnonzero(counts > j)
+        where = [slice(None)] * grad.ndim
+        where[axis] = xp.asarray(hit)
+        out[tuple(where)] += _take(grad, xp.asarray(starts[hit] + j), axis)
     return out
+
+
+def _dense(pick: tuple[Any, Any, Any], size: int) -> Any:
+    """The (out, size) matrix of a linear pick: each row's two weights."""
+    first, second, weight = pick
+    matrix = np.zeros((len(first), size), dtype=weight.dtype)
+    rows = np.arange(len(first))
+    np.add.at(matrix, (rows, first), 1 - weight)
+    np.add.at(matrix, (rows, second), weight)
+    return matrix
+
+
+def _all_finite(array: Any) -> bool:
+    """Whether no element is inf or NaN, by the sum (no mask): a sum that overflows only sends
+    a finite array down the slower exact path."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(backend.get_array_module(array).isfinite(array.sum()))
 
 
 def _shape_along(weight: Any, axis: int, ndim: int) -> Any:
@@ -56,31 +88,46 @@ class Interpolate(Function):
     Keeps its mode and scale factors for the ONNX export (npnn.onnx.layers)."""
 
     def forward(self, x, rows=None, cols=None, mode="nearest", align_corners=False, scales=(None, None)):
-        self.sizes = x.shape[-2:]
+        self.sizes, self.indices = x.shape[-2:], (rows, cols)  # the indices on the host, for backward
         device = backend.device_of(x)
         self.picks = [tuple(backend.to_device(p.astype(x.dtype) if p.dtype.kind == "f" else p, device)
                             for p in pick) for pick in (rows, cols)]
+        self.dense = None
+        sizes = zip((rows, cols), self.sizes, strict=True)
+        if len(rows) == 3 and max(pick[0].size * size for pick, size in sizes) <= _DENSE:
+            # small images: two products with the (out, in) weight matrices are faster than
+            # gathers, exact while everything is finite (else the gathers redo it)
+            self.dense = [backend.to_device(_dense(pick, size).astype(x.dtype), device)
+                          for pick, size in zip((rows, cols), self.sizes, strict=True)]
+            with np.errstate(invalid="ignore", over="ignore"):
+                out = self.dense[0] @ (x @ self.dense[1].T)
+            if _all_finite(out):
+                return out
         # the width first, then the height: PyTorch's order of the bilinear sums
         return self._resize(self._resize(x, -1), -2)
 
     def _resize(self, x: Any, axis: int) -> Any:
-        xp = backend.get_array_module(x)
         pick = self.picks[axis + 2]
         if len(pick) == 1:
-            return xp.take(x, pick[0], axis=axis)
+            return _take(x, pick[0], axis)
         first, second, weight = pick
         weight = _shape_along(weight, axis, x.ndim)
         with np.errstate(invalid="ignore"):  # inf · 0 is NaN, as in PyTorch
-            return xp.take(x, first, axis=axis) * (1 - weight) + xp.take(x, second, axis=axis) * weight
+            return _take(x, first, axis) * (1 - weight) + _take(x, second, axis) * weight
 
     def backward(self, grad_output):
+        if self.dense is not None:
+            with np.errstate(invalid="ignore", over="ignore"):
+                grad = self.dense[0].T @ (grad_output @ self.dense[1])
+            if _all_finite(grad):
+                return grad
         grad = grad_output
         for axis in (-2, -1):
-            pick, size = self.picks[axis + 2], self.sizes[axis]
+            pick, size, host = self.picks[axis + 2], self.sizes[axis], self.indices[axis + 2]
             if len(pick) == 1:
-                grad = _scatter_axis(grad, pick[0], size, axis)
+                grad = _scatter_axis(grad, host[0], size, axis)
             else:
-                first, second, weight = pick
+                first, second, weight = host[0], host[1], pick[2]
                 weight = _shape_along(weight, axis, grad.ndim)
                 with np.errstate(invalid="ignore"):
                     grad = _scatter_axis(grad * (1 - weight), first, size, axis) + \
