@@ -241,6 +241,8 @@ def interpolate(input: Any, size: int | Sequence[int] | None = None,
                                   f"got {x.ndim}-D")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not implemented in npnn")
+    if size is not None and recompute_scale_factor:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
     if (size is None) == (scale_factor is None):
         raise ValueError("only one of size or scale_factor should be defined" if size is not None
                          else "either size or scale_factor should be defined")
