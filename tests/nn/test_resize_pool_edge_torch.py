@@ -1,6 +1,7 @@
 """Resizing and average pooling against PyTorch CPU where a dense-matrix formulation goes wrong:
-float64 nearest picks, integer dtypes, inf/NaN that must stay in the windows that read them (in
-forward and backward), and memory that must grow with the output, not with in x out."""
+float64 nearest picks, integer dtypes (uint8 bilinear in PyTorch's fixed point), inf/NaN that
+must stay in the windows that read them (in forward and backward), and memory that must grow
+with the output, not with in x out."""
 
 from __future__ import annotations
 
@@ -36,14 +37,35 @@ def test_nearest_picks_torchs_pixels_in_float64_and_float32(dtype) -> None:
                                   TF.interpolate(torch.tensor(line), scale_factor=2.7).numpy())
 
 
-def test_integer_input_nearest_as_torch_and_linear_refused() -> None:
+def test_integer_input_nearest_as_torch() -> None:
     x = np.random.default_rng(0).integers(0, 256, (2, 3, 5, 7)).astype(np.uint8)
     expected = TF.interpolate(torch.tensor(x), scale_factor=1.7)
     ours = F.interpolate(npnn.tensor(x), scale_factor=1.7)
     assert ours.dtype == np.uint8
     np.testing.assert_array_equal(ours.numpy(), expected.numpy())
-    with pytest.raises(NotImplementedError, match="float"):  # npnn differs: torch rounds in fixed point
-        F.interpolate(npnn.tensor(x), scale_factor=1.7, mode="bilinear")
+
+
+@pytest.mark.parametrize("channels", [3, 5])  # PyTorch's vectorized (C <= 4) and generic kernels
+def test_uint8_bilinear_rounds_in_fixed_point_as_torch(channels) -> None:
+    """Exact uint8 values, where computing in float and rounding is off by one in places.
+    (Outputs of size 1 on both axes at once are left out: PyTorch's generic kernel repeats a row there.)"""
+    rng = np.random.default_rng(channels)
+    calls = [{"scale_factor": f} for f in (1.7, 2.0, 0.6, 3.1, (1.0, 2.5), (0.45, 1.0))]
+    calls += [{"size": s} for s in ((5, 11), (13, 6), (29, 2))]
+    for shape in ((2, channels, 7, 9), (1, channels, 13, 6)):
+        x = rng.integers(0, 256, shape).astype(np.uint8)
+        for kwargs in calls:
+            for corners in (False, True):
+                expected = TF.interpolate(torch.tensor(x), mode="bilinear", align_corners=corners, **kwargs)
+                ours = F.interpolate(npnn.tensor(x), mode="bilinear", align_corners=corners, **kwargs)
+                assert ours.dtype == np.uint8
+                np.testing.assert_array_equal(ours.numpy(), expected.numpy(), err_msg=f"{shape} {kwargs}")
+    floats = TF.interpolate(torch.tensor(x).double(), scale_factor=1.7, mode="bilinear").numpy()
+    assert not np.array_equal(np.round(floats), F.interpolate(npnn.tensor(x), scale_factor=1.7,
+                                                              mode="bilinear").numpy())
+
+
+def test_integer_dtypes_torch_refuses_raise_its_error() -> None:
     for dtype, mode, shape in ((np.int64, "bilinear", (1, 1, 3, 3)), (np.int32, "nearest", (1, 1, 3, 3)),
                                (np.int64, "linear", (1, 1, 3)), (np.uint8, "linear", (1, 1, 3))):
         z = np.zeros(shape, dtype)

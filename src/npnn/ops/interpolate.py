@@ -20,6 +20,7 @@ import numpy as np
 from npnn import backend
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
+from npnn.ops.interpolate_uint8 import bilinear_uint8
 
 MODES = ("nearest", "linear", "bilinear")
 _DENSE = 1 << 16  # the most entries of a per-axis weight matrix that bilinear multiplies by
@@ -176,14 +177,12 @@ def _linear_pick(size: int, out: int, scale_factor: float | None, align_corners:
 
 
 def _check_dtype(dtype: Any, mode: str, ndim: int) -> None:
-    """PyTorch resizes float and (by 'nearest') uint8 input; npnn refuses uint8 'bilinear',
-    whose fixed-point rounding in PyTorch it does not copy."""
+    """PyTorch resizes float input, and uint8 by 'nearest' and 'bilinear' (not 'linear')."""
     dtype = np.dtype(dtype)
     if dtype.kind in "fc" or (dtype == np.uint8 and mode == "nearest"):
         return
     if dtype == np.uint8 and mode == "bilinear" and ndim == 4:
-        raise NotImplementedError("interpolate: npnn has no uint8 'bilinear' (PyTorch rounds it in fixed "
-                                  "point); convert to float first, e.g. x.float()")
+        return
     kernel = {"nearest": "upsample_nearest2d_channels_last", "bilinear": "upsample_bilinear2d_channels_last",
               "linear": "compute_indices_weights_linear"}[mode]
     if mode != "nearest" and ndim == 3:
@@ -257,6 +256,8 @@ def interpolate(input: Any, size: int | Sequence[int] | None = None,
         raise RuntimeError("Input and output sizes should be greater than 0, but got input "
                            f"(H: {in_size[0]}, "
                            f"W: {in_size[1]}) output (H: {out[0]}, W: {out[1]})")
+    if mode == "bilinear" and x.dtype == np.uint8:  # no gradient: fixed point, as PyTorch
+        return Tensor(bilinear_uint8(x.array, out, scales, bool(align_corners)))
     if mode == "nearest":
         rows, cols = (_nearest_pick(in_size[a], out[a], scales[a], x.dtype) for a in (0, 1))
     else:
