@@ -90,6 +90,10 @@ CASES = [
      lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=1.7, mode="bilinear")),
     ("bilinear corners", (2, 3, 4, 5),
      lambda lib, x: lib.nn.functional.interpolate(x, size=(7, 3), mode="bilinear", align_corners=True)),
+    ("bilinear, width kept", (2, 3, 4, 5),  # PyTorch still adds the kept axis' neighbour · 0
+     lambda lib, x: lib.nn.functional.interpolate(x, size=(7, 5), mode="bilinear")),
+    ("bilinear, same size", (2, 3, 4, 5),
+     lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=1.1, mode="bilinear")),
     ("linear", (2, 3, 9), lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=0.6, mode="linear")),
     ("avg_pool2d", (2, 3, 6, 6), lambda lib, x: lib.nn.functional.avg_pool2d(x, 2)),
     ("avg_pool2d padded", (2, 3, 6, 5),

@@ -5,8 +5,10 @@ Both modes resize each axis on its own by gathering source pixels: 'nearest' one
 output position, 'bilinear' the two neighbours and the second one's share. The gradient
 scatter-adds back to the picked positions. Memory is that of the output, and an inf or NaN
 reaches only the outputs that read it, as in PyTorch. The source positions follow PyTorch's
-CPU kernels (its index rules and their arithmetic in the input's float type), so the same
-pixels are picked at non-integer scale factors.
+CPU kernels (its index rules and the float types of their arithmetic), so the same
+pixels are picked at non-integer scale factors. Bilinear resizes of small images multiply by
+the two small (out, in) weight matrices instead, which is faster, and fall back to the gathers
+when the result is not finite.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def _shape_along(weight: Any, axis: int, ndim: int) -> Any:
 
 class Interpolate(Function):
     """Resize of the last two dims by per-axis picks: rows/cols are (index,) for 'nearest' or
-    (first, second, weight) for 'bilinear' (out = first · (1 - weight) + second · weight).
+    (first, second, weight) for 'bilinear' and 'linear' (out = first · (1 - weight) + second · weight).
     Keeps its mode and scale factors for the ONNX export (npnn.onnx.layers)."""
 
     def forward(self, x, rows=None, cols=None, mode="nearest", align_corners=False, scales=(None, None)):
@@ -95,7 +97,7 @@ class Interpolate(Function):
                             for p in pick) for pick in (rows, cols)]
         self.dense = None
         sizes = zip((rows, cols), self.sizes, strict=True)
-        if len(rows) == 3 and max(pick[0].size * size for pick, size in sizes) <= _DENSE:
+        if len(rows) == len(cols) == 3 and max(pick[0].size * size for pick, size in sizes) <= _DENSE:
             # small images: two products with the (out, in) weight matrices are faster than
             # gathers, exact while everything is finite (else the gathers redo it)
             self.dense = [backend.to_device(_dense(pick, size).astype(x.dtype), device)
@@ -156,13 +158,13 @@ def _nearest_pick(size: int, out: int, scale_factor: float | None, dtype: Any) -
 
 
 def _linear_pick(size: int, out: int, scale_factor: float | None, align_corners: bool,
-                 dtype: Any) -> tuple[Any, ...]:
+                 dtype: Any) -> tuple[Any, Any, Any]:
     """Output o mixes the two inputs around its source position (PyTorch's
     area_pixel_compute_source_index: o · (size-1)/(out-1) with align_corners, else
     max((o + 0.5) · scale - 0.5, 0)), by the distances to them."""
     dtype = _float_type(dtype)
-    if out == size:
-        return (np.arange(out),)
+    if out == size:  # each output its own input, whatever the scale factor; PyTorch still
+        return np.arange(out), np.arange(out), np.zeros(out, dtype)  # adds it · 0 (inf -> NaN)
     positions = np.arange(out).astype(dtype)
     if align_corners:
         scale = dtype.type(size - 1) / dtype.type(out - 1) if out > 1 else dtype.type(0)
@@ -231,13 +233,19 @@ def interpolate(input: Any, size: int | Sequence[int] | None = None,
         raise NotImplementedError(f"Got {x.ndim}D input, but linear mode needs 3D input")
     if x.ndim == 3 and mode != "bilinear":  # (N, C, L): an image of height 1, kept as it is
         size_, factor = (None if v is None else (1, _one(v)) for v in (size, scale_factor))
-        return interpolate(x.unsqueeze(2), size_, factor, "nearest" if mode == "nearest" else "bilinear",
-                           align_corners, recompute_scale_factor, antialias).squeeze(2)
+        return _resize(x.unsqueeze(2), size_, factor, mode, align_corners, recompute_scale_factor,
+                       antialias).squeeze(2)
     if x.ndim != 4:
         if mode == "bilinear":
             raise NotImplementedError(f"Got {x.ndim}D input, but bilinear mode needs 4D input")
         raise NotImplementedError(f"interpolate: npnn supports 3-D (N, C, L) and 4-D (N, C, H, W) input, "
                                   f"got {x.ndim}-D")
+    return _resize(x, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
+
+
+def _resize(x: Tensor, size: Any, scale_factor: Any, mode: str, align_corners: bool | None,
+            recompute_scale_factor: bool | None, antialias: bool) -> Tensor:
+    """interpolate of an (N, C, H, W) tensor; mode 'linear' for a sequence as an image of height 1."""
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not implemented in npnn")
     if size is not None and recompute_scale_factor:
@@ -263,5 +271,7 @@ def interpolate(input: Any, size: int | Sequence[int] | None = None,
     else:
         rows, cols = (_linear_pick(in_size[a], out[a], scales[a], bool(align_corners), x.dtype)
                       for a in (0, 1))
+        if mode == "linear":  # the height of 1 is no axis of PyTorch's: nothing mixed along it
+            rows = (np.zeros(1, dtype=np.int64),)
     return Interpolate.apply(x, rows=rows, cols=cols, mode=mode, align_corners=bool(align_corners),
                              scales=scales)
