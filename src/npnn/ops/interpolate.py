@@ -62,9 +62,17 @@ def _scatter_axis(grad: Any, index: Any, size: int, axis: int) -> Any:
     return out
 
 
-def _dense(pick: tuple[Any, Any, Any], size: int) -> Any:
-    """The (out, size) matrix of a linear pick: each row's two weights."""
-    first, second, weight = pick
+def _uniform(pick: tuple[Any, ...], size: int) -> bool:
+    """Whether every input is read by the same number of outputs (nearest by a whole factor)."""
+    if len(pick) != 1:
+        return False
+    counts = np.bincount(pick[0], minlength=size)
+    return bool(np.all(counts == counts[0]))
+
+
+def _dense(pick: tuple[Any, ...], size: int) -> Any:
+    """The (out, size) matrix of a pick: each row's one or two weights."""
+    first, second, weight = pick if len(pick) == 3 else (pick[0], pick[0], np.zeros(len(pick[0])))
     matrix = np.zeros((len(first), size), dtype=weight.dtype)
     rows = np.arange(len(first))
     np.add.at(matrix, (rows, first), 1 - weight)
@@ -96,12 +104,15 @@ class Interpolate(Function):
         self.picks = [tuple(backend.to_device(p.astype(x.dtype) if p.dtype.kind == "f" else p, device)
                             for p in pick) for pick in (rows, cols)]
         self.dense = None
-        sizes = zip((rows, cols), self.sizes, strict=True)
-        if len(rows) == len(cols) == 3 and max(pick[0].size * size for pick, size in sizes) <= _DENSE:
-            # small images: two products with the (out, in) weight matrices are faster than
-            # gathers, exact while everything is finite (else the gathers redo it)
+        entries = max(pick[0].size * size for pick, size in zip((rows, cols), self.sizes, strict=True))
+        if entries <= _DENSE and np.dtype(x.dtype).kind == "f" and (
+                mode != "nearest" or not all(map(_uniform, (rows, cols), self.sizes))):
+            # small images: products with the two (out, in) weight matrices are faster than
+            # gathers (bilinear) and than uneven scatters (nearest's backward), and exact while
+            # everything is finite (else the gathers redo it)
             self.dense = [backend.to_device(_dense(pick, size).astype(x.dtype), device)
                           for pick, size in zip((rows, cols), self.sizes, strict=True)]
+        if self.dense is not None and mode != "nearest":
             with np.errstate(invalid="ignore", over="ignore"):
                 out = self.dense[0] @ (x @ self.dense[1].T)
             if _all_finite(out):
