@@ -125,6 +125,23 @@ MISUSE = [
     ("instance norm of one pixel", lambda lib: lib.nn.InstanceNorm2d(3)(lib.zeros(2, 3, 1, 1))),
     ("instance norm of 2-D input", lambda lib: lib.nn.InstanceNorm2d(3)(lib.zeros(2, 3))),
     ("conv1d channels", lambda lib: lib.nn.functional.conv1d(lib.zeros(1, 3, 5), lib.zeros(4, 2, 3))),
+    ("group_norm weight size", lambda lib: lib.nn.functional.group_norm(lib.zeros(2, 6, 3), 3,
+                                                                        weight=lib.ones(4))),
+    ("group_norm bias size", lambda lib: lib.nn.functional.group_norm(lib.zeros(2, 6, 3), 3,
+                                                                      bias=lib.ones(4))),
+    ("group_norm channels not divisible", lambda lib: lib.nn.functional.group_norm(lib.zeros(2, 6, 3), 4)),
+    ("conv_transpose2d bias size", lambda lib: lib.nn.functional.conv_transpose2d(
+        lib.zeros(1, 4, 5, 5), lib.zeros(4, 3, 3, 3), bias=lib.zeros(2))),
+    ("conv_transpose2d 2-D input", lambda lib: lib.nn.functional.conv_transpose2d(
+        lib.zeros(4, 5), lib.zeros(4, 3, 3, 3))),
+    ("conv_transpose2d 5-D input", lambda lib: lib.nn.functional.conv_transpose2d(
+        lib.zeros(1, 1, 4, 5, 5), lib.zeros(4, 3, 3, 3))),
+    ("output_size of 4 for unbatched input", lambda lib: lib.nn.ConvTranspose2d(3, 2, 3, stride=2)(
+        lib.zeros(3, 5, 4), output_size=(1, 2, 12, 10))),
+    ("output_size of 3 for batched input", lambda lib: lib.nn.ConvTranspose2d(3, 2, 3, stride=2)(
+        lib.zeros(1, 3, 5, 4), output_size=(2, 12, 10))),
+    ("recompute_scale_factor with size", lambda lib: lib.nn.functional.interpolate(
+        lib.zeros(1, 1, 4, 4), size=3, recompute_scale_factor=True)),
 ]
 
 
@@ -133,6 +150,45 @@ def test_misuse_raises_torchs_error(call) -> None:
     ours, theirs = _messages(lambda: call(npnn), lambda: call(torch))
     assert type(ours) is type(theirs) or isinstance(ours, type(theirs)), (ours, theirs)
     assert str(theirs).split("(")[0].split(",")[0].split(":")[0][:30] in str(ours), (str(ours), str(theirs))
+
+
+def test_misuse_messages_are_torchs_in_full() -> None:
+    """The texts above copied whole (the parametrized test compares their starts)."""
+    for name in ("group_norm weight size", "conv_transpose2d bias size", "conv_transpose2d 5-D input",
+                 "output_size of 4 for unbatched input", "recompute_scale_factor with size"):
+        call = dict(MISUSE)[name]
+        ours, theirs = _messages(lambda call=call: call(npnn), lambda call=call: call(torch))
+        assert str(ours) == str(theirs), name
+
+
+def test_unbatched_output_size_with_channels_as_torch(rng) -> None:
+    torch.manual_seed(0)
+    reference = torch.nn.ConvTranspose2d(3, 2, 3, stride=2).double()
+    layer = nn.ConvTranspose2d(3, 2, 3, stride=2, dtype=np.float64)
+    layer.load_state_dict({k: npnn.tensor(v.detach().numpy()) for k, v in reference.state_dict().items()})
+    x = rng.standard_normal((3, 5, 4))
+    for output_size in ((2, 12, 10), (12, 9), (7, 11, 10)):  # (C, H, W) or (H, W); torch ignores C
+        expected = reference(torch.tensor(x), output_size=output_size).detach().numpy()
+        np.testing.assert_allclose(layer(npnn.tensor(x), output_size=output_size).numpy(), expected,
+                                   rtol=1e-12, err_msg=str(output_size))
+
+
+@pytest.mark.parametrize("kernel,stride,padding,dilation", [(2, 2, 0, 1), (3, 2, 1, 1), (3, 3, 0, 2),
+                                                            (4, 3, 2, 1), (2, 1, 1, 1)])
+def test_max_pool1d_ceil_mode_as_torch(rng, kernel, stride, padding, dilation) -> None:
+    for length in range(max(3, dilation * (kernel - 1) + 1 - 2 * padding), 12):
+        x = rng.standard_normal((2, 3, length))
+        theirs_x, ours_x = torch.tensor(x, requires_grad=True), npnn.tensor(x, requires_grad=True)
+        theirs = torch.nn.MaxPool1d(kernel, stride, padding, dilation, ceil_mode=True)(theirs_x)
+        ours = nn.MaxPool1d(kernel, stride, padding, dilation, ceil_mode=True)(ours_x)
+        np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy(), err_msg=f"length {length}")
+        grad = rng.standard_normal(theirs.shape)
+        theirs.backward(torch.tensor(grad)), ours.backward(npnn.tensor(grad))
+        np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-12)
+    unbatched = torch.nn.functional.max_pool1d(torch.tensor(x[0]), kernel, stride, padding, dilation, True)
+    np.testing.assert_array_equal(
+        npnn.nn.functional.max_pool1d(npnn.tensor(x[0]), kernel, stride, padding, dilation, True).numpy(),
+        unbatched.numpy())
 
 
 def test_instance_norm_running_stats_train_and_eval_as_torch(rng) -> None:

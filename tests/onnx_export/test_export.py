@@ -74,7 +74,7 @@ LAYERS = {
                                                                    bias=False), (2, 4, 5)),
     "upsample nearest x2": (lambda: nn.Upsample(scale_factor=2), (2, 4, 5)),
     "upsample nearest to a multiple": (lambda: nn.UpsamplingNearest2d(size=(12, 5)), (2, 4, 5)),
-    "upsample nearest x1.5 (products)": (lambda: nn.Upsample(scale_factor=1.5), (2, 4, 5)),
+    "upsample nearest x1.5 (gathers)": (lambda: nn.Upsample(scale_factor=1.5), (2, 4, 5)),
     "upsample bilinear x2": (lambda: nn.Upsample(scale_factor=2, mode="bilinear"), (2, 4, 5)),
     "upsample bilinear x1.7": (lambda: nn.Upsample(scale_factor=1.7, mode="bilinear"), (2, 4, 5)),
     "upsample bilinear to a size": (lambda: nn.Upsample(size=(7, 3), mode="bilinear"), (2, 4, 5)),
@@ -356,7 +356,7 @@ def test_a_forward_may_change_its_input_in_place():
     (lambda: nn.Upsample(scale_factor=2), ["Resize"]),
     (lambda: nn.Upsample(scale_factor=1.7, mode="bilinear"), ["Resize"]),
     (lambda: nn.UpsamplingBilinear2d(size=(9, 7)), ["Shape", "Slice", "Concat", "Resize"]),
-    (lambda: nn.Upsample(scale_factor=1.5), ["MatMul", "MatMul"]),  # nearest by 1.5: the exact picks
+    (lambda: nn.Upsample(scale_factor=1.5), ["Gather", "Gather"]),  # nearest by 1.5: the exact picks
 ], ids=["conv transpose", "nearest x2", "bilinear x1.7", "bilinear align corners", "nearest x1.5"])
 def test_decoder_layers_are_written_as_onnx_s_own_ops(layer, ops):
     proto = npnn.onnx.export(layer(), npnn.randn(2, 2, 4, 5), io.BytesIO())

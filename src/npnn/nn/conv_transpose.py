@@ -45,11 +45,11 @@ class ConvTranspose2d(_ConvNd):
             self.to(device)
 
     def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
-        """output_size (H, W) or (N, C, H, W) picks the output_padding that gives it (an output of
-        a strided layer can have more than one size)."""
+        """output_size (H, W), (N, C, H, W) or, for unbatched input, (C, H, W) picks the
+        output_padding that gives it (an output of a strided layer can have more than one size)."""
         output_padding = self.output_padding
         if output_size is not None:
             output_padding = output_padding_for(output_size, tuple(input.shape[-2:]), self.kernel_size,
-                                                self.stride, self.padding, self.dilation)
+                                                self.stride, self.padding, self.dilation, input.ndim)
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
                                   self.groups, self.dilation)

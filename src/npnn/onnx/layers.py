@@ -49,16 +49,18 @@ def interpolate(g: Graph, call: Call, names: list[str]) -> str:
     """Resize where ONNX Runtime takes the same source positions as PyTorch: 'nearest' by whole
     factors (asymmetric, floor), 'bilinear' by PyTorch's scale factors when ONNX's output size
     rule gives the same size, else to the output size (half_pixel, or align_corners). Other
-    nearest resizes pick pixels by float rounding that ONNX does not spell out: there the two
-    products of the interpolation matrices (separable_pool), which hold the exact picks."""
+    nearest resizes pick pixels by float rounding that ONNX does not spell out: there a Gather
+    per axis of npnn's exact picks."""
     options, x, axis = call.kwargs, names[0], g.batch_axis[names[0]]
     in_size, out_size = call.inputs[0].shape[2:], call.output.shape[2:]
     if options["mode"] == "nearest":
         factors = [o // i for i, o in zip(in_size, out_size, strict=True)]
-        picks = [np.argmax(np.asarray(options[key]), axis=1) for key in ("rows", "cols")]
+        picks = [np.asarray(options[key][0]) for key in ("rows", "cols")]
         if any(f * i != o or not np.array_equal(p, np.arange(o) // f)
                for i, o, f, p in zip(in_size, out_size, factors, picks, strict=True)):
-            return separable_pool(g, call, names)
+            for dim, pick in ((2, picks[0]), (3, picks[1])):
+                x = g.node("Gather", [x, g.ints([int(i) for i in pick])], "resize", axis, axis=dim)
+            return x
         scales = g.constant(np.asarray([1, 1, *factors], np.float32), "resize_scales")
         return g.node("Resize", [x, "", scales], "resize", axis, mode="nearest",
                       coordinate_transformation_mode="asymmetric", nearest_mode="floor")

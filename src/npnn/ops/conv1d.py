@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from npnn import ops
 from npnn._tensor import Tensor, to_tensor
 from npnn.ops.conv import conv2d, max_pool2d
 from npnn.ops.pooling import avg_pool2d
@@ -54,15 +57,33 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Single = 1, paddin
 
 def max_pool1d(input: Any, kernel_size: Single, stride: Single | None = None, padding: Single = 0,
                dilation: Single = 1, ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
-    """The maximum of each kernel_size window along L, stepping by stride (default: kernel_size)."""
+    """The maximum of each kernel_size window along L, stepping by stride (default: kernel_size).
+    ceil_mode=True keeps a last partial window (that starts in the input or its left padding):
+    the input is extended by -inf to hold it, as PyTorch's rule."""
     if return_indices:
         raise NotImplementedError("max_pool1d: return_indices=True is not implemented in npnn")
     image, added = _as_image(to_tensor(input), "max_pool1d")
     kernel = _single(kernel_size, "kernel_size")
     step = kernel if stride is None or stride == () else _single(stride, "stride")
-    out = max_pool2d(image, (1, kernel), (1, step), (0, _single(padding, "padding")),
-                     (1, _single(dilation, "dilation")), ceil_mode)
+    pad, dilate = _single(padding, "padding"), _single(dilation, "dilation")
+    if ceil_mode:
+        image = _extend_for_ceil(image, kernel, step, pad, dilate)
+    out = max_pool2d(image, (1, kernel), (1, step), (0, pad), (1, dilate), False)
     return _as_sequence(out, added)
+
+
+def _extend_for_ceil(image: Tensor, kernel: int, step: int, pad: int, dilate: int) -> Tensor:
+    """The image extended on the right by -inf so that floor-mode pooling gives ceil mode's
+    windows (PyTorch's pooling_output_shape)."""
+    size, span = image.shape[-1], dilate * (kernel - 1) + 1
+    out = -(-(size + 2 * pad - span) // step) + 1
+    if (out - 1) * step >= size + pad:  # the last window would start in the right padding
+        out -= 1
+    extra = (out - 1) * step + span - (size + 2 * pad)
+    if extra <= 0:
+        return image
+    fill = -np.inf if np.dtype(image.dtype).kind == "f" else np.iinfo(image.dtype).min
+    return ops.pad(image, (0, extra), value=fill)
 
 
 def avg_pool1d(input: Any, kernel_size: Single, stride: Single | None = None, padding: Single = 0,

@@ -89,14 +89,17 @@ def transposed_output_shape(size: tuple[int, int], kernel: tuple[int, int], stri
 
 def output_padding_for(output_size: Any, input_size: tuple[int, int], kernel: tuple[int, int],
                        stride: tuple[int, int], padding: tuple[int, int],
-                       dilation: tuple[int, int]) -> tuple[int, int]:
-    """The output_padding that gives `output_size` ((H, W), or ending in them), as PyTorch's
-    ConvTranspose2d.forward(input, output_size) chooses it."""
+                       dilation: tuple[int, int], input_ndim: int = 4) -> tuple[int, int]:
+    """The output_padding that gives `output_size` ((H, W), or ending in them: (N, C, H, W) for
+    batched input, (C, H, W) for unbatched), as PyTorch's ConvTranspose2d.forward(input,
+    output_size) chooses it."""
     wanted = tuple(int(s) for s in output_size)
-    if len(wanted) == 4:
-        wanted = wanted[2:]
+    leading = 1 if input_ndim == 3 else 2
+    if len(wanted) == 2 + leading:
+        wanted = wanted[leading:]
     if len(wanted) != 2:
-        raise ValueError(f"ConvTranspose2d: output_size must have 2 or 4 elements (got {len(wanted)})")
+        raise ValueError(f"ConvTranspose2D: for {input_ndim}D input, output_size must have 2 or "
+                         f"{2 + leading} elements (got {len(wanted)})")
     smallest = transposed_output_shape(input_size, kernel, stride, padding, (0, 0), dilation)
     largest = tuple(s + stride[a] - 1 for a, s in enumerate(smallest))
     if any(not smallest[a] <= wanted[a] <= largest[a] for a in (0, 1)):
@@ -113,6 +116,9 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Pair = 1
     x, weight = to_tensor(input), to_tensor(weight)
     if groups != 1:
         raise NotImplementedError("conv_transpose2d: groups other than 1 are not implemented; use groups=1")
+    if x.ndim not in (3, 4):
+        raise RuntimeError("Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got "
+                           f"input of size: {list(x.shape)}")
     if x.ndim == 3:
         return conv_transpose2d(x.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
                                 dilation).squeeze(0)
@@ -135,4 +141,9 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Pair = 1
     settings = {"stride": stride_, "padding": padding_, "output_padding": extra, "dilation": dilation_}
     if bias is None:
         return ConvTranspose2d.apply(x, weight, **settings)
+    bias = to_tensor(bias)
+    if bias.shape != (weight.shape[1],):
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected bias to be "
+                           f"1-dimensional with {weight.shape[1]} elements, but got bias of size "
+                           f"{list(bias.shape)} instead")
     return ConvTranspose2d.apply(x, weight, to_tensor(bias), **settings)

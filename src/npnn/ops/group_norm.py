@@ -25,6 +25,11 @@ def group_norm(input: Any, num_groups: int, weight: Tensor | None = None, bias: 
     if x.ndim < 2 or x.shape[1] % num_groups != 0:
         raise RuntimeError("Expected number of channels in input to be divisible by num_groups, but got "
                            f"input of shape {list(x.shape)} and num_groups={num_groups}")
+    for name, param in (("weight", weight), ("bias", bias)):
+        if param is not None and tuple(param.shape) != (x.shape[1],):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in "
+                               f"input, but got {name} of shape {list(param.shape)} and input of shape "
+                               f"{list(x.shape)}")
     groups = x.reshape(x.shape[0], num_groups, -1)
     mean = ops.mean(groups, 2, keepdim=True)
     var = ops.var(groups, 2, keepdim=True, correction=0)

@@ -5,7 +5,9 @@ Both are one op: every window's divisor PyTorch uses (kernel area, area without 
 ceil_mode edge, adaptive windows of varying size) is a product of a row count and a column count,
 so the pooling is `rows @ x @ cols.T` with two small averaging matrices, and its gradient
 `rows.T @ grad @ cols`. Two matrix products measured as fast as summing strided windows and need
-no padded copy of the input.
+no padded copy of the input. A product would spread an inf or NaN to every output (0 · inf is
+NaN), so when the result is not all finite it is recomputed with the non-finite inputs kept to
+the windows that hold them, as PyTorch's sums.
 """
 
 from __future__ import annotations
@@ -32,10 +34,43 @@ class SeparablePool(Function):
         device = backend.device_of(x)
         self.rows = backend.to_device(rows.astype(x.dtype), device)
         self.cols = backend.to_device(cols.astype(x.dtype), device)
-        return self.rows @ (x @ self.cols.T)
+        with np.errstate(invalid="ignore", over="ignore"):  # non-finite input: recomputed below
+            out = self.rows @ (x @ self.cols.T)
+        return out if _all_finite(out) else _local_product(self.rows, _local_product(x, self.cols.T))
 
     def backward(self, grad_output):
-        return self.rows.T @ (grad_output @ self.cols)
+        with np.errstate(invalid="ignore", over="ignore"):
+            grad = self.rows.T @ (grad_output @ self.cols)
+        if _all_finite(grad):
+            return grad
+        return _local_product(self.rows.T, _local_product(grad_output, self.cols))
+
+
+def _all_finite(array: Any) -> bool:
+    """Whether no element is inf or NaN, by the sum (no mask): a sum that overflows only sends
+    a finite array down the slower exact path."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(backend.get_array_module(array).isfinite(array.sum()))
+
+
+def _local_product(a: Any, b: Any) -> Any:
+    """a @ b where one of them is a non-negative weight matrix (the other's inf or NaN then
+    reaches only the outputs whose weight on it is non-zero): the product of the finite part,
+    then inf, -inf or NaN where a non-zero weight meets one, as a sum over the window would."""
+    xp = backend.get_array_module(a, b)
+    finite_a, finite_b = xp.isfinite(a), xp.isfinite(b)
+    out = xp.where(finite_a, a, 0) @ xp.where(finite_b, b, 0)
+    if finite_a.all() and finite_b.all():
+        return out
+    nonzero_a, nonzero_b = (a != 0).astype(out.dtype), (b != 0).astype(out.dtype)
+
+    def reaches(mask_a: Any, mask_b: Any) -> Any:
+        return ((mask_a.astype(out.dtype) * nonzero_a) @ (mask_b.astype(out.dtype) * nonzero_b)) > 0
+    posinf = reaches(a == np.inf, b != 0) | reaches(a != 0, b == np.inf)
+    neginf = reaches(a == -np.inf, b != 0) | reaches(a != 0, b == -np.inf)
+    nan = reaches(xp.isnan(a), b != 0) | reaches(a != 0, xp.isnan(b)) | (posinf & neginf)
+    out = xp.where(posinf, np.inf, xp.where(neginf, -np.inf, out))
+    return xp.where(nan, np.nan, out).astype(out.dtype)
 
 
 def _averaging_matrix(size: int, starts: Sequence[int], ends: Sequence[int], weights: Sequence[float]) -> Any:
