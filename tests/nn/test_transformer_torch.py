@@ -81,3 +81,21 @@ def test_encoder_copies_the_layer_and_dropout_acts_in_training() -> None:
     np.testing.assert_array_equal(encoder(x).numpy(), encoder(x).numpy())
     with pytest.raises(RuntimeError, match="relu/gelu"):
         nn.TransformerEncoderLayer(8, 2, activation="tanh")
+
+
+def test_reprs_with_repeated_layers_are_torchs():
+    """ModuleList folds a run of equal entries into `(0-1): 2 x ...`, as torch prints a model."""
+    pairs = [
+        (nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 2),
+         torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, 16), 2,
+                                     enable_nested_tensor=False)),
+        (nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 3), nn.Linear(2, 2)]),
+         torch.nn.ModuleList([torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), torch.nn.ReLU(),
+                              torch.nn.Linear(2, 3), torch.nn.Linear(2, 2)])),
+        (nn.ModuleList(), torch.nn.ModuleList()),
+        (nn.ModuleList([nn.Sequential(nn.Linear(2, 2))] * 3),
+         torch.nn.ModuleList([torch.nn.Sequential(torch.nn.Linear(2, 2))] * 3)),
+    ]
+    for ours, theirs in pairs:
+        assert repr(ours) == repr(theirs)
+    assert "(0-1): 2 x Linear" in repr(pairs[1][0])
