@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import torch
+from tutorial_models import resnet_stand_in_class
 
 from npnn.vision import datasets as npnn_datasets
 from npnn.vision import transforms as npnn_transforms
@@ -50,24 +51,7 @@ class FashionMNIST(torch.utils.data.Dataset):
         return img, target
 
 
-class ResNetStandIn(torch.nn.Module):
-    """`tutorial_models.ResNetStandIn` in torch: the same layers, created in the same order."""
-
-    def __init__(self, num_classes: int = 1000) -> None:
-        super().__init__()
-        nn = torch.nn
-        self.conv1 = nn.Conv2d(3, 16, kernel_size=7, stride=2, padding=3, bias=False)
-        self.bn1 = nn.BatchNorm2d(16)
-        self.relu = nn.ReLU()
-        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        self.layer = nn.Conv2d(16, 512, kernel_size=3, stride=2, padding=1)
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear(512, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.avgpool(self.relu(self.layer(x)))
-        return self.fc(x.flatten(1))
+ResNetStandIn = resnet_stand_in_class(torch.nn)  # tutorial_models.ResNetStandIn in torch
 
 
 def resnet18(weights: str | None = None) -> torch.nn.Module:
