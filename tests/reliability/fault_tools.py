@@ -65,7 +65,7 @@ def fail_writes(monkeypatch, name: str, nth: int = 1, code: int = errno.ENOSPC) 
     naming no file, as write() and fsync() do): atomic writes at their rename, appends to
     train.log at open. Returns a one-item list counting the writes tried."""
     from npnn import serialization
-    from npnn.training import trainer
+    from npnn.training import run_dir
 
     tried = [0]
     publish, real_open = serialization.publish, builtins.open
@@ -87,5 +87,5 @@ def fail_writes(monkeypatch, name: str, nth: int = 1, code: int = errno.ENOSPC) 
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr(serialization, "publish", failing_publish)
-    monkeypatch.setattr(trainer, "open", failing_open, raising=False)
+    monkeypatch.setattr(run_dir, "open", failing_open, raising=False)  # train.log appends (RunDir.append_log)
     return tried

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from npnn.serialization import CheckpointError, atomic_write_json, finite_or_none, read_json
+from npnn.serialization import CheckpointError, atomic_write_json, finite_or_none, naming_file, read_json
 
 # the `status` in status.json
 CREATED, RUNNING, FINISHED, EARLY_STOPPED = "created", "running", "finished", "early_stopped"
@@ -44,6 +44,14 @@ class RunDir:
     @property
     def name(self) -> str:
         return self.path.name
+
+    def append_log(self, message: str) -> None:
+        """One timestamped line at the end of train.log (an OSError names the file)."""
+        try:
+            with open(self.log, "a", encoding="utf-8") as log:
+                log.write(time.strftime("%Y-%m-%d %H:%M:%S ") + message + "\n")
+        except OSError as error:
+            raise naming_file(error, self.log) from error
 
     def write_status(self, status: str, **details: Any) -> None:
         atomic_write_json(self.status, {"status": status, **details})

@@ -20,7 +20,7 @@ from npnn import random
 from npnn._tensor import Tensor
 from npnn.data import ArrayDataset, DataLoader, Normalization
 from npnn.nn.utils import clip_grad_norm_
-from npnn.serialization import atomic_write_json, atomic_write_text, naming_file
+from npnn.serialization import atomic_write_json, atomic_write_text
 from npnn.training import checkpoint
 from npnn.training.config import ConfigError, TrainConfig
 from npnn.training.datasets import augmentation, load_datasets
@@ -203,7 +203,7 @@ class Trainer:
             self.run.write_status(RUNNING, step=position.step, seconds=round(position.seconds, 3))
             atomic_write_json(self.run.machine, machine_info())  # the latest session's machine
             if self.restarted:  # to train.log only: the caller tells its user (npnn train on stderr)
-                self._append_to_log(self.restarted)
+                self.run.append_log(self.restarted)
             if self._resumed:
                 self._log(f"resumed at step {position.step} from {self.run.last.name}")
             self._log(f"training {describe_model(self.config)} on {len(self.train_set)} images, "
@@ -395,12 +395,5 @@ class Trainer:
 
     def _log(self, message: str, ended: bool = False) -> None:
         """`message` to train.log and to the reporter."""
-        self._append_to_log(message)
+        self.run.append_log(message)
         (self.reporter.ended if ended else self.reporter.message)(message)
-
-    def _append_to_log(self, message: str) -> None:
-        try:
-            with open(self.run.log, "a", encoding="utf-8") as log:
-                log.write(time.strftime("%Y-%m-%d %H:%M:%S ") + message + "\n")
-        except OSError as error:
-            raise naming_file(error, self.run.log) from error

@@ -161,7 +161,7 @@ class PopulationTrainer:
         member.run.write_status(RUNNING, step=position.step, seconds=round(position.seconds, 3))
         atomic_write_json(member.run.machine, machine_info())
         if member.restarted:
-            member._append_to_log(member.restarted)
+            member.run.append_log(member.restarted)
         if member._resumed:
             member._log(f"resumed at step {position.step} from {member.run.last.name}")
         member._log(f"training {describe_model(member.config)} on {len(member.train_set)} images, "
