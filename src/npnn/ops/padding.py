@@ -132,16 +132,22 @@ def _check_border(input: Tensor, pad: Sequence[int], mode: str) -> None:
 
 
 def _check_circular(pad: Sequence[int], shape: tuple[int, ...], padded: range) -> None:
+    """PyTorch's two checks; then, where one side crops, the other wraps at most what is left
+    (PyTorch reads memory it never wrote there)."""
     for i, dim in enumerate(reversed(padded)):
-        before, after = pad[2 * i], pad[2 * i + 1]
-        kept = shape[dim] - max(-before, 0) - max(-after, 0)
-        if kept < 0:
+        before, after, size = pad[2 * i], pad[2 * i + 1], shape[dim]
+        kept = size - max(-before, 0) - max(-after, 0)
+        if before > size or after > size:
+            raise RuntimeError(f"Padding value causes wrapping around more than once (padding ({before}, "
+                               f"{after}) of size {size} at dimension {dim}); pad by at most the size there, "
+                               "or pad twice")
+        if size + before + after < 0:
             raise RuntimeError("Negative padding value is resulting in an empty dimension "
-                               f"(padding ({before}, {after}) of size {shape[dim]} at dimension {dim})")
-        if before > kept or after > kept:
-            raise RuntimeError(
-                f"Padding value causes wrapping around more than once (padding ({before}, {after}) of "
-                f"size {kept} at dimension {dim}); pad by at most the size there, or pad twice")
+                               f"(padding ({before}, {after}) of size {size} at dimension {dim})")
+        if kept < 0 or before > kept or after > kept:
+            raise RuntimeError(f"Padding value causes wrapping around more than once: padding ({before}, "
+                               f"{after}) at dimension {dim} wraps more than the {max(kept, 0)} elements its "
+                               "crop leaves; crop and pad in two calls")
 
 
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
@@ -149,7 +155,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     'constant' (`value`; negative widths crop), 'reflect' (mirror without repeating the border
     element, width below the size), 'replicate' (repeat the border element), 'circular' (wrap
     around, width at most the size); the border modes pad 1-3 dims of a tensor with 1 or 2 more
-    dims in front, as PyTorch's."""
+    dims in front, as PyTorch's. npnn differs: a circular pad may wrap at most what a crop of the
+    other side leaves (PyTorch returns memory it never wrote there)."""
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2:
         raise RuntimeError(f"Padding length must be divisible by 2, got pad={pad}: give (before, after) "
@@ -180,7 +187,7 @@ def _constant(input: Tensor, pad: tuple[int, ...], value: float) -> Tensor:
     for i in range(len(pad) // 2):
         dim = input.ndim - 1 - i
         widths[dim] = (pad[2 * i], pad[2 * i + 1])
-        if input.shape[dim] + pad[2 * i] + pad[2 * i + 1] < 0:
+        if input.shape[dim] - max(-pad[2 * i], 0) - max(-pad[2 * i + 1], 0) < 0:  # cropped first
             raise RuntimeError(f"narrow(): length must be non-negative. (pad: padding {widths[dim]} "
                                f"crops more than the size {input.shape[dim]} of dim {dim}; crop less)")
     return Pad.apply(input, widths=tuple(widths), value=value)
