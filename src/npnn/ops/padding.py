@@ -63,21 +63,31 @@ class BorderPad(Function):
 def _sum_back(grad: Any, positions: np.ndarray, before: int, size: int, axis: int) -> Any:
     """The gradient along `axis` summed onto the `size` input positions it was copied from: the
     run copied unchanged (output o from input o - before, in every mode) in one slice, each border
-    position added after it."""
+    position added after it; in the gradient's own layout (no transposed copy)."""
     xp = backend.get_array_module(grad)
-    moved = xp.moveaxis(grad, axis, 0)
-    result = xp.zeros((size, *moved.shape[1:]), dtype=grad.dtype)
+    shape = list(grad.shape)
+    shape[axis] = size
+
+    def at(index: int | slice) -> tuple[Any, ...]:
+        return (slice(None),) * axis + (index,)
+
     out = np.arange(len(positions))
     same = np.flatnonzero(positions == out - before)
+    border = out
     if len(same):
-        start, stop = same[0], same[-1] + 1
-        result[positions[start]:positions[start] + stop - start] = moved[start:stop]
+        start, stop = int(same[0]), int(same[-1]) + 1
+        first = int(positions[start])
+        if stop - start == size:  # every input position is in the run: a copy, then the adds
+            result = grad[at(slice(start, stop))].copy()  # never a view: the adds below write into it
+        else:
+            result = xp.zeros(shape, dtype=grad.dtype)
+            result[at(slice(first, first + stop - start))] = grad[at(slice(start, stop))]
         border = np.concatenate([out[:start], out[stop:]])
     else:
-        border = out
+        result = xp.zeros(shape, dtype=grad.dtype)
     for position in border:
-        result[positions[position]] += moved[position]
-    return xp.moveaxis(result, 0, axis)
+        result[at(int(positions[position]))] += grad[at(int(position))]
+    return result
 
 
 def _positions(mode: str, size: int, before: int, after: int) -> np.ndarray:
