@@ -49,7 +49,23 @@ from npnn.nn.losses import (
 )
 from npnn.nn.module import Module
 from npnn.nn.normalization import BatchNorm1d, BatchNorm2d
-from npnn.nn.padding import ConstantPad1d, ConstantPad2d, ZeroPad2d
+from npnn.nn.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
 from npnn.nn.param_containers import ParameterDict, ParameterList
 from npnn.nn.parameter import Parameter
 from npnn.nn.pooling import AdaptiveAvgPool2d, AvgPool2d
@@ -61,6 +77,7 @@ from npnn.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
     "BatchNorm2d", "CELU", "ConstantPad1d", "ConstantPad2d", "Conv1d", "Conv2d", "ConvTranspose2d",
+    "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad3d",
     "CosineSimilarity", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten",
     "GELU", "GLU", "GRU", "GRUCell", "GroupNorm", "Hardsigmoid", "Hardswish", "Hardtanh",
     "HuberLoss", "Identity", "InstanceNorm2d", "KLDivLoss", "L1Loss", "LSTM", "LSTMCell",
@@ -68,8 +85,11 @@ __all__ = [
     "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MultiheadAttention", "NLLLoss",
     "PReLU", "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList", "RNN", "RNNBase",
     "RNNCell", "RNNCellBase", "ReLU", "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid",
+    "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
+    "ReplicationPad3d",
     "SmoothL1Loss", "Softmax", "Softmin", "Softplus", "Softsign", "Tanh", "Tanhshrink", "Threshold",
     "TransformerEncoder", "TransformerEncoderLayer", "Unflatten", "Upsample",
     "UpsamplingBilinear2d", "UpsamplingNearest2d", "ZeroPad2d", "functional", "init",
+    "ZeroPad1d", "ZeroPad3d",
     "regularization", "utils",
 ]

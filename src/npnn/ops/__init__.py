@@ -103,6 +103,7 @@ from npnn.ops.loss import (
 from npnn.ops.loss_more import huber_loss, kl_div, smooth_l1_loss
 from npnn.ops.mse_loss import mse_loss
 from npnn.ops.normalization import batch_norm
+from npnn.ops.padding import pad
 from npnn.ops.pooling import adaptive_avg_pool2d, avg_pool2d
 from npnn.ops.products import (
     addmm,
@@ -171,7 +172,6 @@ from npnn.ops.shape import (
     flatten,
     gather,
     getitem,
-    pad,
     permute,
     reshape,
     shape_arg,

@@ -17,6 +17,7 @@ import numpy as np
 from npnn import backend, parallel
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
+from npnn.ops.conv_padding import string_padding
 from npnn.ops.layout import empty_in_layout, is_channels_last
 
 Pair = int | tuple[int, int]
@@ -322,9 +323,11 @@ def _check_input(x: Tensor, name: str) -> None:
                            "add a batch dimension with x.unsqueeze(0) for a single image")
 
 
-def conv2d(input: Any, weight: Any, bias: Any = None, stride: Pair = 1, padding: Pair = 0,
+def conv2d(input: Any, weight: Any, bias: Any = None, stride: Pair = 1, padding: Pair | str = 0,
            dilation: Pair = 1, groups: int = 1) -> Tensor:
     """Cross-correlation of (N, C, H, W) with weight (O, C, kH, kW), plus bias (O,): (N, O, Ho, Wo)."""
+    if isinstance(padding, str):  # 'valid' or 'same' (stride 1; an odd total's extra one after)
+        input, padding = string_padding(input, weight, stride, padding, dilation)
     x, weight = to_tensor(input), to_tensor(weight)
     _check_input(x, "conv2d")
     if groups != 1:
