@@ -88,22 +88,11 @@ def layer_pair(dtype, case: str):
     return ours, theirs
 
 
-def call_with(mask_arrays: dict[str, np.ndarray]):
-    """call(module, [tgt, memory, *mask tensors]) passing the masks (and hints) by keyword."""
-    names = [k for k in mask_arrays if not k.endswith("is_causal")]
-    hints = {k: v for k, v in mask_arrays.items() if k.endswith("is_causal")}
-
-    def call(module, args):
-        return module(args[0], args[1], **dict(zip(names, args[2:], strict=True)), **hints)
-
-    return call, [mask_arrays[k] for k in names]
-
-
 @pytest.mark.parametrize("case", list(LAYER_CASES))
 @pytest.mark.parametrize("kind", MASK_KINDS)
 def test_decoder_layer_matches_torch(case, kind, dtype) -> None:
     ours, theirs = layer_pair(dtype, case)
-    call, constants = call_with(masks(kind, dtype))
+    call, constants = torch_compare.keyword_call(masks(kind, dtype))
     arrays = inputs(dtype, LAYER_CASES[case].get("batch_first", False))
     torch_compare.compare(ours, theirs, arrays, dtype, call, constants)
 
@@ -116,7 +105,7 @@ def test_unbatched_decoder_layer_matches_torch(norm_first, dtype) -> None:
     tgt, memory = rng.standard_normal((T, E)).astype(dtype), rng.standard_normal((S, E)).astype(dtype)
     causal = np.triu(np.ones((T, T), dtype=bool), 1)
     padding = np.array([False, False, True, False, True])
-    call, constants = call_with({"tgt_mask": causal, "memory_key_padding_mask": padding})
+    call, constants = torch_compare.keyword_call({"tgt_mask": causal, "memory_key_padding_mask": padding})
     torch_compare.compare(ours, theirs, [tgt, memory], dtype, call, constants)
 
 
@@ -133,7 +122,7 @@ def test_decoder_matches_torch_in_training_and_eval(norm, dtype) -> None:
     assert "layers.2.multihead_attn.out_proj.weight" in ours.state_dict()
     ours.load_state_dict({k: npnn.tensor(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()})
     arrays = inputs(dtype, True)
-    call, constants = call_with(masks("bool causal + padding", dtype))
+    call, constants = torch_compare.keyword_call(masks("bool causal + padding", dtype))
     torch_compare.compare(ours, theirs, arrays, dtype, call, constants)
     ours.eval()
     theirs.eval()

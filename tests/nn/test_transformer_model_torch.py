@@ -56,17 +56,6 @@ def masks(kind: str, dtype) -> dict[str, np.ndarray]:
     raise ValueError(kind)
 
 
-def call_with(mask_arrays: dict[str, np.ndarray]):
-    """call(model, [src, tgt, *mask tensors]) passing the masks (and hints) by keyword."""
-    names = [k for k in mask_arrays if not k.endswith("is_causal")]
-    hints = {k: v for k, v in mask_arrays.items() if k.endswith("is_causal")}
-
-    def call(model, args):
-        return model(args[0], args[1], **dict(zip(names, args[2:], strict=True)), **hints)
-
-    return call, [mask_arrays[k] for k in names]
-
-
 def model_pair(dtype, **kwargs):
     return torch_compare.pair(nn.Transformer, torch.nn.Transformer, dtype, E, HEADS, 2, 2, 16, 0.0, **kwargs)
 
@@ -82,7 +71,7 @@ def inputs(dtype, batch_first: bool, batched: bool = True) -> list[np.ndarray]:
 @pytest.mark.parametrize("kind", ["none", "bool", "float", "causal hints"])
 def test_transformer_matches_torch(case, kind, dtype) -> None:
     ours, theirs = model_pair(dtype, **CASES[case])
-    call, constants = call_with(masks(kind, dtype))
+    call, constants = torch_compare.keyword_call(masks(kind, dtype))
     arrays = inputs(dtype, CASES[case].get("batch_first", False))
     torch_compare.compare(ours, theirs, arrays, dtype, call, constants)
 
@@ -105,7 +94,7 @@ def test_transformer_in_eval_matches_torch(norm_first, dtype) -> None:
 
 def test_unbatched_transformer_matches_torch(dtype) -> None:
     ours, theirs = model_pair(dtype, norm_first=True)
-    call, constants = call_with({"tgt_mask": np.triu(np.ones((T, T), dtype=bool), 1),
+    call, constants = torch_compare.keyword_call({"tgt_mask": np.triu(np.ones((T, T), dtype=bool), 1),
                                  "src_key_padding_mask": np.array([False, True, False, False, True]),
                                  "memory_key_padding_mask": np.array([False, True, False, False, True])})
     torch_compare.compare(ours, theirs, inputs(dtype, False, batched=False), dtype, call, constants)
@@ -156,7 +145,8 @@ def test_generate_square_subsequent_mask_is_torchs() -> None:
 
 
 def test_signatures_reprs_and_errors_are_torchs() -> None:
-    for name in ("Transformer", "TransformerDecoder", "TransformerDecoderLayer"):
+    for name in ("Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
+                 "TransformerEncoderLayer"):
         for method in ("__init__", "forward"):
             ours = inspect.signature(getattr(getattr(nn, name), method)).parameters
             theirs = inspect.signature(getattr(getattr(torch.nn, name), method)).parameters
