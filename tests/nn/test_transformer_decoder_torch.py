@@ -178,3 +178,19 @@ def test_reprs_and_defaults_are_torchs() -> None:
     ours, theirs = pairs[0]
     assert ours.linear1.out_features == theirs.linear1.out_features == 2048
     assert ours.activation is npnn.nn.functional.relu and ours.norm_first is False
+
+
+def test_mask_dtypes_follow_torch() -> None:
+    """A float32 mask serves a float64 layer (as PyTorch's); a float64 one on a float32 layer
+    is refused with PyTorch's message and npnn's fix."""
+    ours, theirs = layer_pair(np.float64, "post-norm relu")
+    call, constants = torch_compare.keyword_call(masks("float tgt + memory masks", np.float32))
+    torch_compare.compare(ours, theirs, inputs(np.float64, False), np.float64, call, constants)
+    wide_mask = masks("float tgt + memory masks", np.float64)["tgt_mask"]
+    for lib in (npnn, torch):
+        layer = lib.nn.TransformerDecoderLayer(E, HEADS, dim_feedforward=16)
+        with pytest.raises(RuntimeError, match="Expected attn_mask dtype to be bool or float"):
+            layer(lib.zeros(T, N, E), lib.zeros(S, N, E), tgt_mask=lib.tensor(wide_mask))
+    with pytest.raises(RuntimeError, match=r"query.dtype: float32 instead; pass mask.to\(npnn.float32\)"):
+        layer_pair(np.float32, "post-norm relu")[0](npnn.zeros(T, N, E), npnn.zeros(S, N, E),
+                                                    tgt_mask=npnn.tensor(wide_mask))
