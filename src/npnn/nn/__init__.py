@@ -72,6 +72,7 @@ from npnn.nn.pooling import AdaptiveAvgPool2d, AvgPool2d
 from npnn.nn.rnn import GRU, LSTM, RNN, RNNBase
 from npnn.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from npnn.nn.transformer import TransformerEncoder, TransformerEncoderLayer
+from npnn.nn.transformer_decoder import Transformer, TransformerDecoder, TransformerDecoderLayer
 from npnn.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -88,7 +89,8 @@ __all__ = [
     "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
     "ReplicationPad3d",
     "SmoothL1Loss", "Softmax", "Softmin", "Softplus", "Softsign", "Tanh", "Tanhshrink", "Threshold",
-    "TransformerEncoder", "TransformerEncoderLayer", "Unflatten", "Upsample",
+    "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
+    "TransformerEncoderLayer", "Unflatten", "Upsample",
     "UpsamplingBilinear2d", "UpsamplingNearest2d", "ZeroPad2d", "functional", "init",
     "ZeroPad1d", "ZeroPad3d",
     "regularization", "utils",
