@@ -177,7 +177,8 @@ def test_warm_restarts_fractional_epochs_match_torch(epochs: list[float], t_mult
 
 
 @pytest.mark.parametrize(("case", "build", "make"), CASES, ids=IDS)
-def test_lrs_at_equals_stepping(case: str, build: Callable[[Any, Any], Any], make: Callable[..., Any]) -> None:
+def test_lrs_at_equals_stepping(case: str, build: Callable[[Any, Any], Any],
+                                make: Callable[..., Any]) -> None:
     optimizer = make(npnn, Parameter)
     scheduler = build(lr_scheduler, optimizer)
     if case.startswith("chained"):  # a chain has no epoch count of its own
