@@ -16,6 +16,8 @@ from npnn.nn import Parameter
 from npnn.optim import lr_scheduler
 
 torch = pytest.importorskip("torch", reason="PyTorch CPU not installed: pip install torch==2.13.0")
+# torch's own SequentialLR steps a chain at construction, before any optimizer.step()
+pytestmark = pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step..`:UserWarning")
 
 
 def _adam(lib: Any, make_param: Callable[[np.ndarray], Any]) -> Any:
