@@ -231,10 +231,12 @@ class LBFGS(Optimizer):
 
 
 def _to_numpy(value: Any) -> Any:
+    """A state value with its arrays (in lists too) as NumPy copies, 0-d ones as NumPy scalars."""
     if isinstance(value, list):
         return [_to_numpy(item) for item in value]
-    if hasattr(value, "shape") and getattr(value, "ndim", 0) > 0:
-        return np.array(backend.to_numpy(value), copy=True)
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        array = np.array(backend.to_numpy(value), copy=True)
+        return array if array.ndim > 0 else array[()]
     return value
 
 

@@ -138,7 +138,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     at first, T_i grows by T_mult at each restart.
 
     `step(epoch)` takes a (fractional) epoch, e.g. `step(epoch + i / iters)` within an epoch,
-    as PyTorch's (the only npnn scheduler whose step takes one). No closed form, as PyTorch.
+    as PyTorch's (the only npnn scheduler whose step takes one). No `_get_closed_form_lr`, as
+    PyTorch (SequentialLR's restart at a milestone keeps T_cur); `lrs_at(..., closed_form=True)`
+    reads `step(epoch)`'s values.
     """
 
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
@@ -159,6 +161,11 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     def get_lr(self) -> list[float]:
         cosine = 1 + math.cos(math.pi * self.T_cur / self.T_i)
         return [self.eta_min + (base_lr - self.eta_min) * cosine / 2 for base_lr in self.base_lrs]
+
+    def _formula_lrs(self, epoch: int) -> list[float]:
+        """The lrs `step(epoch)` writes (moves this scheduler: call on a replica)."""
+        self.step(epoch)
+        return self._current_lrs()
 
     def step(self, epoch: float | None = None) -> None:  # type: ignore[override]
         """Advance one epoch, or go to `epoch` (a float for a point within an epoch)."""

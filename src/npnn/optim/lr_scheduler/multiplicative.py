@@ -42,6 +42,14 @@ class MultiplicativeLR(LRScheduler):
         return [lr * function(self.last_epoch)
                 for function, lr in zip(self.lr_lambdas, self._current_lrs(), strict=True)]
 
+    def _formula_lrs(self, epoch: int) -> list[float]:
+        """initial_lr times the factors of epochs 1..epoch."""
+        lrs = list(self.base_lrs)
+        for step in range(1, epoch + 1):
+            lrs = [lr * function(step) for function, lr in zip(self.lr_lambdas, lrs, strict=True)]
+        self.last_epoch = epoch
+        return lrs
+
     def state_dict(self) -> dict[str, Any]:
         state = {key: copy.deepcopy(value) for key, value in self.__dict__.items()
                  if key not in ("optimizer", "lr_lambdas")}
