@@ -193,3 +193,13 @@ def test_unknown_line_search_and_negative_lr_are_refused() -> None:
         npnn.optim.LBFGS(params, lr=-1)
     with pytest.raises(TypeError, match="closure"):
         npnn.optim.LBFGS(params).step()  # type: ignore[call-arg]
+
+
+def test_a_small_gradient_returns_at_once_as_torch() -> None:
+    """max|g| <= tolerance_grad at the first evaluation: one closure call, no step, only counts."""
+    ours, optimizer = _rosenbrock_run(npnn, {"tolerance_grad": 1e4}, np.float64, 2)
+    theirs, torch_optimizer = _rosenbrock_run(torch, {"tolerance_grad": 1e4}, np.float64, 2)
+    np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(ours[-1], [-1.5, 2.0, 0.5, -0.5])
+    assert optimizer.state_dict()["state"] == {0: {"func_evals": 2, "n_iter": 0}}
+    _compare_state(optimizer.state_dict(), torch_optimizer.state_dict(), rtol=0)
