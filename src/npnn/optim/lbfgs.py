@@ -153,16 +153,7 @@ class LBFGS(Optimizer):
                     H_diag = ys / y.dot(y)  # the initial Hessian's scale
                 if "al" not in state:
                     state["al"] = [None] * history_size
-                al = state["al"]
-                # the two-loop recursion: d = -H g, the approximate inverse Hessian times -g
-                q = -flat_grad
-                for i in range(len(old_dirs) - 1, -1, -1):
-                    al[i] = old_stps[i].dot(q) * ro[i]
-                    q += np.multiply(old_dirs[i], -al[i])
-                d = r = q * H_diag
-                for i in range(len(old_dirs)):
-                    be_i = old_dirs[i].dot(r) * ro[i]
-                    r += np.multiply(old_stps[i], al[i] - be_i)
+                d = _two_loop(flat_grad, old_dirs, old_stps, ro, H_diag, state["al"])
 
             if prev_flat_grad is None:
                 prev_flat_grad = flat_grad.copy()
@@ -228,6 +219,22 @@ class LBFGS(Optimizer):
             state[self._params[0]] = {name: _cast(value, self._params[0])
                                      for name, value in param_state.items()}
         self.state = state
+
+
+def _two_loop(flat_grad: Any, old_dirs: list[Any], old_stps: list[Any], ro: list[Any], H_diag: Any,
+              al: list[Any]) -> Any:
+    """The L-BFGS two-loop recursion: -H g, with H the inverse-Hessian approximation from the
+    stored gradient changes y (old_dirs), steps s (old_stps) and ro = 1/(y.s), scaled by H_diag.
+    Writes the first loop's coefficients into `al` (PyTorch keeps them in the state)."""
+    q = -flat_grad
+    for i in range(len(old_dirs) - 1, -1, -1):
+        al[i] = old_stps[i].dot(q) * ro[i]
+        q += np.multiply(old_dirs[i], -al[i])
+    r = q * H_diag
+    for i in range(len(old_dirs)):
+        be_i = old_dirs[i].dot(r) * ro[i]
+        r += np.multiply(old_stps[i], al[i] - be_i)
+    return r
 
 
 def _to_numpy(value: Any) -> Any:
