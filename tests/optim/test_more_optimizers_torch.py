@@ -201,3 +201,23 @@ def test_defaults_and_repr_match_torch(name: str) -> None:
 def test_unsupported_flags_are_refused_by_name(name: str, flag: str) -> None:
     with pytest.raises(TypeError, match=flag):
         getattr(npnn.optim, name)(npnn_model().parameters(), **{flag: False})
+
+
+@pytest.mark.parametrize(("name", "kwargs", "keys"), [
+    ("NAdam", {"momentum_decay": 0.01}, ["step", "mu_product"]),
+    ("ASGD", {"t0": 3, "lambd": 0.3}, ["step", "eta", "mu"]),
+])
+def test_scalar_state_equals_torchs_float32_scalars_exactly(name: str, kwargs: dict[str, Any],
+                                                           keys: list[str]) -> None:
+    """PyTorch keeps mu_product, eta and mu as float32 scalar tensors even for float64 parameters:
+    npnn rounds them the same way, so they (and the updates that use them) agree bit for bit."""
+    values = []
+    for lib in (npnn, torch):
+        param = (npnn.nn.Parameter(np.ones(3)) if lib is npnn
+                 else torch.nn.Parameter(torch.ones(3, dtype=torch.float64)))
+        optimizer = getattr(lib.optim, name)([param], **kwargs)
+        for t in range(30):
+            param.grad = (npnn.tensor if lib is npnn else torch.from_numpy)(np.full(3, 0.1 + 0.01 * t))
+            optimizer.step()
+        values.append([float(optimizer.state_dict()["state"][0][key]) for key in keys])
+    assert values[0] == values[1]
