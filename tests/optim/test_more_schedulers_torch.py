@@ -227,3 +227,18 @@ def test_cyclic_momentum_needs_an_optimizer_with_momentum() -> None:
     lr_scheduler.CyclicLR(optimizer, 0.01, 0.1, cycle_momentum=False)  # fine without
     with pytest.raises(ValueError, match="Expected non-negative epoch"):
         lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0=3).step(-1)
+
+
+@pytest.mark.parametrize(("case", "build", "make"), CASES, ids=IDS)
+def test_torch_state_dicts_load_into_npnn_and_continue(case: str, build: Callable[[Any, Any], Any],
+                                                      make: Callable[..., Any]) -> None:
+    torch_optimizer = make(torch, _torch_parameter)
+    torch_scheduler = build(torch.optim.lr_scheduler, torch_optimizer)
+    advance(torch_optimizer, torch_scheduler, None, 0, 70)
+    optimizer = make(npnn, Parameter)
+    scheduler = build(lr_scheduler, optimizer)
+    optimizer.load_state_dict(torch_optimizer.state_dict())  # SGD and Adam here hold no tensors
+    scheduler.load_state_dict(torch_scheduler.state_dict())
+    ours = advance(optimizer, scheduler, None, 70, STEPS)
+    np.testing.assert_allclose(ours, advance(torch_optimizer, torch_scheduler, None, 70, STEPS),
+                               rtol=1e-12, atol=0)
