@@ -11,6 +11,8 @@ from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
+import numpy as np
+
 from npnn import backend
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
@@ -29,8 +31,9 @@ def poisson_nll_loss(input: Any, target: Any, log_input: bool = True, full: bool
     input = to_tensor(input)
     target = to_tensor(target, like=(input,))
     losses = exp(input) - target * input if log_input else input - target * log(input + eps)
-    if full:
-        stirling = target * log(target) - target + 0.5 * log(2 * math.pi * target)
+    if full:  # log of targets <= 0 is masked out below: no warning for it, as PyTorch
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stirling = target * log(target) - target + 0.5 * log(2 * math.pi * target)
         losses = losses + masked_fill(stirling, (target <= 1).array, 0)
     return reduce(losses, reduction)
 
