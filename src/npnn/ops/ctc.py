@@ -107,14 +107,18 @@ class CTC(Function):
             beta[t] = xp.where(self.valid, beta[t], -np.inf)
         # log Σ_{s: label s = c} alpha·beta, per frame, sample and class
         both = alpha + beta
-        top = both.max(axis=2, keepdims=True) if both.shape[2] else xp.zeros((*both.shape[:2], 1))
+        top = both.max(axis=2, keepdims=True)  # the extended labels are never empty
         top = xp.where(top == -np.inf, 0, top)
-        one_hot = (self.labels[:, :, None] == xp.arange(classes)).astype(alpha.dtype)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            occupancy = xp.log(xp.einsum("tns,nsc->tnc", xp.exp(both - top), one_hot)) + top
+        weights = xp.exp(both - top)
+        # each label's positions, one target position at a time: memory stays (T, N, C)
+        sums = xp.zeros((steps, batch, classes), dtype=alpha.dtype)
+        rows = xp.arange(batch)
+        for s in range(alpha.shape[2]):
+            sums[:, rows, self.labels[:, s]] += weights[:, :, s]
+        with np.errstate(divide="ignore"):
+            occupancy = xp.log(sums) + top
         # PyTorch's last frame assigns the last label's term over the blank's instead of adding
         # it when a target label is the blank itself; kept, so that gradients agree there too
-        rows = xp.arange(batch)
         final = self.labels[rows, xp.maximum(2 * self.target_lengths - 1, 0)]
         clash = rows[(self.target_lengths > 0) & (final == self.blank) & (self.input_lengths > 0)]
         frame = self.input_lengths[clash] - 1
@@ -186,8 +190,9 @@ def ctc_loss(log_probs: Any, targets: Any, input_lengths: Any, target_lengths: A
     (N, S) or concatenated (Σ target_lengths,); lengths as tensors, sequences or (unbatched) ints.
 
     'mean' divides each loss by its target length (at least 1), then averages over the batch;
-    zero_infinity zeroes infinite losses (impossible alignments) and their gradients. Target
-    labels outside [0, C) raise an IndexError (PyTorch's CPU kernel does not check them).
+    zero_infinity zeroes infinite losses (impossible alignments) and their gradients. npnn
+    differs: target labels outside [0, C) raise an IndexError (PyTorch's CPU kernel reads them
+    unchecked), and float targets a TypeError (use targets.long()).
     """
     check_reduction(reduction)
     log_probs = to_tensor(log_probs)
