@@ -11,8 +11,6 @@ from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
-import numpy as np
-
 from npnn import backend
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
@@ -26,15 +24,18 @@ from npnn.ops.shape import unsqueeze
 def poisson_nll_loss(input: Any, target: Any, log_input: bool = True, full: bool = False,
                      eps: float = 1e-8, reduction: str = "mean") -> Tensor:
     """exp(x) - y · x for log-rates x (log_input), else x - y · log(x + eps); `full` adds
-    Stirling's y·log y - y + ½·log(2πy) where y > 1."""
+    Stirling's y·log y - y + ½·log(2πy) where y > 1. Differs from PyTorch: with `full`, a
+    target of 0 that requires grad gets gradient 0 where PyTorch's is NaN."""
     check_reduction(reduction)
     input = to_tensor(input)
     target = to_tensor(target, like=(input,))
     losses = exp(input) - target * input if log_input else input - target * log(input + eps)
-    if full:  # log of targets <= 0 is masked out below: no warning for it, as PyTorch
-        with np.errstate(divide="ignore", invalid="ignore"):
-            stirling = target * log(target) - target + 0.5 * log(2 * math.pi * target)
-        losses = losses + masked_fill(stirling, (target <= 1).array, 0)
+    if full:  # Stirling's term is read at y > 1 only: elsewhere it is computed at y = 1, so
+        # that no log(0) reaches the graph (PyTorch's gradient for a target of 0 is NaN; npnn's 0)
+        small = (target <= 1).array
+        safe = masked_fill(target, small, 1)
+        stirling = safe * log(safe) - safe + 0.5 * log(2 * math.pi * safe)
+        losses = losses + masked_fill(stirling, small, 0)
     return reduce(losses, reduction)
 
 
