@@ -11,6 +11,7 @@ from npnn._tensor import Tensor
 from npnn.nn.functional_attention import scaled_dot_product_attention
 from npnn.ops import (
     adaptive_avg_pool2d,
+    affine_grid,
     avg_pool1d,
     avg_pool2d,
     batch_norm,
@@ -23,6 +24,7 @@ from npnn.ops import (
     dropout2d,
     gelu,
     glu,
+    grid_sample,
     group_norm,
     huber_loss,
     instance_norm,
@@ -73,6 +75,8 @@ __all__ = [
     "relu_", "scaled_dot_product_attention", "selu", "selu_", "sigmoid", "silu", "smooth_l1_loss",
     "smoothed_nll_loss", "softmax", "softmin", "softplus", "softsign", "tanh", "tanhshrink",
     "threshold", "threshold_",
+    # image layers
+    "affine_grid", "grid_sample",
 ]
 
 

@@ -78,6 +78,7 @@ from npnn.ops.elementwise_more import (
     trunc,
 )
 from npnn.ops.embedding import embedding
+from npnn.ops.grid_sample import affine_grid, grid_sample
 from npnn.ops.group_norm import group_norm, instance_norm
 from npnn.ops.indexing import (
     argsort,
@@ -190,7 +191,7 @@ from npnn.ops.triangular import (
 )
 
 __all__ = [
-    "abs", "adaptive_avg_pool2d", "add", "addmm", "addmv", "amax", "amin", "argmax", "argmin",
+    "abs", "adaptive_avg_pool2d", "add", "addmm", "addmv", "affine_grid", "amax", "amin", "argmax", "argmin",
     "argsort", "atleast_1d", "atleast_2d", "atleast_3d", "avg_pool1d", "avg_pool2d", "baddbmm",
     "batch_norm", "bernoulli", "bernoulli_values", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "bmm", "broadcast_tensors", "broadcast_to", "cast", "cat",
@@ -198,7 +199,7 @@ __all__ = [
     "conv_transpose2d", "count_nonzero", "cross_entropy", "cummax", "cummin", "cumprod", "cumsum",
     "diag", "diagonal", "diff", "div", "dot", "dropout", "dropout2d", "einsum", "elu", "embedding",
     "erf", "erfc", "exp", "expand", "fix", "flatten", "flip", "floor_divide", "fmod", "frac",
-    "gather", "gelu", "getitem", "glu", "group_norm", "hardsigmoid", "hardswish", "hardtanh",
+    "gather", "gelu", "getitem", "glu", "grid_sample", "group_norm", "hardsigmoid", "hardswish", "hardtanh",
     "huber_loss", "index_select", "instance_norm", "interpolate", "isclose", "kl_div", "l1_loss",
     "leaky_relu", "lerp", "linear", "log", "log1p", "log_softmax", "logical_and", "logical_not",
     "logical_or", "logical_xor", "logsigmoid", "logsumexp", "masked_fill", "matmul", "max",
