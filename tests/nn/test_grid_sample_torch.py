@@ -81,9 +81,9 @@ def test_affine_grid_sizes_and_gradient(size, align_corners):
 
 
 def _messages(call_ours, call_theirs):
-    with pytest.raises(Exception) as ours:  # noqa: PT011 - the type is compared with torch's
+    with pytest.raises(Exception) as ours:
         call_ours()
-    with pytest.raises(Exception) as theirs:  # noqa: PT011
+    with pytest.raises(Exception) as theirs:
         call_theirs()
     return ours, theirs
 

@@ -38,7 +38,8 @@ for mode in ("bilinear", "nearest"):
 case("grid_sample_one_pixel_wide", lambda x, g: F.grid_sample(x, g, align_corners=False),
      Arg((1, 2, 3, 1)), Arg((1, 2, 2, 2), grid_points(3, 1, False)),
      ref=lambda x, g: TF.grid_sample(x, g, align_corners=False))
-case("grid_sample_only_grid_grad", lambda x, g: F.grid_sample(x, g, padding_mode="border", align_corners=True),
+case("grid_sample_only_grid_grad",
+     lambda x, g: F.grid_sample(x, g, padding_mode="border", align_corners=True),
      Arg((2, 1, 5, 4), grad=False), Arg((2, 6, 3, 2), grid_points(5, 4, True)),
      ref=lambda x, g: TF.grid_sample(x, g, padding_mode="border", align_corners=True))
 

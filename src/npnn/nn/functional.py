@@ -9,14 +9,25 @@ import numpy as np
 from npnn import backend, ops
 from npnn._tensor import Tensor
 from npnn.nn.functional_attention import scaled_dot_product_attention
+from npnn.nn.functional_vision import (
+    alpha_dropout,
+    bilinear,
+    feature_alpha_dropout,
+    local_response_norm,
+    lp_pool1d,
+    lp_pool2d,
+)
 from npnn.ops import (
     adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
     affine_grid,
     avg_pool1d,
     avg_pool2d,
     batch_norm,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    channel_shuffle,
     conv1d,
     conv2d,
     conv_transpose2d,
@@ -39,6 +50,8 @@ from npnn.ops import (
     mse_loss,
     nll_loss,
     pad,
+    pixel_shuffle,
+    pixel_unshuffle,
     prelu,
     sigmoid,
     smooth_l1_loss,
@@ -62,6 +75,7 @@ from npnn.ops import mish as _mish
 from npnn.ops import relu as _relu
 from npnn.ops import selu as _selu
 from npnn.ops import threshold as _threshold
+from npnn.ops.fold import fold, unfold
 from npnn.ops.inplace import in_place
 
 __all__ = [
@@ -76,7 +90,9 @@ __all__ = [
     "smoothed_nll_loss", "softmax", "softmin", "softplus", "softsign", "tanh", "tanhshrink",
     "threshold", "threshold_",
     # image layers
-    "affine_grid", "grid_sample",
+    "adaptive_max_pool1d", "adaptive_max_pool2d", "affine_grid", "alpha_dropout", "bilinear",
+    "channel_shuffle", "feature_alpha_dropout", "fold", "grid_sample", "local_response_norm", "lp_pool1d",
+    "lp_pool2d", "pixel_shuffle", "pixel_unshuffle", "unfold",
 ]
 
 

@@ -27,6 +27,7 @@ from npnn.ops.activation_more import (
     tanhshrink,
     threshold,
 )
+from npnn.ops.adaptive_max_pool import adaptive_max_pool1d, adaptive_max_pool2d
 from npnn.ops.conv import conv2d, max_pool2d
 from npnn.ops.conv1d import avg_pool1d, conv1d, max_pool1d
 from npnn.ops.conv_transpose import conv_transpose2d
@@ -104,6 +105,7 @@ from npnn.ops.loss import (
 from npnn.ops.loss_more import huber_loss, kl_div, smooth_l1_loss
 from npnn.ops.mse_loss import mse_loss
 from npnn.ops.normalization import batch_norm
+from npnn.ops.pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from npnn.ops.pooling import adaptive_avg_pool2d, avg_pool2d
 from npnn.ops.products import (
     addmm,
@@ -213,4 +215,6 @@ __all__ = [
     "take_along_dim", "tanh", "tanhshrink", "tensor_split", "threshold", "tile", "to_device",
     "topk", "transpose", "tril", "triu", "true_divide", "trunc", "unbind", "unflatten",
     "uniform_values", "unique", "unsqueeze", "update_", "var", "var_mean", "where",
+    # image layers
+    "adaptive_max_pool1d", "adaptive_max_pool2d", "channel_shuffle", "pixel_shuffle", "pixel_unshuffle",
 ]
