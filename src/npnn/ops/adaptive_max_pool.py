@@ -9,6 +9,7 @@ picks them; the gradient goes to that one element (summed where windows overlap)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,20 +48,22 @@ def _max_indices(x: Any, out: tuple[int, int]) -> Any:
 
 
 class AdaptiveMaxPool2d(Function):
-    """x (B, H, W) at the flat indices (B, Ho, Wo) of its windows' maxima."""
+    """x (..., H, W) at the flat indices (..., Ho, Wo) of its windows' maxima; keeps the output
+    size for the ONNX export."""
 
     def forward(self, x, indices=None):
         self.shape, self.indices = x.shape, indices
-        flat = x.reshape(x.shape[0], -1)
+        flat = x.reshape(-1, x.shape[-2] * x.shape[-1])
         return backend.get_array_module(x).take_along_axis(
-            flat, indices.reshape(x.shape[0], -1), axis=1).reshape(indices.shape)
+            flat, indices.reshape(flat.shape[0], -1), axis=1).reshape(indices.shape)
 
     def backward(self, grad_output):
         xp = backend.get_array_module(grad_output)
-        batch, height, width = self.shape
-        grad = xp.zeros(batch * height * width, dtype=grad_output.dtype)
-        offsets = (xp.arange(batch) * (height * width))[:, None, None]
-        xp.add.at(grad, (self.indices + offsets).reshape(-1), grad_output.reshape(-1))
+        size = self.shape[-2] * self.shape[-1]
+        batch = math.prod(self.shape[:-2])
+        grad = xp.zeros(batch * size, dtype=grad_output.dtype)
+        offsets = (xp.arange(batch) * size)[:, None]
+        xp.add.at(grad, (self.indices.reshape(batch, -1) + offsets).reshape(-1), grad_output.reshape(-1))
         return grad.reshape(self.shape)
 
 
@@ -92,10 +95,9 @@ def _pool(x: Tensor, out: tuple[int, int], spatial: int, name: str,
         raise NotImplementedError(f'"{name}" not implemented for integer or bool input ({x.dtype}); '
                                   "cast it with .float()")
     lead = x.shape[:-2]
-    flat = x.reshape(-1, *x.shape[-2:])
-    indices = _max_indices(flat.array, out)
-    values = AdaptiveMaxPool2d.apply(flat, indices=indices).reshape(*lead, *out)
-    return (values, Tensor(indices.reshape(*lead, *out))) if return_indices else values
+    indices = _max_indices(x.array.reshape(-1, *x.shape[-2:]), out).reshape(*lead, *out)
+    values = AdaptiveMaxPool2d.apply(x, indices=indices)
+    return (values, Tensor(indices)) if return_indices else values
 
 
 def adaptive_max_pool2d(input: Any, output_size: int | Sequence[int | None] | None,
