@@ -158,11 +158,15 @@ class GridSample(Function):
         grad_x = grad_grid = None
         if self.needs_input_grad[0]:
             height, width = self.x_shape[2:]
-            grad_x = xp.zeros((n * height * width, channels), dtype=grad.dtype)
-            batch = xp.arange(n)[:, None] * (height * width)
-            for flat, valid, weight in self.corners:
-                part = xp.where(valid[..., None], grad * weight[..., None], 0)
-                xp.add.at(grad_x, (batch + flat).reshape(-1), part.reshape(-1, channels))
+            # one bincount over every (pixel, channel) of all four corners: a scatter-add
+            # several times faster than add.at
+            pixels = xp.arange(n)[:, None] * (height * width)
+            targets = [((pixels + flat)[..., None] * channels + xp.arange(channels)).reshape(-1)
+                       for flat, _, _ in self.corners]
+            parts = [xp.where(valid[..., None], grad * weight[..., None], 0).reshape(-1)
+                     for _, valid, weight in self.corners]
+            grad_x = xp.bincount(xp.concatenate(targets), xp.concatenate(parts),
+                                 minlength=n * height * width * channels).astype(grad.dtype)
             grad_x = grad_x.reshape(n, height, width, channels).transpose(0, 3, 1, 2)
         if len(self.needs_input_grad) > 1 and self.needs_input_grad[1]:
             grad_grid = xp.zeros(self.grid_shape, dtype=grad.dtype).reshape(n, -1, 2)
