@@ -77,6 +77,7 @@ from npnn.ops import (
     broadcast_to,
     cat,
     cdist,
+    channel_shuffle,
     chunk,
     clamp,
     clip,
@@ -134,6 +135,8 @@ from npnn.ops import (
     normal,
     outer,
     permute,
+    pixel_shuffle,
+    pixel_unshuffle,
     pow,
     prod,
     relu,
@@ -216,6 +219,8 @@ __all__ = [
     "tanh", "tensor", "Tensor", "tensor_split", "tile", "topk", "transpose", "tril", "triu",
     "true_divide", "trunc", "unbind", "unflatten", "unique", "unsqueeze", "utils", "var",
     "var_mean", "where", "zeros", "zeros_like",
+    # image layers
+    "channel_shuffle", "pixel_shuffle", "pixel_unshuffle",
 ]
 
 

@@ -34,6 +34,7 @@ from npnn.nn.conv1d import AvgPool1d, Conv1d, MaxPool1d
 from npnn.nn.conv_transpose import ConvTranspose2d
 from npnn.nn.distance import CosineSimilarity, PairwiseDistance
 from npnn.nn.embedding import Embedding
+from npnn.nn.fold import Fold, Unfold
 from npnn.nn.group_norm import GroupNorm, InstanceNorm2d
 from npnn.nn.layers import Dropout, Dropout2d, Flatten, Identity, LayerNorm, Linear, Unflatten
 from npnn.nn.losses import (
@@ -82,12 +83,15 @@ from npnn.nn.padding import (
 )
 from npnn.nn.param_containers import ParameterDict, ParameterList
 from npnn.nn.parameter import Parameter
+from npnn.nn.pixel_shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from npnn.nn.pooling import AdaptiveAvgPool2d, AvgPool2d
+from npnn.nn.pooling_more import AdaptiveMaxPool1d, AdaptiveMaxPool2d, LPPool1d, LPPool2d
 from npnn.nn.rnn import GRU, LSTM, RNN, RNNBase
 from npnn.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from npnn.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 from npnn.nn.transformer_decoder import Transformer, TransformerDecoder, TransformerDecoderLayer
 from npnn.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from npnn.nn.vision_layers import AlphaDropout, Bilinear, FeatureAlphaDropout, LocalResponseNorm, Softmax2d
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
@@ -109,4 +113,8 @@ __all__ = [
     "TripletMarginWithDistanceLoss", "Unflatten", "Upsample", "UpsamplingBilinear2d",
     "UpsamplingNearest2d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "functional", "init",
     "regularization", "utils",
+    # image layers
+    "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AlphaDropout", "Bilinear", "ChannelShuffle",
+    "FeatureAlphaDropout", "Fold", "LPPool1d", "LPPool2d", "LocalResponseNorm", "PixelShuffle",
+    "PixelUnshuffle", "Softmax2d", "Unfold",
 ]

@@ -9,13 +9,25 @@ import numpy as np
 from npnn import backend, ops
 from npnn._tensor import Tensor
 from npnn.nn.functional_attention import scaled_dot_product_attention
+from npnn.nn.functional_vision import (
+    alpha_dropout,
+    bilinear,
+    feature_alpha_dropout,
+    local_response_norm,
+    lp_pool1d,
+    lp_pool2d,
+)
 from npnn.ops import (
     adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    affine_grid,
     avg_pool1d,
     avg_pool2d,
     batch_norm,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    channel_shuffle,
     conv1d,
     conv2d,
     conv_transpose2d,
@@ -26,6 +38,7 @@ from npnn.ops import (
     gaussian_nll_loss,
     gelu,
     glu,
+    grid_sample,
     group_norm,
     hinge_embedding_loss,
     huber_loss,
@@ -45,6 +58,8 @@ from npnn.ops import (
     multilabel_soft_margin_loss,
     nll_loss,
     pad,
+    pixel_shuffle,
+    pixel_unshuffle,
     poisson_nll_loss,
     prelu,
     sigmoid,
@@ -72,23 +87,26 @@ from npnn.ops import mish as _mish
 from npnn.ops import relu as _relu
 from npnn.ops import selu as _selu
 from npnn.ops import threshold as _threshold
+from npnn.ops.fold import fold, unfold
 from npnn.ops.inplace import in_place
 
 __all__ = [
     "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "celu", "celu_", "conv1d", "conv2d", "conv_transpose2d",
-    "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "ctc_loss", "dropout",
-    "dropout2d", "elu", "elu_", "embedding", "gaussian_nll_loss", "gelu", "glu", "group_norm",
-    "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss",
-    "instance_norm", "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu",
-    "leaky_relu_", "linear", "log_softmax", "logsigmoid", "margin_ranking_loss", "max_pool1d",
+    "adaptive_max_pool1d", "adaptive_max_pool2d", "affine_grid", "alpha_dropout", "bilinear",
+    "channel_shuffle", "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "ctc_loss",
+    "dropout", "dropout2d", "elu", "elu_", "embedding", "feature_alpha_dropout", "fold",
+    "gaussian_nll_loss", "gelu", "glu", "grid_sample", "group_norm", "hardsigmoid", "hardswish",
+    "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss", "instance_norm", "interpolate",
+    "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "local_response_norm",
+    "log_softmax", "logsigmoid", "lp_pool1d", "lp_pool2d", "margin_ranking_loss", "max_pool1d",
     "max_pool2d", "mish", "mse_loss", "multi_margin_loss", "multilabel_margin_loss",
-    "multilabel_soft_margin_loss", "nll_loss", "normalize", "one_hot", "pad",
-    "pairwise_distance", "poisson_nll_loss", "prelu", "relu", "relu6", "relu_",
+    "multilabel_soft_margin_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance",
+    "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu", "relu", "relu6", "relu_",
     "scaled_dot_product_attention", "selu", "selu_", "sigmoid", "silu", "smooth_l1_loss",
-    "smoothed_nll_loss", "soft_margin_loss", "softmax", "softmin", "softplus", "softsign",
-    "tanh", "tanhshrink", "threshold", "threshold_", "triplet_margin_loss",
-    "triplet_margin_with_distance_loss",
+    "smoothed_nll_loss", "soft_margin_loss", "softmax", "softmin", "softplus", "softsign", "tanh",
+    "tanhshrink", "threshold", "threshold_", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss", "unfold",
 ]
 
 

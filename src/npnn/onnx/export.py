@@ -29,9 +29,10 @@ from npnn.onnx.padding import CONVERTERS as PADDING_CONVERTERS
 from npnn.onnx.tensor_ops import CONVERTERS as TENSOR_CONVERTERS
 from npnn.onnx.trace import Adopt, Call, eval_mode, trace
 from npnn.onnx.verify import check_outputs
+from npnn.onnx.vision import CONVERTERS as VISION_CONVERTERS
 from npnn.serialization import atomic_write_bytes
 
-CONVERTERS = {**LAYER_CONVERTERS, **TENSOR_CONVERTERS, **PADDING_CONVERTERS}
+CONVERTERS = {**LAYER_CONVERTERS, **TENSOR_CONVERTERS, **PADDING_CONVERTERS, **VISION_CONVERTERS}
 OPSETS = range(17, 22)  # what the converters are written for; 17 is the default (ORT 1.14 and later)
 IR_VERSION = 8  # the oldest IR that opset 17 allows, so that older runtimes read the file
 BATCH = "batch"
