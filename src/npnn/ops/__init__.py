@@ -27,8 +27,9 @@ from npnn.ops.activation_more import (
     tanhshrink,
     threshold,
 )
-from npnn.ops.conv import conv2d, max_pool2d
+from npnn.ops.conv import max_pool2d
 from npnn.ops.conv1d import avg_pool1d, conv1d, max_pool1d
+from npnn.ops.conv_groups import conv2d
 from npnn.ops.conv_transpose import conv_transpose2d
 from npnn.ops.cumulative import (
     cummax,
