@@ -86,7 +86,8 @@ class GroupedConv2d(Function):
         n, out_channels, out_h, out_w = grad_output.shape
         groups = self.groups
         grad = _channels_last_matrix(grad_output)  # (N·Ho·Wo, O)
-        grouped = grad.reshape(-1, groups, out_channels // groups).transpose(1, 0, 2)  # (G, N·Ho·Wo, O/G)
+        # (G, N·Ho·Wo, O/G), copied: the products below measured up to 1.7x slower on the strided view
+        grouped = _copy(grad.reshape(-1, groups, out_channels // groups).transpose(1, 0, 2), axis=1)
         grad_x = grad_weight = grad_bias = None
         if self.needs_input_grad[0]:
             k_h, k_w = self.weight_shape[2:]
