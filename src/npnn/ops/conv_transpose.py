@@ -16,7 +16,7 @@ from npnn import backend, parallel
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
 from npnn.ops.conv import Pair, as_pair, channels_last_columns, scatter_columns
-from npnn.ops.conv_groups import check_groups, grouped_columns, ungrouped_columns
+from npnn.ops.conv_groups import check_groups, grouped_columns, matmul_into, ungrouped_columns
 
 
 class ConvTranspose2d(Function):
@@ -96,8 +96,8 @@ class GroupedConvTranspose2d(Function):
         if self.needs_input_grad[0]:
             xp = backend.get_array_module(columns)
             grad_x = xp.empty((columns.shape[1], self.groups * self.rows.shape[2]), dtype=columns.dtype)
-            xp.matmul(columns, self.matrices.transpose(0, 2, 1),
-                      out=grad_x.reshape(-1, self.groups, self.rows.shape[2]).transpose(1, 0, 2))
+            matmul_into(columns, self.matrices.transpose(0, 2, 1),
+                        grad_x.reshape(-1, self.groups, self.rows.shape[2]).transpose(1, 0, 2))
             grad_x = grad_x.reshape(n, *self.input_hw, -1).transpose(0, 3, 1, 2)
         if self.needs_input_grad[1]:
             in_channels, per_group, k_h, k_w = self.weight_shape
