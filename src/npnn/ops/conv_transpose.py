@@ -16,7 +16,7 @@ from npnn import backend, parallel
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
 from npnn.ops.conv import Pair, as_pair, channels_last_columns, scatter_columns
-from npnn.ops.conv_groups import check_groups, grouped_columns, matmul_into, ungrouped_columns
+from npnn.ops.conv_groups import check_groups, grouped_columns, matmul_into, scatter_grouped
 
 
 class ConvTranspose2d(Function):
@@ -71,19 +71,16 @@ class GroupedConvTranspose2d(Function):
                 dilation=(1, 1), groups=1):
         n, in_channels, height, width = x.shape
         _, per_group, k_h, k_w = weight.shape
-        out_channels = per_group * groups
         self.kernel, self.stride, self.padding, self.dilation = (k_h, k_w), stride, padding, dilation
         self.groups, self.weight_shape, self.input_hw = groups, weight.shape, (height, width)
         rows = _channels_last_rows(x)  # (N·H·W, C_in)
         self.rows = rows.reshape(-1, groups, in_channels // groups).transpose(1, 0, 2)  # (G, N·H·W, C_in/G)
         self.matrices = weight.reshape(groups, in_channels // groups, per_group, k_h * k_w).transpose(
             0, 1, 3, 2).reshape(groups, in_channels // groups, -1)  # (G, C_in/G, kH·kW·C_out/G)
-        patches = ungrouped_columns(self.rows @ self.matrices, (n, height, width, k_h, k_w, out_channels))
         out = transposed_output_shape((height, width), self.kernel, stride, padding, output_padding, dilation)
-        padded_shape = (n, out[0] + 2 * padding[0], out[1] + 2 * padding[1], out_channels)
-        result = scatter_columns(patches, padded_shape, stride, dilation, padding)
-        if padding != (0, 0):
-            result = _channels_last_copy(result)
+        padded_shape = (groups, n, out[0] + 2 * padding[0], out[1] + 2 * padding[1], per_group)
+        result = scatter_grouped(self.rows @ self.matrices, padded_shape, (height, width), self.kernel,
+                                 stride, dilation, padding)  # a compact channels-last copy
         if bias is not None:
             result += bias[:, None, None]
         return result
