@@ -143,7 +143,9 @@ class DepthwiseConv2d(Function):
     """Conv2d with one input channel per group (groups = C, weight (C·m, 1, kH, kW)): output
     channel c·m + k is the sum over kernel positions (i, j) of the input channel c's pixels under
     (i, j) times weight[c·m + k, 0, i, j]. Worked through in blocks of images (or of rows of one
-    large image), split over threads; backward reads each block once for both gradients."""
+    large image), split over threads; backward reads each block once for both gradients. A
+    MobileNet 3x3 layer (N=64, C=64, 28x28, float32) measured 0.9-1.5x PyTorch CPU's time forward
+    and backward (2-core EPYC, shared and noisy)."""
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
         xp = backend.get_array_module(x)
