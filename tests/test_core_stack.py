@@ -31,6 +31,7 @@ LAYERS = {
     "npnn.autograd.gradcheck": 3,  # a tool on Tensors: not loaded by npnn.autograd itself
     "npnn._tensor": 3,
     "npnn.tensor_conversions": 3,
+    "npnn.tensor_math": 3,  # Tensor's everyday op methods, through Tensor._ops too
     "npnn.tensor_methods": 3,  # more Tensor methods; they reach the ops through Tensor._ops
     "npnn.tensor_memory": 3,
     "npnn.ops": 4,

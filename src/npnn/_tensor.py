@@ -4,8 +4,9 @@ Dunder methods and tensor methods only call the op functions in `npnn.ops`;
 all differentiation lives in the ops' `Function` classes. The ops sit above this module
 (they import Tensor), so the module `ops` that the methods call is bound by the one import
 at the bottom of this file: the one import in the core that points up. Tensor's other
-methods live in mixins below it (tensor_conversions.py, tensor_methods.py, tensor_memory.py);
-those that call an op reach the module through `self._ops`, which answers with it.
+methods live in mixins below it (tensor_conversions.py, tensor_math.py, tensor_methods.py,
+tensor_memory.py); those that call an op reach the module through `self._ops`, which
+answers with it.
 
 (The module is `_tensor`, as PyTorch's `torch/_tensor.py`, because `npnn.tensor` is the
 factory function, as `torch.tensor`.)
@@ -24,10 +25,9 @@ from npnn.autograd.function import Function
 from npnn.dtypes import scalar_dtype, to_array
 from npnn.size import Size
 from npnn.tensor_conversions import TensorDataMethods, unwrap_index
+from npnn.tensor_math import TensorMathMethods
 from npnn.tensor_memory import TensorMemoryMethods
 from npnn.tensor_methods import TensorOpMethods
-
-Dim = int | Sequence[int] | None  # the `dim` argument of reductions: one, several or all dims
 
 
 def to_tensor(value: Any, like: Sequence[Any] = ()) -> Tensor:
@@ -48,7 +48,7 @@ def to_tensor(value: Any, like: Sequence[Any] = ()) -> Tensor:
     return Tensor(value)
 
 
-class Tensor(TensorDataMethods, TensorOpMethods, TensorMemoryMethods):
+class Tensor(TensorDataMethods, TensorMathMethods, TensorOpMethods, TensorMemoryMethods):
     """An N-d array with reverse-mode autograd.
 
     As in PyTorch, `grad` is a Tensor (or None), `data` is a Tensor that shares memory and
@@ -194,7 +194,7 @@ class Tensor(TensorDataMethods, TensorOpMethods, TensorMemoryMethods):
 
     @property
     def _ops(self) -> Any:
-        """The module `npnn.ops` (bound at the bottom), for tensor_methods.py and tensor_memory.py."""
+        """The module `npnn.ops` (bound at the bottom), for the mixins that call ops."""
         return ops
 
     def detach_(self) -> Tensor:
@@ -293,144 +293,6 @@ class Tensor(TensorDataMethods, TensorOpMethods, TensorMemoryMethods):
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, unwrap_index(index))
 
-    # ----- op methods -----
-    def add(self, other: Any) -> Tensor:
-        return ops.add(self, other)
-
-    def sub(self, other: Any) -> Tensor:
-        return ops.sub(self, other)
-
-    def mul(self, other: Any) -> Tensor:
-        return ops.mul(self, other)
-
-    def div(self, other: Any) -> Tensor:
-        return ops.div(self, other)
-
-    def pow(self, exponent: Any) -> Tensor:
-        return ops.pow(self, exponent)
-
-    def neg(self) -> Tensor:
-        return ops.neg(self)
-
-    def square(self) -> Tensor:
-        return ops.square(self)
-
-    def exp(self) -> Tensor:
-        return ops.exp(self)
-
-    def log(self) -> Tensor:
-        return ops.log(self)
-
-    def log1p(self) -> Tensor:
-        return ops.log1p(self)
-
-    def sqrt(self) -> Tensor:
-        return ops.sqrt(self)
-
-    def abs(self) -> Tensor:
-        return ops.abs(self)
-
-    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
-        return ops.clamp(self, min, max)
-
-    clip = clamp
-
-    def masked_fill(self, mask: Any, value: Any) -> Tensor:
-        return ops.masked_fill(self, mask, value)
-
-    def maximum(self, other: Any) -> Tensor:
-        return ops.maximum(self, other)
-
-    def minimum(self, other: Any) -> Tensor:
-        return ops.minimum(self, other)
-
-    def matmul(self, other: Any) -> Tensor:
-        return ops.matmul(self, other)
-
-    def sum(self, dim: Dim = None, keepdim: bool = False, **numpy_style: Any) -> Tensor:
-        return ops.sum(self, dim, keepdim, **numpy_style)
-
-    def mean(self, dim: Dim = None, keepdim: bool = False, **numpy_style: Any) -> Tensor:
-        return ops.mean(self, dim, keepdim, **numpy_style)
-
-    def var(self, dim: Dim = None, keepdim: bool = False, *, correction: int = 1,
-            unbiased: bool | None = None, **numpy_style: Any) -> Tensor:
-        return ops.var(self, dim, keepdim, correction=correction, unbiased=unbiased, **numpy_style)
-
-    def std(self, dim: Dim = None, keepdim: bool = False, *, correction: int = 1,
-            unbiased: bool | None = None, **numpy_style: Any) -> Tensor:
-        return ops.std(self, dim, keepdim, correction=correction, unbiased=unbiased, **numpy_style)
-
-    def norm(self, p: Any = "fro", dim: Dim = None, keepdim: bool = False) -> Tensor:
-        return ops.norm(self, p, dim, keepdim)
-
-    def max(self, dim: int | None = None, keepdim: bool = False, **numpy_style: Any) -> Any:
-        return ops.max(self, dim, keepdim, **numpy_style)
-
-    def min(self, dim: int | None = None, keepdim: bool = False, **numpy_style: Any) -> Any:
-        return ops.min(self, dim, keepdim, **numpy_style)
-
-    def amax(self, dim: Dim = None, keepdim: bool = False, **numpy_style: Any) -> Tensor:
-        return ops.amax(self, dim, keepdim, **numpy_style)
-
-    def amin(self, dim: Dim = None, keepdim: bool = False, **numpy_style: Any) -> Tensor:
-        return ops.amin(self, dim, keepdim, **numpy_style)
-
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return ops.argmax(self, dim, keepdim)
-
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return ops.argmin(self, dim, keepdim)
-
-    def reshape(self, *shape: Any) -> Tensor:
-        return ops.reshape(self, *shape)
-
-    view = reshape
-
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
-        return ops.transpose(self, dim0, dim1)
-
-    def permute(self, *dims: Any) -> Tensor:
-        return ops.permute(self, *dims)
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return ops.flatten(self, start_dim, end_dim)
-
-    def ravel(self) -> Tensor:
-        return ops.flatten(self)
-
-    def squeeze(self, dim: Dim = None) -> Tensor:
-        return ops.squeeze(self, dim)
-
-    def unsqueeze(self, dim: int) -> Tensor:
-        return ops.unsqueeze(self, dim)
-
-    def expand(self, *shape: Any) -> Tensor:
-        return ops.expand(self, *shape)
-
-    def gather(self, dim: int, index: Any) -> Tensor:
-        return ops.gather(self, dim, index)
-
-    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
-        return ops.scatter(self, dim, index, src, value=value)
-
-    def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
-        """In-place scatter, recorded in the graph as the other in-place updates:
-        `zeros(10).scatter_(0, y, value=1)`."""
-        return self.copy_(ops.scatter(self, dim, index, src, value=value))
-
-    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        return ops.split(self, split_size_or_sections, dim)
-
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        return ops.chunk(self, chunks, dim)
-
-    def t(self) -> Tensor:
-        """Transpose a tensor of at most 2 dims (as torch.Tensor.t)."""
-        if self.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dims, got {self.ndim}; use .mT or .T")
-        return ops.permute(self, *reversed(range(self.ndim)))
-
     def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
            non_blocking: bool = False) -> Tensor:
         """Convert dtype (differentiable) and/or move device, as torch's `Tensor.to`.
@@ -485,43 +347,6 @@ class Tensor(TensorDataMethods, TensorOpMethods, TensorMemoryMethods):
 
     def half(self) -> Tensor:
         return self.to(np.float16)
-
-    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
-        return ops.sort(self, dim, descending, stable)
-
-    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
-        return ops.topk(self, k, dim, largest, sorted)
-
-    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
-        return ops.unbind(self, dim)
-
-    def repeat(self, *sizes: Any) -> Tensor:
-        return ops.repeat(self, *sizes)
-
-    @property
-    def T(self) -> Tensor:
-        """Reverse all dimensions (PyTorch's `.T`; for 2-D, the matrix transpose)."""
-        return ops.permute(self, *reversed(range(self.ndim)))
-
-    @property
-    def mT(self) -> Tensor:
-        """Transpose the last two dimensions."""
-        return ops.transpose(self, -2, -1)
-
-    def relu(self) -> Tensor:
-        return ops.relu(self)
-
-    def sigmoid(self) -> Tensor:
-        return ops.sigmoid(self)
-
-    def tanh(self) -> Tensor:
-        return ops.tanh(self)
-
-    def softmax(self, dim: int) -> Tensor:
-        return ops.softmax(self, dim)
-
-    def log_softmax(self, dim: int) -> Tensor:
-        return ops.log_softmax(self, dim)
 
 
 function.set_tensor_class(Tensor, to_tensor)  # Function.apply makes Tensors (autograd is below)

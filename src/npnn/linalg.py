@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from npnn._tensor import Dim, Tensor
+from npnn._tensor import Tensor
 from npnn.ops import norm as _norm
+from npnn.tensor_math import Dim
 
 
 def vector_norm(x: Tensor, ord: float = 2, dim: Dim = None, keepdim: bool = False) -> Tensor:

@@ -67,3 +67,15 @@ def compare(ours: Any, theirs: Any, arrays: Sequence[np.ndarray], dtype: Any,
         their_params = dict(theirs.named_parameters())
         for name, p in ours.named_parameters():
             assert_close(p.grad.numpy(), their_params[name].grad.numpy(), dtype, f"grad of {name}")
+
+
+def keyword_call(constants: dict[str, Any]) -> tuple[Callable[[Any, list[Any]], Any], list[np.ndarray]]:
+    """For compare(): a call(layer, [two inputs, *masks]) that passes the masks by keyword, and
+    the mask arrays; entries named *is_causal are passed as they are (the causal hints)."""
+    names = [k for k in constants if not k.endswith("is_causal")]
+    hints = {k: v for k, v in constants.items() if k.endswith("is_causal")}
+
+    def call(layer: Any, args: list[Any]) -> Any:
+        return layer(args[0], args[1], **dict(zip(names, args[2:], strict=True)), **hints)
+
+    return call, [constants[k] for k in names]

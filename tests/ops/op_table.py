@@ -448,7 +448,9 @@ case("chain_mlp_ce",
 case("chain_reuse", lambda x: (x * x.exp()).sum(1) / x.var(), Arg((3, 4)), ref=SAME)
 
 import op_table_fns  # noqa: E402, F401  (the PyTorch functions added for users' code)
+import op_table_losses  # noqa: E402, F401  (margin, ranking, likelihood and CTC losses)
 import op_table_more  # noqa: E402, F401  (registers the rest of the rows)
+import op_table_padding  # noqa: E402, F401  (F.pad modes, conv padding="same")
 import op_table_spatial  # noqa: E402, F401  (conv_transpose2d, interpolate, group norm, 1-D ops)
 
 # ----- scatter: the gradient reaches input where nothing was written and src where it was read -----

@@ -11,7 +11,7 @@ from optim_cases import gradient, initial_values
 
 import npnn
 from npnn.nn import Parameter
-from npnn.optim import SGD, Adam, AdamW, Optimizer
+from npnn.optim import ASGD, SGD, Adadelta, Adam, Adamax, AdamW, NAdam, Optimizer, RAdam, Rprop
 
 MakeOptimizer = Callable[[Any], Optimizer]
 
@@ -22,6 +22,12 @@ OPTIMIZERS: list[tuple[str, MakeOptimizer]] = [
     ("adam", lambda p: Adam(p, lr=0.01, weight_decay=0.01)),
     ("adam_amsgrad", lambda p: Adam(p, lr=0.01, amsgrad=True, maximize=True)),
     ("adamw", lambda p: AdamW(p, lr=0.01, amsgrad=True)),
+    ("nadam", lambda p: NAdam(p, lr=0.01, weight_decay=0.01, decoupled_weight_decay=True)),
+    ("radam", lambda p: RAdam(p, lr=0.01, weight_decay=0.01, maximize=True)),
+    ("adamax", lambda p: Adamax(p, lr=0.01, weight_decay=0.01)),
+    ("adadelta", lambda p: Adadelta(p, weight_decay=0.01)),
+    ("asgd", lambda p: ASGD(p, lr=0.01, t0=2)),
+    ("rprop", lambda p: Rprop(p, lr=0.01, maximize=True)),
 ]
 OPTIMIZER_IDS = [name for name, _ in OPTIMIZERS]
 MAKERS = [make for _, make in OPTIMIZERS]

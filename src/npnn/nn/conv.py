@@ -11,10 +11,38 @@ from npnn.nn import init
 from npnn.nn.module import Module
 from npnn.nn.parameter import weight_and_bias
 from npnn.ops.conv import Pair, as_pair
+from npnn.ops.conv_padding import PADDING_STRINGS, same_widths
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 class _ConvNd(Module):
-    """PyTorch's default init and repr of every convolution layer."""
+    """PyTorch's default init and repr of every convolution layer, and its padding rules."""
+
+    def _set_padding_mode(self, padding_mode: str) -> None:
+        """PyTorch's checks of string padding and padding_mode; `_reversed_padding_repeated_twice`
+        is F.pad's widths for a padding_mode other than 'zeros' (padded first, then convolved
+        without padding, as PyTorch)."""
+        if isinstance(self.padding, str):
+            if self.padding not in PADDING_STRINGS:
+                raise ValueError(f"Invalid padding string {self.padding!r}, should be one of "
+                                 f"{set(PADDING_STRINGS)}")
+            if self.padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError("padding='same' is not supported for strided convolutions; use stride=1 "
+                                 "or give the padding as numbers")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {set(PADDING_MODES)}, but got "
+                             f"padding_mode='{padding_mode}'")
+        self.padding_mode = padding_mode
+        if self.padding == "same":
+            widths = same_widths(self.kernel_size, self.dilation)
+        else:
+            widths = tuple((p, p) for p in ((0,) * len(self.kernel_size) if self.padding == "valid"
+                                            else self.padding))
+        self._reversed_padding_repeated_twice = tuple(w for pair in reversed(widths) for w in pair)
+
+    def _border_padded(self, input: Tensor) -> Tensor:
+        return F.pad(input, self._reversed_padding_repeated_twice, self.padding_mode)
 
     @staticmethod
     def _check_groups(in_channels: int, out_channels: int, groups: int) -> None:
@@ -41,7 +69,9 @@ class _ConvNd(Module):
                 text += f", {name}={getattr(self, name)}"
         if self.groups != 1:
             text += f", groups={self.groups}"
-        return text + ("" if self.bias is not None else ", bias=False")
+        text += "" if self.bias is not None else ", bias=False"
+        mode = getattr(self, "padding_mode", "zeros")
+        return text + ("" if mode == "zeros" else f", padding_mode={mode}")
 
 
 class Conv2d(_ConvNd):
@@ -54,13 +84,12 @@ class Conv2d(_ConvNd):
                  generator: Any = None) -> None:
         super().__init__()
         self._check_groups(in_channels, out_channels, groups)
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"Conv2d: padding_mode {padding_mode!r} is not implemented; "
-                                      "use 'zeros'")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = as_pair(kernel_size, "kernel_size", 1)
-        self.stride, self.padding = as_pair(stride, "stride", 1), as_pair(padding, "padding", 0)
+        self.stride = as_pair(stride, "stride", 1)
+        self.padding = padding if isinstance(padding, str) else as_pair(padding, "padding", 0)
         self.dilation, self.groups = as_pair(dilation, "dilation", 1), groups
+        self._set_padding_mode(padding_mode)
         shape = (out_channels, in_channels // groups, *self.kernel_size)
         self.weight, self.bias = weight_and_bias(shape, bias, dtype)
         self.reset_parameters(generator)
@@ -68,6 +97,9 @@ class Conv2d(_ConvNd):
             self.to(device)
 
     def forward(self, input: Tensor) -> Tensor:
+        if self.padding_mode != "zeros":
+            return F.conv2d(self._border_padded(input), self.weight, self.bias, self.stride, 0, self.dilation,
+                            self.groups)
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 

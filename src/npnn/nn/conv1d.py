@@ -15,7 +15,7 @@ from npnn.ops.conv1d import Single, _single
 
 class Conv1d(_ConvNd):
     """(N, C_in, L) -> (N, C_out, Lo); weight (C_out, C_in/groups, k); PyTorch's default init
-    U(-1/√fan_in, 1/√fan_in), fan_in = C_in/groups·k, for weight and bias. Only 'zeros' padding."""
+    U(-1/√fan_in, 1/√fan_in), fan_in = C_in/groups·k, for weight and bias."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Single, stride: Single = 1,
                  padding: Single = 0, dilation: Single = 1, groups: int = 1, bias: bool = True,
@@ -23,12 +23,12 @@ class Conv1d(_ConvNd):
                  generator: Any = None) -> None:
         super().__init__()
         self._check_groups(in_channels, out_channels, groups)
-        if padding_mode != "zeros" or isinstance(padding, str):
-            raise NotImplementedError("Conv1d: only padding_mode='zeros' and int padding are implemented")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = (_single(kernel_size, "kernel_size"),)
-        self.stride, self.padding = (_single(stride, "stride"),), (_single(padding, "padding"),)
-        self.dilation, self.padding_mode = (_single(dilation, "dilation"),), padding_mode
+        self.stride = (_single(stride, "stride"),)
+        self.padding = padding if isinstance(padding, str) else (_single(padding, "padding"),)
+        self.dilation = (_single(dilation, "dilation"),)
+        self._set_padding_mode(padding_mode)
         shape = (out_channels, in_channels // groups, *self.kernel_size)
         self.weight, self.bias = weight_and_bias(shape, bias, dtype)
         self.reset_parameters(generator)
@@ -36,6 +36,9 @@ class Conv1d(_ConvNd):
             self.to(device)
 
     def forward(self, input: Tensor) -> Tensor:
+        if self.padding_mode != "zeros":
+            return F.conv1d(self._border_padded(input), self.weight, self.bias, self.stride, 0, self.dilation,
+                            self.groups)
         return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from npnn import backend, ops
 from npnn._tensor import Tensor
 
@@ -95,7 +97,11 @@ def _as_float(mask: Tensor, dtype: Any) -> Tensor:
         return Tensor(xp.where(mask.array, dtype.type(float("-inf")), dtype.type(0)))
     if mask.dtype.kind != "f":
         raise AssertionError(f"only bool and floating types of masks are supported, got {mask.dtype}")
-    return mask
+    if mask.dtype not in (dtype, np.float32):  # PyTorch's rule; a float32 mask is cast to the query's dtype
+        raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query dtype, but "
+                           f"got attn_mask.dtype: {mask.dtype} and query.dtype: {dtype} instead; pass "
+                           f"mask.to(npnn.{dtype})")
+    return mask.to(dtype)
 
 
 Projection = tuple[Tensor, Tensor | None]

@@ -25,12 +25,13 @@ from npnn.autograd.grad_mode import enable_grad
 from npnn.nn.module import Module
 from npnn.onnx.graph import Graph, OnnxExportError
 from npnn.onnx.layers import CONVERTERS as LAYER_CONVERTERS
+from npnn.onnx.padding import CONVERTERS as PADDING_CONVERTERS
 from npnn.onnx.tensor_ops import CONVERTERS as TENSOR_CONVERTERS
 from npnn.onnx.trace import Adopt, Call, eval_mode, trace
 from npnn.onnx.verify import check_outputs
 from npnn.serialization import atomic_write_bytes
 
-CONVERTERS = {**LAYER_CONVERTERS, **TENSOR_CONVERTERS}
+CONVERTERS = {**LAYER_CONVERTERS, **TENSOR_CONVERTERS, **PADDING_CONVERTERS}
 OPSETS = range(17, 22)  # what the converters are written for; 17 is the default (ORT 1.14 and later)
 IR_VERSION = 8  # the oldest IR that opset 17 allows, so that older runtimes read the file
 BATCH = "batch"
@@ -92,6 +93,7 @@ def build(model: Module, inputs: tuple[Tensor, ...], input_names: Sequence[str] 
         else:
             _convert(graph, call)
     result_names = _name_outputs(graph, outputs, output_names)
+    graph.drop_unused(result_names)
     return helper.make_model(
         helper.make_graph(graph.nodes, "npnn", [_value_info(n, t, graph) for n, t in zip(input_names, inputs,
                                                                                           strict=True)],

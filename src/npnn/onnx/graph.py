@@ -81,6 +81,16 @@ class Graph:
         self.batch_axis[output] = batch_axis
         return output
 
+    def drop_unused(self, outputs: list[str]) -> None:
+        """Remove the nodes and initializers no result depends on (a Pad folded into a Conv)."""
+        live, kept = set(outputs), []
+        for node in reversed(self.nodes):
+            if live.intersection(node.output):
+                kept.append(node)
+                live.update(node.input)
+        self.nodes[:] = kept[::-1]
+        self.initializers = {name: value for name, value in self.initializers.items() if name in live}
+
 
 def _host(array: Any) -> np.ndarray:
     """A NumPy copy of a NumPy or CuPy array."""

@@ -14,6 +14,7 @@ import numpy as np
 from onnx import helper
 
 from npnn.onnx.graph import Graph, OnnxExportError
+from npnn.onnx.padding import zero_padded_source
 from npnn.onnx.trace import Call
 
 Converter = Callable[[Graph, Call, list[str]], str]
@@ -37,11 +38,13 @@ def _group(call: Call) -> dict[str, int]:
 
 
 def conv2d(g: Graph, call: Call, names: list[str]) -> str:
-    """Conv, from Conv2d, GroupedConv2d and DepthwiseConv2d: ONNX's weight (O, C/group, kH, kW) is npnn's."""
+    """Conv, from Conv2d, GroupedConv2d and DepthwiseConv2d (ONNX's weight (O, C/group, kH, kW) is
+    npnn's); zero padding added just before it (padding='same', uneven) joins its pads."""
     (ph, pw), kernel = call.kwargs["padding"], call.inputs[1].shape[2:]
-    return g.node("Conv", names, "conv", g.batch_axis[names[0]], kernel_shape=list(kernel),
+    source, (top, left, bottom, right) = zero_padded_source(g, names[0])
+    return g.node("Conv", [source, *names[1:]], "conv", g.batch_axis[names[0]], kernel_shape=list(kernel),
                   strides=list(call.kwargs["stride"]), dilations=list(call.kwargs["dilation"]),
-                  pads=[ph, pw, ph, pw], **_group(call))
+                  pads=[ph + top, pw + left, ph + bottom, pw + right], **_group(call))
 
 
 def conv_transpose2d(g: Graph, call: Call, names: list[str]) -> str:

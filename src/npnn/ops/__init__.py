@@ -31,6 +31,7 @@ from npnn.ops.conv import max_pool2d
 from npnn.ops.conv1d import avg_pool1d, conv1d, max_pool1d
 from npnn.ops.conv_groups import conv2d
 from npnn.ops.conv_transpose import conv_transpose2d
+from npnn.ops.ctc import ctc_loss
 from npnn.ops.cumulative import (
     cummax,
     cummin,
@@ -101,9 +102,25 @@ from npnn.ops.loss import (
     nll_loss,
     smoothed_nll_loss,
 )
+from npnn.ops.loss_likelihood import (
+    gaussian_nll_loss,
+    poisson_nll_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+from npnn.ops.loss_margin import (
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+)
 from npnn.ops.loss_more import huber_loss, kl_div, smooth_l1_loss
 from npnn.ops.mse_loss import mse_loss
 from npnn.ops.normalization import batch_norm
+from npnn.ops.padding import pad
 from npnn.ops.pooling import adaptive_avg_pool2d, avg_pool2d
 from npnn.ops.products import (
     addmm,
@@ -172,7 +189,6 @@ from npnn.ops.shape import (
     flatten,
     gather,
     getitem,
-    pad,
     permute,
     reshape,
     shape_arg,
@@ -194,23 +210,27 @@ __all__ = [
     "abs", "adaptive_avg_pool2d", "add", "addmm", "addmv", "amax", "amin", "argmax", "argmin",
     "argsort", "atleast_1d", "atleast_2d", "atleast_3d", "avg_pool1d", "avg_pool2d", "baddbmm",
     "batch_norm", "bernoulli", "bernoulli_values", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "bmm", "broadcast_tensors", "broadcast_to", "cast", "cat",
-    "cdist", "celu", "chunk", "clamp", "clip", "clone", "concatenate", "conv1d", "conv2d",
-    "conv_transpose2d", "count_nonzero", "cross_entropy", "cummax", "cummin", "cumprod", "cumsum",
-    "diag", "diagonal", "diff", "div", "dot", "dropout", "dropout2d", "einsum", "elu", "embedding",
-    "erf", "erfc", "exp", "expand", "fix", "flatten", "flip", "floor_divide", "fmod", "frac",
-    "gather", "gelu", "getitem", "glu", "group_norm", "hardsigmoid", "hardswish", "hardtanh",
-    "huber_loss", "index_select", "instance_norm", "interpolate", "isclose", "kl_div", "l1_loss",
-    "leaky_relu", "lerp", "linear", "log", "log1p", "log_softmax", "logical_and", "logical_not",
-    "logical_or", "logical_xor", "logsigmoid", "logsumexp", "masked_fill", "matmul", "max",
-    "max_pool1d", "max_pool2d", "maximum", "mean", "median", "meshgrid", "min", "minimum", "mish",
-    "mm", "movedim", "mse_loss", "mul", "multinomial", "mv", "nansum", "narrow", "neg", "nll_loss",
-    "nonzero", "norm", "normal", "normal_values", "outer", "pad", "permute", "pow", "prelu", "prod",
-    "relu", "relu6", "remainder", "repeat", "repeat_interleave", "reshape", "roll", "scatter",
-    "scatter_add", "selu", "sgn", "shape_arg", "sigmoid", "sign", "smooth_l1_loss",
-    "smoothed_nll_loss", "softmax", "softmin", "softplus", "softsign", "sort", "split", "sqrt",
-    "square", "squeeze", "stack", "std", "std_mean", "sub", "sum", "sum_of_squares", "swapaxes",
-    "take_along_dim", "tanh", "tanhshrink", "tensor_split", "threshold", "tile", "to_device",
-    "topk", "transpose", "tril", "triu", "true_divide", "trunc", "unbind", "unflatten",
+    "binary_cross_entropy_with_logits", "bmm", "broadcast_tensors", "broadcast_to", "cast",
+    "cat", "cdist", "celu", "chunk", "clamp", "clip", "clone", "concatenate", "conv1d",
+    "conv2d", "conv_transpose2d", "cosine_embedding_loss", "count_nonzero", "cross_entropy",
+    "ctc_loss", "cummax", "cummin", "cumprod", "cumsum", "diag", "diagonal", "diff", "div",
+    "dot", "dropout", "dropout2d", "einsum", "elu", "embedding", "erf", "erfc", "exp", "expand",
+    "fix", "flatten", "flip", "floor_divide", "fmod", "frac", "gather", "gaussian_nll_loss",
+    "gelu", "getitem", "glu", "group_norm", "hardsigmoid", "hardswish", "hardtanh",
+    "hinge_embedding_loss", "huber_loss", "index_select", "instance_norm", "interpolate",
+    "isclose", "kl_div", "l1_loss", "leaky_relu", "lerp", "linear", "log", "log1p",
+    "log_softmax", "logical_and", "logical_not", "logical_or", "logical_xor", "logsigmoid",
+    "logsumexp", "margin_ranking_loss", "masked_fill", "matmul", "max", "max_pool1d",
+    "max_pool2d", "maximum", "mean", "median", "meshgrid", "min", "minimum", "mish", "mm",
+    "movedim", "mse_loss", "mul", "multi_margin_loss", "multilabel_margin_loss",
+    "multilabel_soft_margin_loss", "multinomial", "mv", "nansum", "narrow", "neg", "nll_loss",
+    "nonzero", "norm", "normal", "normal_values", "outer", "pad", "permute", "poisson_nll_loss",
+    "pow", "prelu", "prod", "relu", "relu6", "remainder", "repeat", "repeat_interleave",
+    "reshape", "roll", "scatter", "scatter_add", "selu", "sgn", "shape_arg", "sigmoid", "sign",
+    "smooth_l1_loss", "smoothed_nll_loss", "soft_margin_loss", "softmax", "softmin", "softplus",
+    "softsign", "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "std_mean", "sub",
+    "sum", "sum_of_squares", "swapaxes", "take_along_dim", "tanh", "tanhshrink", "tensor_split",
+    "threshold", "tile", "to_device", "topk", "transpose", "tril", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss", "triu", "true_divide", "trunc", "unbind", "unflatten",
     "uniform_values", "unique", "unsqueeze", "update_", "var", "var_mean", "where",
 ]

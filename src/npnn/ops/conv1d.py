@@ -40,7 +40,7 @@ def _as_sequence(out: Tensor, added: bool) -> Tensor:
     return out.squeeze(0) if added else out
 
 
-def conv1d(input: Any, weight: Any, bias: Any = None, stride: Single = 1, padding: Single = 0,
+def conv1d(input: Any, weight: Any, bias: Any = None, stride: Single = 1, padding: Single | str = 0,
            dilation: Single = 1, groups: int = 1) -> Tensor:
     """Cross-correlation of (N, C, L) with weight (O, C/groups, k), plus bias (O,): (N, O, Lo)."""
     x, weight = to_tensor(input), to_tensor(weight)
@@ -50,7 +50,7 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Single = 1, paddin
                            f"{image.shape[1]} // groups, k)")
     check_groups(groups, weight, image.shape[1], x.shape)
     out = conv2d(image, weight.unsqueeze(2), bias, (1, _single(stride, "stride")),
-                 (0, _single(padding, "padding")),
+                 padding if isinstance(padding, str) else (0, _single(padding, "padding")),
                  (1, _single(dilation, "dilation")), groups)
     return _as_sequence(out, added)
 

@@ -29,6 +29,7 @@ from npnn.ops.conv import (
     _output_shape,
     as_pair,
 )
+from npnn.ops.conv_padding import string_padding
 
 # a depthwise pass works on blocks of about this many output values: 2^18 measured fastest of
 # 2^12..2^21 (2-core EPYC); smaller blocks, though closer to the caches, pay NumPy's per-call cost
@@ -284,11 +285,13 @@ def check_groups(groups: int, weight: Tensor, in_channels: int, input_shape: tup
                            f"channels, but got {in_channels} channels instead ({fix})")
 
 
-def conv2d(input: Any, weight: Any, bias: Any = None, stride: Pair = 1, padding: Pair = 0,
+def conv2d(input: Any, weight: Any, bias: Any = None, stride: Pair = 1, padding: Pair | str = 0,
            dilation: Pair = 1, groups: int = 1) -> Tensor:
     """Cross-correlation of (N, C, H, W) with weight (O, C/groups, kH, kW), plus bias (O,):
     (N, O, Ho, Wo). With groups > 1, the channels split into `groups` equal groups, output group
     g reading input group g only (groups = C: depthwise)."""
+    if isinstance(padding, str):  # 'valid' or 'same' (stride 1; an odd total's extra one after)
+        input, padding = string_padding(input, weight, stride, padding, dilation)
     x, weight = to_tensor(input), to_tensor(weight)
     _check_input(x, "conv2d")
     if weight.ndim != 4:

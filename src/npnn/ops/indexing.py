@@ -11,12 +11,13 @@ from typing import Any
 import numpy as np
 
 from npnn import backend
-from npnn._tensor import Dim, Tensor, to_tensor
+from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
 from npnn.ops.elementwise import clone
 from npnn.ops.scatter import _positions
 from npnn.ops.shape import _wrap_dim, expand, gather, getitem, reshape
 from npnn.ops.sorting import sort
+from npnn.tensor_math import Dim
 
 
 def _index_array(index: Any, op: str) -> Any:

@@ -8,10 +8,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from npnn import backend
-from npnn._tensor import Dim, Tensor, to_tensor
+from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
 from npnn.ops.elementwise import abs as abs_
 from npnn.ops.selection import maximum, minimum
+from npnn.tensor_math import Dim
 
 
 def _normalize_dim(dim: Dim, keepdim: bool, numpy_style: dict[str, Any]) -> tuple[Any, bool]:

@@ -7,13 +7,14 @@ from typing import Any
 import numpy as np
 
 from npnn import backend
-from npnn._tensor import Dim, Tensor, to_tensor
+from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
 from npnn.ops.elementwise import cast
 from npnn.ops.reduction import ValuesIndices, _expand_like, _normalize_dim, mean, std, sum, var
 from npnn.ops.selection import where
 from npnn.ops.shape import _wrap_dim, gather, reshape
 from npnn.ops.sorting import sort
+from npnn.tensor_math import Dim
 
 
 class LogSumExp(Function):

@@ -1,4 +1,5 @@
-"""Shape primitives: reshape, permute, expand, getitem, cat, stack, pad (and composites)."""
+"""Shape primitives: reshape, permute, expand, getitem, cat, stack (and composites); pad is in
+padding.py."""
 
 from __future__ import annotations
 
@@ -285,28 +286,3 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         if t.shape != tensors[0].shape:
             raise RuntimeError(f"stack: all shapes must be equal, got {tensors[0].shape} and {t.shape}")
     return Stack.apply(*tensors, dim=_wrap_dim(dim, tensors[0].ndim + 1, "stack"))
-
-
-class Pad(Function):
-    def forward(self, a, widths=(), value=0.0):
-        self.slices = tuple(
-            slice(before, before + size) for (before, _), size in zip(widths, a.shape, strict=True)
-        )
-        return backend.get_array_module(a).pad(a, widths, constant_values=value)
-
-    def backward(self, grad_output):
-        return grad_output[self.slices]
-
-
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
-    """Constant padding with PyTorch's spec: (left, right) of the last dim, then the one before…"""
-    if mode != "constant":
-        raise NotImplementedError(f"pad mode {mode!r}: only 'constant' is supported")
-    if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(f"pad needs pairs for at most {input.ndim} dims, got {tuple(pad)}")
-    if any(p < 0 for p in pad):
-        raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
-    widths = [(0, 0)] * input.ndim
-    for i in range(len(pad) // 2):
-        widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    return Pad.apply(input, widths=tuple(widths), value=value)

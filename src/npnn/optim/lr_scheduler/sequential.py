@@ -1,10 +1,11 @@
-"""SequentialLR: hand over from one scheduler to the next at milestones."""
+"""SequentialLR (hand over from one scheduler to the next at milestones) and ChainedScheduler
+(step several at once)."""
 
 from __future__ import annotations
 
 import copy
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from npnn.optim.lr_scheduler.base import LRScheduler
@@ -76,10 +77,51 @@ class SequentialLR(LRScheduler):
             scheduler.load_state_dict(saved)
 
 
+class ChainedScheduler(LRScheduler):
+    """Step several schedulers of one optimizer together: each `step()` steps every one of
+    them in order, so their chainable factors multiply (e.g. ConstantLR warm-up on ExponentialLR).
+    """
+
+    def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None) -> None:
+        if len(schedulers) < 1:
+            raise ValueError("ChainedScheduler expects at least one scheduler to be chained, "
+                             "but got no scheduler.")
+        optimizer = optimizer or schedulers[0].optimizer
+        for i, scheduler in enumerate(schedulers):
+            if not hasattr(scheduler, "optimizer"):
+                raise TypeError(f"ChainedScheduler at index {i} should have `optimizer` as its attribute.")
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError("ChainedScheduler does not support `ReduceLROnPlateau` scheduler as "
+                                 "it requires additional kwargs to be specified when calling `step`, "
+                                 f"but got one at index {i} in the given schedulers sequence "
+                                 "(step it separately, with its metric)")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"ChainedScheduler expects all schedulers to belong to the same "
+                                 f"optimizer, but scheduler {i} ({type(scheduler).__name__}) has "
+                                 "another one")
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer
+        self._last_lr = self._current_lrs()
+
+    def step(self) -> None:
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = self._current_lrs()
+
+    def lrs_at(self, epochs: Iterable[int], closed_form: bool = False) -> list[list[float]]:
+        """Not available: a chain counts no epochs of its own (read its schedulers')."""
+        raise NotImplementedError("ChainedScheduler has no epoch count to read a schedule at: "
+                                  "call lrs_at on the chained schedulers")
+
+    state_dict = SequentialLR.state_dict
+    load_state_dict = SequentialLR.load_state_dict
+
+
 def _undo_initial_step(schedulers: Sequence[LRScheduler]) -> None:
-    """Take back the epoch each scheduler's constructor stepped (nested SequentialLRs too)."""
+    """Take back the epoch each scheduler's constructor stepped (inside nested SequentialLRs
+    and ChainedSchedulers too, as PyTorch's recursive_undo)."""
     for scheduler in schedulers:
-        if isinstance(scheduler, SequentialLR):
+        if isinstance(scheduler, (SequentialLR, ChainedScheduler)):
             _undo_initial_step(scheduler._schedulers)
         else:
             scheduler.last_epoch -= 1
