@@ -48,7 +48,7 @@ def test_max_pool2d_output_and_default_stride() -> None:
     (lambda: F.conv2d(npnn.randn(2, 3, 8, 8), npnn.randn(4, 2, 3, 3)), RuntimeError, r"\(out_channels, 3"),
     (lambda: F.conv2d(npnn.randn(2, 1, 2, 2), npnn.randn(4, 1, 3, 3)), RuntimeError, "larger than"),
     (lambda: F.conv2d(npnn.randn(2, 1, 8, 8), npnn.randn(4, 1, 3, 3), stride=0), ValueError, "stride"),
-    (lambda: nn.Conv2d(4, 4, 3, groups=2), NotImplementedError, "groups"),
+    (lambda: nn.Conv2d(4, 5, 3, groups=2), ValueError, "out_channels must be divisible by groups"),
     (lambda: F.max_pool2d(npnn.randn(1, 1, 4, 4), 2, padding=2), ValueError, "half of kernel_size"),
     (lambda: F.max_pool2d(npnn.randn(1, 1, 2, 2), 3), RuntimeError, "larger than"),
     (lambda: F.max_pool2d(npnn.randn(1, 1, 4, 4), 2, ceil_mode=True), NotImplementedError, "ceil_mode"),

@@ -72,6 +72,13 @@ LAYERS = {
     "conv transpose": (lambda: nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1), (3, 5, 5)),
     "conv transpose dilated, no bias": (lambda: nn.ConvTranspose2d(2, 3, (2, 3), stride=(1, 2), dilation=2,
                                                                    bias=False), (2, 4, 5)),
+    "conv groups": (lambda: nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2), (4, 9, 9)),
+    "conv depthwise + pointwise": (lambda: nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, groups=4, bias=False),
+                                                         nn.Conv2d(4, 6, 1)), (4, 7, 7)),
+    "conv depthwise x2, dilated": (lambda: nn.Conv2d(3, 6, 3, padding=2, dilation=2, groups=3), (3, 8, 8)),
+    "conv transpose groups": (lambda: nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1,
+                                                         groups=2), (4, 5, 5)),
+    "conv1d depthwise": (lambda: nn.Conv1d(3, 3, 3, padding=1, groups=3), (3, 12)),
     "upsample nearest x2": (lambda: nn.Upsample(scale_factor=2), (2, 4, 5)),
     "upsample nearest to a multiple": (lambda: nn.UpsamplingNearest2d(size=(12, 5)), (2, 4, 5)),
     "upsample nearest x1.5 (gathers)": (lambda: nn.Upsample(scale_factor=1.5), (2, 4, 5)),
@@ -349,6 +356,17 @@ def test_a_forward_may_change_its_input_in_place():
 
     npnn.manual_seed(0)
     assert_same(Scales(), (6,))
+
+
+@pytest.mark.parametrize("layer, groups", [
+    (lambda: nn.Conv2d(4, 4, 3), None), (lambda: nn.Conv2d(4, 8, 3, groups=2), 2),
+    (lambda: nn.Conv2d(4, 8, 3, groups=4), 4), (lambda: nn.ConvTranspose2d(4, 2, 3, groups=2), 2),
+], ids=["plain", "groups 2", "depthwise x2", "transposed groups 2"])
+def test_a_grouped_convolution_is_one_node_with_onnx_s_group_attribute(layer, groups):
+    proto = npnn.onnx.export(layer(), npnn.randn(2, 4, 5, 5), io.BytesIO())
+    (node,) = proto.graph.node
+    group = [attribute.i for attribute in node.attribute if attribute.name == "group"]
+    assert group == ([] if groups is None else [groups])
 
 
 @pytest.mark.parametrize("layer, ops", [

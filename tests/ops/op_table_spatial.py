@@ -1,11 +1,12 @@
 """Op-table rows (registered by op_table.py) for the layers of autoencoders, GANs and U-Nets:
 transposed convolution, interpolation (nearest and bilinear), group and instance norm, and
-the 1-D convolution and pooling built on the 2-D ones."""
+the 1-D convolution and pooling built on the 2-D ones; grouped and depthwise convolutions."""
 
 from __future__ import annotations
 
 from op_case import TF, Arg, case, spaced
 
+from npnn import ops
 from npnn.nn import functional as F
 
 # ----- conv_transpose2d: the forward is conv2d's input gradient; output_padding adds rows -----
@@ -75,3 +76,32 @@ case("max_pool1d_stride_padding", lambda x: F.max_pool1d(x, 3, 2, 1), Arg((2, 2,
 case("avg_pool1d", lambda x: F.avg_pool1d(x, 2), Arg((2, 3, 7)), ref=lambda x: TF.avg_pool1d(x, 2))
 case("avg_pool1d_ceil_exclude_pad", lambda x: F.avg_pool1d(x, 3, 2, 1, True, False), Arg((3, 8)),
      ref=lambda x: TF.avg_pool1d(x, 3, 2, 1, True, False))
+
+# ----- groups: channel group g meets only output group g; depthwise (C/groups = 1) has its own kernel -----
+for name, kwargs in (("groups2", {"groups": 2}),
+                     ("groups2_stride_padding", {"groups": 2, "stride": 2, "padding": 1}),
+                     ("groups4_depthwise", {"groups": 4}),
+                     ("depthwise_stride_padding_dilation", {"groups": 4, "stride": (2, 1), "padding": 2,
+                                                            "dilation": (1, 2)})):
+    size = 4 // kwargs["groups"]
+    case(f"conv2d_{name}", lambda x, w, b, k=kwargs: ops.conv2d(x, w, b, **k), Arg((2, 4, 6, 5)),
+         Arg((6 if size == 2 else 4, size, 3, 2)), Arg((6 if size == 2 else 4,)),
+         ref=lambda x, w, b, k=kwargs: TF.conv2d(x, w, b, **k))
+case("conv2d_depthwise_multiplier2_no_bias", lambda x, w: ops.conv2d(x, w, padding=1, groups=3),
+     Arg((2, 3, 5, 4)), Arg((6, 1, 3, 3)), ref=lambda x, w: TF.conv2d(x, w, padding=1, groups=3))
+case("conv2d_depthwise_only_weight_grad", lambda x, w: ops.conv2d(x, w, stride=2, groups=2),
+     Arg((2, 2, 5, 5), grad=False), Arg((2, 1, 3, 3)), ref=lambda x, w: TF.conv2d(x, w, stride=2, groups=2))
+case("conv2d_groups3_only_input_grad", lambda x, w: ops.conv2d(x, w, padding=1, groups=3),
+     Arg((1, 6, 4, 4)), Arg((3, 2, 3, 3), grad=False), ref=lambda x, w: TF.conv2d(x, w, padding=1, groups=3))
+case("conv1d_groups2", lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1, groups=2), Arg((2, 4, 9)),
+     Arg((6, 2, 3)), Arg((6,)), ref=lambda x, w, b: TF.conv1d(x, w, b, stride=2, padding=1, groups=2))
+case("conv1d_depthwise_multiplier2", lambda x, w: F.conv1d(x, w, dilation=2, groups=3), Arg((2, 3, 9)),
+     Arg((6, 1, 3)), ref=lambda x, w: TF.conv1d(x, w, dilation=2, groups=3))
+case("conv_transpose2d_groups2", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1,
+                                                                    output_padding=1, groups=2),
+     Arg((2, 4, 3, 4)), Arg((4, 3, 3, 3)), Arg((6,)),
+     ref=lambda x, w, b: TF.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1, groups=2))
+case("conv_transpose2d_depthwise_dilation", lambda x, w: F.conv_transpose2d(x, w, groups=3, dilation=2),
+     Arg((2, 3, 3, 3)), Arg((3, 2, 2, 2)), ref=lambda x, w: TF.conv_transpose2d(x, w, groups=3, dilation=2))
+case("conv_transpose2d_groups2_unbatched", lambda x, w: F.conv_transpose2d(x, w, groups=2), Arg((4, 3, 2)),
+     Arg((4, 1, 2, 3)), ref=lambda x, w: TF.conv_transpose2d(x, w, groups=2))

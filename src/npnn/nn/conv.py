@@ -44,6 +44,18 @@ class _ConvNd(Module):
     def _border_padded(self, input: Tensor) -> Tensor:
         return F.pad(input, self._reversed_padding_repeated_twice, self.padding_mode)
 
+    @staticmethod
+    def _check_groups(in_channels: int, out_channels: int, groups: int) -> None:
+        """PyTorch's checks of `groups`, raised with its words (and what to change)."""
+        if not isinstance(groups, int) or groups <= 0:
+            raise ValueError(f"groups must be a positive integer (got {groups!r})")
+        if in_channels % groups != 0:
+            raise ValueError(f"in_channels must be divisible by groups (in_channels={in_channels}, "
+                             f"groups={groups})")
+        if out_channels % groups != 0:
+            raise ValueError(f"out_channels must be divisible by groups (out_channels={out_channels}, "
+                             f"groups={groups})")
+
     def reset_parameters(self, generator: Any = None) -> None:
         init.layer_default_(self.weight, self.bias, generator)
 
@@ -55,29 +67,31 @@ class _ConvNd(Module):
                               ("output_padding", (0,) * dims)):
             if getattr(self, name, default) != default:
                 text += f", {name}={getattr(self, name)}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
         text += "" if self.bias is not None else ", bias=False"
         mode = getattr(self, "padding_mode", "zeros")
         return text + ("" if mode == "zeros" else f", padding_mode={mode}")
 
 
 class Conv2d(_ConvNd):
-    """(N, C_in, H, W) -> (N, C_out, Ho, Wo); PyTorch's default init U(-1/√fan_in, 1/√fan_in),
-    fan_in = C_in·kH·kW, for weight and bias."""
+    """(N, C_in, H, W) -> (N, C_out, Ho, Wo); weight (C_out, C_in/groups, kH, kW); PyTorch's default
+    init U(-1/√fan_in, 1/√fan_in), fan_in = C_in/groups·kH·kW, for weight and bias."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Pair, stride: Pair = 1,
                  padding: Pair = 0, dilation: Pair = 1, groups: int = 1, bias: bool = True,
                  padding_mode: str = "zeros", device: Any = None, dtype: Any = None, *,
                  generator: Any = None) -> None:
         super().__init__()
-        if groups != 1:
-            raise NotImplementedError("Conv2d: groups other than 1 are not implemented; use groups=1")
+        self._check_groups(in_channels, out_channels, groups)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = as_pair(kernel_size, "kernel_size", 1)
         self.stride = as_pair(stride, "stride", 1)
         self.padding = padding if isinstance(padding, str) else as_pair(padding, "padding", 0)
         self.dilation, self.groups = as_pair(dilation, "dilation", 1), groups
         self._set_padding_mode(padding_mode)
-        self.weight, self.bias = weight_and_bias((out_channels, in_channels, *self.kernel_size), bias, dtype)
+        shape = (out_channels, in_channels // groups, *self.kernel_size)
+        self.weight, self.bias = weight_and_bias(shape, bias, dtype)
         self.reset_parameters(generator)
         if device is not None:
             self.to(device)
@@ -86,7 +100,7 @@ class Conv2d(_ConvNd):
         if self.padding_mode != "zeros":
             return F.conv2d(self._border_padded(input), self.weight, self.bias, self.stride, 0, self.dilation,
                             self.groups)
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
 class _MaxPoolNd(Module):

@@ -14,23 +14,23 @@ from npnn.ops.conv1d import Single, _single
 
 
 class Conv1d(_ConvNd):
-    """(N, C_in, L) -> (N, C_out, Lo); weight (C_out, C_in, k); PyTorch's default init
-    U(-1/√fan_in, 1/√fan_in), fan_in = C_in·k, for weight and bias. Only groups=1."""
+    """(N, C_in, L) -> (N, C_out, Lo); weight (C_out, C_in/groups, k); PyTorch's default init
+    U(-1/√fan_in, 1/√fan_in), fan_in = C_in/groups·k, for weight and bias."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Single, stride: Single = 1,
                  padding: Single = 0, dilation: Single = 1, groups: int = 1, bias: bool = True,
                  padding_mode: str = "zeros", device: Any = None, dtype: Any = None, *,
                  generator: Any = None) -> None:
         super().__init__()
-        if groups != 1:
-            raise NotImplementedError("Conv1d: groups other than 1 are not implemented; use groups=1")
+        self._check_groups(in_channels, out_channels, groups)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = (_single(kernel_size, "kernel_size"),)
         self.stride = (_single(stride, "stride"),)
         self.padding = padding if isinstance(padding, str) else (_single(padding, "padding"),)
         self.dilation = (_single(dilation, "dilation"),)
         self._set_padding_mode(padding_mode)
-        self.weight, self.bias = weight_and_bias((out_channels, in_channels, *self.kernel_size), bias, dtype)
+        shape = (out_channels, in_channels // groups, *self.kernel_size)
+        self.weight, self.bias = weight_and_bias(shape, bias, dtype)
         self.reset_parameters(generator)
         if device is not None:
             self.to(device)
@@ -39,7 +39,7 @@ class Conv1d(_ConvNd):
         if self.padding_mode != "zeros":
             return F.conv1d(self._border_padded(input), self.weight, self.bias, self.stride, 0, self.dilation,
                             self.groups)
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
+        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
 class MaxPool1d(_MaxPoolNd):

@@ -18,9 +18,9 @@ from npnn.ops.conv_transpose import output_padding_for
 
 class ConvTranspose2d(_ConvNd):
     """(N, C_in, H, W) -> (N, C_out, Ho, Wo), Ho = (H - 1)·stride - 2·padding + dilation·(kH - 1) +
-    output_padding + 1; weight (C_in, C_out, kH, kW). PyTorch's default init: U(-1/√fan_in,
-    1/√fan_in) with fan_in = C_out·kH·kW (the weight's second dim, as torch computes it), for
-    weight and bias. Only groups=1 and padding_mode='zeros'."""
+    output_padding + 1; weight (C_in, C_out/groups, kH, kW). PyTorch's default init: U(-1/√fan_in,
+    1/√fan_in) with fan_in = C_out/groups·kH·kW (the weight's second dim, as torch computes it), for
+    weight and bias. Only padding_mode='zeros'."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Pair, stride: Pair = 1,
                  padding: Pair = 0, output_padding: Pair = 0, groups: int = 1, bias: bool = True,
@@ -29,16 +29,15 @@ class ConvTranspose2d(_ConvNd):
         super().__init__()
         if padding_mode != "zeros":
             raise ValueError('Only "zeros" padding mode is supported for ConvTranspose2d')
-        if groups != 1:
-            raise NotImplementedError("ConvTranspose2d: groups other than 1 are not implemented; "
-                                      "use groups=1")
+        self._check_groups(in_channels, out_channels, groups)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = as_pair(kernel_size, "kernel_size", 1)
         self.stride, self.padding = as_pair(stride, "stride", 1), as_pair(padding, "padding", 0)
         self.output_padding = as_pair(output_padding, "output_padding", 0)
         self.dilation, self.padding_mode = as_pair(dilation, "dilation", 1), padding_mode
         dtype = backend.resolve_float_dtype(dtype)
-        self.weight = Parameter(np.empty((in_channels, out_channels, *self.kernel_size), dtype=dtype))
+        shape = (in_channels, out_channels // groups, *self.kernel_size)
+        self.weight = Parameter(np.empty(shape, dtype=dtype))
         self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
         self.reset_parameters(generator)
         if device is not None:

@@ -1,5 +1,5 @@
-"""ONNX nodes for the ops of npnn's layers: Linear, Conv2d, ConvTranspose2d, pooling, resizing, batch
-norm, activations.
+"""ONNX nodes for the ops of npnn's layers: Linear, Conv2d, ConvTranspose2d (grouped too), pooling,
+resizing, batch norm, activations.
 
 Each converter takes the graph, the traced call and its inputs' names, adds the nodes that
 compute the same values, and returns the name of the result.
@@ -31,21 +31,28 @@ def linear(g: Graph, call: Call, names: list[str]) -> str:
     return g.node("Add", [out, bias[0]], "linear", axis) if bias else out
 
 
+def _group(call: Call) -> dict[str, int]:
+    """ONNX's `group` attribute of a grouped or depthwise convolution (none for groups=1, its default)."""
+    groups = call.kwargs.get("groups", 1)
+    return {"group": groups} if groups != 1 else {}
+
+
 def conv2d(g: Graph, call: Call, names: list[str]) -> str:
-    """Conv; zero padding added just before it (padding='same', uneven) joins its pads."""
+    """Conv, from Conv2d, GroupedConv2d and DepthwiseConv2d (ONNX's weight (O, C/group, kH, kW) is
+    npnn's); zero padding added just before it (padding='same', uneven) joins its pads."""
     (ph, pw), kernel = call.kwargs["padding"], call.inputs[1].shape[2:]
     source, (top, left, bottom, right) = zero_padded_source(g, names[0])
     return g.node("Conv", [source, *names[1:]], "conv", g.batch_axis[names[0]], kernel_shape=list(kernel),
                   strides=list(call.kwargs["stride"]), dilations=list(call.kwargs["dilation"]),
-                  pads=[ph + top, pw + left, ph + bottom, pw + right])
+                  pads=[ph + top, pw + left, ph + bottom, pw + right], **_group(call))
 
 
 def conv_transpose2d(g: Graph, call: Call, names: list[str]) -> str:
-    """ConvTranspose: its weight is (C_in, C_out, kH, kW), as npnn's and PyTorch's."""
+    """ConvTranspose: its weight is (C_in, C_out/group, kH, kW), as npnn's and PyTorch's."""
     (ph, pw), kernel = call.kwargs["padding"], call.inputs[1].shape[2:]
     return g.node("ConvTranspose", names, "conv_transpose", g.batch_axis[names[0]], kernel_shape=list(kernel),
                   strides=list(call.kwargs["stride"]), dilations=list(call.kwargs["dilation"]),
-                  pads=[ph, pw, ph, pw], output_padding=list(call.kwargs["output_padding"]))
+                  pads=[ph, pw, ph, pw], output_padding=list(call.kwargs["output_padding"]), **_group(call))
 
 
 def interpolate(g: Graph, call: Call, names: list[str]) -> str:
@@ -256,8 +263,9 @@ def dropout(g: Graph, call: Call, names: list[str]) -> str:
 
 
 CONVERTERS: dict[str, Converter] = {
-    "Linear": linear, "Conv2d": conv2d, "ConvTranspose2d": conv_transpose2d, "Interpolate": interpolate,
-    "MaxPool2d": max_pool2d, "SeparablePool": separable_pool,
+    "Linear": linear, "Conv2d": conv2d, "GroupedConv2d": conv2d, "DepthwiseConv2d": conv2d,
+    "ConvTranspose2d": conv_transpose2d, "GroupedConvTranspose2d": conv_transpose2d,
+    "Interpolate": interpolate, "MaxPool2d": max_pool2d, "SeparablePool": separable_pool,
     "BatchNorm": batch_norm, "ReLU": unary("Relu"), "Sigmoid": unary("Sigmoid"), "Tanh": unary("Tanh"),
     "LeakyReLU": leaky_relu, "ELU": elu, "GELU": gelu, "Softplus": softplus,
     "Softmax": softmax("Softmax"), "LogSoftmax": softmax("LogSoftmax"), "Dropout": dropout,

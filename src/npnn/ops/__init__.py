@@ -28,8 +28,9 @@ from npnn.ops.activation_more import (
     threshold,
 )
 from npnn.ops.adaptive_max_pool import adaptive_max_pool1d, adaptive_max_pool2d
-from npnn.ops.conv import conv2d, max_pool2d
+from npnn.ops.conv import max_pool2d
 from npnn.ops.conv1d import avg_pool1d, conv1d, max_pool1d
+from npnn.ops.conv_groups import conv2d
 from npnn.ops.conv_transpose import conv_transpose2d
 from npnn.ops.ctc import ctc_loss
 from npnn.ops.cumulative import (

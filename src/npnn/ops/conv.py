@@ -17,7 +17,6 @@ import numpy as np
 from npnn import backend, parallel
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
-from npnn.ops.conv_padding import string_padding
 from npnn.ops.layout import empty_in_layout, is_channels_last
 
 Pair = int | tuple[int, int]
@@ -321,28 +320,6 @@ def _check_input(x: Tensor, name: str) -> None:
     if x.ndim != 4:
         raise RuntimeError(f"{name}: expected input of shape (N, C, H, W), got {x.shape}; "
                            "add a batch dimension with x.unsqueeze(0) for a single image")
-
-
-def conv2d(input: Any, weight: Any, bias: Any = None, stride: Pair = 1, padding: Pair | str = 0,
-           dilation: Pair = 1, groups: int = 1) -> Tensor:
-    """Cross-correlation of (N, C, H, W) with weight (O, C, kH, kW), plus bias (O,): (N, O, Ho, Wo)."""
-    if isinstance(padding, str):  # 'valid' or 'same' (stride 1; an odd total's extra one after)
-        input, padding = string_padding(input, weight, stride, padding, dilation)
-    x, weight = to_tensor(input), to_tensor(weight)
-    _check_input(x, "conv2d")
-    if groups != 1:
-        raise NotImplementedError("conv2d: groups other than 1 are not implemented; use groups=1")
-    if weight.ndim != 4 or weight.shape[1] != x.shape[1]:
-        raise RuntimeError(f"conv2d: weight of shape {weight.shape} does not fit input of shape {x.shape} "
-                           f"(weight must be (out_channels, {x.shape[1]}, kH, kW))")
-    stride_, padding_, dilation_ = as_pair(stride, "stride", 1), as_pair(padding, "padding", 0), \
-        as_pair(dilation, "dilation", 1)
-    if min(_output_shape(x.shape[2:], weight.shape[2:], stride_, padding_, dilation_)) < 1:
-        raise RuntimeError(f"conv2d: kernel {tuple(weight.shape[2:])} (dilation {dilation_}) is larger "
-                           f"than the padded input {x.shape[2:]} + padding {padding_}")
-    if bias is None:
-        return Conv2d.apply(x, weight, stride=stride_, padding=padding_, dilation=dilation_)
-    return Conv2d.apply(x, weight, to_tensor(bias), stride=stride_, padding=padding_, dilation=dilation_)
 
 
 def max_pool2d(input: Any, kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0,

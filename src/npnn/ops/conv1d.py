@@ -10,7 +10,8 @@ import numpy as np
 
 from npnn import ops
 from npnn._tensor import Tensor, to_tensor
-from npnn.ops.conv import conv2d, max_pool2d
+from npnn.ops.conv import max_pool2d
+from npnn.ops.conv_groups import check_groups, conv2d
 from npnn.ops.pooling import avg_pool2d
 
 Single = int | tuple[int]
@@ -41,14 +42,13 @@ def _as_sequence(out: Tensor, added: bool) -> Tensor:
 
 def conv1d(input: Any, weight: Any, bias: Any = None, stride: Single = 1, padding: Single | str = 0,
            dilation: Single = 1, groups: int = 1) -> Tensor:
-    """Cross-correlation of (N, C, L) with weight (O, C, k), plus bias (O,): (N, O, Lo)."""
+    """Cross-correlation of (N, C, L) with weight (O, C/groups, k), plus bias (O,): (N, O, Lo)."""
     x, weight = to_tensor(input), to_tensor(weight)
     image, added = _as_image(x, "conv1d")
-    if weight.ndim != 3 or weight.shape[1] != image.shape[1]:
-        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
-                           f"{list(x.shape)} to have {weight.shape[1] if weight.ndim > 1 else '?'} channels, "
-                           f"but got {image.shape[1]} channels instead (weight must be (out_channels, "
-                           f"{image.shape[1]}, k))")
+    if weight.ndim != 3:
+        raise RuntimeError(f"conv1d: weight of size {list(weight.shape)} must be 3-D (out_channels, "
+                           f"{image.shape[1]} // groups, k)")
+    check_groups(groups, weight, image.shape[1], x.shape)
     out = conv2d(image, weight.unsqueeze(2), bias, (1, _single(stride, "stride")),
                  padding if isinstance(padding, str) else (0, _single(padding, "padding")),
                  (1, _single(dilation, "dilation")), groups)

@@ -16,6 +16,7 @@ from npnn import backend, parallel
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
 from npnn.ops.conv import Pair, as_pair, channels_last_columns, scatter_columns
+from npnn.ops.conv_groups import check_groups, grouped_columns, matmul_into, scatter_grouped
 
 
 class ConvTranspose2d(Function):
@@ -55,6 +56,52 @@ class ConvTranspose2d(Function):
             grad_matrix = (columns.T @ self.rows).T  # (C_in, kH·kW·C_out)
             grad_weight = grad_matrix.reshape(in_channels, k_h, k_w, out_channels).transpose(0, 3, 1, 2)
             grad_weight = backend.get_array_module(grad_matrix).ascontiguousarray(grad_weight)
+        if len(self.needs_input_grad) == 2:
+            return grad_x, grad_weight
+        if self.needs_input_grad[2]:
+            grad_bias = grad_output.sum(axis=(0, 2, 3))
+        return grad_x, grad_weight, grad_bias
+
+
+class GroupedConvTranspose2d(Function):
+    """ConvTranspose2d with `groups` > 1: per group, (N·H·W, C_in/G) @ (C_in/G, kH·kW·C_out/G)
+    gives the patches that are summed onto the output (ConvTranspose2d's forward, batched over G)."""
+
+    def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0),
+                dilation=(1, 1), groups=1):
+        n, in_channels, height, width = x.shape
+        _, per_group, k_h, k_w = weight.shape
+        self.kernel, self.stride, self.padding, self.dilation = (k_h, k_w), stride, padding, dilation
+        self.groups, self.weight_shape, self.input_hw = groups, weight.shape, (height, width)
+        rows = _channels_last_rows(x)  # (N·H·W, C_in)
+        self.rows = rows.reshape(-1, groups, in_channels // groups).transpose(1, 0, 2)  # (G, N·H·W, C_in/G)
+        self.matrices = weight.reshape(groups, in_channels // groups, per_group, k_h * k_w).transpose(
+            0, 1, 3, 2).reshape(groups, in_channels // groups, -1)  # (G, C_in/G, kH·kW·C_out/G)
+        out = transposed_output_shape((height, width), self.kernel, stride, padding, output_padding, dilation)
+        padded_shape = (groups, n, out[0] + 2 * padding[0], out[1] + 2 * padding[1], per_group)
+        result = scatter_grouped(self.rows @ self.matrices, padded_shape, (height, width), self.kernel,
+                                 stride, dilation, padding)  # a compact channels-last copy
+        if bias is not None:
+            result += bias[:, None, None]
+        return result
+
+    def backward(self, grad_output):
+        n = grad_output.shape[0]
+        columns, _, _ = grouped_columns(grad_output, self.groups, self.kernel, self.stride, self.padding,
+                                        self.dilation, out=self.input_hw)  # (G, N·H·W, kH·kW·C_out/G)
+        grad_x = grad_weight = grad_bias = None
+        if self.needs_input_grad[0]:
+            xp = backend.get_array_module(columns)
+            grad_x = xp.empty((columns.shape[1], self.groups * self.rows.shape[2]), dtype=columns.dtype)
+            matmul_into(columns, self.matrices.transpose(0, 2, 1),
+                        grad_x.reshape(-1, self.groups, self.rows.shape[2]).transpose(1, 0, 2))
+            grad_x = grad_x.reshape(n, *self.input_hw, -1).transpose(0, 3, 1, 2)
+        if self.needs_input_grad[1]:
+            in_channels, per_group, k_h, k_w = self.weight_shape
+            grad_matrices = (columns.transpose(0, 2, 1) @ self.rows).transpose(0, 2, 1)  # (G, C_in/G, K)
+            grad_weight = grad_matrices.reshape(in_channels, k_h * k_w, per_group).transpose(0, 2, 1)
+            grad_weight = backend.get_array_module(grad_matrices).ascontiguousarray(grad_weight).reshape(
+                self.weight_shape)
         if len(self.needs_input_grad) == 2:
             return grad_x, grad_weight
         if self.needs_input_grad[2]:
@@ -110,23 +157,20 @@ def output_padding_for(output_size: Any, input_size: tuple[int, int], kernel: tu
 
 def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Pair = 1, padding: Pair = 0,
                      output_padding: Pair = 0, groups: int = 1, dilation: Pair = 1) -> Tensor:
-    """The transpose (input gradient) of conv2d: (N, C_in, H, W) with weight (C_in, C_out, kH, kW),
-    plus bias (C_out,), gives (N, C_out, Ho, Wo), Ho = (H - 1)·stride - 2·padding +
+    """The transpose (input gradient) of conv2d: (N, C_in, H, W) with weight (C_in, C_out/groups, kH,
+    kW), plus bias (C_out,), gives (N, C_out, Ho, Wo), Ho = (H - 1)·stride - 2·padding +
     dilation·(kH - 1) + output_padding + 1. A (C_in, H, W) input gives (C_out, Ho, Wo)."""
     x, weight = to_tensor(input), to_tensor(weight)
-    if groups != 1:
-        raise NotImplementedError("conv_transpose2d: groups other than 1 are not implemented; use groups=1")
     if x.ndim not in (3, 4):
         raise RuntimeError("Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got "
                            f"input of size: {list(x.shape)}")
     if x.ndim == 3:
         return conv_transpose2d(x.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
                                 dilation).squeeze(0)
-    if weight.ndim != 4 or x.ndim != 4 or weight.shape[0] != x.shape[1]:
-        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
-                           f"{list(x.shape)} to have {weight.shape[0] if weight.ndim else '?'} channels, "
-                           f"but got {x.shape[1] if x.ndim > 1 else '?'} channels instead (input must be "
-                           "(N, C_in, H, W) or (C_in, H, W), weight (C_in, C_out, kH, kW))")
+    if weight.ndim != 4:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}: expected a 4-D weight "
+                           "(C_in, C_out/groups, kH, kW)")
+    check_groups(groups, weight, x.shape[1], x.shape, transposed=True)
     stride_, padding_ = as_pair(stride, "stride", 1), as_pair(padding, "padding", 0)
     extra, dilation_ = as_pair(output_padding, "output_padding", 0), as_pair(dilation, "dilation", 1)
     if any(extra[a] >= max(stride_[a], dilation_[a]) for a in (0, 1)):
@@ -139,11 +183,14 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Pair = 1
         raise RuntimeError(f"Given input size per channel: ({x.shape[2]} x {x.shape[3]}). Calculated output "
                            f"size per channel: ({out[0]} x {out[1]}). Output size is too small")
     settings = {"stride": stride_, "padding": padding_, "output_padding": extra, "dilation": dilation_}
+    function = ConvTranspose2d
+    if groups != 1:
+        function, settings["groups"] = GroupedConvTranspose2d, groups
     if bias is None:
-        return ConvTranspose2d.apply(x, weight, **settings)
+        return function.apply(x, weight, **settings)
     bias = to_tensor(bias)
-    if bias.shape != (weight.shape[1],):
+    if bias.shape != (weight.shape[1] * groups,):
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected bias to be "
-                           f"1-dimensional with {weight.shape[1]} elements, but got bias of size "
+                           f"1-dimensional with {weight.shape[1] * groups} elements, but got bias of size "
                            f"{list(bias.shape)} instead")
-    return ConvTranspose2d.apply(x, weight, to_tensor(bias), **settings)
+    return function.apply(x, weight, bias, **settings)
