@@ -204,7 +204,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Gener
     rows, cols = tensor.shape
     rng = random.resolve(generator)
     values = rng.normal(0.0, std, (rows, cols))
-    num_zeros = int(math.ceil(sparsity * rows))
+    num_zeros = math.ceil(sparsity * rows)
     for col in range(cols):
         values[rng.permutation(rows)[:num_zeros], col] = 0.0
     return _fill(tensor, values)
