@@ -23,7 +23,8 @@ LAYERS = {
     "npnn.random": 0,
     "npnn.device": 0,  # torch.device: a str with .type/.index; backend's devices are these
     "npnn.size": 0,
-    "npnn.backends": 0,  # backends.mps: always False
+    "npnn.backends": 0,  # backends.mps: always False; backends.cudnn: switches that change nothing
+    "npnn.determinism": 0,  # use_deterministic_algorithms: a recorded flag
     "npnn.cuda": 1,  # GPU queries through backend (CuPy only when asked)
     "npnn.accelerator": 1,
     "npnn.dtypes": 1,

@@ -55,6 +55,11 @@ from npnn.creation import (
     zeros,
     zeros_like,
 )
+from npnn.determinism import (
+    are_deterministic_algorithms_enabled,
+    is_deterministic_algorithms_warn_only_enabled,
+    use_deterministic_algorithms,
+)
 from npnn.device import device
 from npnn.dtypes import finfo, iinfo
 from npnn.ops import (
@@ -178,7 +183,7 @@ from npnn.ops import (
     where,
 )
 from npnn.parallel import get_num_threads, set_num_threads
-from npnn.random import Generator, get_rng_state, manual_seed, set_rng_state
+from npnn.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from npnn.save_load import load, save
 from npnn.size import Size
 from npnn.tensor_conversions import set_printoptions
@@ -216,6 +221,8 @@ __all__ = [
     "tanh", "tensor", "Tensor", "tensor_split", "tile", "topk", "transpose", "tril", "triu",
     "true_divide", "trunc", "unbind", "unflatten", "unique", "unsqueeze", "utils", "var",
     "var_mean", "where", "zeros", "zeros_like",
+    "are_deterministic_algorithms_enabled", "initial_seed", "is_deterministic_algorithms_warn_only_enabled",
+    "seed", "use_deterministic_algorithms",
 ]
 
 
