@@ -27,9 +27,26 @@ from npnn.ops.activation_more import (
     tanhshrink,
     threshold,
 )
+from npnn.ops.combining import (
+    cartesian_prod,
+    combinations,
+    cross,
+    fliplr,
+    flipud,
+    kron,
+    rot90,
+    trace,
+)
 from npnn.ops.conv import conv2d, max_pool2d
 from npnn.ops.conv1d import avg_pool1d, conv1d, max_pool1d
 from npnn.ops.conv_transpose import conv_transpose2d
+from npnn.ops.counting import (
+    bincount,
+    bucketize,
+    histc,
+    histogram,
+    searchsorted,
+)
 from npnn.ops.cumulative import (
     cummax,
     cummin,
@@ -60,6 +77,18 @@ from npnn.ops.elementwise import (
     sub,
     to_device,
 )
+from npnn.ops.elementwise_extra import (
+    clamp_max,
+    clamp_min,
+    deg2rad,
+    heaviside,
+    hypot,
+    logaddexp,
+    nan_to_num,
+    rad2deg,
+    signbit,
+    xlogy,
+)
 from npnn.ops.elementwise_more import (
     erf,
     erfc,
@@ -88,6 +117,13 @@ from npnn.ops.indexing import (
     scatter_add,
     take_along_dim,
     unique,
+)
+from npnn.ops.indexing_more import (
+    index_add,
+    index_copy,
+    index_fill,
+    masked_scatter,
+    masked_select,
 )
 from npnn.ops.inplace import update_
 from npnn.ops.interpolate import interpolate
@@ -212,4 +248,8 @@ __all__ = [
     "take_along_dim", "tanh", "tanhshrink", "tensor_split", "threshold", "tile", "to_device",
     "topk", "transpose", "tril", "triu", "true_divide", "trunc", "unbind", "unflatten",
     "uniform_values", "unique", "unsqueeze", "update_", "var", "var_mean", "where",
+    "bincount", "bucketize", "cartesian_prod", "clamp_max", "clamp_min", "combinations", "cross",
+    "deg2rad", "fliplr", "flipud", "heaviside", "histc", "histogram", "hypot", "index_add",
+    "index_copy", "index_fill", "kron", "logaddexp", "masked_scatter", "masked_select", "nan_to_num",
+    "rad2deg", "rot90", "searchsorted", "signbit", "trace", "xlogy",
 ]
