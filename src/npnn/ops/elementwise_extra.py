@@ -28,7 +28,7 @@ def _needs_float(op: str, *tensors: Tensor) -> None:
     for t in tensors:
         if t.dtype.kind != "f":
             name = {"i": "Long", "u": "Byte", "b": "Bool"}[t.dtype.kind]
-            raise RuntimeError(f"\"{op}_cpu\" not implemented for '{name}': {op} takes floating "
+            raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{name}': {op} takes floating "
                                f"tensors; call .float() first")
 
 
@@ -80,14 +80,16 @@ def signbit(input: Any) -> Tensor:
 
 
 def heaviside(input: Any, values: Any) -> Tensor:
-    """0 where input < 0, `values` where input == 0, 1 where input > 0. No graph: PyTorch's
+    """0 where input < 0 (or NaN), `values` where input == 0, 1 where input > 0. No graph: PyTorch's
     heaviside has no derivative (its backward raises)."""
     input = to_tensor(input)
     values = to_tensor(values, like=(input,))
     if input.dtype != values.dtype:
-        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
     xp = backend.get_array_module(input.array)
-    return Tensor(xp.heaviside(input.array, values.array).astype(input.dtype, copy=False))
+    # PyTorch's rule, which gives 0 for NaN (NumPy's heaviside gives NaN)
+    out = xp.where(input.array == 0, values.array, input.array > 0)
+    return Tensor(out.astype(input.dtype, copy=False))
 
 
 class LogAddExp(Function):
