@@ -42,6 +42,8 @@ LAYERS = {
     "npnn.linalg": 4,  # factories use ops.shape_arg
     "npnn.nn": 5,
     "npnn.optim": 6,
+    "npnn.compiler": 0,  # npnn.compile: returns the model
+    "npnn.amp": 4,  # autocast (refused or a no-op) and GradScaler on Tensors' arrays
 }
 LOOP_CLOSER = ("npnn._tensor", "npnn.ops")  # the ops bound onto Tensor's methods
 LAZY_ALLOWED = {"cupy", "cupyx.scipy.special"}  # the optional GPU library, in backend.py only
