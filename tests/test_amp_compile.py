@@ -31,9 +31,9 @@ def test_autocast_disabled_and_float32_run_as_torch() -> None:
     for lib in (npnn, torch):
         with lib.autocast("cpu", enabled=False):
             assert not lib.is_autocast_enabled()
-    with pytest.warns(UserWarning, match="target dtype is not supported"):
-        with npnn.autocast("cpu", dtype=npnn.float32):
-            y = x @ x.T
+    with pytest.warns(UserWarning, match="target dtype is not supported"), \
+            npnn.autocast("cpu", dtype=npnn.float32):
+        y = x @ x.T
     assert y.dtype == npnn.float32
 
     @npnn.autocast("cpu", enabled=False)
@@ -46,7 +46,7 @@ def test_autocast_disabled_and_float32_run_as_torch() -> None:
 
 def test_autocast_to_16_bits_is_refused_by_name() -> None:
     for kwargs in ({}, {"dtype": npnn.float16}):
-        with pytest.raises(RuntimeError, match="npnn has no autocast.*half"):
+        with pytest.raises(RuntimeError, match=r"npnn has no autocast.*half"):
             npnn.autocast("cpu", **kwargs)
 
 
@@ -144,5 +144,5 @@ def test_half_and_type_cast_as_torch() -> None:
 
 
 def test_bfloat16_is_refused_by_name() -> None:
-    with pytest.raises(TypeError, match="no bfloat16.*half"):
+    with pytest.raises(TypeError, match=r"no bfloat16.*half"):
         nn.Linear(2, 2).bfloat16()
