@@ -43,6 +43,7 @@ LAYERS = {
     "npnn.nn": 5,
     "npnn.optim": 6,
     "npnn.compiler": 0,  # npnn.compile: returns the model
+    "npnn.distributions": 4,  # built from ops; draws from npnn.random
     "npnn.amp": 4,  # autocast (refused or a no-op) and GradScaler on Tensors' arrays
 }
 LOOP_CLOSER = ("npnn._tensor", "npnn.ops")  # the ops bound onto Tensor's methods

@@ -9,7 +9,7 @@ from npnn import _blas_threads  # noqa: F401  # isort: skip
 from importlib import import_module as _import_module
 from types import ModuleType as _ModuleType
 
-from npnn import accelerator, amp, backends, cuda, linalg, nn, optim, utils
+from npnn import accelerator, amp, backends, cuda, distributions, linalg, nn, optim, utils
 from npnn._tensor import Tensor
 from npnn.amp import autocast, is_autocast_enabled
 from npnn.autograd.grad_mode import (
@@ -252,7 +252,8 @@ __all__ = [
     "true_divide", "trunc", "unbind", "unflatten", "unique", "unsqueeze", "utils", "var",
     "var_mean", "where", "zeros", "zeros_like",
     "are_deterministic_algorithms_enabled", "initial_seed", "is_deterministic_algorithms_warn_only_enabled",
-    "seed", "use_deterministic_algorithms", "amp", "autocast", "compile", "is_autocast_enabled",
+    "seed", "use_deterministic_algorithms", "amp", "autocast", "compile", "distributions",
+    "is_autocast_enabled",
     "bincount", "bucketize", "cartesian_prod", "clamp_max", "clamp_min", "combinations", "cross",
     "deg2rad", "fliplr", "flipud", "heaviside", "histc", "histogram", "hypot", "index_add",
     "index_copy", "index_fill", "kron", "logaddexp", "masked_scatter", "masked_select", "nan_to_num",
