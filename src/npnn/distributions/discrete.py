@@ -111,4 +111,5 @@ class Bernoulli(Distribution):
         return -ops.binary_cross_entropy_with_logits(logits, value, reduction="none")
 
     def entropy(self) -> Tensor:
-        return ops.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+        # binary cross-entropy of logits against probs, written out so both get their gradient
+        return ops.softplus(self.logits) - self.logits * self.probs
