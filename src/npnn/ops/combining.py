@@ -16,13 +16,12 @@ import numpy as np
 
 from npnn import backend
 from npnn._tensor import Tensor, to_tensor
+from npnn.dtypes import torch_name
 from npnn.ops.elementwise import mul, sub
 from npnn.ops.reduction import sum
 from npnn.ops.reorder import broadcast_tensors, flip, meshgrid
 from npnn.ops.shape import _wrap_dim, getitem, reshape, stack, transpose
 from npnn.ops.triangular import diagonal
-
-_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int"}
 
 
 def cross(input: Any, other: Any, dim: int | None = None) -> Tensor:
@@ -30,8 +29,8 @@ def cross(input: Any, other: Any, dim: int | None = None) -> Tensor:
     first dim of size 3, with PyTorch's deprecation warning: pass dim (linalg.cross uses -1)."""
     a, b = to_tensor(input), to_tensor(other)
     if a.dtype != b.dtype:
-        raise RuntimeError(f"expected scalar type {_NAMES.get(str(a.dtype), a.dtype)} but found "
-                           f"{_NAMES.get(str(b.dtype), b.dtype)}")
+        raise RuntimeError(f"expected scalar type {torch_name(a.dtype)} but found "
+                           f"{torch_name(b.dtype)}")
     if a.ndim != b.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     if dim is None:

@@ -9,13 +9,7 @@ import numpy as np
 
 from npnn import backend
 from npnn._tensor import Tensor, to_tensor
-
-_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-          "bool": "Bool", "uint8": "Byte"}
-
-
-def _name(dtype: Any) -> str:
-    return _NAMES.get(str(dtype), str(dtype))
+from npnn.dtypes import torch_name
 
 
 def bincount(input: Any, weights: Any = None, minlength: int = 0) -> Tensor:
@@ -23,7 +17,7 @@ def bincount(input: Any, weights: Any = None, minlength: int = 0) -> Tensor:
     `weights` there, as float64 unless weights are float32); at least `minlength` bins."""
     input = to_tensor(input)
     if input.dtype.kind not in "biu":
-        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_name(input.dtype)}'")
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{torch_name(input.dtype)}'")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
     xp = backend.get_array_module(input.array)
@@ -43,7 +37,7 @@ def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Tensor
     outside are left out. The counts have input's (floating) dtype."""
     input = to_tensor(input)
     if input.dtype.kind != "f":
-        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_name(input.dtype)}'")
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{torch_name(input.dtype)}'")
     if bins <= 0:
         raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
     values = backend.to_numpy(input.array).reshape(-1)
@@ -77,7 +71,7 @@ def histogram(input: Any, bins: Any = 100, *, range: tuple[float, float] | None 
     with the edges; NumPy's np.histogram, results in input's floating dtype."""
     input = to_tensor(input)
     if input.dtype.kind != "f":
-        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_name(input.dtype)}'")
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{torch_name(input.dtype)}'")
     values = backend.to_numpy(input.array).reshape(-1)
     edges = bins if isinstance(bins, int) else backend.to_numpy(to_tensor(bins).array)
     weights = None if weight is None else backend.to_numpy(to_tensor(weight).array).reshape(-1)

@@ -15,6 +15,7 @@ import numpy as np
 from npnn import backend
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
+from npnn.dtypes import torch_name
 from npnn.ops.elementwise import cast, mul
 from npnn.ops.selection import clamp, where
 
@@ -27,9 +28,8 @@ def _floating(input: Any) -> Tensor:
 def _needs_float(op: str, *tensors: Tensor) -> None:
     for t in tensors:
         if t.dtype.kind != "f":
-            name = {"i": "Long", "u": "Byte", "b": "Bool"}[t.dtype.kind]
-            raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{name}': {op} takes floating "
-                               f"tensors; call .float() first")
+            raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{torch_name(t.dtype)}': "
+                                      f"{op} takes floating tensors; call .float() first")
 
 
 def clamp_min(input: Any, min: Any) -> Tensor:

@@ -14,15 +14,13 @@ import numpy as np
 
 from npnn import backend
 from npnn._tensor import Tensor, to_tensor
+from npnn.dtypes import torch_name
 from npnn.ops.elementwise import cast, mul
 from npnn.ops.indexing import scatter_add
 from npnn.ops.reorder import broadcast_to
 from npnn.ops.scatter import scatter
 from npnn.ops.selection import where
 from npnn.ops.shape import _wrap_dim, getitem, reshape
-
-_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-          "bool": "Bool", "uint8": "Byte"}
 
 
 def _bool_mask(mask: Any, op: str) -> Any:
@@ -48,8 +46,8 @@ def masked_scatter(input: Any, mask: Any, source: Any) -> Tensor:
     array = _bool_mask(mask, "masked_scatter")
     if input.dtype != source.dtype:
         raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
-                           f"{_NAMES.get(str(input.dtype), input.dtype)} and "
-                           f"{_NAMES.get(str(source.dtype), source.dtype)}")
+                           f"{torch_name(input.dtype)} and "
+                           f"{torch_name(source.dtype)}")
     shape = np.broadcast_shapes(input.shape, array.shape)
     array = np.broadcast_to(backend.to_numpy(array), shape)
     ones = int(array.sum())
@@ -66,7 +64,7 @@ def _index_vector(index: Any, op: str) -> Any:
     array = index.array if isinstance(index, Tensor) else np.asarray(index)
     if array.dtype.kind not in "iu":
         raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index but got: "
-                           f"{_NAMES.get(str(array.dtype), array.dtype)}")
+                           f"{torch_name(array.dtype)}")
     if array.ndim > 1:
         raise IndexError(f"{op}(): Index is supposed to be a vector")
     return array.reshape(-1)
@@ -94,8 +92,8 @@ def _along(input: Tensor, dim: int, index: Any, source: Tensor, op: str) -> tupl
 def _same_dtype(input: Tensor, source: Tensor, op: str) -> None:
     if input.dtype != source.dtype:
         raise RuntimeError(f"{op}(): self and source expected to have the same dtype, but got (self) "
-                           f"{_NAMES.get(str(input.dtype), input.dtype)} and (source) "
-                           f"{_NAMES.get(str(source.dtype), source.dtype)}")
+                           f"{torch_name(input.dtype)} and (source) "
+                           f"{torch_name(source.dtype)}")
 
 
 def index_add(input: Any, dim: int, index: Any, source: Any, *, alpha: float = 1) -> Tensor:
