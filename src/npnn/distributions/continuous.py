@@ -36,7 +36,7 @@ class Normal(Distribution):
         return self.scale**2
 
     def rsample(self, sample_shape: Any = (), generator: Any = None) -> Tensor:
-        eps = normal_draws(self._extended_shape(sample_shape), self.loc.dtype, generator)
+        eps = normal_draws(self._extended_shape(sample_shape), self.loc, generator)
         return self.loc + eps * self.scale
 
     def log_prob(self, value: Any) -> Tensor:
@@ -76,7 +76,7 @@ class Uniform(Distribution):
         return (self.high - self.low) ** 2 / 12
 
     def rsample(self, sample_shape: Any = (), generator: Any = None) -> Tensor:
-        u = uniform_draws(self._extended_shape(sample_shape), self.low.dtype, generator)
+        u = uniform_draws(self._extended_shape(sample_shape), self.low, generator)
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value: Any) -> Tensor:

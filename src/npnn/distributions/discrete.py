@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from npnn import ops
+from npnn import backend, ops
 from npnn._tensor import Tensor
 from npnn.distributions.distribution import Distribution, as_params, uniform_draws
 from npnn.dtypes import finfo
@@ -54,17 +54,18 @@ class Categorical(Distribution):
     def sample(self, sample_shape: Any = (), generator: Any = None) -> Tensor:
         """Indices drawn by inverting each row's cumulative probabilities with U[0, 1) draws."""
         shape = self._extended_shape(sample_shape)
-        u = uniform_draws((*shape, 1), np.float64, generator).array
-        cumulative = np.cumsum(self.probs.detach().numpy().astype(np.float64), -1)
+        u = uniform_draws((*shape, 1), self.probs, generator, np.float64).array
+        xp = backend.get_array_module(u)
+        cumulative = xp.cumsum(self.probs.array.astype(np.float64), -1)
         index = (cumulative < u).sum(-1)
-        return Tensor(np.minimum(index, self._num_events - 1).astype(np.int64))
+        return Tensor(xp.minimum(index, self._num_events - 1).astype(np.int64))
 
     def log_prob(self, value: Any) -> Tensor:
         value = value if isinstance(value, Tensor) else Tensor(np.asarray(value, dtype=np.int64))
         shape = np.broadcast_shapes(value.shape, self.batch_shape)
         logits = ops.expand(self.logits, *shape, self._num_events)
-        index = value.array.astype(np.int64)
-        index = np.broadcast_to(index, shape)[..., None]
+        xp = backend.get_array_module(value.array)
+        index = xp.broadcast_to(value.array.astype(np.int64), shape)[..., None]
         return ops.squeeze(ops.gather(logits, -1, index), -1)
 
     def entropy(self) -> Tensor:
@@ -102,9 +103,8 @@ class Bernoulli(Distribution):
 
     def sample(self, sample_shape: Any = (), generator: Any = None) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        u = uniform_draws(shape, np.float64, generator).array
-        probs = np.broadcast_to(self.probs.detach().numpy(), shape)
-        return Tensor((u < probs).astype(self.probs.dtype))
+        u = uniform_draws(shape, self.probs, generator, np.float64).array
+        return Tensor((u < self.probs.array).astype(self.probs.dtype))
 
     def log_prob(self, value: Any) -> Tensor:
         logits, value = as_params(self.logits, value)

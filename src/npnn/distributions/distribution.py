@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from npnn import creation, random
+from npnn import backend, creation, random
 from npnn._tensor import Tensor
 from npnn.autograd.grad_mode import no_grad
 from npnn.ops.reorder import broadcast_tensors
@@ -57,10 +57,13 @@ class Distribution:
     _params: tuple[str, ...] = ()
 
 
-def uniform_draws(shape: tuple[int, ...], dtype: Any, generator: Any) -> Tensor:
-    """U[0, 1) draws of `shape` in `dtype`, from the given or global generator."""
-    return Tensor(random.resolve(generator).random(shape).astype(dtype))
+def uniform_draws(shape: tuple[int, ...], like: Tensor, generator: Any, dtype: Any = None) -> Tensor:
+    """U[0, 1) draws of `shape` from the given or global generator, in `like`'s dtype (or
+    `dtype`) on its device (npnn's GPU draws come from the same generator)."""
+    draws = random.resolve(generator).random(shape).astype(dtype or like.dtype)
+    return Tensor(backend.get_array_module(like.array).asarray(draws))
 
 
-def normal_draws(shape: tuple[int, ...], dtype: Any, generator: Any) -> Tensor:
-    return Tensor(random.resolve(generator).standard_normal(shape).astype(dtype))
+def normal_draws(shape: tuple[int, ...], like: Tensor, generator: Any) -> Tensor:
+    draws = random.resolve(generator).standard_normal(shape).astype(like.dtype)
+    return Tensor(backend.get_array_module(like.array).asarray(draws))

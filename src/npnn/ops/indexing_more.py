@@ -36,7 +36,7 @@ def masked_select(input: Any, mask: Any) -> Tensor:
     array = _bool_mask(mask, "masked_select")
     shape = np.broadcast_shapes(input.shape, array.shape)
     xp = backend.get_array_module(input.array)
-    return getitem(broadcast_to(input, shape), xp.asarray(np.broadcast_to(array, shape)))
+    return getitem(broadcast_to(input, shape), xp.broadcast_to(xp.asarray(array), shape))
 
 
 def masked_scatter(input: Any, mask: Any, source: Any) -> Tensor:
