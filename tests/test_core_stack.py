@@ -23,7 +23,8 @@ LAYERS = {
     "npnn.random": 0,
     "npnn.device": 0,  # torch.device: a str with .type/.index; backend's devices are these
     "npnn.size": 0,
-    "npnn.backends": 0,  # backends.mps: always False
+    "npnn.backends": 0,  # backends.mps: always False; backends.cudnn: switches that change nothing
+    "npnn.determinism": 0,  # use_deterministic_algorithms: a recorded flag
     "npnn.cuda": 1,  # GPU queries through backend (CuPy only when asked)
     "npnn.accelerator": 1,
     "npnn.dtypes": 1,
@@ -33,6 +34,7 @@ LAYERS = {
     "npnn.tensor_conversions": 3,
     "npnn.tensor_math": 3,  # Tensor's everyday op methods, through Tensor._ops too
     "npnn.tensor_methods": 3,  # more Tensor methods; they reach the ops through Tensor._ops
+    "npnn.tensor_methods_more": 3,  # Tensor methods of the rarer ops, through Tensor._ops
     "npnn.tensor_memory": 3,
     "npnn.ops": 4,
     "npnn.creation": 4,
@@ -40,6 +42,9 @@ LAYERS = {
     "npnn.linalg": 4,  # factories use ops.shape_arg
     "npnn.nn": 5,
     "npnn.optim": 6,
+    "npnn.compiler": 0,  # npnn.compile: returns the model
+    "npnn.distributions": 4,  # built from ops; draws from npnn.random
+    "npnn.amp": 4,  # autocast (refused or a no-op) and GradScaler on Tensors' arrays
 }
 LOOP_CLOSER = ("npnn._tensor", "npnn.ops")  # the ops bound onto Tensor's methods
 LAZY_ALLOWED = {"cupy", "cupyx.scipy.special"}  # the optional GPU library, in backend.py only

@@ -9,8 +9,9 @@ from npnn import _blas_threads  # noqa: F401  # isort: skip
 from importlib import import_module as _import_module
 from types import ModuleType as _ModuleType
 
-from npnn import accelerator, backends, cuda, linalg, nn, optim, utils
+from npnn import accelerator, amp, backends, cuda, distributions, linalg, nn, optim, utils
 from npnn._tensor import Tensor
+from npnn.amp import autocast, is_autocast_enabled
 from npnn.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -29,6 +30,7 @@ from npnn.backend import (
     set_default_dtype,
 )
 from npnn.comparison import all, allclose, any, equal
+from npnn.compiler import compile
 from npnn.creation import (
     arange,
     as_tensor,
@@ -55,6 +57,11 @@ from npnn.creation import (
     zeros,
     zeros_like,
 )
+from npnn.determinism import (
+    are_deterministic_algorithms_enabled,
+    is_deterministic_algorithms_warn_only_enabled,
+    use_deterministic_algorithms,
+)
 from npnn.device import device
 from npnn.dtypes import finfo, iinfo
 from npnn.ops import (
@@ -72,21 +79,29 @@ from npnn.ops import (
     atleast_3d,
     baddbmm,
     bernoulli,
+    bincount,
     bmm,
     broadcast_tensors,
     broadcast_to,
+    bucketize,
+    cartesian_prod,
     cat,
     cdist,
     channel_shuffle,
     chunk,
     clamp,
+    clamp_max,
+    clamp_min,
     clip,
+    combinations,
     concatenate,
     count_nonzero,
+    cross,
     cummax,
     cummin,
     cumprod,
     cumsum,
+    deg2rad,
     diag,
     diagonal,
     diff,
@@ -99,22 +114,35 @@ from npnn.ops import (
     fix,
     flatten,
     flip,
+    fliplr,
+    flipud,
     floor_divide,
     fmod,
     frac,
     gather,
+    heaviside,
+    histc,
+    histogram,
+    hypot,
+    index_add,
+    index_copy,
+    index_fill,
     index_select,
     isclose,
+    kron,
     lerp,
     log,
     log1p,
     log_softmax,
+    logaddexp,
     logical_and,
     logical_not,
     logical_or,
     logical_xor,
     logsumexp,
     masked_fill,
+    masked_scatter,
+    masked_select,
     matmul,
     max,
     maximum,
@@ -128,6 +156,7 @@ from npnn.ops import (
     mul,
     multinomial,
     mv,
+    nan_to_num,
     nansum,
     narrow,
     nonzero,
@@ -139,17 +168,21 @@ from npnn.ops import (
     pixel_unshuffle,
     pow,
     prod,
+    rad2deg,
     relu,
     remainder,
     repeat,
     repeat_interleave,
     reshape,
     roll,
+    rot90,
     scatter,
     scatter_add,
+    searchsorted,
     sgn,
     sigmoid,
     sign,
+    signbit,
     softmax,
     sort,
     split,
@@ -167,6 +200,7 @@ from npnn.ops import (
     tensor_split,
     tile,
     topk,
+    trace,
     transpose,
     tril,
     triu,
@@ -179,9 +213,10 @@ from npnn.ops import (
     var,
     var_mean,
     where,
+    xlogy,
 )
 from npnn.parallel import get_num_threads, set_num_threads
-from npnn.random import Generator, get_rng_state, manual_seed, set_rng_state
+from npnn.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from npnn.save_load import load, save
 from npnn.size import Size
 from npnn.tensor_conversions import set_printoptions
@@ -219,8 +254,13 @@ __all__ = [
     "tanh", "tensor", "Tensor", "tensor_split", "tile", "topk", "transpose", "tril", "triu",
     "true_divide", "trunc", "unbind", "unflatten", "unique", "unsqueeze", "utils", "var",
     "var_mean", "where", "zeros", "zeros_like",
-    # image layers
-    "channel_shuffle", "pixel_shuffle", "pixel_unshuffle",
+    "amp", "are_deterministic_algorithms_enabled", "autocast", "bincount", "bucketize",
+    "cartesian_prod", "channel_shuffle", "clamp_max", "clamp_min", "combinations", "compile",
+    "cross", "deg2rad", "distributions", "fliplr", "flipud", "heaviside", "histc", "histogram",
+    "hypot", "index_add", "index_copy", "index_fill", "initial_seed", "is_autocast_enabled",
+    "is_deterministic_algorithms_warn_only_enabled", "kron", "logaddexp", "masked_scatter",
+    "masked_select", "nan_to_num", "pixel_shuffle", "pixel_unshuffle", "rad2deg", "rot90",
+    "searchsorted", "seed", "signbit", "trace", "use_deterministic_algorithms", "xlogy",
 ]
 
 

@@ -117,3 +117,12 @@ class finfo:
 def iinfo(dtype: Any) -> np.iinfo:
     """Facts of an integer dtype (bits, max, min): NumPy's `iinfo`."""
     return np.iinfo(np.dtype(dtype))
+
+
+_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
+                "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
+
+
+def torch_name(dtype: Any) -> str:
+    """PyTorch's scalar-type name of a dtype ('Float', 'Long'), as its error messages print it."""
+    return _TORCH_NAMES.get(str(np.dtype(dtype)), str(dtype))

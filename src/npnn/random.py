@@ -15,11 +15,24 @@ class Generator:
     """A seedable random source, like `torch.Generator`, backed by NumPy's PCG64."""
 
     def __init__(self, seed: int | None = None) -> None:
-        self._rng = np.random.default_rng(seed)
+        self.manual_seed(_fresh_seed() if seed is None else seed)
 
     def manual_seed(self, seed: int) -> Generator:
-        self._rng = np.random.default_rng(seed)
+        seed = int(seed)
+        if not -(2**63) <= seed < 2**64:
+            raise ValueError(f"Overflow when unpacking long long: seed {seed} is outside [-2**63, 2**64)")
+        self._initial_seed = seed % 2**64  # as PyTorch: a negative seed wraps around
+        self._rng = np.random.default_rng(self._initial_seed)
         return self
+
+    def seed(self) -> int:
+        """Reseed from the operating system's entropy; return the new seed."""
+        self.manual_seed(_fresh_seed())
+        return self._initial_seed
+
+    def initial_seed(self) -> int:
+        """The seed this generator was last seeded with."""
+        return self._initial_seed
 
     @property
     def numpy(self) -> np.random.Generator:
@@ -33,12 +46,27 @@ class Generator:
         self._rng.bit_generator.state = state
 
 
+def _fresh_seed() -> int:
+    """A non-deterministic 64-bit seed, as PyTorch's `seed()` draws."""
+    return int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
+
+
 default_generator = Generator()
 
 
 def manual_seed(seed: int) -> Generator:
     """Seed the global generator used by init, dropout, factories and shuffling."""
     return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    """Seed the global generator from the operating system's entropy; return that seed."""
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    """The global generator's last seed (from `manual_seed`, `seed`, or drawn at import)."""
+    return default_generator.initial_seed()
 
 
 def get_rng_state() -> dict[str, Any]:

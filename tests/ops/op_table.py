@@ -447,6 +447,7 @@ case("chain_mlp_ce",
      ref=lambda x, w, b, t: TF.cross_entropy(torch.relu(TF.linear(x, w, b)) * 2 - 1, t))
 case("chain_reuse", lambda x: (x * x.exp()).sum(1) / x.var(), Arg((3, 4)), ref=SAME)
 
+import op_table_extra  # noqa: E402, F401  (the rarer functions of users' boilerplate)
 import op_table_fns  # noqa: E402, F401  (the PyTorch functions added for users' code)
 import op_table_losses  # noqa: E402, F401  (margin, ranking, likelihood and CTC losses)
 import op_table_more  # noqa: E402, F401  (registers the rest of the rows)

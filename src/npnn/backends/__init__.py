@@ -1,5 +1,6 @@
-"""`npnn.backends`: PyTorch's backend queries that older tutorials call (`backends.mps`)."""
+"""`npnn.backends`: PyTorch's backend queries and switches that scripts touch (`backends.mps`,
+`backends.cudnn.deterministic`)."""
 
-from npnn.backends import mps
+from npnn.backends import cudnn, mps
 
-__all__ = ["mps"]
+__all__ = ["cudnn", "mps"]

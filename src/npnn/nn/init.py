@@ -7,11 +7,14 @@ without one they draw from the global generator that `npnn.manual_seed` seeds.
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Callable
 
 import numpy as np
 
 from npnn import backend, random
 from npnn._tensor import Tensor
+from npnn.ops.special import erf
 
 Generator = random.Generator | np.random.Generator | None
 
@@ -115,3 +118,120 @@ def layer_default_(weight: Tensor, bias: Tensor | None = None, generator: Genera
         fan_in, _ = _calculate_fan_in_and_fan_out(weight)
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
         uniform_(bias, -bound, bound, generator=generator)
+
+
+def _erfinv(y: np.ndarray) -> np.ndarray:
+    """The inverse error function on (-1, 1): Giles' (2010) starting guess, then Newton's steps
+    on npnn's erf (NumPy has no erfinv)."""
+    w = -np.log((1.0 - y) * (1.0 + y))
+    central = w < 5.0
+    t = np.where(central, w - 2.5, np.sqrt(np.maximum(w, 5.0)) - 3.0)
+    inner = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
+             -0.00125372503, -0.00417768164, 0.246640727, 1.50140941)
+    outer = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
+             -0.0076224613, 0.00943887047, 1.00167406, 2.83297682)
+    p_in, p_out = np.zeros_like(t), np.zeros_like(t)
+    for c_in, c_out in zip(inner, outer, strict=True):
+        p_in, p_out = p_in * t + c_in, p_out * t + c_out
+    x = np.where(central, p_in, p_out) * y
+    for _ in range(2):
+        x = x - (erf(x) - y) / (2.0 / math.sqrt(math.pi) * np.exp(-x * x))
+    return x
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, generator: Generator = None) -> Tensor:
+    """N(mean, std²) truncated to [a, b] (absolute bounds, not in stds, as PyTorch), drawn by
+    PyTorch's inverse-CDF method: U(2Φ(α) - 1, 2Φ(β) - 1) through √2·erfinv, then clamped."""
+    def cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
+    low, high = cdf((a - mean) / std), cdf((b - mean) / std)
+    u = random.resolve(generator).uniform(2 * low - 1, 2 * high - 1, tensor.shape)
+    values = _erfinv(np.clip(u, -1 + 1e-16, 1 - 1e-16)) * (std * math.sqrt(2.0)) + mean
+    return _fill(tensor, np.clip(values, a, b))
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """The identity matrix (ones on the diagonal of a 2-D tensor), for Linear layers."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    return _fill(tensor, np.eye(*tensor.shape))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """A conv kernel (3, 4 or 5 dims) that passes its input through: a 1 at the centre tap of
+    channel d -> d in each of `groups` groups, zeros elsewhere."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    if tensor.shape[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    out_per_group = tensor.shape[0] // groups
+    values = np.zeros(tensor.shape)
+    centre = tuple(n // 2 for n in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(min(out_per_group, tensor.shape[1])):
+            values[(g * out_per_group + d, d, *centre)] = 1.0
+    return _fill(tensor, values)
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator = None) -> Tensor:
+    """A (semi-)orthogonal matrix from the QR decomposition of a normal draw (Saxe et al.,
+    2013), times `gain`; dims after the first are flattened."""
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = random.resolve(generator).normal(0.0, 1.0, (rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))  # makes the decomposition unique, so Q is uniform
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (gain * q).reshape(tensor.shape))
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Generator = None) -> Tensor:
+    """N(0, std²) with ceil(sparsity · rows) entries of each column set to zero (Martens, 2010)."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    rng = random.resolve(generator)
+    values = rng.normal(0.0, std, (rows, cols))
+    num_zeros = math.ceil(sparsity * rows)
+    for col in range(cols):
+        values[rng.permutation(rows)[:num_zeros], col] = 0.0
+    return _fill(tensor, values)
+
+
+def _deprecated(method: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """PyTorch's old names without the underscore: they warn and call the new one."""
+    old = method.__name__[:-1]
+
+    def deprecated(*args: object, **kwargs: object) -> Tensor:
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{method.__name__}`.",
+                      FutureWarning, stacklevel=2)
+        return method(*args, **kwargs)
+
+    deprecated.__name__ = deprecated.__qualname__ = old
+    deprecated.__doc__ = f"Deprecated: use {method.__name__}."
+    return deprecated
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

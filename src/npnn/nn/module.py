@@ -319,6 +319,24 @@ class Module:
     def double(self) -> Module:
         return self.to(np.float64)
 
+    def half(self) -> Module:
+        """Floating parameters and buffers to float16 (npnn then computes in float16 on NumPy)."""
+        return self.to(np.float16)
+
+    def bfloat16(self) -> Module:
+        """Refused: NumPy has no bfloat16 dtype, so npnn has none."""
+        raise TypeError("npnn has no bfloat16 (NumPy has no such dtype): use .half() for 16-bit "
+                        "floats or keep .float()")
+
+    def type(self, dst_type: Any) -> Module:
+        """Every parameter and buffer to `dst_type`, integer ones too (as PyTorch's Module.type)."""
+        dtype = np.dtype(dst_type)
+        for tensor in list(self.parameters()) + list(self.buffers()):
+            tensor.array = tensor.array.astype(dtype)
+            if tensor.grad is not None:
+                tensor.grad.array = tensor.grad.array.astype(dtype)
+        return self
+
     def cpu(self) -> Module:
         return self.to("cpu")
 

@@ -28,10 +28,27 @@ from npnn.ops.activation_more import (
     threshold,
 )
 from npnn.ops.adaptive_max_pool import adaptive_max_pool1d, adaptive_max_pool2d
+from npnn.ops.combining import (
+    cartesian_prod,
+    combinations,
+    cross,
+    fliplr,
+    flipud,
+    kron,
+    rot90,
+    trace,
+)
 from npnn.ops.conv import max_pool2d
 from npnn.ops.conv1d import avg_pool1d, conv1d, max_pool1d
 from npnn.ops.conv_groups import conv2d
 from npnn.ops.conv_transpose import conv_transpose2d
+from npnn.ops.counting import (
+    bincount,
+    bucketize,
+    histc,
+    histogram,
+    searchsorted,
+)
 from npnn.ops.ctc import ctc_loss
 from npnn.ops.cumulative import (
     cummax,
@@ -63,6 +80,18 @@ from npnn.ops.elementwise import (
     sub,
     to_device,
 )
+from npnn.ops.elementwise_extra import (
+    clamp_max,
+    clamp_min,
+    deg2rad,
+    heaviside,
+    hypot,
+    logaddexp,
+    nan_to_num,
+    rad2deg,
+    signbit,
+    xlogy,
+)
 from npnn.ops.elementwise_more import (
     erf,
     erfc,
@@ -92,6 +121,13 @@ from npnn.ops.indexing import (
     scatter_add,
     take_along_dim,
     unique,
+)
+from npnn.ops.indexing_more import (
+    index_add,
+    index_copy,
+    index_fill,
+    masked_scatter,
+    masked_select,
 )
 from npnn.ops.inplace import update_
 from npnn.ops.interpolate import interpolate
@@ -236,6 +272,9 @@ __all__ = [
     "triplet_margin_loss", "triplet_margin_with_distance_loss", "triu", "true_divide", "trunc",
     "unbind", "unflatten",
     "uniform_values", "unique", "unsqueeze", "update_", "var", "var_mean", "where",
-    # image layers
-    "adaptive_max_pool1d", "adaptive_max_pool2d", "channel_shuffle", "pixel_shuffle", "pixel_unshuffle",
+    "adaptive_max_pool1d", "adaptive_max_pool2d", "bincount", "bucketize", "cartesian_prod",
+    "channel_shuffle", "clamp_max", "clamp_min", "combinations", "cross", "deg2rad", "fliplr",
+    "flipud", "heaviside", "histc", "histogram", "hypot", "index_add", "index_copy", "index_fill",
+    "kron", "logaddexp", "masked_scatter", "masked_select", "nan_to_num", "pixel_shuffle",
+    "pixel_unshuffle", "rad2deg", "rot90", "searchsorted", "signbit", "trace", "xlogy",
 ]
