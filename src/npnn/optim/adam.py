@@ -61,17 +61,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        beta1, beta2 = group["betas"]
-        if not group["lr"] >= 0.0:
-            raise ValueError(f"Invalid learning rate: {group['lr']} (lr must be >= 0)")
-        if not group["eps"] >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {group['eps']} (eps must be >= 0)")
-        if not 0.0 <= beta1 < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {beta1} (needs 0 <= beta1 < 1)")
-        if not 0.0 <= beta2 < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {beta2} (needs 0 <= beta2 < 1)")
-        if not group["weight_decay"] >= 0.0:
-            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']} (must be >= 0)")
+        check_adam_group(group)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         self._rescale_moments()
@@ -236,6 +226,21 @@ def _lerp_(start: Any, end: Any, weight: Any, temp: Any) -> None:
     else:
         temp *= 1 - weight
         np.subtract(end, temp, out=start)
+
+
+def check_adam_group(group: dict[str, Any]) -> None:
+    """PyTorch's checks of lr, eps, betas and weight_decay (Adam, AdamW, NAdam, RAdam, Adamax)."""
+    beta1, beta2 = group["betas"]
+    if not group["lr"] >= 0.0:
+        raise ValueError(f"Invalid learning rate: {group['lr']} (lr must be >= 0)")
+    if not group["eps"] >= 0.0:
+        raise ValueError(f"Invalid epsilon value: {group['eps']} (eps must be >= 0)")
+    if not 0.0 <= beta1 < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {beta1} (needs 0 <= beta1 < 1)")
+    if not 0.0 <= beta2 < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {beta2} (needs 0 <= beta2 < 1)")
+    if not group["weight_decay"] >= 0.0:
+        raise ValueError(f"Invalid weight_decay value: {group['weight_decay']} (must be >= 0)")
 
 
 class AdamW(Adam):

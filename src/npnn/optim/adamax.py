@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from npnn import backend
-from npnn.optim.adam import _lerp_
-from npnn.optim.nadam import check_adam_group, decayed_grad
+from npnn.optim.adam import _lerp_, check_adam_group
+from npnn.optim.nadam import decayed_grad
 from npnn.optim.optimizer import Optimizer, ParamsT
 
 

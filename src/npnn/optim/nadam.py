@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from npnn import backend
-from npnn.optim.adam import _lerp_
+from npnn.optim.adam import _lerp_, check_adam_group
 from npnn.optim.optimizer import Optimizer, ParamsT
 
 
@@ -78,21 +78,6 @@ class NAdam(Optimizer):
         param += np.divide(update, denom, out=update)
         update = np.multiply(exp_avg, (-lr * mu_next) / (1.0 - mu_product_next), out=first)
         param += np.divide(update, denom, out=update)
-
-
-def check_adam_group(group: dict[str, Any]) -> None:
-    """PyTorch's checks of lr, eps, betas and weight_decay (NAdam, RAdam, Adamax)."""
-    beta1, beta2 = group["betas"]
-    if not group["lr"] >= 0.0:
-        raise ValueError(f"Invalid learning rate: {group['lr']} (lr must be >= 0)")
-    if not group["eps"] >= 0.0:
-        raise ValueError(f"Invalid epsilon value: {group['eps']} (eps must be >= 0)")
-    if not 0.0 <= beta1 < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {beta1} (needs 0 <= beta1 < 1)")
-    if not 0.0 <= beta2 < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {beta2} (needs 0 <= beta2 < 1)")
-    if not group["weight_decay"] >= 0.0:
-        raise ValueError(f"Invalid weight_decay value: {group['weight_decay']} (must be >= 0)")
 
 
 def decayed_grad(param: Any, grad: Any, group: dict[str, Any], out: Any, temp: Any) -> Any:
