@@ -9,6 +9,7 @@ from typing import Any
 from npnn._tensor import Tensor
 from npnn.nn import functional as F
 from npnn.nn import init
+from npnn.nn.layers import _DropoutNd
 from npnn.nn.module import Module
 from npnn.nn.parameter import weight_and_bias
 
@@ -63,21 +64,12 @@ class Bilinear(Module):
                 f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
-class AlphaDropout(Module):
+class AlphaDropout(_DropoutNd):
     """Dropout that keeps SELU activations' zero mean and unit variance in training mode; the
     identity in eval mode. The random draws are npnn's, not torch's."""
 
-    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p, self.inplace = p, inplace
-
     def forward(self, input: Tensor) -> Tensor:
         return F.alpha_dropout(input, self.p, self.training, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
 
 
 class FeatureAlphaDropout(AlphaDropout):

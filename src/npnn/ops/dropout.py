@@ -29,7 +29,7 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
     """Inverted dropout; the identity when not training or p == 0. `inplace=True` writes the
     result into `input` (recorded in the graph as PyTorch's in-place ops are)."""
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     input = to_tensor(input)
     if not training or p == 0.0:
         return input
