@@ -82,7 +82,10 @@ def _train(lib, scaler_kwargs: dict, steps: int, poison: int | None = None):
         loss = lib.nn.functional.cross_entropy(model(lib.tensor(x)), lib.tensor(t))
         if step == poison:
             loss = loss * float("inf")
-        scaler.scale(loss).backward()
+        # the poisoned step's inf meets zeros in backward, where NumPy warns and PyTorch is
+        # silent; npnn train's loop sets the same errstate
+        with np.errstate(invalid="ignore", over="ignore"):
+            scaler.scale(loss).backward()
         scaler.unscale_(opt)
         scaler.step(opt)
         scaler.update()
