@@ -9,6 +9,7 @@ from typing import Any
 
 from npnn import backend, ops, random
 from npnn._tensor import Tensor, to_tensor
+from npnn.ops.activation import SelectingReLU
 from npnn.ops.conv import Pair, as_pair
 from npnn.ops.inplace import in_place
 
@@ -39,6 +40,10 @@ def lp_pool2d(input: Any, norm_type: float, kernel_size: Pair, stride: Pair | No
     x = to_tensor(input)
     kernel = as_pair(kernel_size, "kernel_size", 1)
     batched = x if x.ndim != 3 else x.unsqueeze(0)
+    if math.isinf(norm_type):  # PyTorch: the largest (p = inf) or smallest (-inf) |x| of each window
+        sign = 1 if norm_type > 0 else -1
+        out = sign * ops.max_pool2d(sign * ops.abs(batched), kernel, stride, 0, 1, ceil_mode)
+        return out if x.ndim != 3 else out.squeeze(0)
     out = ops.avg_pool2d(batched ** norm_type, kernel, stride, 0, ceil_mode)
     out = out if x.ndim != 3 else out.squeeze(0)
     return _root(out, kernel[0] * kernel[1], norm_type)
@@ -50,13 +55,18 @@ def lp_pool1d(input: Any, norm_type: float, kernel_size: int, stride: int | None
     x = to_tensor(input)
     if not isinstance(kernel_size, int):
         (kernel_size,) = kernel_size
+    if math.isinf(norm_type):  # as lp_pool2d
+        sign = 1 if norm_type > 0 else -1
+        return sign * ops.max_pool1d(sign * ops.abs(x), kernel_size, stride, 0, 1, ceil_mode)
     out = ops.avg_pool1d(x ** norm_type, kernel_size, stride, 0, ceil_mode)
     return _root(out, kernel_size, norm_type)
 
 
 def _root(mean: Tensor, area: int, norm_type: float) -> Tensor:
-    """(sign(mean) · relu(|mean|) · area)^(1/p): PyTorch's last step of LP pooling."""
-    return (ops.sign(mean) * ops.relu(ops.abs(mean)) * area) ** (1.0 / norm_type)
+    """(sign(mean) · relu(|mean|) · area)^(1/p): PyTorch's last step of LP pooling. Its relu
+    selects the gradient, so that a window of zeros (after a ReLU) gets gradient 0 from the
+    root's infinite slope there, as PyTorch's."""
+    return (ops.sign(mean) * SelectingReLU.apply(ops.abs(mean)) * area) ** (1.0 / norm_type)
 
 
 def bilinear(input1: Any, input2: Any, weight: Any, bias: Any = None) -> Tensor:

@@ -12,6 +12,7 @@ from npnn.autograd.function import Function
 from npnn.ops.activation import elu, sigmoid, sigmoid_array, softmax, tanh
 from npnn.ops.elementwise import abs as abs_
 from npnn.ops.elementwise import neg
+from npnn.ops.selection import pass_where
 from npnn.ops.shape import chunk, reshape
 
 # SELU's constants (Klambauer et al. 2017), as PyTorch writes them
@@ -26,7 +27,7 @@ class Hardtanh(Function):
         return xp.clip(a, a.dtype.type(min_val), a.dtype.type(max_val))
 
     def backward(self, grad_output):
-        return grad_output * self.inside
+        return pass_where(grad_output, self.inside)
 
 
 def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
@@ -158,7 +159,7 @@ class Threshold(Function):
         return xp.where(self.above, a, a.dtype.type(value))
 
     def backward(self, grad_output):
-        return grad_output * self.above
+        return pass_where(grad_output, self.above)
 
 
 def threshold(input: Any, threshold: float, value: float) -> Tensor:

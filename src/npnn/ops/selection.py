@@ -15,6 +15,18 @@ from npnn.autograd.function import Function
 from npnn.ops.elementwise import cast
 
 
+def pass_where(grad: Any, mask: Any) -> Any:
+    """grad where mask is true, else 0, as PyTorch's backward selects it: an inf or NaN gradient
+    at a masked position gives 0 there. Multiplied by the mask first (a selection is several times
+    slower in NumPy), and selected only when that left a non-finite value (inf · 0 is NaN)."""
+    xp = backend.get_array_module(grad)
+    with np.errstate(invalid="ignore"):  # inf · 0, replaced below
+        result = grad * mask
+    if not xp.isfinite(result).all():
+        result = xp.where(mask, grad, grad.dtype.type(0))
+    return result
+
+
 class Clamp(Function):
     def forward(self, a, min=None, max=None):
         xp = backend.get_array_module(a)
@@ -26,7 +38,7 @@ class Clamp(Function):
         return xp.clip(a, min, max)
 
     def backward(self, grad_output):
-        return grad_output * self.inside
+        return pass_where(grad_output, self.inside)
 
 
 def clamp(input: Any, min: float | None = None, max: float | None = None) -> Tensor:
@@ -87,8 +99,8 @@ class Where(Function):
         return backend.get_array_module(a).where(condition, a, b)
 
     def backward(self, grad_output):
-        grad_a = grad_output * self.condition if self.needs_input_grad[1] else None
-        grad_b = grad_output * ~self.condition if self.needs_input_grad[2] else None
+        grad_a = pass_where(grad_output, self.condition) if self.needs_input_grad[1] else None
+        grad_b = pass_where(grad_output, ~self.condition) if self.needs_input_grad[2] else None
         return None, grad_a, grad_b
 
 
