@@ -205,3 +205,26 @@ def _reinforce(lib, dist_module, steps: int = 3) -> np.ndarray:
 
 def test_reinforce_steps_match_torch() -> None:
     np.testing.assert_allclose(_reinforce(npnn, D), _reinforce(torch, TD), rtol=1e-5, atol=1e-6)
+
+
+OUT_OF_SUPPORT = [
+    ("Categorical", lambda m: m.distributions.Categorical(probs=m.tensor([0.2, 0.8])), -1),
+    ("Categorical", lambda m: m.distributions.Categorical(probs=m.tensor([0.2, 0.8])), 0.5),
+    ("Categorical", lambda m: m.distributions.Categorical(logits=m.tensor([0.2, 0.8, 0.1])), 3),
+    ("Bernoulli", lambda m: m.distributions.Bernoulli(m.tensor(0.3)), 0.5),
+    ("Uniform", lambda m: m.distributions.Uniform(m.tensor(0.0), m.tensor(1.0)), 1.5),
+    ("Normal", lambda m: m.distributions.Normal(m.tensor(0.0), m.tensor(1.0)), float("nan")),
+]
+
+
+@pytest.mark.parametrize("name, make, value", OUT_OF_SUPPORT)
+def test_log_prob_of_a_value_outside_the_support_raises_as_torch(name, make, value) -> None:
+    with pytest.raises(ValueError, match="to be within the support"):
+        make(torch).log_prob(torch.tensor(value))
+    with pytest.raises(ValueError, match=r"Expected value argument .* to be within the support"):
+        make(npnn).log_prob(npnn.tensor(value))
+
+
+def test_validate_args_false_skips_the_support_check() -> None:
+    uniform = npnn.distributions.Uniform(0.0, 1.0, validate_args=False)
+    assert uniform.log_prob(npnn.tensor(1.5)).item() == float("-inf")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from npnn import ops
 from npnn._tensor import Tensor
 from npnn.distributions.distribution import Distribution, as_params, normal_draws, uniform_draws
@@ -20,6 +22,7 @@ class Normal(Distribution):
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         self.loc, self.scale = as_params(loc, scale)
         super().__init__(self.loc.shape)
+        self._validate_args = validate_args is not False
         if validate_args is not False:
             self._check("scale", self.scale, self.scale.array > 0, "GreaterThan(lower_bound=0.0)")
 
@@ -40,6 +43,8 @@ class Normal(Distribution):
         return self.loc + eps * self.scale
 
     def log_prob(self, value: Any) -> Tensor:
+        array = value.array if isinstance(value, Tensor) else np.asarray(value)
+        self._check_value(value, array == array, "Real()")  # not NaN
         return (-((value - self.loc) ** 2) / (2 * self.variance) - ops.log(self.scale)
                 - math.log(math.sqrt(2 * math.pi)))
 
@@ -59,6 +64,7 @@ class Uniform(Distribution):
     def __init__(self, low: Any, high: Any, validate_args: bool | None = None) -> None:
         self.low, self.high = as_params(low, high)
         super().__init__(self.low.shape)
+        self._validate_args = validate_args is not False
         if validate_args is not False:
             self._check("low", self.low, self.low.array < self.high.array,
                         f"LessThan(upper_bound={self.high})")
@@ -80,6 +86,9 @@ class Uniform(Distribution):
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value: Any) -> Tensor:
+        array = value.array if isinstance(value, Tensor) else np.asarray(value)
+        self._check_value(value, (self.low.array <= array) & (array <= self.high.array),
+                          f"Interval(lower_bound={self.low}, upper_bound={self.high})")
         inside = ops.logical_and(self.low <= value, self.high > value)
         return ops.where(inside, -ops.log(self.high - self.low), -math.inf)
 

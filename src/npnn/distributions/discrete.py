@@ -23,6 +23,7 @@ class Categorical(Distribution):
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
         _one_of(probs, logits)
+        self._validate_args = validate_args is not False
         if probs is not None:
             (probs,) = as_params(probs)
             if probs.ndim < 1:
@@ -61,6 +62,10 @@ class Categorical(Distribution):
         return Tensor(xp.minimum(index, self._num_events - 1).astype(np.int64))
 
     def log_prob(self, value: Any) -> Tensor:
+        array = backend.to_numpy(value.array) if isinstance(value, Tensor) else np.asarray(value)
+        top = self._num_events - 1
+        self._check_value(value, (array == np.floor(array)) & (array >= 0) & (array <= top),
+                          f"IntegerInterval(lower_bound=0, upper_bound={top})")
         value = value if isinstance(value, Tensor) else Tensor(np.asarray(value, dtype=np.int64))
         shape = np.broadcast_shapes(value.shape, self.batch_shape)
         logits = ops.expand(self.logits, *shape, self._num_events)
@@ -78,6 +83,7 @@ class Bernoulli(Distribution):
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
         _one_of(probs, logits)
+        self._validate_args = validate_args is not False
         if probs is not None:
             (self.probs,) = as_params(probs)
             if validate_args is not False:
@@ -107,6 +113,8 @@ class Bernoulli(Distribution):
         return Tensor((u < self.probs.array).astype(self.probs.dtype))
 
     def log_prob(self, value: Any) -> Tensor:
+        array = backend.to_numpy(value.array) if isinstance(value, Tensor) else np.asarray(value)
+        self._check_value(value, (array == 0) | (array == 1), "Boolean()")
         logits, value = as_params(self.logits, value)
         return -ops.binary_cross_entropy_with_logits(logits, value, reduction="none")
 

@@ -24,6 +24,7 @@ class Distribution:
     """A batch of distributions of shape `batch_shape`; sample() draws from npnn's generator."""
 
     has_rsample = False
+    _validate_args = True  # PyTorch's default: parameters and log_prob's values are checked
 
     def __init__(self, batch_shape: tuple[int, ...], event_shape: tuple[int, ...] = ()) -> None:
         self.batch_shape = tuple(batch_shape)
@@ -45,6 +46,14 @@ class Distribution:
             raise ValueError(f"Expected parameter {name} (Tensor of shape {value.shape}) of distribution "
                              f"{self!r} to satisfy the constraint {constraint}, but found invalid values:"
                              f"\n{value}")
+
+    def _check_value(self, value: Any, ok: Any, support: str) -> None:
+        """PyTorch's check of a value given to log_prob: in the support, unless the
+        distribution was made with validate_args=False."""
+        if self._validate_args and not bool(np.all(backend.to_numpy(ok))):
+            shape = tuple(np.shape(value.array if isinstance(value, Tensor) else value))
+            raise ValueError(f"Expected value argument (Tensor of shape {shape}) to be within the support "
+                             f"({support}) of the distribution {self!r}, but found invalid values:\n{value}")
 
     def __repr__(self) -> str:
         args = ", ".join(f"{name}: {self._param_repr(getattr(self, name))}" for name in self._params)
