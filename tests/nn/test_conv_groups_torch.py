@@ -164,3 +164,15 @@ def test_a_mobilenet_block_gives_torchs_losses_in_float32(rng) -> None:
             losses[lib.__name__].append(float(loss.item()))
     assert losses["npnn"][0] != losses["npnn"][2]  # the steps changed the model
     np.testing.assert_allclose(losses["npnn"], losses["torch"], rtol=1e-5)
+
+
+@pytest.mark.parametrize("layer", [
+    lambda m: m.nn.Conv2d(4, 4, 3), lambda m: m.nn.Conv2d(4, 4, 3, groups=4),
+    lambda m: m.nn.ConvTranspose2d(4, 4, 3, groups=2), lambda m: m.nn.Conv1d(4, 4, 3),
+])
+def test_a_float64_input_to_float32_weights_is_refused_as_torch(layer) -> None:
+    shape = (1, 4, 6) if isinstance(layer(npnn), npnn.nn.Conv1d) else (1, 4, 6, 6)
+    with pytest.raises(RuntimeError):
+        layer(torch)(torch.zeros(shape, dtype=torch.float64))
+    with pytest.raises(RuntimeError, match=r"Input type \(Double\) and weight type \(Float\) should be"):
+        layer(npnn)(npnn.zeros(shape, dtype=npnn.float64))

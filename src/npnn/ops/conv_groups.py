@@ -19,6 +19,7 @@ import numpy as np
 from npnn import backend, parallel
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
+from npnn.dtypes import torch_name
 from npnn.ops.conv import (
     Conv2d,
     Pair,
@@ -285,6 +286,14 @@ def check_groups(groups: int, weight: Tensor, in_channels: int, input_shape: tup
                            f"channels, but got {in_channels} channels instead ({fix})")
 
 
+def check_same_dtype(x: Tensor, weight: Tensor, op: str) -> None:
+    """As PyTorch, a convolution of floats of two dtypes is an error, not a silent upcast."""
+    if x.array.dtype != weight.array.dtype and "f" in (x.dtype.kind, weight.dtype.kind):
+        raise RuntimeError(
+            f"{op}: Input type ({torch_name(x.dtype)}) and weight type ({torch_name(weight.dtype)}) should "
+            "be the same; convert one of them, e.g. input.float() for float32 weights or model.double()")
+
+
 def conv2d(input: Any, weight: Any, bias: Any = None, stride: Pair = 1, padding: Pair | str = 0,
            dilation: Pair = 1, groups: int = 1) -> Tensor:
     """Cross-correlation of (N, C, H, W) with weight (O, C/groups, kH, kW), plus bias (O,):
@@ -294,6 +303,7 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Pair = 1, padding:
         input, padding = string_padding(input, weight, stride, padding, dilation)
     x, weight = to_tensor(input), to_tensor(weight)
     _check_input(x, "conv2d")
+    check_same_dtype(x, weight, "conv2d")
     if weight.ndim != 4:
         raise RuntimeError(f"conv2d: weight of shape {weight.shape} does not fit input of shape {x.shape} "
                            f"(weight must be (out_channels, {x.shape[1]}, kH, kW))")

@@ -16,7 +16,7 @@ from npnn import backend, parallel
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
 from npnn.ops.conv import Pair, as_pair, channels_last_columns, scatter_columns
-from npnn.ops.conv_groups import check_groups, grouped_columns, matmul_into, scatter_grouped
+from npnn.ops.conv_groups import check_groups, check_same_dtype, grouped_columns, matmul_into, scatter_grouped
 
 
 class ConvTranspose2d(Function):
@@ -161,6 +161,7 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Pair = 1
     kW), plus bias (C_out,), gives (N, C_out, Ho, Wo), Ho = (H - 1)·stride - 2·padding +
     dilation·(kH - 1) + output_padding + 1. A (C_in, H, W) input gives (C_out, Ho, Wo)."""
     x, weight = to_tensor(input), to_tensor(weight)
+    check_same_dtype(x, weight, "conv_transpose2d")
     if x.ndim not in (3, 4):
         raise RuntimeError("Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got "
                            f"input of size: {list(x.shape)}")
