@@ -50,3 +50,4 @@ def test_lp_pool_matches_torch_including_infinite_norms(norm_type: float, dims: 
         out.backward(npnn.tensor(upstream))
     expected.backward(torch.tensor(upstream))
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+

@@ -368,3 +368,14 @@ def test_state_dict_holds_parameters_and_persistent_buffers_of_every_module() ->
     state = Net().state_dict()
     assert list(state) == NET_STATE  # "cache" is non-persistent
     assert all(type(value) is npnn.Tensor and not value.requires_grad for value in state.values())
+
+
+def test_a_deep_copied_parameter_has_no_grad_as_torch() -> None:
+
+
+    layer = nn.Linear(3, 2)
+    layer(npnn.randn(4, 3)).sum().backward()
+    clone = copy.deepcopy(layer)
+    assert layer.weight.grad is not None and clone.weight.grad is None and clone.bias.grad is None
+    np.testing.assert_array_equal(clone.weight.numpy(), layer.weight.numpy())
+    assert clone.weight.requires_grad and isinstance(clone.weight, nn.Parameter)

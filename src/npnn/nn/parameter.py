@@ -22,6 +22,15 @@ class Parameter(Tensor):
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
+        """As PyTorch's: a new Parameter with a copy of the values and the same requires_grad,
+        without `.grad` (a deep-copied layer, e.g. TransformerEncoder's clones, starts clean)."""
+        if id(self) in memo:
+            return memo[id(self)]
+        result = type(self)(self.array.copy(order="K"), self.requires_grad)
+        memo[id(self)] = result
+        return result
+
 
 def weight_and_bias(weight_shape: tuple[int, ...], bias: bool, dtype: Any = None
                     ) -> tuple[Parameter, Parameter | None]:
