@@ -199,3 +199,21 @@ def test_misuse_raises_as_torch(call) -> None:
         call(npnn)
     expected = str(theirs.value).split("\n")[0]
     assert str(ours.value).startswith(expected), (str(ours.value), expected)
+
+
+def test_edge_cases_as_torch() -> None:
+    """A NaN value goes after every boundary; zero-length combinations are an empty 1-D tensor."""
+    for lib in (npnn, torch):
+        edges, values = lib.tensor([1.0, 2.0, float("nan")]), lib.tensor([float("nan"), 1.5])
+        assert lib.searchsorted(edges, values).tolist() == [3, 1]
+        assert lib.searchsorted(edges, values, right=True).tolist() == [3, 1]
+        assert lib.bucketize(values, lib.tensor([1.0, 2.0])).tolist() == [2, 1]
+        assert tuple(lib.combinations(lib.tensor([1.0, 2.0]), r=0).shape) == (0,)
+
+
+@pytest.mark.parametrize("op, error", [("index_add", RuntimeError), ("index_copy", IndexError)])
+def test_a_negative_index_is_refused_as_torch(op: str, error: type) -> None:
+    for lib in (npnn, torch):
+        x, index, source = lib.zeros(3, 2), lib.tensor([-1]), lib.ones(1, 2)
+        with pytest.raises(error, match="index -1 is out of bounds for dimension 0 with size 3"):
+            getattr(x, op)(0, index, source)

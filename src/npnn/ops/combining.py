@@ -90,10 +90,10 @@ def cartesian_prod(*tensors: Any) -> Tensor:
 def combinations(input: Any, r: int = 2, with_replacement: bool = False) -> Tensor:
     """The length-r combinations of a 1-D tensor's elements, as rows (itertools' order)."""
     input = _vector(input)
+    if r == 0:  # PyTorch: an empty 1-D tensor
+        return getitem(input, np.zeros(0, dtype=np.int64))
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     rows = np.array(list(pick(range(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
-    if r == 0:
-        return getitem(input, np.zeros(0, dtype=np.int64))
     xp = backend.get_array_module(input.array)
     return getitem(input, xp.asarray(rows))
 

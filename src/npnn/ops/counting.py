@@ -112,6 +112,8 @@ def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False, r
         out = np.stack([np.searchsorted(e, p, side=which) for e, p in zip(rows_e, rows_p, strict=True)])
         out = out.reshape(points.shape)
     out = np.asarray(out, dtype=np.int32 if out_int32 else np.int64)
+    if points.dtype.kind == "f":  # PyTorch puts a NaN value after every boundary (NumPy: before a NaN one)
+        out[np.isnan(points)] = edges.shape[-1]
     return Tensor(backend.get_array_module(boundaries.array).asarray(out))
 
 

@@ -79,11 +79,13 @@ def _along(input: Tensor, dim: int, index: Any, source: Tensor, op: str) -> tupl
                            f"source.size(dim): ({src_shape[dim] if dim < len(src_shape) else 1}), "
                            f"for dim: {dim}")
     size = input.shape[dim] if input.ndim else 1
-    if index.size and (index.min() < -size or index.max() >= size):
-        bad = int(index[(index < -size) | (index >= size)][0])
-        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+    if index.size and (index.min() < 0 or index.max() >= size):  # PyTorch: no negative indices here
+        bad = int(index[(index < 0) | (index >= size)][0])
+        error = RuntimeError if op == "index_add_" else IndexError
+        prefix = "" if op == "index_add_" else f"{op}(): "
+        raise error(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {size}")
     xp = backend.get_array_module(input.array)
-    index = xp.asarray(index % size if size else index)
+    index = xp.asarray(index)
     shape = [1] * len(src_shape)
     shape[dim] = -1
     return dim, xp.broadcast_to(index.reshape(shape), src_shape)
