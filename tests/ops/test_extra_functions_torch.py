@@ -217,3 +217,9 @@ def test_a_negative_index_is_refused_as_torch(op: str, error: type) -> None:
         x, index, source = lib.zeros(3, 2), lib.tensor([-1]), lib.ones(1, 2)
         with pytest.raises(error, match="index -1 is out of bounds for dimension 0 with size 3"):
             getattr(x, op)(0, index, source)
+
+
+def test_trace_of_a_bool_matrix_is_refused_as_torch() -> None:
+    for lib, error in ((torch, NotImplementedError), (npnn, NotImplementedError)):
+        with pytest.raises(error, match="\"trace\" not implemented for 'Bool'"):
+            lib.trace(lib.eye(2).bool())

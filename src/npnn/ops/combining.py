@@ -139,4 +139,6 @@ def trace(input: Any) -> Tensor:
     input = to_tensor(input)
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    if input.dtype == bool:
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'; convert with .long() first")
     return sum(diagonal(input))
