@@ -270,3 +270,19 @@ def test_get_parameter_and_get_buffer_match_torch(target: str) -> None:
     bn = nn.BatchNorm1d(2)
     assert bn.get_parameter("weight") is bn.weight
     assert bn.get_buffer("running_var") is bn.running_var
+
+
+def test_deprecated_register_backward_hook_is_refused_by_name() -> None:
+    with pytest.raises(NotImplementedError, match="register_full_backward_hook"):
+        nn.Linear(2, 2).register_backward_hook(lambda m, gi, go: None)
+
+
+def test_backward_hooks_survive_deepcopy_and_retain_graph_backward_twice() -> None:
+    model = copy.deepcopy(mlp(npnn).requires_grad_(True))
+    seen: list[int] = []
+    model[0].register_full_backward_hook(lambda m, gi, go: seen.append(len(gi)))
+    clone = copy.deepcopy(model)
+    out = clone(npnn.tensor(X, requires_grad=True)).sum()
+    out.backward(retain_graph=True)
+    out.backward()
+    assert seen == [1, 1]
