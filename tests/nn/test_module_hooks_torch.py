@@ -286,3 +286,18 @@ def test_backward_hooks_survive_deepcopy_and_retain_graph_backward_twice() -> No
     out.backward(retain_graph=True)
     out.backward()
     assert seen == [1, 1]
+
+
+def test_backward_hooks_on_a_module_with_two_outputs() -> None:
+    def forward(self: Any, a: Any) -> Any:
+        return a * 2, a.tanh()
+
+    def run(lib: Any, log: list[Any]) -> None:
+        module = type("Two", (torch.nn.Module if lib is torch else nn.Module,), {"forward": forward})()
+        module.register_full_backward_pre_hook(lambda m, go: log.append(("pre", arr(go))))
+        module.register_full_backward_hook(lambda m, gi, go: log.append(("bw", arr(gi), arr(go))))
+        a = lib.tensor(X, requires_grad=True)
+        first, second = module(a)
+        (first.pow(2).sum() + (second * 3).sum()).backward()
+        log.append(("grad", arr(a.grad)))
+    both(run)
