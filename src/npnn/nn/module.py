@@ -10,6 +10,7 @@ import numpy as np
 
 from npnn import backend
 from npnn._tensor import Tensor
+from npnn.nn.module_hooks import ModuleHooks, call_with_hooks
 from npnn.nn.parameter import Parameter
 
 
@@ -18,11 +19,12 @@ class IncompatibleKeys(NamedTuple):
     unexpected_keys: list[str]
 
 
-class Module:
+class Module(ModuleHooks):
     """Base class of layers and models, with PyTorch's data model.
 
     Subclasses set Parameters, Modules and (via `register_buffer`) buffers as
-    attributes in `__init__` and implement `forward`.
+    attributes in `__init__` and implement `forward`. Hooks and get_parameter/get_buffer come
+    from `ModuleHooks` (module_hooks.py).
     """
 
     training: bool
@@ -127,7 +129,9 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        if self._module_hooks is None:  # the fast path: no hooks registered
+            return self.forward(*args, **kwargs)
+        return call_with_hooks(self, args, kwargs)
 
     # ----- traversal -----
     def named_modules(self, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
