@@ -10,6 +10,8 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from npnn.random import resolve
 from npnn.vision import functional as F
 from npnn.vision.functional import InterpolationMode
@@ -259,11 +261,11 @@ class RandomChoice:
             raise ValueError("Length of p doesn't match the number of transforms: "
                              f"{len(p)} != {len(transforms)}")
         self.transforms = transforms
-        self.p = [1.0] * len(transforms) if p is None else [float(v) / sum(p) for v in p]
+        p = [1] * len(transforms) if p is None else p
+        self.p = [v / sum(p) for v in p]
 
     def __call__(self, *args: Any) -> Any:
-        weights = [v / sum(self.p) for v in self.p]
-        index = int(resolve(None).choice(len(self.transforms), p=weights))
+        index = int(resolve(None).choice(len(self.transforms), p=np.asarray(self.p) / sum(self.p)))
         return self.transforms[index](*args)
 
     def __repr__(self) -> str:
