@@ -16,6 +16,7 @@ from npnn.utils.data import DataLoader
 from npnn.vision import datasets
 from npnn.vision import functional as F
 from npnn.vision import transforms as T
+from npnn.vision.crop_blur import gaussian_blur
 
 PIXELS = raw_idx("t10k-images-idx3-ubyte", 16).reshape(10000, 28, 28)[7].copy()  # a real item's pixels
 IMAGE = Image.fromarray(PIXELS)
@@ -255,3 +256,44 @@ def test_dataloader_over_augmented_fashion_mnist(tmp_path: Path) -> None:
     images, labels = next(iter(DataLoader(dataset, batch_size=16, shuffle=True)))
     assert images.shape == (16, 1, 28, 28) and images.dtype == np.float32 and labels.shape == (16,)
     assert float(images.min()) >= -1 and float(images.max()) <= 1
+
+
+def test_random_resized_crop() -> None:
+    npnn.manual_seed(7)
+    for _ in range(200):
+        top, left, h, w = T.RandomResizedCrop.get_params(IMAGE, (0.08, 1.0), (3 / 4, 4 / 3))
+        assert 0 < h <= 28 and 0 < w <= 28 and top + h <= 28 and left + w <= 28
+        assert 0.08 * 784 * 0.8 <= h * w <= 784 and 3 / 4 * 0.8 <= w / h <= 4 / 3 * 1.25
+    assert T.RandomResizedCrop.get_params(IMAGE, (2.0, 2.0), (1.0, 1.0)) == (0, 0, 28, 28)  # central fallback
+    whole = T.RandomResizedCrop(28, scale=(1.0, 1.0), ratio=(1.0, 1.0))  # the whole image, same size
+    np.testing.assert_array_equal(np.array(whole(IMAGE)), PIXELS)
+    np.testing.assert_array_equal(np.asarray(whole(tensor())), FLOATS)
+    out = T.RandomResizedCrop(14)(tensor())
+    assert out.shape == (1, 14, 14) and out.dtype == np.float32
+    assert T.RandomResizedCrop((10, 12))(IMAGE).size == (12, 10)
+    assert repr(T.RandomResizedCrop(14)) == ("RandomResizedCrop(size=(14, 14), scale=(0.08, 1.0), "
+                                             "ratio=(0.75, 1.3333), interpolation=bilinear, antialias=True)")
+
+
+def test_gaussian_blur_equals_torch_conv() -> None:
+    def kernel(k: int, s: float) -> torch.Tensor:  # torchvision's 1-D Gaussian kernel
+        x = torch.linspace(-(k - 1) / 2, (k - 1) / 2, k, dtype=torch.float64)
+        pdf = torch.exp(-0.5 * (x / s) ** 2)
+        return pdf / pdf.sum()
+
+    for (kx, ky), (sx, sy) in (((3, 3), (1.0, 1.0)), ((5, 3), (1.5, 0.7))):
+        weight = (kernel(ky, sy)[:, None] * kernel(kx, sx)[None, :])[None, None]
+        padded = torch.nn.functional.pad(torch.tensor(FLOATS[None], dtype=torch.float64),
+                                         (kx // 2, kx // 2, ky // 2, ky // 2), mode="reflect")
+        expected = torch.nn.functional.conv2d(padded, weight).numpy()[0]
+        blurred = T.GaussianBlur((kx, ky), sigma=(sx, sx))
+        if sx == sy:
+            np.testing.assert_allclose(np.asarray(blurred(tensor())), expected, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(gaussian_blur(tensor(), (kx, ky), (sx, sy))), expected,
+                                   atol=1e-6)
+        pil = np.array(gaussian_blur(IMAGE, (kx, ky), (sx, sy))).astype(float)
+        np.testing.assert_allclose(pil, np.asarray(gaussian_blur(npnn.tensor(PIXELS[None]), (kx, ky),
+                                                                 (sx, sy)))[0])
+    assert repr(T.GaussianBlur(3)) == "GaussianBlur(kernel_size=(3, 3), sigma=(0.1, 2.0))"
+    with pytest.raises(ValueError, match="Kernel size value should be an odd and positive number"):
+        T.GaussianBlur(4)

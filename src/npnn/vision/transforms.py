@@ -31,14 +31,15 @@ from npnn.vision.augment import (
     Resize,
 )
 from npnn.vision.color import ColorJitter, ConvertImageDtype, Grayscale, RandomErasing, ToPILImage
+from npnn.vision.crop_blur import GaussianBlur, RandomResizedCrop
 from npnn.vision.functional import InterpolationMode
 from npnn.vision.pil import is_pil_image
 
 __all__ = [
-    "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "Grayscale", "InterpolationMode", "Lambda",
-    "Normalize", "PILToTensor", "Pad", "RandomAffine", "RandomApply", "RandomChoice", "RandomCrop",
-    "RandomErasing", "RandomHorizontalFlip", "RandomOrder", "RandomRotation", "RandomVerticalFlip", "Resize",
-    "ToPILImage", "ToTensor",
+    "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur", "Grayscale",
+    "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomAffine", "RandomApply",
+    "RandomChoice", "RandomCrop", "RandomErasing", "RandomHorizontalFlip", "RandomOrder",
+    "RandomResizedCrop", "RandomRotation", "RandomVerticalFlip", "Resize", "ToPILImage", "ToTensor",
 ]
 
 # PIL modes whose pixels are not uint8 (as torchvision's ToTensor reads them)
