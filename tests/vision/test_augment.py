@@ -113,6 +113,8 @@ def test_resize_against_pillow_and_torch() -> None:
     assert repr(T.Resize(14)) == "Resize(size=14, interpolation=bilinear, max_size=None, antialias=True)"
     with pytest.raises(ValueError, match="npnn implements interpolation 'nearest' and 'bilinear' only"):
         T.Resize(14, interpolation="bicubic")
+    assert T.Resize(14, interpolation=0).interpolation is T.InterpolationMode.NEAREST  # Pillow's int
+    assert T.Resize(14, interpolation=T.InterpolationMode.NEAREST).interpolation.value == "nearest"
 
 
 def test_rotation_by_fixed_angles() -> None:

@@ -24,6 +24,9 @@ class InterpolationMode(Enum):
 
 
 def interpolation_mode(mode: Any) -> InterpolationMode:
+    """An InterpolationMode from one, its name ("bilinear"), or Pillow's int (0 nearest, 2 bilinear)."""
+    if isinstance(mode, int) and not isinstance(mode, bool):
+        mode = {0: "nearest", 2: "bilinear"}.get(mode, mode)
     try:
         return InterpolationMode(mode.value if isinstance(mode, Enum) else mode)
     except ValueError:
