@@ -299,3 +299,36 @@ def test_gaussian_blur_equals_torch_conv() -> None:
     assert repr(T.GaussianBlur(3)) == "GaussianBlur(kernel_size=(3, 3), sigma=(0.1, 2.0))"
     with pytest.raises(ValueError, match="Kernel size value should be an odd and positive number"):
         T.GaussianBlur(4)
+
+
+def torch_affine(image: np.ndarray, matrix: list[float], mode: str, fill: float) -> np.ndarray:
+    """torchvision's tensor affine: grid_sample at the inverse matrix · (pixel centre - image centre)."""
+    _, h, w = image.shape
+    y, x = torch.meshgrid(torch.arange(h, dtype=torch.float64) - h / 2 + 0.5,
+                          torch.arange(w, dtype=torch.float64) - w / 2 + 0.5, indexing="ij")
+    theta = torch.tensor(matrix, dtype=torch.float64).reshape(2, 3)
+    source = torch.stack([x, y, torch.ones_like(x)], -1) @ theta.T
+    grid = (source / torch.tensor([0.5 * w, 0.5 * h], dtype=torch.float64))[None]
+    ones = torch.ones(1, h, w, dtype=torch.float64)
+    with_mask = torch.cat([torch.tensor(image, dtype=torch.float64), ones])
+    out = torch.nn.functional.grid_sample(with_mask[None], grid, mode=mode, padding_mode="zeros",
+                                          align_corners=False)[0]
+    values, mask = out[:-1], out[-1:]
+    if mode == "nearest":
+        return torch.where(mask < 0.5, fill, values).numpy()
+    return (values * mask + (1 - mask) * fill).numpy()
+
+
+def test_tensor_rotate_and_affine_equal_torch_grid_sample() -> None:
+    for mode in ("bilinear", "nearest"):
+        for angle, translate, scale, shear in ((30.0, (0, 0), 1.0, (0.0, 0.0)),
+                                               (-12.5, (2, -3), 0.9, (8.0, 0.0)),
+                                               (70.0, (-1, 1), 1.2, (-5.0, 4.0))):
+            matrix = F.inverse_affine_matrix([0.0, 0.0], angle, translate, scale, shear)
+            expected = torch_affine(FLOATS, matrix, mode, 0.25)
+            out = F.affine(tensor(), angle, list(translate), scale, list(shear), mode, fill=0.25)
+            np.testing.assert_allclose(np.asarray(out), expected, atol=1e-6)
+        rotated = F.rotate(tensor(), 30.0, mode, fill=0.25)
+        matrix = F.inverse_affine_matrix([0.0, 0.0], -30.0, [0, 0], 1.0, [0, 0])  # rotate: anticlockwise
+        expected = torch_affine(FLOATS, matrix, mode, 0.25)
+        np.testing.assert_allclose(np.asarray(rotated), expected, atol=1e-6)

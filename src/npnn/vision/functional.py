@@ -222,9 +222,9 @@ def _warp(img: Tensor, matrix: list[float], out_hw: tuple[int, int], mode: Inter
             return source[..., iy, ix]
         y0, x0 = np.floor(sy), np.floor(sx)
         fy, fx = sy - y0, sx - x0
-        y0 = np.clip(y0.astype(int) + 1, 0, h + 1)
-        x0 = np.clip(x0.astype(int) + 1, 0, w + 1)
+        y0, x0 = y0.astype(int) + 1, x0.astype(int) + 1  # +1: the zero border of `padded`
         y1, x1 = np.clip(y0 + 1, 0, h + 1), np.clip(x0 + 1, 0, w + 1)
+        y0, x0 = np.clip(y0, 0, h + 1), np.clip(x0, 0, w + 1)
         return (source[..., y0, x0] * (1 - fy) * (1 - fx) + source[..., y0, x1] * (1 - fy) * fx
                 + source[..., y1, x0] * fy * (1 - fx) + source[..., y1, x1] * fy * fx)
 
