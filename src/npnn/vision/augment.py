@@ -127,6 +127,7 @@ class Resize:
 
     PIL Images use Pillow's resize (which always antialiases); tensors are resized here as PyTorch's
     interpolate (align_corners=False), antialiased when shrinking with bilinear and antialias=True.
+    Integer tensors are rounded from a float64 result (PyTorch's fixed-point uint8 path can differ by 1).
     """
 
     def __init__(self, size: int | Sequence[int], interpolation: Any = InterpolationMode.BILINEAR,
