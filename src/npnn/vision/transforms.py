@@ -1,4 +1,6 @@
-"""torchvision's basic transforms: ToTensor, PILToTensor, Normalize, Compose, Lambda.
+"""torchvision's transforms (v1): ToTensor, PILToTensor, Normalize, Compose, Lambda here; the geometric
+and random-choice ones in npnn.vision.augment, colour, erasing and conversions in npnn.vision.color.
+Random draws come from npnn's global generator (`npnn.manual_seed`), so the numbers differ from torchvision's.
 
 Inputs and outputs as torchvision's: images are PIL Images or HxW / HxWxC NumPy arrays, and
 tensors are C×H×W (Normalize also takes ...×C×H×W).
@@ -15,7 +17,30 @@ from npnn._tensor import Tensor
 from npnn.autograd.grad_mode import no_grad
 from npnn.backend import get_default_dtype
 from npnn.creation import as_tensor
+from npnn.vision.augment import (
+    CenterCrop,
+    Pad,
+    RandomAffine,
+    RandomApply,
+    RandomChoice,
+    RandomCrop,
+    RandomHorizontalFlip,
+    RandomOrder,
+    RandomRotation,
+    RandomVerticalFlip,
+    Resize,
+)
+from npnn.vision.color import ColorJitter, ConvertImageDtype, Grayscale, RandomErasing, ToPILImage
+from npnn.vision.crop_blur import GaussianBlur, RandomResizedCrop
+from npnn.vision.functional import InterpolationMode
 from npnn.vision.pil import is_pil_image
+
+__all__ = [
+    "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur", "Grayscale",
+    "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomAffine", "RandomApply",
+    "RandomChoice", "RandomCrop", "RandomErasing", "RandomHorizontalFlip", "RandomOrder",
+    "RandomResizedCrop", "RandomRotation", "RandomVerticalFlip", "Resize", "ToPILImage", "ToTensor",
+]
 
 # PIL modes whose pixels are not uint8 (as torchvision's ToTensor reads them)
 _PIL_DTYPES = {"I": np.int32, "I;16": np.int16, "F": np.float32}
