@@ -7,6 +7,7 @@ saved for the backward pass. `forward` and `backward` work on raw arrays;
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,18 @@ class Function:
 
     inputs: tuple[Tensor, ...] | None
     needs_input_grad: tuple[bool, ...]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass in PyTorch's form (static `forward(ctx, ...)`, `backward(ctx, *grads)` on
+        Tensors) gets the custom-Function `apply`; decided once here, so npnn's own ops (array
+        methods) keep the fast `apply` below untouched."""
+        super().__init_subclass__(**kwargs)
+        if _static_forward(cls):
+            # a lazy import: custom.py subclasses Function, so it loads after this module
+            from npnn.autograd import custom
+
+            cls._custom_node = custom.node_class(cls)
+            cls.apply = classmethod(custom.apply)  # type: ignore[method-assign,assignment]
 
     def forward(self, *arrays: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
@@ -139,6 +152,14 @@ class Function:
         return f"<{self.name}Backward object at {id(self):#x}>"
 
 
+def _static_forward(cls: type) -> bool:
+    """Is the nearest `forward` of `cls` a staticmethod (PyTorch's form)?"""
+    for klass in cls.__mro__:
+        if "forward" in vars(klass):
+            return isinstance(vars(klass)["forward"], staticmethod)
+    return False
+
+
 class AccumulateGrad:
     """The graph's end at a leaf that requires grad (`variable`): backward sums into its `.grad`."""
 
@@ -198,3 +219,14 @@ def _overlaps(value: Any, array: Any) -> bool:
 def detached_tensor(array: Any) -> Tensor:
     """`array` as a Tensor outside any graph (a gradient, for the engine)."""
     return _tensor_class._from_op(array, None)
+
+
+def once_differentiable(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """PyTorch's decorator of a custom Function's backward that is not differentiable again.
+    A no-op wrapper here: npnn's backward never records a graph (no higher-order gradients)."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx: Any, *args: Any) -> Any:
+        return fn(ctx, *args)
+
+    return wrapper
