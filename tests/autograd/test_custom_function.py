@@ -348,3 +348,23 @@ def test_gradcheck_custom_functions(name: str) -> None:
              "ScaleTwo": (lambda a, b: fn.apply(a, 1.5, b)[0] * fn.apply(a, 0.5, b)[1], [x, y])}
     func, inputs = funcs[name]
     assert gradcheck(func, inputs)
+
+
+def test_autograd_grad_hooks_and_retain_graph_through_a_custom_function() -> None:
+    rng = np.random.default_rng(6)
+    results = []
+    for lib, fns in ((npnn, NP), (torch, TH)):
+        x = lib.tensor(rng.standard_normal(4) if lib is npnn else results[0][0], requires_grad=True)
+        y = fns["Legendre3"].apply(x * 2)
+        seen = []
+        y.register_hook(lambda g, seen=seen: seen.append(g.sum().item()))
+        loss = (y * y).sum()
+        (first,) = lib.autograd.grad(loss, x, retain_graph=True)
+        loss.backward()
+        results.append((x.detach().numpy().copy(), first.detach().numpy(), x.grad.detach().numpy(),
+                        seen))
+    mine, theirs = results
+    np.testing.assert_allclose(mine[1], theirs[1], rtol=1e-12)
+    np.testing.assert_allclose(mine[2], theirs[2], rtol=1e-12)
+    np.testing.assert_allclose(mine[3], theirs[3], rtol=1e-12)
+    assert len(mine[3]) == 2

@@ -29,7 +29,9 @@ class Function:
     """Base class of differentiable primitives.
 
     Subclasses implement `forward(self, *arrays, **kwargs) -> array` and
-    `backward(self, grad_output) -> array | tuple[array | None, ...]`.
+    `backward(self, grad_output) -> array | tuple[array | None, ...]`. A subclass in PyTorch's
+    custom-Function form (static `forward(ctx, ...)` on Tensors) is run by
+    `npnn.autograd.custom` instead (see `__init_subclass__`).
     """
 
     inputs: tuple[Tensor, ...] | None
