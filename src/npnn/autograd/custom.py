@@ -214,3 +214,6 @@ def _defined(cls: type) -> set[str]:
 def node_class(cls: type) -> type:
     """The node class of custom Function `cls`, named as its `grad_fn` prints in PyTorch."""
     return type(cls.__name__, (CustomNode,), {"custom": cls, "__module__": cls.__module__})
+
+
+function.set_custom_form(apply, node_class)

@@ -43,11 +43,9 @@ class Function:
         methods) keep the fast `apply` below untouched."""
         super().__init_subclass__(**kwargs)
         if _static_forward(cls):
-            # a lazy import: custom.py subclasses Function, so it loads after this module
-            from npnn.autograd import custom
-
-            cls._custom_node = custom.node_class(cls)
-            cls.apply = classmethod(custom.apply)  # type: ignore[method-assign,assignment]
+            apply, node_class = _custom_form
+            cls._custom_node = node_class(cls)
+            cls.apply = classmethod(apply)  # type: ignore[method-assign,assignment]
 
     def forward(self, *arrays: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
@@ -189,12 +187,21 @@ def saved_inputs(node: Function, to: str) -> tuple[Tensor, ...]:
 # inputs and outputs without autograd importing anything above itself.
 _tensor_class: Any = None
 _to_tensor: Any = None
+# custom.py (which subclasses Function, so loads after it) hands its `apply` and node-class
+# maker here, for subclasses in PyTorch's custom-Function form
+_custom_form: Any = None
 
 
 def set_tensor_class(tensor_class: type, to_tensor: Callable[[Any, Sequence[Any]], Any]) -> None:
     """Name the class `Function.apply` makes its outputs of, and how it converts other inputs."""
     global _tensor_class, _to_tensor
     _tensor_class, _to_tensor = tensor_class, to_tensor
+
+
+def set_custom_form(apply: Callable[..., Any], node_class: Callable[[type], type]) -> None:
+    """Name what runs a subclass in PyTorch's custom-Function form (npnn.autograd.custom)."""
+    global _custom_form
+    _custom_form = (apply, node_class)
 
 
 def _share_version_with_source(view: Tensor, sources: Sequence[Tensor]) -> None:
