@@ -368,3 +368,46 @@ def test_autograd_grad_hooks_and_retain_graph_through_a_custom_function() -> Non
     np.testing.assert_allclose(mine[2], theirs[2], rtol=1e-12)
     np.testing.assert_allclose(mine[3], theirs[3], rtol=1e-12)
     assert len(mine[3]) == 2
+
+
+def test_gradient_of_a_wrong_shape_raises_and_a_broadcast_one_is_summed() -> None:
+    for lib in (npnn, torch):
+        class Shaped(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a, grad):
+                ctx.grad = grad  # what backward returns, of any shape
+                return a * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return ctx.grad, None
+
+        a = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float32, requires_grad=True)
+        with pytest.raises(RuntimeError, match=r"Function ShapedBackward returned an invalid "
+                                               r"gradient at index 0 - got \[2\] but expected "
+                                               r"shape compatible with \[3\]"):
+            Shaped.apply(a, lib.ones(2, dtype=lib.float32)).sum().backward()
+        a.grad = None
+        Shaped.apply(a, lib.ones((4, 3), dtype=lib.float32)).sum().backward()
+        assert a.grad.tolist() == [4.0, 4.0, 4.0]
+
+
+def test_two_outputs_of_different_dtypes() -> None:
+    seen = []
+    for lib in (npnn, torch):
+        class Split(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                return a * 2, (a * 3).double()
+
+            @staticmethod
+            def backward(ctx, g1, g2):
+                seen.append((g1.dtype, g2.dtype))
+                return g1 * 2 + (g2 * 3).float()
+
+        a = lib.tensor([1.0, 2.0], dtype=lib.float32, requires_grad=True)
+        first, second = Split.apply(a)
+        assert (first.dtype, second.dtype) == (lib.float32, lib.float64)
+        (first * 5 + second.float() * 7).sum().backward()
+        assert a.grad.dtype == lib.float32 and a.grad.tolist() == [31.0, 31.0]
+    assert [str(d).split(".")[-1] for d in seen[0]] == [str(d).split(".")[-1] for d in seen[1]]

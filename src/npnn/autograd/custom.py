@@ -59,6 +59,14 @@ class FunctionCtx:
                                   "(x.clone() changed) instead of changing an input in place")
 
 
+def _expandable(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Can a gradient of `shape` be summed down to `target` (PyTorch's is_expandable_to)?"""
+    try:
+        return np.broadcast_shapes(shape, target) == shape
+    except ValueError:
+        return False
+
+
 def _version(tensor: Any) -> int:
     box = tensor._version_box
     return box[0] if box is not None else 0
@@ -102,6 +110,7 @@ class CustomNode(function.Function):
                                f"(expected {len(self.positions)}, got {len(results)})")
         Tensor = function._tensor_class
         arrays = []
+        inputs = iter(self.inputs)
         for index, is_tensor in enumerate(self.positions):
             result = results[index]
             if not is_tensor:
@@ -110,7 +119,17 @@ class CustomNode(function.Function):
                                        f"at position {index + 1}, but the corresponding forward "
                                        f"input was not a Variable")
                 continue
-            arrays.append(result.array if isinstance(result, Tensor) else result)
+            shape = next(inputs).array.shape
+            if isinstance(result, Tensor):
+                result = result.array
+                if not _expandable(result.shape, shape):
+                    raise RuntimeError(f"Function {name} returned an invalid gradient at index "
+                                       f"{index} - got {list(result.shape)} but expected shape "
+                                       f"compatible with {list(shape)}")
+            elif result is not None:
+                raise TypeError(f"function {name} returned a {type(result).__name__} as the "
+                                f"gradient at position {index + 1}: return a Tensor or None")
+            arrays.append(result)
         return tuple(arrays)
 
 
