@@ -5,6 +5,8 @@ class; npnn's own ops (array methods) keep `Function.apply` untouched. The graph
 `CustomNode` holding the user's `ctx`: the ctx is separate from the node so that attributes a
 user sets on it never clash with the engine's. Several differentiable outputs hang off one
 flat gradient buffer of the node, each output a `_Part` node that slices its gradient in.
+Differs from PyTorch: `ctx.mark_dirty` (an input changed in place) is refused by name, and the
+backward never records a graph (no double backward), so `once_differentiable` is a no-op.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class FunctionCtx:
         self.materialize_grads = value
 
     def mark_dirty(self, *tensors: Any) -> None:
+        """Refused: npnn does not rebase an input changed in place onto a custom node."""
         raise NotImplementedError("ctx.mark_dirty is not supported by npnn: return a new tensor "
                                   "(x.clone() changed) instead of changing an input in place")
 
