@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from npnn.autograd import hooks
+from npnn.autograd import anomaly, hooks
 from npnn.autograd.function import detached_tensor, saved_inputs
 
 if TYPE_CHECKING:
@@ -148,6 +148,8 @@ def _sweep(order: list[Function], pending: dict[Function, Any], retain_graph: bo
             input_grads = node.backward(grad)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
+            if anomaly.state[0]:
+                anomaly.check(node, input_grads)
             if len(input_grads) != len(inputs):
                 raise RuntimeError(
                     f"{node.name}.backward returned {len(input_grads)} gradients for "

@@ -7,6 +7,7 @@ saved for the backward pass. `forward` and `backward` work on raw arrays;
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,11 +29,23 @@ class Function:
     """Base class of differentiable primitives.
 
     Subclasses implement `forward(self, *arrays, **kwargs) -> array` and
-    `backward(self, grad_output) -> array | tuple[array | None, ...]`.
+    `backward(self, grad_output) -> array | tuple[array | None, ...]`. A subclass in PyTorch's
+    custom-Function form (static `forward(ctx, ...)` on Tensors) is run by
+    `npnn.autograd.custom` instead (see `__init_subclass__`).
     """
 
     inputs: tuple[Tensor, ...] | None
     needs_input_grad: tuple[bool, ...]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass in PyTorch's form (static `forward(ctx, ...)`, `backward(ctx, *grads)` on
+        Tensors) gets the custom-Function `apply`; decided once here, so npnn's own ops (array
+        methods) keep the fast `apply` below untouched."""
+        super().__init_subclass__(**kwargs)
+        if _static_forward(cls):
+            apply, node_class = _custom_form
+            cls._custom_node = node_class(cls)
+            cls.apply = classmethod(apply)  # type: ignore[method-assign,assignment]
 
     def forward(self, *arrays: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
@@ -139,6 +152,14 @@ class Function:
         return f"<{self.name}Backward object at {id(self):#x}>"
 
 
+def _static_forward(cls: type) -> bool:
+    """Is the nearest `forward` of `cls` a staticmethod (PyTorch's form)?"""
+    for klass in cls.__mro__:
+        if "forward" in vars(klass):
+            return isinstance(vars(klass)["forward"], staticmethod)
+    return False
+
+
 class AccumulateGrad:
     """The graph's end at a leaf that requires grad (`variable`): backward sums into its `.grad`."""
 
@@ -166,12 +187,21 @@ def saved_inputs(node: Function, to: str) -> tuple[Tensor, ...]:
 # inputs and outputs without autograd importing anything above itself.
 _tensor_class: Any = None
 _to_tensor: Any = None
+# custom.py (which subclasses Function, so loads after it) hands its `apply` and node-class
+# maker here, for subclasses in PyTorch's custom-Function form
+_custom_form: Any = None
 
 
 def set_tensor_class(tensor_class: type, to_tensor: Callable[[Any, Sequence[Any]], Any]) -> None:
     """Name the class `Function.apply` makes its outputs of, and how it converts other inputs."""
     global _tensor_class, _to_tensor
     _tensor_class, _to_tensor = tensor_class, to_tensor
+
+
+def set_custom_form(apply: Callable[..., Any], node_class: Callable[[type], type]) -> None:
+    """Name what runs a subclass in PyTorch's custom-Function form (npnn.autograd.custom)."""
+    global _custom_form
+    _custom_form = (apply, node_class)
 
 
 def _share_version_with_source(view: Tensor, sources: Sequence[Tensor]) -> None:
@@ -198,3 +228,14 @@ def _overlaps(value: Any, array: Any) -> bool:
 def detached_tensor(array: Any) -> Tensor:
     """`array` as a Tensor outside any graph (a gradient, for the engine)."""
     return _tensor_class._from_op(array, None)
+
+
+def once_differentiable(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """PyTorch's decorator of a custom Function's backward that is not differentiable again.
+    A no-op wrapper here: npnn's backward never records a graph (no higher-order gradients)."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx: Any, *args: Any) -> Any:
+        return fn(ctx, *args)
+
+    return wrapper
