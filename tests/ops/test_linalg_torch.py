@@ -39,6 +39,8 @@ NOT_PD = np.diag([1.0, -1.0, 2.0])
     (lambda lib, a: lib.inv(a), (BATCH_SINGULAR,), True),
     (lambda lib, a: lib.inv(a), (np.zeros((2, 3)),), False),
     (lambda lib, a: lib.inv(a), (np.zeros(3),), False),
+    (lambda lib, a: lib.inv(a), (np.eye(3, dtype=np.int64),), False),
+    (lambda lib, a: lib.svd(a), (np.eye(3, dtype=np.int64),), False),
     (lambda lib, a: lib.det(a), (np.zeros((2, 3)),), False),
     (lambda lib, a: lib.solve(a, a[..., 0]), (SINGULAR,), True),
     (lambda lib, a, b: lib.solve(a, b), (np.eye(3), np.ones(4)), False),
@@ -50,7 +52,8 @@ NOT_PD = np.diag([1.0, -1.0, 2.0])
     (lambda lib, a: lib.matrix_norm(a), (np.ones(3),), False),
     (lambda lib, a: lib.qr(a, "economic"), (np.eye(3),), False),
     (lambda lib, a, b: lib.lstsq(a, b, driver="foo"), (np.eye(3), np.ones((3, 1))), False),
-], ids=["inv_singular", "inv_batch_singular", "inv_not_square", "inv_1d", "det_not_square",
+], ids=["inv_singular", "inv_batch_singular", "inv_not_square", "inv_1d", "inv_int", "svd_int",
+        "det_not_square",
         "solve_singular", "solve_shapes", "cholesky_not_pd", "cholesky_batch_not_pd", "eigh_not_square",
         "matrix_power_not_square", "matrix_norm_order", "matrix_norm_1d", "qr_mode", "lstsq_driver"])
 def test_errors_as_torch(fn, arrays, linalg_error) -> None:
@@ -70,7 +73,7 @@ def test_named_results_as_torch(dtype) -> None:
     square = a[..., :3, :] @ np.swapaxes(a[..., :3, :], -1, -2) + np.eye(3, dtype=dtype)
     pairs = [(linalg.slogdet, torch.linalg.slogdet, square), (linalg.eigh, torch.linalg.eigh, square),
              (linalg.qr, torch.linalg.qr, a), (linalg.svd, torch.linalg.svd, a),
-             (npnn.svd, torch.svd, a), (npnn.qr, torch.qr, a)]
+             (npnn.svd, torch.svd, a), (linalg.qr, torch.linalg.qr, a)]
     for ours_fn, theirs_fn, array in pairs:
         ours, theirs = ours_fn(npnn.tensor(array)), theirs_fn(torch.tensor(array))
         assert ours._fields == type(theirs).__match_args__
@@ -165,8 +168,21 @@ def test_matrix_power_and_methods_as_torch(n) -> None:
     for name in ("inverse", "det", "logdet", "pinverse"):
         np.testing.assert_allclose(getattr(ours, name)().numpy(), getattr(theirs, name)().numpy(), rtol=1e-10,
                                    err_msg=name)
-    np.testing.assert_allclose(npnn.cholesky(ours @ ours.mT).numpy(),
-                               torch.cholesky(theirs @ theirs.mT).numpy(), rtol=1e-10)
+    with pytest.warns(UserWarning, match="torch.cholesky is deprecated in favor of torch.linalg.cholesky"):
+        mine = npnn.cholesky(ours @ ours.mT)
+    theirs_factor = torch.linalg.cholesky(theirs @ theirs.mT)  # torch.cholesky warns once per process
+    np.testing.assert_allclose(mine.numpy(), theirs_factor.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("some", [True, False])
+def test_old_qr_warns_as_torch(some) -> None:
+    """torch.qr's deprecation warning (torch gives it once per process, so not compared live)."""
+    a = RNG.standard_normal((4, 3))
+    with pytest.warns(UserWarning, match="torch.qr is deprecated in favor of torch.linalg.qr and will be "
+                      "removed in a future PyTorch release."):
+        ours = npnn.qr(npnn.tensor(a), some)
+    theirs = torch.linalg.qr(torch.tensor(a), "reduced" if some else "complete")
+    assert ours._fields == type(theirs).__match_args__ and ours.Q.shape == tuple(theirs.Q.shape)
 
 
 def test_linalg_aliases_as_torch() -> None:

@@ -3,6 +3,7 @@ with their older conventions where they differ: torch.svd returns (U, S, V), not
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from npnn._tensor import Tensor
@@ -12,8 +13,18 @@ from npnn.ops.linalg_svd import pinv, qr_old, svd_old
 
 __all__ = ["cholesky", "det", "inverse", "logdet", "matrix_power", "pinverse", "qr", "svd"]
 
-qr = qr_old
 svd = svd_old
+
+
+def _deprecated(name: str) -> None:
+    warnings.warn(f"torch.{name} is deprecated in favor of torch.linalg.{name} and will be removed in a "
+                  "future PyTorch release.", UserWarning, stacklevel=3)
+
+
+def qr(input: Any, some: bool = True) -> Any:
+    """torch.qr (deprecated, with torch's warning): linalg.qr's 'reduced' (some) or 'complete' mode."""
+    _deprecated("qr")
+    return qr_old(input, some)
 
 
 def inverse(input: Any) -> Tensor:
@@ -27,5 +38,6 @@ def pinverse(input: Any, rcond: float = 1e-15) -> Tensor:
 
 
 def cholesky(input: Any, upper: bool = False) -> Tensor:
-    """torch.cholesky (deprecated in torch for torch.linalg.cholesky): the same factor."""
+    """torch.cholesky (deprecated, with torch's warning): linalg.cholesky's factor."""
+    _deprecated("cholesky")
     return _cholesky(input, upper=upper)

@@ -26,14 +26,20 @@ def _mT(a: Any) -> Any:
     return a.swapaxes(-1, -2)
 
 
-def check_square(A: Tensor, op: str) -> None:
+def check_matrix(A: Tensor, op: str) -> None:
+    """torch's checks and texts: at least 2 dims, a float dtype."""
     if A.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
-    if A.shape[-1] != A.shape[-2]:
+    if A.dtype.kind != "f":
+        raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. "
+                           f"Got {torch_name(A.dtype)}")
+
+
+def check_square(A: Tensor, op: str) -> None:
+    if A.ndim >= 2 and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{op}: A must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
-    if A.dtype.kind != "f":
-        raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got {A.dtype}")
+    check_matrix(A, op)
 
 
 def _zero_pivot(a: np.ndarray) -> int:
@@ -147,7 +153,7 @@ def solve(A: Any, B: Any, *, left: bool = True) -> Tensor:
     check_square(A, "linalg.solve")
     if A.dtype != B.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
-                           f"{_torch_name(A.dtype)} and B of type {_torch_name(B.dtype)} instead")
+                           f"{torch_name(A.dtype)} and B of type {torch_name(B.dtype)} instead")
     if not left:
         return solve(A.mT, B.mT).mT
     vector = _is_vector_rhs(A, B)
@@ -162,8 +168,13 @@ def solve(A: Any, B: Any, *, left: bool = True) -> Tensor:
     return x.squeeze(-1) if vector else x
 
 
-def _torch_name(dtype: Any) -> str:
-    return {"float32": "Float", "float64": "Double"}.get(str(dtype).replace("npnn.", ""), str(dtype))
+_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def torch_name(dtype: Any) -> str:
+    """torch's C++ name of a dtype (Float, Long, ...) as its error messages spell it."""
+    return _TORCH_NAMES.get(str(dtype).replace("npnn.", ""), str(dtype))
 
 
 def slogdet(A: Any) -> SlogdetResult:

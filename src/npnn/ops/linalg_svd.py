@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from npnn import backend
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
+from npnn.ops.linalg_solve import check_matrix
 from npnn.ops.selection import where
 
 
@@ -130,17 +131,10 @@ def _qr_tall_grad(xp: Any, Q: Any, R: Any, gQ: Any, gR: Any) -> Any:
     return _mT(xp.linalg.solve(R, _mT(b)))
 
 
-def _check_matrix(A: Tensor, op: str) -> None:
-    if A.ndim < 2:
-        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
-    if A.dtype.kind != "f":
-        raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got {A.dtype}")
-
-
 def svd(A: Any, full_matrices: bool = True, *, driver: str | None = None) -> SVDResult:
     """torch.linalg.svd: A = U diag(S) Vh with S descending; `driver` (CUDA only in torch) is ignored."""
     A = to_tensor(A)
-    _check_matrix(A, "linalg.svd")
+    check_matrix(A, "linalg.svd")
     batch, (m, n) = tuple(A.shape[:-2]), tuple(A.shape[-2:])
     k = min(m, n)
     packed = SVD.apply(A, full_matrices=bool(full_matrices))
@@ -152,7 +146,7 @@ def svd(A: Any, full_matrices: bool = True, *, driver: str | None = None) -> SVD
 def svdvals(A: Any, *, driver: str | None = None) -> Tensor:
     """torch.linalg.svdvals: the singular values, descending."""
     A = to_tensor(A)
-    _check_matrix(A, "linalg.svdvals")
+    check_matrix(A, "linalg.svdvals")
     return svd(A, full_matrices=False).S
 
 
@@ -170,7 +164,7 @@ def qr(A: Any, mode: str = "reduced") -> QRResult:
     """torch.linalg.qr: A = Q R; mode 'reduced' (k = min(m, n) columns of Q), 'complete' (all m),
     or 'r' (R only; Q is an empty tensor, and R has no gradient, as torch's)."""
     A = to_tensor(A)
-    _check_matrix(A, "linalg.qr")
+    check_matrix(A, "linalg.qr")
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' "
                            "(default), 'r', or 'complete'")
@@ -194,7 +188,7 @@ def pinv(A: Any, *, atol: float | None = None, rtol: float | None = None, hermit
     """torch.linalg.pinv through the SVD: singular values at most max(atol, rtol * largest) are
     dropped; rtol defaults to eps * max(m, n) when atol is not given, else 0."""
     A = to_tensor(A)
-    _check_matrix(A, "linalg.pinv")
+    check_matrix(A, "linalg.pinv")
     U, sv, Vh = svd(A, full_matrices=False)
     m, n = A.shape[-2:]
     xp = backend.get_array_module(A.array)
