@@ -197,7 +197,10 @@ def test_linalg_aliases_as_torch() -> None:
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, err_msg=str(ord))
 
 
-def test_singular_det_gradient_refused_by_name() -> None:
-    a = npnn.tensor(SINGULAR, requires_grad=True)
-    with pytest.raises(NotImplementedError, match="singular"):
-        linalg.det(a).backward()
+@pytest.mark.parametrize("matrix", [SINGULAR, BATCH_SINGULAR, np.diag([0.0, 0.0, 2.0])],
+                         ids=["rank2", "batch", "rank1"])
+def test_singular_det_gradient_as_torch(matrix) -> None:
+    ours, theirs = npnn.tensor(matrix, requires_grad=True), torch.tensor(matrix, requires_grad=True)
+    linalg.det(ours).sum().backward()
+    torch.linalg.det(theirs).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), atol=1e-12)

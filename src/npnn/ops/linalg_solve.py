@@ -125,14 +125,21 @@ class Det(Function):
         return self.det
 
     def backward(self, grad_output):
-        xp = backend.get_array_module(grad_output)
-        # the adjugate: det * A^-T where A is invertible; A singular gives the SVD-free limit 0 rows
-        try:
-            adj_t = self.det[..., None, None] * _mT(xp.linalg.inv(self.a))
-        except np.linalg.LinAlgError:
-            raise NotImplementedError("npnn.linalg.det: the gradient at a singular matrix is not "
-                                      "implemented; perturb the matrix") from None
-        return grad_output[..., None, None] * adj_t
+        return grad_output[..., None, None] * _cofactors(self.a, self.det)
+
+
+def _cofactors(a: Any, det: Any) -> Any:
+    """d det(A) / dA = det(A) A^-T; 0 where A is exactly singular, as torch 2.13 gives (not the
+    cofactor matrix, which is nonzero for rank n - 1)."""
+    xp = backend.get_array_module(a)
+    try:
+        return det[..., None, None] * _mT(xp.linalg.inv(a))
+    except np.linalg.LinAlgError:
+        pass
+    flat = a.reshape((-1, *a.shape[-2:]))
+    grads = xp.stack([_cofactors(m, d) for m, d in zip(flat, det.reshape(-1), strict=True)]) \
+        if a.ndim > 2 else xp.zeros_like(a)
+    return grads.reshape(a.shape)
 
 
 def inv(A: Any) -> Tensor:
