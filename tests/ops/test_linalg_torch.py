@@ -204,3 +204,33 @@ def test_singular_det_gradient_as_torch(matrix) -> None:
     linalg.det(ours).sum().backward()
     torch.linalg.det(theirs).sum().backward()
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), atol=1e-12)
+
+
+def test_matrix_power_zero_stays_in_the_graph_as_torch() -> None:
+    a = RNG.standard_normal((2, 3, 3))
+    ours, theirs = npnn.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    mine, ref = linalg.matrix_power(ours, 0), torch.linalg.matrix_power(theirs, 0)
+    assert mine.requires_grad and ref.requires_grad
+    np.testing.assert_array_equal(mine.numpy(), ref.detach().numpy())
+    mine.sum().backward()
+    ref.sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+def test_sgd_steps_through_solve_and_logdet_as_torch() -> None:
+    """A few SGD steps on a loss of solve and logdet from the same start: the same weights."""
+    w0 = RNG.standard_normal((3, 3)) + 3 * np.eye(3)
+    b, target = RNG.standard_normal((3, 2)), RNG.standard_normal((3, 2))
+    results = []
+    for lib in (npnn, torch):
+        w = lib.tensor(w0.copy(), requires_grad=True)
+        optimizer = lib.optim.SGD([w], lr=0.05, momentum=0.9)
+        for _ in range(5):
+            optimizer.zero_grad()
+            eye = lib.eye(3, dtype=w.dtype)
+            loss = ((lib.linalg.solve(w, lib.tensor(b)) - lib.tensor(target)) ** 2).sum() \
+                - lib.logdet(w @ w.mT + eye) + lib.linalg.svdvals(w).sum()
+            loss.backward()
+            optimizer.step()
+        results.append(w.detach().numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-10)

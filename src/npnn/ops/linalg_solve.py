@@ -11,6 +11,7 @@ import numpy as np
 from npnn import backend
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
+from npnn.ops.selection import where
 
 
 class LinAlgError(RuntimeError):
@@ -215,10 +216,10 @@ def matrix_power(A: Any, n: int) -> Tensor:
     check_square(A, "linalg.matrix_power")
     if n < 0:
         A, n = inv(A), -n
-    if n == 0:
+    if n == 0:  # I, still in the graph (with gradient 0) where A needs one, as torch's
         xp = backend.get_array_module(A.array)
-        eye = xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.array.dtype), A.shape)
-        return Tensor(xp.array(eye))
+        eye = Tensor(xp.eye(A.shape[-1], dtype=A.array.dtype))
+        return where(Tensor(xp.zeros(A.shape, dtype=bool)), A, eye)
     result = None
     while n:
         if n & 1:
