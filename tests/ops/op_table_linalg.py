@@ -91,3 +91,7 @@ case("svd_old_V", lambda a: sign_free(npnn.svd(a).V), Arg((4, 3)), ref=lambda a:
 case("pinverse_method", lambda a: a.pinverse(), Arg((4, 3)), ref=lambda a: a.pinverse())
 case("inverse_method", lambda a: a.inverse(), SQ, ref=lambda a: a.inverse())
 case("det_method", lambda a: a.det(), BATCH, ref=lambda a: a.det())
+case("linalg_svd_full_matrices_U", lambda a: sign_free(linalg.svd(a).U[..., :3]), Arg((4, 3), separated),
+     ref=lambda a: sign_free(torch.linalg.svd(a).U[..., :3]))
+case("linalg_svd_full_matrices_Vh_wide", lambda a: sign_free(linalg.svd(a).Vh[..., :3, :]),
+     Arg((3, 4), separated), ref=lambda a: sign_free(torch.linalg.svd(a).Vh[..., :3, :]))
