@@ -4,7 +4,8 @@ slogdet, matrix_power), linalg_decomp (cholesky, eigh), linalg_svd (svd, qr, pin
 linalg_norms (matrix_norm, lstsq).
 
 A singular or non-positive-definite matrix raises `LinAlgError` (a RuntimeError), as torch's.
-Differences: lstsq gives gelsy's fields whatever the `driver`; svd's `driver` is ignored.
+Differences: lstsq solves through the pseudo-inverse (least-norm, also for gels on a wide A);
+svd's `driver` (CUDA only in torch) is ignored.
 """
 
 from __future__ import annotations

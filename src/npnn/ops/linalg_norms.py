@@ -49,11 +49,13 @@ def matrix_norm(A: Any, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), keepd
 
 
 def lstsq(A: Any, B: Any, rcond: float | None = None, *, driver: str | None = None) -> LstsqResult:
-    """torch.linalg.lstsq's solution (min ||A X - B|| by the pseudo-inverse, so of least norm
-    where A is rank-deficient, as gelsd's). Every driver gives gelsy's fields: residuals and
-    singular_values are empty, rank is A's rank."""
+    """torch.linalg.lstsq (CPU drivers; default gelsy): the solution of min ||A X - B|| through the
+    pseudo-inverse (of least norm where A is rank-deficient, as gelsy's/gelsd's), and the fields
+    each driver fills in torch: residuals (m > n, full rank, not gelsy), rank (not gels),
+    singular_values (gelsd, gelss); the others are empty."""
     A, B = to_tensor(A), to_tensor(B)
-    if driver is not None and driver not in _DRIVERS:
+    driver = "gelsy" if driver is None else driver
+    if driver not in _DRIVERS:
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
                            "(gels, gelsy, gelsd, gelss)")
     if A.ndim < 2:
@@ -64,11 +66,18 @@ def lstsq(A: Any, B: Any, rcond: float | None = None, *, driver: str | None = No
         raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2). "
                            f"Got {A.shape[-2]} and {b.shape[-2]}")
     xp = backend.get_array_module(A.array)
+    m, n = A.shape[-2:]
     eps = float(xp.finfo(A.array.dtype).eps)
-    rtol = eps * max(A.shape[-2:]) if rcond is None or rcond < 0 else rcond
+    rtol = eps * max(m, n) if rcond is None or rcond < 0 else rcond
     solution = pinv(A, rtol=rtol) @ b
-    sv = svd(A.detach(), full_matrices=False).S.array
-    rank = (sv > rtol * sv.max(-1, keepdims=True)).sum(-1) if sv.shape[-1] else xp.zeros(sv.shape[:-1])
+    sv = svd(A, full_matrices=False).S
+    s = sv.array
+    rank = (s > rtol * s.max(-1, keepdims=True)).sum(-1) if s.shape[-1] else xp.zeros(s.shape[:-1])
     empty = Tensor(xp.zeros((0,), dtype=A.array.dtype))
-    solution = solution.squeeze(-1) if vector else solution
-    return LstsqResult(solution, empty, Tensor(xp.asarray(rank, "int64")), Tensor(empty.array.copy()))
+    residuals = empty
+    if m > n and driver != "gelsy" and bool((rank == n).all()):
+        residuals = ((A @ solution - b) ** 2).sum(-2)
+        residuals = residuals.squeeze(-1) if vector else residuals
+    ranks = Tensor(xp.zeros((0,), "int64")) if driver == "gels" else Tensor(xp.asarray(rank, "int64"))
+    values = sv if driver in ("gelsd", "gelss") else Tensor(empty.array.copy())
+    return LstsqResult(solution.squeeze(-1) if vector else solution, residuals, ranks, values)
