@@ -35,6 +35,7 @@ LAYERS = {
     "npnn.tensor_math": 3,  # Tensor's everyday op methods, through Tensor._ops too
     "npnn.tensor_methods": 3,  # more Tensor methods; they reach the ops through Tensor._ops
     "npnn.tensor_methods_more": 3,  # Tensor methods of the rarer ops, through Tensor._ops
+    "npnn.tensor_methods_linalg": 3,  # x.inverse(), x.det(), ...: through Tensor._ops
     "npnn.tensor_memory": 3,
     "npnn.ops": 4,
     "npnn.creation": 4,

@@ -28,6 +28,7 @@ from npnn.tensor_conversions import TensorDataMethods, unwrap_index
 from npnn.tensor_math import TensorMathMethods
 from npnn.tensor_memory import TensorMemoryMethods
 from npnn.tensor_methods import TensorOpMethods
+from npnn.tensor_methods_linalg import TensorLinalgMethods
 from npnn.tensor_methods_more import TensorMoreMethods
 
 
@@ -49,7 +50,8 @@ def to_tensor(value: Any, like: Sequence[Any] = ()) -> Tensor:
     return Tensor(value)
 
 
-class Tensor(TensorDataMethods, TensorMathMethods, TensorOpMethods, TensorMoreMethods, TensorMemoryMethods):
+class Tensor(TensorDataMethods, TensorMathMethods, TensorOpMethods, TensorMoreMethods, TensorLinalgMethods,
+             TensorMemoryMethods):
     """An N-d array with reverse-mode autograd.
 
     As in PyTorch, `grad` is a Tensor (or None), `data` is a Tensor that shares memory and

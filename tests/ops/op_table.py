@@ -449,6 +449,7 @@ case("chain_reuse", lambda x: (x * x.exp()).sum(1) / x.var(), Arg((3, 4)), ref=S
 
 import op_table_extra  # noqa: E402, F401  (the rarer functions of users' boilerplate)
 import op_table_fns  # noqa: E402, F401  (the PyTorch functions added for users' code)
+import op_table_linalg  # noqa: E402, F401  (npnn.linalg: solves, decompositions, norms)
 import op_table_losses  # noqa: E402, F401  (margin, ranking, likelihood and CTC losses)
 import op_table_more  # noqa: E402, F401  (registers the rest of the rows)
 import op_table_padding  # noqa: E402, F401  (F.pad modes, conv padding="same")

@@ -132,6 +132,7 @@ from npnn.ops.indexing_more import (
 from npnn.ops.inplace import update_
 from npnn.ops.interpolate import interpolate
 from npnn.ops.linalg import linear, matmul
+from npnn.ops.linalg_aliases import cholesky, det, inverse, logdet, matrix_power, pinverse, qr, svd
 from npnn.ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -277,4 +278,5 @@ __all__ = [
     "flipud", "heaviside", "histc", "histogram", "hypot", "index_add", "index_copy", "index_fill",
     "kron", "logaddexp", "masked_scatter", "masked_select", "nan_to_num", "pixel_shuffle",
     "pixel_unshuffle", "rad2deg", "rot90", "searchsorted", "signbit", "trace", "xlogy",
+    "cholesky", "det", "inverse", "logdet", "matrix_power", "pinverse", "qr", "svd",
 ]
