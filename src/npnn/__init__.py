@@ -64,6 +64,20 @@ from npnn.determinism import (
 )
 from npnn.device import device
 from npnn.dtypes import finfo, iinfo
+from npnn.legacy_tensors import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    is_complex,
+    is_floating_point,
+    randint_like,
+)
 from npnn.ops import (
     abs,
     add,
@@ -215,6 +229,24 @@ from npnn.ops import (
     where,
     xlogy,
 )
+from npnn.ops.elementwise_trig import (
+    addcdiv,
+    addcmul,
+    ceil,
+    cos,
+    floor,
+    isfinite,
+    isinf,
+    isnan,
+    isneginf,
+    isposinf,
+    isreal,
+    reciprocal,
+    round,
+    rsqrt,
+    sin,
+    tan,
+)
 from npnn.parallel import get_num_threads, set_num_threads
 from npnn.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from npnn.save_load import load, save
@@ -261,6 +293,11 @@ __all__ = [
     "is_deterministic_algorithms_warn_only_enabled", "kron", "logaddexp", "masked_scatter",
     "masked_select", "nan_to_num", "pixel_shuffle", "pixel_unshuffle", "rad2deg", "rot90",
     "searchsorted", "seed", "signbit", "trace", "use_deterministic_algorithms", "xlogy",
+    "addcdiv", "addcmul", "ceil", "cos", "floor", "isfinite", "isinf", "isnan", "isneginf",
+    "isposinf", "isreal",
+    "reciprocal", "round", "rsqrt", "sin", "tan", "is_floating_point", "is_complex",
+    "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "ByteTensor", "randint_like",
+    "CharTensor", "HalfTensor", "ShortTensor",
 ]
 
 
