@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from npnn import backend
+from npnn.autograd.grad_mode import is_grad_enabled
 
 # dtype -> the name in torch's type strings ('torch.FloatTensor')
 TYPE_NAMES = {
@@ -60,6 +61,14 @@ class TensorInplaceMethods:
                                f"{TYPE_NAMES.get(self.dtype, str(self.dtype))[:-6]}")
         return self._update_("assign", result)
 
+    def _src(self, *others: Any) -> Any:
+        """This tensor, or a clone of it when the op is recorded: the op's node then keeps the
+        values from before the write (as PyTorch saves `self` for x.sin_())."""
+        needs_grad = self.requires_grad or any(getattr(o, "requires_grad", False) for o in others)
+        if needs_grad and is_grad_enabled():
+            return self.clone()  # type: ignore[attr-defined]
+        return self
+
     # ----- dtype queries and torch's type strings -----
     def is_floating_point(self) -> bool:
         return self.dtype.kind == "f"
@@ -77,79 +86,79 @@ class TensorInplaceMethods:
 
     # ----- in-place elementwise ops -----
     def abs_(self) -> Any:
-        return self._write_(self._ops.abs(self))
+        return self._write_(self._ops.abs(self._src()))
 
     absolute_ = abs_
 
     def exp_(self) -> Any:
-        return self._write_(self._ops.exp(self))
+        return self._write_(self._ops.exp(self._src()))
 
     def log_(self) -> Any:
-        return self._write_(self._ops.log(self))
+        return self._write_(self._ops.log(self._src()))
 
     def log1p_(self) -> Any:
-        return self._write_(self._ops.log1p(self))
+        return self._write_(self._ops.log1p(self._src()))
 
     def sqrt_(self) -> Any:
-        return self._write_(self._ops.sqrt(self))
+        return self._write_(self._ops.sqrt(self._src()))
 
     def rsqrt_(self) -> Any:
-        return self._write_(self._ops.rsqrt(self))
+        return self._write_(self._ops.rsqrt(self._src()))
 
     def neg_(self) -> Any:
-        return self._write_(self._ops.neg(self))
+        return self._write_(self._ops.neg(self._src()))
 
     negative_ = neg_
 
     def reciprocal_(self) -> Any:
-        return self._write_(self._ops.reciprocal(self))
+        return self._write_(self._ops.reciprocal(self._src()))
 
     def sin_(self) -> Any:
-        return self._write_(self._ops.sin(self))
+        return self._write_(self._ops.sin(self._src()))
 
     def cos_(self) -> Any:
-        return self._write_(self._ops.cos(self))
+        return self._write_(self._ops.cos(self._src()))
 
     def tan_(self) -> Any:
-        return self._write_(self._ops.tan(self))
+        return self._write_(self._ops.tan(self._src()))
 
     def floor_(self) -> Any:
-        return self._write_(self._ops.floor(self))
+        return self._write_(self._ops.floor(self._src()))
 
     def ceil_(self) -> Any:
-        return self._write_(self._ops.ceil(self))
+        return self._write_(self._ops.ceil(self._src()))
 
     def round_(self, *, decimals: int = 0) -> Any:
-        return self._write_(self._ops.round(self, decimals=decimals))
+        return self._write_(self._ops.round(self._src(), decimals=decimals))
 
     def trunc_(self) -> Any:
-        return self._write_(self._ops.trunc(self))
+        return self._write_(self._ops.trunc(self._src()))
 
     fix_ = trunc_
 
     def frac_(self) -> Any:
-        return self._write_(self._ops.frac(self))
+        return self._write_(self._ops.frac(self._src()))
 
     def sign_(self) -> Any:
-        return self._write_(self._ops.sign(self))
+        return self._write_(self._ops.sign(self._src()))
 
     def square_(self) -> Any:
-        return self._write_(self._ops.square(self))
+        return self._write_(self._ops.square(self._src()))
 
     def pow_(self, exponent: Any) -> Any:
-        return self._write_(self._ops.pow(self, exponent))
+        return self._write_(self._ops.pow(self._src(exponent), exponent))
 
     def lerp_(self, end: Any, weight: Any) -> Any:
-        return self._write_(self._ops.lerp(self, end, weight))
+        return self._write_(self._ops.lerp(self._src(end, weight), end, weight))
 
     def addcmul_(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Any:
-        return self._write_(self._ops.addcmul(self, tensor1, tensor2, value=value))
+        return self._write_(self._ops.addcmul(self._src(tensor1, tensor2), tensor1, tensor2, value=value))
 
     def addcdiv_(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Any:
-        return self._write_(self._ops.addcdiv(self, tensor1, tensor2, value=value))
+        return self._write_(self._ops.addcdiv(self._src(tensor1, tensor2), tensor1, tensor2, value=value))
 
     def masked_fill_(self, mask: Any, value: Any) -> Any:
-        return self._write_(self._ops.masked_fill(self, mask, value))
+        return self._write_(self._ops.masked_fill(self._src(mask, value), mask, value))
 
     # ----- methods of the new ops -----
     def sin(self) -> Any:

@@ -1,0 +1,29 @@
+"""Op-table rows for the elementwise ops added for PyTorch users' code (sin/cos/tan,
+rsqrt/reciprocal, floor/ceil/round, addcmul/addcdiv) and their in-place forms on a non-leaf."""
+
+from __future__ import annotations
+
+from op_case import SAME, Arg, away, case, normal, positive, torch
+
+import npnn
+
+case("sin", npnn.sin, Arg((3, 4)), ref=torch.sin)
+case("cos", npnn.cos, Arg((3, 4)), ref=torch.cos)
+case("tan", npnn.tan, Arg((3, 4), lambda r, s: r.uniform(-1.2, 1.2, s)), ref=torch.tan)
+case("rsqrt", npnn.rsqrt, Arg((3, 4), positive), ref=torch.rsqrt)
+case("reciprocal", npnn.reciprocal, Arg((3, 4), away(0.0, margin=0.3)), ref=torch.reciprocal)
+case("floor_ceil_round", lambda x: x.floor() + x.ceil() * x + x.round(decimals=1) * 2,
+     Arg((3, 4), away(*[k / 2 for k in range(-8, 9)], margin=0.06)), ref=SAME)
+case("addcmul_broadcast", lambda x, a, b: npnn.addcmul(x, a, b, value=0.5), Arg((3, 4)), Arg((1, 4)),
+     Arg((3, 1)), ref=lambda x, a, b: torch.addcmul(x, a, b, value=0.5))
+case("addcdiv_broadcast", lambda x, a, b: npnn.addcdiv(x, a, b, value=-2.0), Arg((3, 4)), Arg((4,)),
+     Arg((3, 1), positive), ref=lambda x, a, b: torch.addcdiv(x, a, b, value=-2.0))
+for name in ("exp_", "sin_", "cos_", "tan_", "neg_", "square_", "abs_", "frac_", "sigmoid_"):
+    case(f"inplace_{name}", lambda x, n=name: getattr(x * 0.5, n)() * 3, Arg((2, 3), away(0.0)), ref=SAME)
+case("inplace_log_sqrt_rsqrt_reciprocal",
+     lambda x: (((x * 1).log1p_() * 1).sqrt_() * 1).rsqrt_() * 1 + ((x * 1).reciprocal_() * 1).log_(),
+     Arg((2, 3), positive), ref=SAME)
+case("inplace_pow_", lambda x, e: (x * 1).pow_(e), Arg((2, 3), positive), Arg(()), ref=SAME)
+case("inplace_lerp_", lambda x, y, w: (x * 1).lerp_(y, w), Arg((2, 3)), Arg((2, 3)), Arg((3,)), ref=SAME)
+case("inplace_addcmul_addcdiv_", lambda x, a, b: (x * 1).addcmul_(a, b, value=2).addcdiv_(a, b),
+     Arg((2, 3)), Arg((2, 3), normal), Arg((2, 3), positive), ref=SAME)
