@@ -55,6 +55,9 @@ class TensorInplaceMethods:
 
     def _write_(self, result: Any) -> Any:
         """`result` written into this tensor, refused if the op's dtype differs (as PyTorch)."""
+        if result.shape != self.shape:  # type: ignore[attr-defined]
+            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast "  # type: ignore[attr-defined]
+                               f"shape {list(result.shape)}: an in-place update cannot grow a tensor")
         if result.dtype != self.dtype:
             raise RuntimeError(f"result type {TYPE_NAMES.get(result.dtype, str(result.dtype))[:-6]} "
                                f"can't be cast to the desired output type "
@@ -137,6 +140,9 @@ class TensorInplaceMethods:
     fix_ = trunc_
 
     def frac_(self) -> Any:
+        if self.dtype.kind != "f":
+            raise RuntimeError(f"frac is not implemented for {self.dtype} tensors, as in PyTorch: "
+                               f"it is 0 for integers")
         return self._write_(self._ops.frac(self._src()))
 
     def sign_(self) -> Any:
