@@ -176,3 +176,34 @@ def test_randint_like_matches_torch_shape_dtype_and_range() -> None:
         low, high = (0, args[0]) if len(args) == 1 else args
         assert low <= a.numpy().min() and a.numpy().max() < high
     assert npnn.randint_like(x, 3, dtype=npnn.int64).dtype == np.int64
+
+
+def test_clamp_with_tensor_bounds_matches_torch() -> None:
+    x0 = np.array([[0.0, 1.0, 2.0, 3.0, 4.0, 2.0], [5.0, -1.0, 3.0, 3.0, 1.0, 0.5]])
+    lo0 = np.array([1.0, 1.0, 1.0, 3.5, 3.0, 3.0])
+    hi0 = np.array([[3.0, 3.0, 3.0, 2.5, 3.0, 1.0], [4.0, 0.0, 3.0, 3.0, 1.0, 2.0]])
+    for bounds in [("lo", "hi"), ("lo", None), (None, "hi")]:
+        results = []
+        for lib in (npnn, torch):
+            x = lib.tensor(x0, requires_grad=True)
+            lo = lib.tensor(lo0, requires_grad=True)
+            hi = lib.tensor(hi0, requires_grad=True)
+            picked = [{"lo": lo, "hi": hi}.get(b) for b in bounds]
+            y = lib.clamp(x, *picked)
+            (y * lib.tensor(np.arange(12.0).reshape(2, 6))).sum().backward()
+            results.append([_np(y), _np(x.grad)] + [_np(b.grad) for b in picked if b is not None])
+        for a, b in zip(*results, strict=True):
+            np.testing.assert_array_equal(a, b)
+    for lib in (npnn, torch):
+        with pytest.raises(TypeError, match="clamp"):
+            lib.clamp(lib.zeros(2), min=0.5, max=lib.ones(2))
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_factories_take_size_keyword(name: str) -> None:
+    for size in [(2, 3), [4], (), npnn.Size([1, 2])]:
+        a = getattr(npnn, name)(size=size, dtype=npnn.float64)
+        b = getattr(torch, name)(size=tuple(size), dtype=torch.float64)
+        assert a.shape == tuple(b.shape) and a.dtype == np.float64
+    with pytest.raises(TypeError, match="not both"):
+        getattr(npnn, name)(2, size=(2,))

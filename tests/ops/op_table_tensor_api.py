@@ -3,7 +3,7 @@ rsqrt/reciprocal, floor/ceil/round, addcmul/addcdiv) and their in-place forms on
 
 from __future__ import annotations
 
-from op_case import SAME, Arg, away, case, normal, positive, torch
+from op_case import SAME, Arg, away, case, normal, positive, spaced, torch
 
 import npnn
 
@@ -27,3 +27,10 @@ case("inplace_pow_", lambda x, e: (x * 1).pow_(e), Arg((2, 3), positive), Arg(()
 case("inplace_lerp_", lambda x, y, w: (x * 1).lerp_(y, w), Arg((2, 3)), Arg((2, 3)), Arg((3,)), ref=SAME)
 case("inplace_addcmul_addcdiv_", lambda x, a, b: (x * 1).addcmul_(a, b, value=2).addcdiv_(a, b),
      Arg((2, 3)), Arg((2, 3), normal), Arg((2, 3), positive), ref=SAME)
+case("clamp_tensor_bounds_broadcast", lambda x, lo, hi: npnn.clamp(x, lo, hi),
+     Arg((3, 4), spaced), Arg((1, 4), lambda r, s: r.uniform(-0.9, -0.4, s) + 0.013),
+     Arg((3, 1), lambda r, s: r.uniform(0.2, 0.6, s) + 0.017), ref=lambda x, lo, hi: torch.clamp(x, lo, hi))
+case("clamp_tensor_min_only", lambda x, lo: npnn.clip(x, min=lo), Arg((3, 4), spaced),
+     Arg((4,), lambda r, s: r.uniform(-0.3, 0.3, s) + 0.013), ref=lambda x, lo: torch.clip(x, min=lo))
+case("clamp_tensor_max_only", lambda x, hi: x.clamp(max=hi), Arg((3, 4), spaced),
+     Arg((3, 1), lambda r, s: r.uniform(-0.3, 0.3, s) + 0.013), ref=lambda x, hi: x.clamp(max=hi))
