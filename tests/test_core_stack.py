@@ -38,6 +38,7 @@ LAYERS = {
     "npnn.tensor_memory": 3,
     "npnn.tensor_methods_inplace": 3,  # in-place elementwise ops, apply_/map_, type strings
     "npnn.legacy_tensors": 4,  # npnn.FloatTensor & co., is_floating_point, randint_like
+    "npnn.special": 4,  # torch.special: the ops gathered
     "npnn.ops": 4,
     "npnn.creation": 4,
     "npnn.comparison": 4,

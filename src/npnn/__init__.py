@@ -9,7 +9,7 @@ from npnn import _blas_threads  # noqa: F401  # isort: skip
 from importlib import import_module as _import_module
 from types import ModuleType as _ModuleType
 
-from npnn import accelerator, amp, backends, cuda, distributions, linalg, nn, optim, utils
+from npnn import accelerator, amp, backends, cuda, distributions, linalg, nn, optim, special, utils
 from npnn._tensor import Tensor
 from npnn.amp import autocast, is_autocast_enabled
 from npnn.autograd.grad_mode import (
@@ -297,7 +297,7 @@ __all__ = [
     "isposinf", "isreal",
     "reciprocal", "round", "rsqrt", "sin", "tan", "is_floating_point", "is_complex",
     "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "ByteTensor", "randint_like",
-    "CharTensor", "HalfTensor", "ShortTensor",
+    "CharTensor", "HalfTensor", "ShortTensor", "special",
 ]
 
 

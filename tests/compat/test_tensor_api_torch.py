@@ -207,3 +207,29 @@ def test_factories_take_size_keyword(name: str) -> None:
         assert a.shape == tuple(b.shape) and a.dtype == np.float64
     with pytest.raises(TypeError, match="not both"):
         getattr(npnn, name)(2, size=(2,))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_special_matches_torch_values_and_gradients(dtype: str) -> None:
+    x0 = np.array([-2.5, -1.0, -0.2, 0.0, 0.3, 0.9, 2.0, 4.0], dtype=dtype)
+    p0 = np.array([0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.999], dtype=dtype)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for name, data, extra in [("expm1", x0, ()), ("exp2", x0, ()), ("logit", p0, ()), ("logit", p0, (0.05,)),
+                              ("sinc", x0, ()), ("entr", np.abs(x0) + 0.1, ()), ("ndtr", x0, ()),
+                              ("expit", x0, ()), ("erf", x0, ()), ("erfc", x0, ()), ("log1p", p0, ()),
+                              ("softmax", x0, (0,)), ("log_softmax", x0, (0,)), ("logsumexp", x0, (0,))]:
+        a, b = npnn.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+        y, z = getattr(npnn.special, name)(a, *extra), getattr(torch.special, name)(b, *extra)
+        weights = np.linspace(-1, 2, y.numel()).reshape(y.shape).astype(dtype)
+        (y * npnn.tensor(weights)).sum().backward()
+        (z * torch.tensor(weights)).sum().backward()
+        assert y.dtype == np.dtype(dtype), name
+        np.testing.assert_allclose(y.detach().numpy(), z.detach().numpy(), rtol=tol, atol=tol, err_msg=name)
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=tol, atol=tol, err_msg=name)
+    x, y = np.array([0.0, 0.0, 1.5, -2.0]), np.array([1.0, 2.0, 0.5, np.nan])
+    for fn in ("xlog1py", "xlogy"):
+        ours = getattr(npnn.special, fn)(npnn.tensor(x), npnn.tensor(y))
+        theirs = getattr(torch.special, fn)(torch.tensor(x), torch.tensor(y))
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(AttributeError, match=r"scipy\.special\.erfinv"):
+        npnn.special.erfinv(npnn.zeros(2))

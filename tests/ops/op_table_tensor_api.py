@@ -3,7 +3,7 @@ rsqrt/reciprocal, floor/ceil/round, addcmul/addcdiv) and their in-place forms on
 
 from __future__ import annotations
 
-from op_case import SAME, Arg, away, case, normal, positive, spaced, torch
+from op_case import SAME, Arg, away, case, normal, positive, probabilities, spaced, torch
 
 import npnn
 
@@ -34,3 +34,12 @@ case("clamp_tensor_min_only", lambda x, lo: npnn.clip(x, min=lo), Arg((3, 4), sp
      Arg((4,), lambda r, s: r.uniform(-0.3, 0.3, s) + 0.013), ref=lambda x, lo: torch.clip(x, min=lo))
 case("clamp_tensor_max_only", lambda x, hi: x.clamp(max=hi), Arg((3, 4), spaced),
      Arg((3, 1), lambda r, s: r.uniform(-0.3, 0.3, s) + 0.013), ref=lambda x, hi: x.clamp(max=hi))
+case("special_expm1", npnn.special.expm1, Arg((3, 4)), ref=torch.special.expm1)
+case("special_exp2", npnn.special.exp2, Arg((3, 4)), ref=torch.special.exp2)
+case("special_logit", npnn.special.logit, Arg((3, 4), probabilities), ref=torch.special.logit)
+case("special_logit_eps", lambda p: npnn.special.logit(p, eps=0.2), Arg((3, 4), away(0.2, 0.8)),
+     ref=lambda p: torch.special.logit(p, eps=0.2))
+case("special_sinc", npnn.special.sinc, Arg((3, 4)), ref=torch.special.sinc)
+case("special_entr", npnn.special.entr, Arg((3, 4), positive), ref=torch.special.entr)
+case("special_ndtr", npnn.special.ndtr, Arg((3, 4)), ref=torch.special.ndtr)
+case("special_xlog1py", npnn.special.xlog1py, Arg((3, 4)), Arg((3, 4), positive), ref=torch.special.xlog1py)
