@@ -37,6 +37,9 @@ LAYERS = {
     "npnn.tensor_methods_more": 3,  # Tensor methods of the rarer ops, through Tensor._ops
     "npnn.tensor_methods_linalg": 3,  # x.inverse(), x.det(), ...: through Tensor._ops
     "npnn.tensor_memory": 3,
+    "npnn.tensor_methods_inplace": 3,  # in-place elementwise ops, apply_/map_, type strings
+    "npnn.legacy_tensors": 4,  # npnn.FloatTensor & co., is_floating_point, randint_like
+    "npnn.special": 4,  # torch.special: the ops gathered
     "npnn.ops": 4,
     "npnn.creation": 4,
     "npnn.comparison": 4,

@@ -9,7 +9,7 @@ from npnn import _blas_threads  # noqa: F401  # isort: skip
 from importlib import import_module as _import_module
 from types import ModuleType as _ModuleType
 
-from npnn import accelerator, amp, backends, cuda, distributions, linalg, nn, optim, utils
+from npnn import accelerator, amp, backends, cuda, distributions, linalg, nn, optim, special, utils
 from npnn._tensor import Tensor
 from npnn.amp import autocast, is_autocast_enabled
 from npnn.autograd.grad_mode import (
@@ -64,6 +64,20 @@ from npnn.determinism import (
 )
 from npnn.device import device
 from npnn.dtypes import finfo, iinfo
+from npnn.legacy_tensors import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    is_complex,
+    is_floating_point,
+    randint_like,
+)
 from npnn.ops import (
     abs,
     add,
@@ -223,6 +237,24 @@ from npnn.ops import (
     where,
     xlogy,
 )
+from npnn.ops.elementwise_trig import (
+    addcdiv,
+    addcmul,
+    ceil,
+    cos,
+    floor,
+    isfinite,
+    isinf,
+    isnan,
+    isneginf,
+    isposinf,
+    isreal,
+    reciprocal,
+    round,
+    rsqrt,
+    sin,
+    tan,
+)
 from npnn.parallel import get_num_threads, set_num_threads
 from npnn.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from npnn.save_load import load, save
@@ -269,7 +301,11 @@ __all__ = [
     "is_deterministic_algorithms_warn_only_enabled", "kron", "logaddexp", "masked_scatter",
     "masked_select", "nan_to_num", "pixel_shuffle", "pixel_unshuffle", "rad2deg", "rot90",
     "searchsorted", "seed", "signbit", "trace", "use_deterministic_algorithms", "xlogy",
-    "cholesky", "det", "inverse", "logdet", "matrix_power", "pinverse", "qr", "svd",
+    "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
+    "IntTensor", "LongTensor", "ShortTensor", "addcdiv", "addcmul", "ceil", "cholesky", "cos",
+    "det", "floor", "inverse", "is_complex", "is_floating_point", "isfinite", "isinf", "isnan",
+    "isneginf", "isposinf", "isreal", "logdet", "matrix_power", "pinverse", "qr", "randint_like",
+    "reciprocal", "round", "rsqrt", "sin", "special", "svd", "tan",
 ]
 
 

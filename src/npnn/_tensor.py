@@ -28,6 +28,7 @@ from npnn.tensor_conversions import TensorDataMethods, unwrap_index
 from npnn.tensor_math import TensorMathMethods
 from npnn.tensor_memory import TensorMemoryMethods
 from npnn.tensor_methods import TensorOpMethods
+from npnn.tensor_methods_inplace import TensorInplaceMethods
 from npnn.tensor_methods_linalg import TensorLinalgMethods
 from npnn.tensor_methods_more import TensorMoreMethods
 
@@ -51,7 +52,7 @@ def to_tensor(value: Any, like: Sequence[Any] = ()) -> Tensor:
 
 
 class Tensor(TensorDataMethods, TensorMathMethods, TensorOpMethods, TensorMoreMethods, TensorLinalgMethods,
-             TensorMemoryMethods):
+             TensorMemoryMethods, TensorInplaceMethods):
     """An N-d array with reverse-mode autograd.
 
     As in PyTorch, `grad` is a Tensor (or None), `data` is a Tensor that shares memory and
@@ -67,7 +68,9 @@ class Tensor(TensorDataMethods, TensorMathMethods, TensorOpMethods, TensorMoreMe
     # [version], shared with this tensor's views; made on first use (None reads as version 0)
     _version_box: list[int] | None = None
 
-    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+    def __init__(self, data: Any = (), *sizes: int, dtype: Any = None, requires_grad: bool = False) -> None:
+        if sizes:  # Tensor(2, 3) as torch.Tensor: uninitialized there, zeros here; Tensor(n) is data
+            data = np.zeros((data, *sizes), dtype=backend.get_default_dtype())
         self.array = to_array(data.array if isinstance(data, Tensor) else data, dtype)
         self._grad: Tensor | None = None
         self.grad_fn: Function | None = None

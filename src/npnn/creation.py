@@ -44,14 +44,25 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(array)
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    dtype = backend.resolve_float_dtype(dtype)
-    return _on(Tensor(np.zeros(shape_arg(size), dtype=dtype), requires_grad=requires_grad), device)
+def _shape(sizes: tuple[Any, ...], size: Any) -> tuple[int, ...]:
+    """The shape of zeros(2, 3), zeros((2, 3)) or torch's keyword form zeros(size=(2, 3))."""
+    if size is None:
+        return shape_arg(sizes)
+    if sizes:
+        raise TypeError("give the shape either as positional sizes or as size=, not both")
+    return shape_arg((size,))
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+def zeros(*sizes: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False,
+          device: Any = None) -> Tensor:
     dtype = backend.resolve_float_dtype(dtype)
-    return _on(Tensor(np.ones(shape_arg(size), dtype=dtype), requires_grad=requires_grad), device)
+    return _on(Tensor(np.zeros(_shape(sizes, size), dtype=dtype), requires_grad=requires_grad), device)
+
+
+def ones(*sizes: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False,
+          device: Any = None) -> Tensor:
+    dtype = backend.resolve_float_dtype(dtype)
+    return _on(Tensor(np.ones(_shape(sizes, size), dtype=dtype), requires_grad=requires_grad), device)
 
 
 def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False,
@@ -63,23 +74,24 @@ def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = 
                       requires_grad=requires_grad), device)
 
 
-def empty(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad, device=device)
+def empty(*sizes: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False,
+          device: Any = None) -> Tensor:
+    return zeros(*sizes, size=size, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
-def randn(*size: Any, dtype: Any = None, requires_grad: bool = False,
+def randn(*sizes: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False,
           generator: random.Generator | None = None, device: Any = None) -> Tensor:
     """Standard normal samples from the global (or given) generator."""
     rng = random.resolve(generator)
-    data = rng.standard_normal(shape_arg(size)).astype(backend.resolve_float_dtype(dtype))
+    data = rng.standard_normal(_shape(sizes, size)).astype(backend.resolve_float_dtype(dtype))
     return _on(Tensor(data, requires_grad=requires_grad), device)
 
 
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False,
+def rand(*sizes: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False,
          generator: random.Generator | None = None, device: Any = None) -> Tensor:
     """Uniform samples in [0, 1) from the global (or given) generator."""
     rng = random.resolve(generator)
-    data = rng.random(shape_arg(size)).astype(backend.resolve_float_dtype(dtype))
+    data = rng.random(_shape(sizes, size)).astype(backend.resolve_float_dtype(dtype))
     return _on(Tensor(data, requires_grad=requires_grad), device)
 
 

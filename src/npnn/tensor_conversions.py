@@ -166,9 +166,6 @@ class TensorDataMethods:
     def bool(self) -> Any:
         return self.to(np.bool_)
 
-    def type(self, dtype: Any) -> Any:
-        return self.to(dtype)
-
     def type_as(self, other: Any) -> Any:
         """Convert to `other`'s dtype."""
         return self.to(other.dtype)

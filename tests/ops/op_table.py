@@ -454,6 +454,7 @@ import op_table_losses  # noqa: E402, F401  (margin, ranking, likelihood and CTC
 import op_table_more  # noqa: E402, F401  (registers the rest of the rows)
 import op_table_padding  # noqa: E402, F401  (F.pad modes, conv padding="same")
 import op_table_spatial  # noqa: E402, F401  (conv_transpose2d, interpolate, group norm, 1-D ops)
+import op_table_tensor_api  # noqa: E402, F401  (sin/cos/tan, rsqrt, addcmul, in-place forms)
 import op_table_vision  # noqa: E402, F401  (grid_sample, affine_grid, pixel shuffle, unfold, pools)
 
 # ----- scatter: the gradient reaches input where nothing was written and src where it was read -----

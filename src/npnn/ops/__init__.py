@@ -109,6 +109,24 @@ from npnn.ops.elementwise_more import (
     true_divide,
     trunc,
 )
+from npnn.ops.elementwise_trig import (
+    addcdiv,
+    addcmul,
+    ceil,
+    cos,
+    floor,
+    isfinite,
+    isinf,
+    isnan,
+    isneginf,
+    isposinf,
+    isreal,
+    reciprocal,
+    round,
+    rsqrt,
+    sin,
+    tan,
+)
 from npnn.ops.embedding import embedding
 from npnn.ops.grid_sample import affine_grid, grid_sample
 from npnn.ops.group_norm import group_norm, instance_norm
@@ -273,6 +291,9 @@ __all__ = [
     "triplet_margin_loss", "triplet_margin_with_distance_loss", "triu", "true_divide", "trunc",
     "unbind", "unflatten",
     "uniform_values", "unique", "unsqueeze", "update_", "var", "var_mean", "where",
+    "addcdiv", "addcmul", "ceil", "cos", "floor", "isfinite", "isinf", "isnan", "isneginf",
+    "isposinf", "isreal",
+    "reciprocal", "round", "rsqrt", "sin", "tan",
     "adaptive_max_pool1d", "adaptive_max_pool2d", "bincount", "bucketize", "cartesian_prod",
     "channel_shuffle", "clamp_max", "clamp_min", "combinations", "cross", "deg2rad", "fliplr",
     "flipud", "heaviside", "histc", "histogram", "hypot", "index_add", "index_copy", "index_fill",

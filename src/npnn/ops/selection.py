@@ -12,6 +12,7 @@ import numpy as np
 from npnn import backend
 from npnn._tensor import Tensor, to_tensor
 from npnn.autograd.function import Function
+from npnn.ops.clamp_tensor import clamp_tensor
 from npnn.ops.elementwise import cast
 
 
@@ -41,10 +42,13 @@ class Clamp(Function):
         return pass_where(grad_output, self.inside)
 
 
-def clamp(input: Any, min: float | None = None, max: float | None = None) -> Tensor:
-    """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:
+    """Limit values to [min, max] (numbers, or Tensors broadcast: clamp_tensor.py); the gradient
+    passes where min <= x <= max."""
     if min is None and max is None:
         raise ValueError("clamp needs at least one of min= or max=")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return clamp_tensor(input, min, max)
     return Clamp.apply(input, min=min, max=max)
 
 
