@@ -165,7 +165,8 @@ def test_two_workers_sharing_one_storage_complete_the_grid(tmp_path):
     assert len(complete) == 10
     # the grid was enqueued once, not once per worker (a trial the heartbeat check retried, when a
     # loaded machine delayed a heartbeat past the 3 s grace, is a retry, not a second copy)
-    assert len([t for t in study.trials if "failed_trial" not in t.system_attrs]) == 10
+    originals = [t for t in study.trials if "failed_trial" not in t.system_attrs]
+    assert len(originals) == 10, [(t.number, t.state.name, t.params, t.system_attrs) for t in study.trials]
 
 
 def _enqueue_together(options, barrier):
