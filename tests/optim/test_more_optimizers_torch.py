@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from optim_cases import gradient, initial_values
 from tiny_model import npnn_model, torch_model, train
+from torch_optim_runs import case_ids, float64_trajectory, npnn_run, torch_run
 
 import npnn
 
@@ -40,50 +41,29 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("Rprop", {"lr": 0.001, "etas": (0.3, 1.5), "step_sizes": (1e-4, 0.05)}),
     ("Rprop", {"maximize": True}),
 ]
-IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'defaults'}" for name, kw in CASES]
+IDS = case_ids(CASES)
 
 
-def _npnn_run(name: str, kwargs: dict[str, Any]) -> tuple[Any, Any]:
-    model = npnn_model()
-    return model, getattr(npnn.optim, name)(model.parameters(), **kwargs)
 
 
-def _torch_run(name: str, kwargs: dict[str, Any]) -> tuple[Any, Any]:
-    model = torch_model(torch)
-    return model, getattr(torch.optim, name)(model.parameters(), foreach=False, **kwargs)
 
 
 @pytest.mark.parametrize(("name", "kwargs"), CASES, ids=IDS)
 def test_training_matches_torch_step_by_step(name: str, kwargs: dict[str, Any]) -> None:
-    ours = train(npnn, *_npnn_run(name, kwargs), 0, STEPS)
-    theirs = train(torch, *_torch_run(name, kwargs), 0, STEPS)
+    ours = train(npnn, *npnn_run(name, kwargs), 0, STEPS)
+    theirs = train(torch, *torch_run(torch, name, kwargs), 0, STEPS)
     assert not np.allclose(ours[0], ours[-1]), "the parameters should move"
     for step, (mine, reference) in enumerate(zip(ours, theirs, strict=True)):
         np.testing.assert_allclose(mine, reference, **TOLERANCE, err_msg=f"after step {step + 1}")
 
 
-def _float64_trajectory(lib: Any, name: str, kwargs: dict[str, Any]) -> np.ndarray:
-    if lib is npnn:
-        params = [npnn.nn.Parameter(x) for x in initial_values(np.float64)]
-        read, to_grad = (lambda p: p.numpy()), npnn.tensor
-    else:
-        params = [torch.nn.Parameter(torch.from_numpy(x)) for x in initial_values(np.float64)]
-        read, to_grad = (lambda p: p.detach().numpy()), torch.from_numpy
-    optimizer = getattr(lib.optim, name)(params, **kwargs)
-    history = []
-    for t in range(200):
-        for p in params:
-            p.grad = to_grad(gradient(read(p), t))
-        optimizer.step()
-        history.append(np.concatenate([read(p).ravel() for p in params]))
-    return np.stack(history)
 
 
 @pytest.mark.parametrize(("name", "kwargs"), CASES, ids=IDS)
 def test_float64_formulas_match_torch(name: str, kwargs: dict[str, Any]) -> None:
     """200 float64 steps on optim_cases' problem: the same formulas and order as torch's."""
-    ours = _float64_trajectory(npnn, name, kwargs)
-    np.testing.assert_allclose(ours, _float64_trajectory(torch, name, kwargs), rtol=1e-9, atol=1e-12)
+    ours = float64_trajectory(npnn, name, kwargs)
+    np.testing.assert_allclose(ours, float64_trajectory(torch, name, kwargs), rtol=1e-9, atol=1e-12)
     assert not np.allclose(ours[0], ours[-1]), "the parameters should move"
 
 
@@ -101,8 +81,8 @@ def _compare_state_dicts(ours: dict[str, Any], theirs: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(("name", "kwargs"), CASES, ids=IDS)
 def test_state_dict_matches_torch(name: str, kwargs: dict[str, Any]) -> None:
-    model, optimizer = _npnn_run(name, kwargs)
-    torch_model_, torch_optimizer = _torch_run(name, kwargs)
+    model, optimizer = npnn_run(name, kwargs)
+    torch_model_, torch_optimizer = torch_run(torch, name, kwargs)
     train(npnn, model, optimizer, 0, 8)
     train(torch, torch_model_, torch_optimizer, 0, 8)
     _compare_state_dicts(optimizer.state_dict(), torch_optimizer.state_dict())
@@ -110,12 +90,12 @@ def test_state_dict_matches_torch(name: str, kwargs: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(("name", "kwargs"), CASES, ids=IDS)
 def test_state_dict_round_trip_continues_exactly(name: str, kwargs: dict[str, Any]) -> None:
-    model, optimizer = _npnn_run(name, kwargs)
+    model, optimizer = npnn_run(name, kwargs)
     uninterrupted = train(npnn, model, optimizer, 0, STEPS)
-    model, optimizer = _npnn_run(name, kwargs)
+    model, optimizer = npnn_run(name, kwargs)
     train(npnn, model, optimizer, 0, STEPS // 2)
     saved_weights, saved_state = model.state_dict(), optimizer.state_dict()
-    resumed_model, resumed_optimizer = _npnn_run(name, {})  # hyperparameters come from the dict
+    resumed_model, resumed_optimizer = npnn_run(name, {})  # hyperparameters come from the dict
     resumed_model.load_state_dict(saved_weights)
     resumed_optimizer.load_state_dict(saved_state)
     resumed = train(npnn, resumed_model, resumed_optimizer, STEPS // 2, STEPS)
@@ -131,9 +111,9 @@ def _torch_state_as_numpy(state_dict: dict[str, Any]) -> dict[str, Any]:
                          ids=[i for i, case in zip(IDS, CASES, strict=True) if case[1]])
 def test_torch_state_dict_loads_into_npnn(name: str, kwargs: dict[str, Any]) -> None:
     """A torch optimizer's state (float tensors, 0-d step, eta, mu_product) continues in npnn."""
-    torch_model_, torch_optimizer = _torch_run(name, kwargs)
+    torch_model_, torch_optimizer = torch_run(torch, name, kwargs)
     train(torch, torch_model_, torch_optimizer, 0, 10)
-    model, optimizer = _npnn_run(name, {})
+    model, optimizer = npnn_run(name, {})
     model.load_state_dict({k: npnn.tensor(v.numpy()) for k, v in torch_model_.state_dict().items()})
     optimizer.load_state_dict(_torch_state_as_numpy(torch_optimizer.state_dict()))
     ours = train(npnn, model, optimizer, 10, STEPS)
