@@ -14,7 +14,7 @@ from npnn import nn
 from npnn.nn import functional as F
 
 torch = pytest.importorskip("torch", reason="PyTorch CPU not installed: pip install torch==2.13.0")
-from torch_training import assert_trains_as_pytorch  # noqa: E402  (after the torch check)
+from torch_training import assert_trains_as_pytorch, sgd_losses  # noqa: E402  (after the torch check)
 
 CONFIGS = {  # (in, out, groups, layer settings)
     "groups2": (4, 6, 2, {"kernel_size": 3}),
@@ -152,16 +152,7 @@ def test_a_mobilenet_block_gives_torchs_losses_in_float32(rng) -> None:
     x, y = rng.standard_normal((16, 3, 12, 12)).astype(np.float32), rng.integers(0, 10, 16)
     reference, model = mobilenet_block(torch), mobilenet_block(npnn)
     model.load_state_dict({k: v.detach().numpy() for k, v in reference.state_dict().items()})
-    losses = {}
-    for lib, net in ((torch, reference), (npnn, model)):
-        optimizer = lib.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
-        losses[lib.__name__] = []
-        for _ in range(3):
-            loss = lib.nn.functional.cross_entropy(net(lib.tensor(x)), lib.tensor(y))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses[lib.__name__].append(float(loss.item()))
+    losses = {lib.__name__: sgd_losses(lib, net, x, y) for lib, net in ((torch, reference), (npnn, model))}
     assert losses["npnn"][0] != losses["npnn"][2]  # the steps changed the model
     np.testing.assert_allclose(losses["npnn"], losses["torch"], rtol=1e-5)
 

@@ -13,6 +13,7 @@ from npnn import nn
 from npnn.nn import functional as F
 
 torch = pytest.importorskip("torch", reason="PyTorch CPU not installed: pip install torch==2.13.0")
+from torch_training import sgd_losses  # noqa: E402  (after the torch check)
 
 PAD_LAYERS = [
     ("ReflectionPad1d", 2, (2, 3, 5)), ("ReflectionPad1d", (1, 3), (3, 5)),
@@ -143,16 +144,7 @@ def test_a_reflect_and_same_padded_net_trains_to_torch_losses() -> None:
     theirs = _style_net(torch).double()
     ours = _style_net(npnn).double()
     ours.load_state_dict({k: npnn.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
-    losses = {}
-    for lib, net in ((torch, theirs), (npnn, ours)):
-        optimizer = lib.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
-        losses[lib.__name__] = []
-        for _ in range(3):
-            loss = lib.nn.functional.cross_entropy(net(lib.tensor(x)), lib.tensor(y))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses[lib.__name__].append(loss.item())
+    losses = {lib.__name__: sgd_losses(lib, net, x, y) for lib, net in ((torch, theirs), (npnn, ours))}
     assert losses["torch"][-1] != losses["torch"][0]  # it trained
     np.testing.assert_allclose(losses["npnn"], losses["torch"], rtol=1e-10)
     for name, value in theirs.state_dict().items():
